@@ -1,0 +1,40 @@
+/* Port output of the ctrlink CLI: the PORTS column of `ps` and the `port` command, exactly as
+ * docker/cli ≥ 28 prints them.  Pure code (no system calls, no printing); self-contained, it
+ * sees nothing of the library but what the CLI reads as JSON. */
+#ifndef CTRLINK_PORTFMT_H
+#define CTRLINK_PORTFMT_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* One entry of the API's port list: one per bound host address, or one for a port that is
+ * only exposed (ip NULL or "", public_port 0). */
+struct ps_port {
+	const char *ip;
+	unsigned private_port;
+	unsigned public_port;
+	const char *type; /* "tcp", "udp", "sctp" */
+};
+
+/* The PORTS column (docker/cli DisplayablePorts), e.g.
+ * "0.0.0.0:80->5000/tcp, [::]:80->5000/tcp" or "3000-3001/tcp, 3003/tcp".  The entries are
+ * sorted by private port, IP (numerically, IPv4 before IPv6), public port and type; runs of
+ * consecutive ports are grouped; mappings whose public port differs from the private one come
+ * last.  IPs are printed in canonical form, IPv6 in brackets.  Returns a malloc'd string ("" for
+ * no ports), NULL when out of memory. */
+char *ps_ports_format(const struct ps_port *ports, size_t n);
+
+/* `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`.  `ports` is NetworkSettings.Ports as
+ * `inspect` prints it ({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "3456"}], "53/udp": null});
+ * NULL counts as empty.  Without `arg` (NULL or ""), one line "80/tcp -> 0.0.0.0:3456" per
+ * binding; with it, one line "0.0.0.0:3456" per binding of that port (proto defaults to tcp).
+ * Lines are sorted in natural order and each ends with "\n".
+ * Returns 0 with the output in *out ("" when nothing is published), or
+ *   -ENOENT  with *out = "no public port '<arg>' published for <container_name>",
+ *   -EINVAL  with *out = "invalid port '<p>': <why>" or "invalid proto: <proto>",
+ *   -ENOMEM  with *out = NULL.
+ * *out is malloc'd in every other case; the caller frees it. */
+int port_cmd_format(const cJSON *ports, const char *arg, const char *container_name, char **out);
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * container-link.h — the public API of libcontainer-link.
+ *
+ * libcontainer-link creates containers (a process tree in its own network, mount, UTS, IPC and
+ * PID namespaces), wires them to a Linux bridge, publishes their ports through kernel NAT and
+ * links them as Docker's `--link` does — in the calling process, without a daemon.
+ *
+ * Conventions that hold for every function below:
+ *
+ *  - Return value: 0 on success, or a negative errno value.  The errno tells the class of the
+ *    failure; ctr_last_error() gives the human-readable message (thread-local, valid until the
+ *    next call into the library on the same thread).  The classes used:
+ *        -EINVAL        bad argument (a name, a port spec, an option)
+ *        -ENOENT        no such container
+ *        -EEXIST        conflict (a name in use, a link alias in use)
+ *        -EBUSY         the container is in the wrong state (running, in use by a link, ...)
+ *        -EADDRINUSE    a host port is already allocated
+ *        -ENOSPC        no free address or host port left
+ *        -ENOEXEC       the container's program could not be started (not found, not executable,
+ *                       bad working directory, ...)
+ *        -EAGAIN        a rule commit kept conflicting with another writer
+ *        anything else  a system call failed; the message names it
+ *  - A failed call changes nothing: no half-made container, no stray address, port or rule.
+ *  - `ref` names a container: its full ID, its name (with or without the leading "/"), a link
+ *    name such as "web/db", or an unambiguous prefix of its ID.
+ *  - Strings are NUL-terminated UTF-8.  String lists are NULL-terminated arrays.
+ *  - Memory returned by the library is released with ctr_free().
+ *  - Options structs carry a `version` field; initialise them with their `_INIT` macro (or the
+ *    matching `_init` function) so that fields added later get their defaults.
+ *  - The library never prints, never exits, installs no signal handler and leaves the caller's
+ *    umask, working directory, environment and signal mask alone.  Every descriptor it opens is
+ *    close-on-exec.  A context may be used from several threads at once, and several processes
+ *    may share one state directory.
+ *  - Every function needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN in the initial namespaces).
+ */
+#ifndef CONTAINER_LINK_H
+#define CONTAINER_LINK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define CTR_API __attribute__((visibility("default")))
+#else
+#define CTR_API
+#endif
+
+/** Length of a container ID in hex characters (the buffer needs one more for the NUL). */
+#define CTR_ID_LEN 64
+/** Length of a short ID as printed by `ps` and used as the default hostname. */
+#define CTR_SHORT_ID_LEN 12
+
+/** The library's version as a string, e.g. "0.1.0". */
+CTR_API const char *ctr_version(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors and memory                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * The message of the last failed call on this thread, e.g.
+ * `Conflict. The container name "/web" is already in use by container "3f…".  You have to remove
+ * (or rename) that container to be able to reuse that name.`  Never NULL; "" when the last call
+ * succeeded.  The pointer stays valid until the next library call on the same thread.
+ */
+CTR_API const char *ctr_last_error(void);
+
+/** Free memory returned by the library (JSON strings).  NULL is allowed. */
+CTR_API void ctr_free(void *ptr);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Context                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct ctr_ctx ctr_ctx;
+
+/** NAT backends (see ctr_ctx_options.nat_backend). */
+typedef enum {
+	CTR_NAT_AUTO = 0,     /**< the best one the host offers */
+	CTR_NAT_IPTABLES = 1, /**< legacy iptables through libiptc */
+	CTR_NAT_NFTABLES = 2, /**< nftables through nfnetlink (reserved) */
+} ctr_nat_backend;
+
+#define CTR_CTX_OPTIONS_VERSION 1
+
+typedef struct {
+	unsigned version;      /**< CTR_CTX_OPTIONS_VERSION */
+	/** State directory; NULL means "/run/ctrlink".  Created (mode 0700) if missing.  A
+	 *  directory that others can write is refused. */
+	const char *state_dir;
+	/** Bridge name; NULL means the one recorded in the state directory, else "ctrlink0". */
+	const char *bridge;
+	/** IPv4 subnet in CIDR form; NULL means the recorded one, else the first private /16 that
+	 *  overlaps no route of the host.  A subnet that overlaps a route (other than the bridge's
+	 *  own) is refused. */
+	const char *subnet;
+	/** Inter-container communication: 1 lets every container on the bridge reach every other;
+	 *  0 isolates them unless linked; -1 (default) keeps what is recorded (else 0). */
+	int icc;
+	/** NAT backend (CTR_NAT_AUTO by default). */
+	ctr_nat_backend nat_backend;
+	/** Path of the monitor helper program; NULL finds it (the CTRLINK_HELPER environment
+	 *  variable, then beside the library, then the installed libexec path). */
+	const char *helper_path;
+} ctr_ctx_options;
+
+#define CTR_CTX_OPTIONS_INIT { CTR_CTX_OPTIONS_VERSION, NULL, NULL, NULL, -1, CTR_NAT_AUTO, NULL }
+
+/** Initialise `opts` to defaults for the given version.  Returns 0 or -EINVAL. */
+CTR_API int ctr_ctx_options_init(ctr_ctx_options *opts, unsigned version);
+
+/**
+ * Open a context on a state directory.  `opts` may be NULL (all defaults).  Opening finishes
+ * or undoes any operation that a killed process left half-done.  On success `*out` receives the
+ * context; close it with ctr_ctx_close().
+ */
+CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts);
+
+/** Close a context.  Running containers keep running (their monitors watch them).  NULL is
+ *  allowed. */
+CTR_API void ctr_ctx_close(ctr_ctx *ctx);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Containers                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+#define CTR_CREATE_OPTIONS_VERSION 1
+
+typedef struct {
+	unsigned version;           /**< CTR_CREATE_OPTIONS_VERSION */
+	/** Name (Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+, one leading "/" allowed); NULL
+	 *  generates an `adjective_surname` name that is not taken. */
+	const char *name;
+	/** The command and its arguments; argv[0] is looked up in the container's PATH.
+	 *  Required. */
+	const char *const *argv;
+	/** Environment entries "KEY=VALUE" (or "KEY" to remove a default). */
+	const char *const *env;
+	/** Hostname; NULL means the 12-character short ID. */
+	const char *hostname;
+	/** Domain name (optional); the own /etc/hosts line then reads `host.domain host`. */
+	const char *domainname;
+	/** Working directory inside the container; NULL means "/". */
+	const char *workdir;
+	/** Root filesystem directory; NULL runs on the host's filesystem seen through a private
+	 *  mount namespace. */
+	const char *rootfs;
+	/** User: "name", "uid", "name:group" or "uid:gid", resolved in the container's
+	 *  /etc/passwd and /etc/group; NULL means root. */
+	const char *user;
+	/** Capabilities added to / dropped from Docker's default set ("NET_ADMIN",
+	 *  "CAP_NET_ADMIN" or "ALL"). */
+	const char *const *cap_add;
+	const char *const *cap_drop;
+	/** Exposed ports, as `--expose`: "80", "80/udp", "8000-8010/tcp". */
+	const char *const *expose;
+	/** Published ports, as `-p` (every form Docker accepts). */
+	const char *const *publish;
+	/** Publish every exposed port that has no explicit binding to a free host port (`-P`). */
+	int publish_all;
+	/** Remove the container when it exits (`--rm`). */
+	int auto_remove;
+	/** Links, as `--link name[:alias]`. */
+	const char *const *links;
+	/** Links whose target's environment is also copied as <ALIAS>_ENV_* (`--link-env`). */
+	const char *const *links_env;
+} ctr_create_options;
+
+#define CTR_CREATE_OPTIONS_INIT { CTR_CREATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
+
+CTR_API int ctr_create_options_init(ctr_create_options *opts, unsigned version);
+
+/**
+ * Create a container (not started).  Validates everything first; on success writes the new
+ * 64-hex ID to `id_out` (which may be NULL).
+ */
+CTR_API int ctr_create(ctr_ctx *ctx, const ctr_create_options *opts, char id_out[CTR_ID_LEN + 1]);
+
+#define CTR_START_OPTIONS_VERSION 1
+
+typedef struct {
+	unsigned version;   /**< CTR_START_OPTIONS_VERSION */
+	/** Descriptors the container gets as stdin, stdout and stderr; -1 (the default) means
+	 *  /dev/null for stdin and the container's log file for stdout and stderr. */
+	int stdin_fd;
+	int stdout_fd;
+	int stderr_fd;
+	/** If not NULL, receives a close-on-exec descriptor that becomes readable when the
+	 *  container exits; read the exit code from it with ctr_read_exit().  It works for
+	 *  auto-remove containers too.  The caller closes it. */
+	int *exit_fd;
+} ctr_start_options;
+
+#define CTR_START_OPTIONS_INIT { CTR_START_OPTIONS_VERSION, -1, -1, -1, NULL }
+
+CTR_API int ctr_start_options_init(ctr_start_options *opts, unsigned version);
+
+/**
+ * Start a created or exited container: namespaces, network, published ports, link
+ * environment and hosts entries, then the command.  Returns once the command has been
+ * executed (or failed to: then -ENOEXEC and the container is left not running, with the
+ * reason in ctr_last_error() and in State.Error).  `opts` may be NULL.
+ */
+CTR_API int ctr_start(ctr_ctx *ctx, const char *ref, const ctr_start_options *opts);
+
+/**
+ * Read the exit code from a descriptor returned through ctr_start_options.exit_fd.  Blocks
+ * until the container exits.  Exit codes follow the shell's convention (128+N for signal N).
+ */
+CTR_API int ctr_read_exit(int exit_fd, int *exit_code);
+
+/**
+ * Stop a running container: SIGTERM, then SIGKILL after `timeout_s` seconds (a negative value
+ * means 10).  Returns once the container has exited and its network is torn down.  Stopping a
+ * container that is not running succeeds.
+ */
+CTR_API int ctr_stop(ctr_ctx *ctx, const char *ref, int timeout_s);
+
+/** Send `signo` to a running container's main process (-EBUSY if it is not running). */
+CTR_API int ctr_kill(ctr_ctx *ctx, const char *ref, int signo);
+
+/**
+ * Wait until the container is not running; its exit code goes to `*exit_code` (may be NULL).
+ * `timeout_ms` < 0 waits forever; -ETIMEDOUT when it runs out.
+ */
+CTR_API int ctr_wait(ctr_ctx *ctx, const char *ref, int timeout_ms, int *exit_code);
+
+/** Flags for ctr_remove(). */
+#define CTR_REMOVE_FORCE 1u   /**< stop a running container first; drop links that point at it */
+
+/**
+ * Remove a container and everything it owns (state, log, names, link names).  A running
+ * container, or one that others link to, is refused without CTR_REMOVE_FORCE.
+ */
+CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags);
+
+#define CTR_EXEC_OPTIONS_VERSION 1
+
+typedef struct {
+	unsigned version;            /**< CTR_EXEC_OPTIONS_VERSION */
+	const char *const *argv;     /**< required */
+	const char *const *env;      /**< merged over the container's environment */
+	const char *user;            /**< NULL: the container's user */
+	const char *workdir;         /**< NULL: the container's working directory */
+	int stdin_fd, stdout_fd, stderr_fd;  /**< -1: /dev/null, and the caller's 1 and 2 */
+} ctr_exec_options;
+
+#define CTR_EXEC_OPTIONS_INIT { CTR_EXEC_OPTIONS_VERSION, NULL, NULL, NULL, NULL, -1, -1, -1 }
+
+CTR_API int ctr_exec_options_init(ctr_exec_options *opts, unsigned version);
+
+/**
+ * Run a command inside a running container (its namespaces, root, user and capabilities) and
+ * wait for it.  Its exit code goes to `*exit_code`.
+ */
+CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *opts,
+		     int *exit_code);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Ports and links                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * Publish container ports on the host, `spec` in any form `-p` accepts ("8080:80",
+ * "127.0.0.1::53/udp", "20000-20999:20000-20999", ...).  Works on a created container (recorded
+ * for its next start) and on a running one (takes effect at once, in one rule commit).
+ */
+CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec);
+
+/**
+ * Withdraw published ports.  `spec` names bindings as `-p` does; a bare container port
+ * ("80", "80/udp") withdraws every binding of that port.
+ */
+CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec);
+
+/** Flags for ctr_link(). */
+#define CTR_LINK_ENV 1u   /**< also copy the target's environment as <ALIAS>_ENV_* */
+
+/**
+ * Link container `ref` to `target` under `alias` (NULL: the target's name), as `--link`.
+ * On a running container the hosts entry and the firewall change at once; environment
+ * variables follow at the next start.
+ */
+CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const char *alias,
+		     unsigned flags);
+
+/** Remove the link `alias` of container `ref`. */
+CTR_API int ctr_unlink(ctr_ctx *ctx, const char *ref, const char *alias);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reading state                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * The container as JSON in the shape `docker inspect` prints for one container (an object,
+ * not an array).  Free `*json_out` with ctr_free().
+ */
+CTR_API int ctr_inspect(ctr_ctx *ctx, const char *ref, char **json_out);
+
+/** Flags for ctr_list(). */
+#define CTR_LIST_ALL 1u   /**< include containers that are not running */
+
+/**
+ * The containers as a JSON array in the shape of Docker's `GET /containers/json`:
+ * Id, Names, Command, Created, State, Status, Ports [{IP, PrivatePort, PublicPort, Type}].
+ * Free `*json_out` with ctr_free().
+ */
+CTR_API int ctr_list(ctr_ctx *ctx, unsigned flags, char **json_out);
+
+/** Flags for ctr_logs(). */
+#define CTR_LOGS_TIMESTAMPS 1u  /**< prefix each line with its RFC 3339 time */
+#define CTR_LOGS_FOLLOW 2u      /**< keep writing until the container stops */
+
+/**
+ * Copy the log of a detached container: what it wrote to stdout to `stdout_fd`, to stderr to
+ * `stderr_fd`.
+ */
+CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int stdout_fd, int stderr_fd,
+		     unsigned flags);
+
+/**
+ * Bring the host in line with the state directory: finish or undo interrupted operations,
+ * notice containers whose monitor died, restore missing rules and remove rules no container
+ * owns.  `*report_out` (may be NULL) receives a JSON object describing what was done.
+ */
+CTR_API int ctr_reconcile(ctr_ctx *ctx, char **report_out);
+
+/**
+ * Facts about this context as a JSON object: version, NAT backend, bridge, subnet, gateway,
+ * state directory, kernel features found.
+ */
+CTR_API int ctr_info(ctr_ctx *ctx, char **json_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CONTAINER_LINK_H */

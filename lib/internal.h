@@ -1,0 +1,134 @@
+/* Internal interfaces between the orchestrating parts of the library (api.c, run.c, net.c,
+ * recover.c) and the monitor helper, which links the same code. */
+#ifndef CTR_INTERNAL_H
+#define CTR_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "container-link.h"
+#include "nat.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+
+#define DEFAULT_STATE_DIR "/run/ctrlink"
+#define DEFAULT_BRIDGE "ctrlink0"
+#define DEFAULT_STOP_TIMEOUT 10
+
+/* The network of a state directory, as recorded in network.json. */
+struct netcfg {
+	char bridge[16];
+	uint32_t subnet, gateway; /* network order */
+	int prefixlen;
+	bool icc;
+	int backend;              /* ctr_nat_backend, never AUTO once recorded */
+};
+
+struct ctr_ctx {
+	struct store st;
+	char *helper;             /* the monitor program */
+	/* network options as given to ctr_ctx_open (NULL / -1: not given) */
+	char *opt_bridge, *opt_subnet;
+	int opt_icc;
+	int opt_backend;
+};
+
+/* A context on a state directory with no options (the monitor's). */
+int ctx_open_state(ctr_ctx **out, const char *state_dir);
+
+/* One locked operation: holds the state lock; the allocation index is loaded on demand and
+ * written back at the end if it changed. */
+struct op {
+	ctr_ctx *ctx;
+	struct store *st;
+	int lockfd;
+	bool have_net;
+	struct netcfg net;
+	bool alloc_loaded, alloc_dirty;
+	struct alloc alloc;
+	char **journal;  /* IDs this operation journaled: cleared by op_end, after the index */
+};
+
+/* Lock the state directory and recover what dead processes left half-done. */
+int op_begin(struct op *op, ctr_ctx *ctx);
+/* Write the allocation index if it changed, unlock.  Returns `e` (or the write's error if
+ * e == 0). */
+int op_end(struct op *op, int e);
+/* Journal an operation on `id` ("start", "remove", "sync <child>", ...): if this process dies
+ * before op_end, the next lock holder recovers it (recover.c). */
+int op_journal(struct op *op, const char *id, const char *what);
+/* The allocation index, loaded (or rebuilt from the records) on first use. */
+int op_alloc(struct op *op, struct alloc **out);
+/* The recorded network (-ENOENT: none recorded yet). */
+int op_netcfg(struct op *op, const struct netcfg **out);
+
+/* Resolve a reference (ID, name, link name, ID prefix) to an ID, with Docker's messages. */
+int resolve_ref(struct store *st, const char *ref, char id[CTR_ID_LEN + 1]);
+
+/* "a.b.c.d/N" (N from 16 to 30, host bits clear) into network-order address and prefix. */
+int parse_subnet(const char *s, uint32_t *net, int *prefixlen);
+
+/* Untrusted text made safe for a message: control characters escaped, cut at ~100 chars.
+ * Returns buf. */
+const char *shown(const char *s, char *buf, size_t len);
+#define SHOWN(s) shown((s), (char[160]){ 0 }, 160)
+
+/* ---- network (net.c) ---------------------------------------------------------------------- */
+
+/* Load network.json into cfg; -ENOENT if none. */
+int net_load(struct store *st, struct netcfg *cfg);
+/* Decide (from the context's options and what is recorded) and record the network; make the
+ * bridge, base rules and sysctls exist.  Under the state lock. */
+int net_ensure(struct op *op);
+/* Give a running container its network: veth into its namespace, published ports, link rules.
+ * Fills rec->net and rec->mappings (addresses and ports are taken in the allocation index). */
+int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid);
+/* Undo net_attach (idempotent): veth, rules, conntrack entries, allocations. */
+int net_detach(struct op *op, struct ctr_rec *rec);
+/* Apply a rule change with the recorded network (nothing to do when none is recorded). */
+int net_apply(struct op *op, const struct nat_txn *txn);
+/* Make the kernel's rules of one container exactly what its record says: drop every rule
+ * naming it, add its DNAT rules and the link rules of its running links, in one commit. */
+int net_resync(struct op *op, const struct ctr_rec *rec);
+/* Every per-container rule in the kernel (for reconcile). */
+int net_rules_list(struct op *op, struct nat_rule **out, size_t *n);
+/* Ensure the bridge and base rules, then apply txn (reconcile). */
+int net_reconcile_base(struct op *op, const struct nat_txn *txn);
+/* Refuse host addresses the backend cannot publish on. */
+int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n);
+const char *net_backend_name(int backend);
+/* Plan an address for rec (before the container exists): fills rec->net. */
+int net_plan(struct op *op, struct ctr_rec *rec);
+
+/* ---- containers (run.c) ------------------------------------------------------------------- */
+
+/* Record a container's end (called by its monitor, and by recovery when the monitor died):
+ * network down, status exited, auto-remove.  Under the state lock. */
+int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code);
+
+/* Remove a stopped container's state and indexes.  Under the state lock. */
+int run_remove_locked(struct op *op, struct ctr_rec *rec);
+
+/* The hosts file of a container, and its process environment (§1.7) at start or exec. */
+int render_hosts(struct op *op, const struct ctr_rec *rec, char **out);
+int build_env(struct op *op, const struct ctr_rec *rec, const char *const *extra, char ***out);
+
+/* ---- links (linkops.c) -------------------------------------------------------------------- */
+
+/* Remove the link `alias` of the container `parent_id`: record, index, rules, hosts. */
+int unlink_locked(struct op *op, const char *parent_id, const char *alias);
+/* A linked container started: rewrite the hosts files of the running containers linking to
+ * it. */
+int links_child_started(struct op *op, const struct ctr_rec *child);
+
+/* ---- recovery (recover.c) ----------------------------------------------------------------- */
+
+/* Finish or undo the operation that a dead process left pending on `id`. */
+int recover_pending(struct op *op, const char *id);
+/* ctr_reconcile: dead monitors, indexes, and the rules, made to match the records. */
+int reconcile(ctr_ctx *ctx, char **report_out);
+
+#endif

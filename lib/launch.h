@@ -1,0 +1,49 @@
+/* What the library hands the monitor helper to start one container (pure: the struct and
+ * its JSON form), and the small line protocol between them.
+ *
+ * Descriptors of the helper ("ctr-monitor start"):
+ *   0, 1, 2   the container's stdin, and where its stdout/stderr are copied (besides the log)
+ *   3         "down": the library writes the spec ("<len>\n<json>"), later "G" (go) or "A"
+ *   4         "up":   the monitor writes "P <pid> <pid_start> <mon_pid> <mon_start>\n";
+ *                     the container writes "E <exit code> <message>" if its setup fails;
+ *                     end of file after "P" means the command was executed
+ *   5         (optional) "exit": the monitor writes "<exit code>\n" when the container ends
+ */
+#ifndef CTR_LAUNCH_H
+#define CTR_LAUNCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "container-link.h"
+
+#define LAUNCH_FD_DOWN 3
+#define LAUNCH_FD_UP 4
+#define LAUNCH_FD_EXIT 5
+
+struct launch {
+	char id[CTR_ID_LEN + 1];
+	char *state_dir;
+	uint64_t generation;
+	char **argv;
+	char **env;          /* the final environment */
+	char *hostname;
+	char *domainname;    /* may be NULL */
+	char *workdir;       /* may be NULL: "/" */
+	char *rootfs;        /* may be NULL: host filesystem */
+	char *user;          /* may be NULL: root */
+	uint64_t caps;       /* capability mask */
+	bool has_net;
+	uint32_t ip, gateway; /* network order */
+	int prefixlen;
+	bool attached;       /* also copy output to fds 1 and 2 */
+	/* exec only: the running container to enter */
+	int target_pid;
+	uint64_t target_start;
+};
+
+void launch_free(struct launch *l);
+int launch_to_json(const struct launch *l, char **out);
+int launch_from_json(const char *json, size_t len, struct launch *l);
+
+#endif

@@ -1,0 +1,590 @@
+/* The container network: the bridge and its base rules, each container's veth, address,
+ * published ports and link rules. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "natplan.h"
+#include "portplan.h"
+#include "rtnl.h"
+
+static const char *const backend_names[] = { "auto", "iptables", "nftables" };
+
+static const struct nat_ops *backend_ops(int backend)
+{
+	(void)backend; /* one backend so far */
+	return &nat_iptables_ops;
+}
+
+const char *net_backend_name(int backend)
+{
+	return (unsigned)backend < ARRAY_SIZE(backend_names) ? backend_names[backend] : "?";
+}
+
+/* ---- network.json ------------------------------------------------------------------------- */
+
+int net_load(struct store *st, struct netcfg *cfg)
+{
+	char *buf;
+	size_t len;
+	int e = store_read(st, "network.json", &buf, &len);
+	if (e < 0)
+		return e;
+	cJSON *o = cJSON_ParseWithLength(buf, len);
+	free(buf);
+	const cJSON *br = cJSON_GetObjectItemCaseSensitive(o, "bridge");
+	const cJSON *sn = cJSON_GetObjectItemCaseSensitive(o, "subnet");
+	const cJSON *icc = cJSON_GetObjectItemCaseSensitive(o, "icc");
+	const cJSON *be = cJSON_GetObjectItemCaseSensitive(o, "backend");
+	memset(cfg, 0, sizeof *cfg);
+	e = -EINVAL;
+	if (cJSON_IsString(br) && strlen(br->valuestring) < sizeof cfg->bridge && cJSON_IsString(sn) &&
+	    cJSON_IsBool(icc) && cJSON_IsString(be) &&
+	    parse_subnet(sn->valuestring, &cfg->subnet, &cfg->prefixlen) == 0) {
+		strcpy(cfg->bridge, br->valuestring);
+		cfg->gateway = htonl(ntohl(cfg->subnet) + 1);
+		cfg->icc = cJSON_IsTrue(icc);
+		for (size_t i = 1; i < ARRAY_SIZE(backend_names); i++)
+			if (strcmp(be->valuestring, backend_names[i]) == 0) {
+				cfg->backend = (int)i;
+				e = 0;
+			}
+	}
+	cJSON_Delete(o);
+	if (e < 0)
+		return ctr_err(-EINVAL, "%s/network.json is damaged; remove it to choose the network "
+					"anew",
+			       st->path);
+	return 0;
+}
+
+static int net_save(struct store *st, const struct netcfg *cfg)
+{
+	char net[16], sub[24];
+	ip4_format(cfg->subnet, net, sizeof net);
+	snprintf(sub, sizeof sub, "%s/%d", net, cfg->prefixlen);
+	cJSON *o = cJSON_CreateObject();
+	char *s = NULL;
+	if (o && cJSON_AddStringToObject(o, "bridge", cfg->bridge) &&
+	    cJSON_AddStringToObject(o, "subnet", sub) && cJSON_AddBoolToObject(o, "icc", cfg->icc) &&
+	    cJSON_AddStringToObject(o, "backend", net_backend_name(cfg->backend)))
+		s = cJSON_Print(o);
+	cJSON_Delete(o);
+	if (!s)
+		return ctr_err(-ENOMEM, "out of memory");
+	int e = store_write(st, "network.json", s, strlen(s));
+	free(s);
+	return e;
+}
+
+static void to_natnet(const struct netcfg *c, struct nat_net *n)
+{
+	memset(n, 0, sizeof *n);
+	snprintf(n->bridge, sizeof n->bridge, "%s", c->bridge);
+	n->subnet = c->subnet;
+	n->prefixlen = c->prefixlen;
+	n->gateway = c->gateway;
+	n->icc = c->icc;
+}
+
+/* One NAT handle for one change. */
+static int nat_do(const struct netcfg *cfg, const struct nat_txn *txn, bool base)
+{
+	const struct nat_ops *ops = backend_ops(cfg->backend);
+	struct nat_net nn;
+	struct nat *nat;
+	to_natnet(cfg, &nn);
+	int e = ops->open(&nat, &nn);
+	if (e < 0)
+		return e;
+	if (base)
+		e = ops->ensure_base(nat);
+	if (!e && txn)
+		e = ops->apply(nat, txn);
+	ops->close(nat);
+	return e;
+}
+
+/* ---- sysctls ------------------------------------------------------------------------------ */
+
+static int sysctl_set(const char *path, const char *value)
+{
+	char cur[16] = "";
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return ctr_err_sys(-errno, "cannot open %s", path);
+	ssize_t n = read(fd, cur, sizeof cur - 1);
+	int e = 0;
+	if (n <= 0 || strncmp(cur, value, strlen(value)) != 0 || cur[strlen(value)] != '\n') {
+		if (pwrite(fd, value, strlen(value), 0) < 0)
+			e = ctr_err_sys(-errno, "cannot write %s", path);
+	}
+	close(fd);
+	return e;
+}
+
+/* ---- deciding and making the network ------------------------------------------------------ */
+
+static bool any_running(struct op *op)
+{
+	struct alloc *a;
+	if (op_alloc(op, &a) < 0) {
+		ctr_err_clear();
+		return true; /* be careful */
+	}
+	size_t bytes = (1u << (32 - a->prefixlen)) / 8;
+	for (size_t i = 0; i < bytes; i++)
+		if (a->ipmap[i])
+			return true;
+	return false;
+}
+
+static int choose_subnet(struct rtnl *nl, int ignore, uint32_t *net, int *pl)
+{
+	/* Docker's private pool first, then a quieter corner of 10/8 */
+	for (int i = 0; i < 15 + 56; i++) {
+		uint32_t cand = i < 15 ? (172u << 24) | ((uint32_t)(17 + i) << 16)
+				       : (10u << 24) | ((uint32_t)(200 + i - 15) << 16);
+		bool overlaps;
+		char desc[80];
+		int e = rtnl_route_overlap4(nl, htonl(cand), 16, ignore, &overlaps, desc, sizeof desc);
+		if (e < 0)
+			return e;
+		if (!overlaps) {
+			*net = htonl(cand);
+			*pl = 16;
+			return 0;
+		}
+	}
+	return ctr_err(-ENOSPC, "no free private /16 subnet found for the containers; give one with "
+				"--subnet");
+}
+
+static int bridge_up(const struct netcfg *cfg, struct rtnl *nl, int *ifindex)
+{
+	int e = rtnl_link_index(nl, cfg->bridge, ifindex);
+	if (e == 0) {
+		bool is_br = false;
+		if ((e = rtnl_link_is_bridge(nl, *ifindex, &is_br)) < 0)
+			return e;
+		if (!is_br)
+			return ctr_err(-EEXIST, "interface %s exists and is not a bridge", cfg->bridge);
+		return 0;
+	}
+	if (e != -ENODEV)
+		return e;
+	ctr_err_clear();
+	e = rtnl_bridge_create(nl, cfg->bridge, true);
+	if (e < 0 && e != -EEXIST)
+		return e;
+	if ((e = rtnl_link_index(nl, cfg->bridge, ifindex)) < 0 ||
+	    (e = rtnl_addr_add(nl, *ifindex, AF_INET, &cfg->gateway, cfg->prefixlen)) < 0 ||
+	    (e = rtnl_link_set_up(nl, *ifindex, true)) < 0)
+		return e;
+	return 1; /* created */
+}
+
+int net_ensure(struct op *op)
+{
+	ctr_ctx *ctx = op->ctx;
+	struct netcfg old, cfg;
+	bool have_old = false;
+	int e = net_load(op->st, &old);
+	if (e == 0)
+		have_old = true;
+	else if (e != -ENOENT)
+		return e;
+	ctr_err_clear();
+
+	cfg = have_old ? old : (struct netcfg){ .backend = CTR_NAT_IPTABLES };
+	if (ctx->opt_bridge)
+		snprintf(cfg.bridge, sizeof cfg.bridge, "%s", ctx->opt_bridge);
+	else if (!have_old)
+		snprintf(cfg.bridge, sizeof cfg.bridge, "%s", DEFAULT_BRIDGE);
+	if (ctx->opt_icc >= 0)
+		cfg.icc = ctx->opt_icc;
+	if (ctx->opt_backend != CTR_NAT_AUTO)
+		cfg.backend = ctx->opt_backend;
+	if (cfg.backend == CTR_NAT_NFTABLES)
+		return ctr_err(-EOPNOTSUPP, "the nftables NAT backend is not available in this build");
+	bool subnet_given = ctx->opt_subnet != NULL;
+	if (subnet_given && (e = parse_subnet(ctx->opt_subnet, &cfg.subnet, &cfg.prefixlen)) < 0)
+		return e;
+
+	struct rtnl *nl;
+	if ((e = rtnl_open(&nl)) < 0)
+		return e;
+	int brindex = 0;
+	if (rtnl_link_index(nl, cfg.bridge, &brindex) < 0) {
+		brindex = 0;
+		ctr_err_clear();
+	}
+	bool changed = !have_old || strcmp(cfg.bridge, old.bridge) != 0 ||
+		       (subnet_given && (cfg.subnet != old.subnet || cfg.prefixlen != old.prefixlen)) ||
+		       cfg.icc != old.icc || cfg.backend != old.backend;
+	if (!have_old && !subnet_given)
+		e = choose_subnet(nl, brindex, &cfg.subnet, &cfg.prefixlen);
+	if (!e && subnet_given && changed) {
+		bool overlaps;
+		char desc[80];
+		e = rtnl_route_overlap4(nl, cfg.subnet, cfg.prefixlen, brindex, &overlaps, desc,
+					sizeof desc);
+		if (!e && overlaps)
+			e = ctr_err(-EEXIST, "subnet %s overlaps the host's route %s", ctx->opt_subnet,
+				    desc);
+	}
+	cfg.gateway = htonl(ntohl(cfg.subnet) + 1);
+	if (!e && changed && have_old && any_running(op)) {
+		char sub[20];
+		ip4_format(old.subnet, sub, sizeof sub);
+		e = ctr_err(-EBUSY,
+			    "the network of %s is bridge %s, subnet %s/%d, icc %s, backend %s; it "
+			    "cannot change while containers are running",
+			    op->st->path, old.bridge, sub, old.prefixlen, old.icc ? "on" : "off",
+			    net_backend_name(old.backend));
+	}
+	if (!e && changed) {
+		if (have_old)
+			nat_do(&old, NULL, false) == 0 ? (void)0 : ctr_err_clear();
+		if (have_old && (strcmp(old.bridge, cfg.bridge) || old.subnet != cfg.subnet)) {
+			/* the old layout goes: its rules, and its bridge if no one uses it */
+			const struct nat_ops *ops = backend_ops(old.backend);
+			struct nat_net nn;
+			struct nat *nat;
+			to_natnet(&old, &nn);
+			if (ops->open(&nat, &nn) == 0) {
+				ops->remove_all(nat);
+				ops->close(nat);
+			}
+			rtnl_link_del(nl, old.bridge);
+			ctr_err_clear();
+			if (op->alloc_loaded) {
+				alloc_free(&op->alloc);
+				op->alloc_loaded = false;
+			}
+		}
+		if ((e = net_save(op->st, &cfg)) == 0) {
+			op->net = cfg;
+			op->have_net = true;
+		}
+	}
+	if (!e) {
+		op->net = cfg;
+		op->have_net = true;
+		e = bridge_up(&cfg, nl, &brindex);
+	}
+	bool created = e == 1;
+	if (e == 1)
+		e = 0;
+	if (!e && !cfg.icc && access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) < 0)
+		e = ctr_err(-EOPNOTSUPP, "isolating containers (icc off) needs the kernel's bridge "
+					 "netfilter (br_netfilter), which is not available");
+	if (!e)
+		e = sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
+	if (!e && (created || changed)) {
+		char path[96];
+		snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", cfg.bridge);
+		if ((e = sysctl_set(path, "1")) == 0)
+			e = nat_do(&cfg, NULL, true);
+	}
+	rtnl_close(nl);
+	return e;
+}
+
+/* ---- per container ------------------------------------------------------------------------ */
+
+static void read_eph_range(uint16_t *lo, uint16_t *hi)
+{
+	*lo = 49153;
+	*hi = 65535;
+	int fd = open("/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[64];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	unsigned a, b;
+	if (n > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b <= 65535) {
+			*lo = (uint16_t)a;
+			*hi = (uint16_t)b;
+		}
+	}
+}
+
+/* Is the host port in use by a host process?  A bind test: cheap, and exact. */
+static int probe_port(void *unused, int proto, const char *host_ip, uint16_t port)
+{
+	(void)unused;
+	int fam;
+	uint8_t addr[16];
+	if (proto == CTR_SCTP || host_ip_parse(host_ip, &fam, addr) < 0)
+		return 0;
+	int s = socket(fam, (proto == CTR_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	if (fam == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, addr, 4);
+		sl = sizeof *sin;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, addr, 16);
+		sl = sizeof *sin6;
+	}
+	int r = bind(s, (struct sockaddr *)&ss, sl);
+	int err = errno;
+	close(s);
+	if (r == 0)
+		return 0;
+	if (err == EADDRNOTAVAIL)
+		return ctr_err(-EADDRNOTAVAIL, "host address %s is not an address of this host",
+			       host_ip);
+	if (err == EADDRINUSE)
+		return ctr_err(-EADDRINUSE,
+			       "failed to bind host port %s%s%s:%u/%s: address already in use (by a "
+			       "process on the host)",
+			       fam == AF_INET6 ? "[" : "", host_ip, fam == AF_INET6 ? "]" : "", port,
+			       proto_name((unsigned)proto));
+	return 0;
+}
+
+int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n)
+{
+	(void)op; /* one backend so far: IPv4 only */
+	for (size_t i = 0; i < n; i++)
+		if (strchr(b[i].host_ip, ':'))
+			return ctr_err(-EAFNOSUPPORT,
+				       "cannot publish on the IPv6 host address %s: the iptables NAT "
+				       "backend publishes IPv4 only",
+				       b[i].host_ip);
+	return 0;
+}
+
+int net_plan(struct op *op, struct ctr_rec *rec)
+{
+	const struct netcfg *cfg;
+	struct alloc *a;
+	int e;
+	if ((e = op_netcfg(op, &cfg)) < 0 || (e = op_alloc(op, &a)) < 0)
+		return e;
+	uint32_t ip;
+	if ((e = alloc_ip_next(a, &ip)) < 0)
+		return e;
+	op->alloc_dirty = true;
+
+	struct portplan_env env = { 0 };
+	read_eph_range(&env.eph_lo, &env.eph_hi);
+	env.probe = probe_port;
+	struct ctr_mapping *m = NULL;
+	size_t nm = 0;
+	e = portplan(a, &env, rec->bindings, rec->n_bindings, rec->exposed, rec->n_exposed,
+		     rec->publish_all, &m, &nm);
+	if (e < 0) {
+		alloc_ip_release(a, ip);
+		return e;
+	}
+	free(rec->mappings);
+	rec->mappings = m;
+	rec->n_mappings = nm;
+	rec->has_net = true;
+	memset(&rec->net, 0, sizeof rec->net);
+	rec->net.ip = ip;
+	rec->net.gateway = cfg->gateway;
+	rec->net.prefixlen = cfg->prefixlen;
+	mac_from_ip4(ip, rec->net.mac);
+	/* the host end: named after the container and its run, so a new run never meets an old
+	 * end that the kernel has not finished removing */
+	snprintf(rec->net.veth, sizeof rec->net.veth, "ctl%.8s%04x", rec->id,
+		 (unsigned)(rec->generation & 0xffff));
+	snprintf(rec->net.bridge, sizeof rec->net.bridge, "%s", cfg->bridge);
+	return 0;
+}
+
+/* Link rules that involve `rec` now that it runs: as parent and as child. */
+static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule **rules,
+		      size_t *n)
+{
+	int e = 0;
+	for (size_t i = 0; !e && i < rec->n_links; i++) {
+		struct ctr_rec *k;
+		if (store_rec_load(op->st, rec->links[i].target, &k) < 0) {
+			ctr_err_clear();
+			continue;
+		}
+		if (k->status == ST_RUNNING && k->has_net)
+			e = natplan_link(rec->id, rec->net.ip, k->id, k->net.ip, k->exposed,
+					 k->n_exposed, rules, n);
+		rec_free(k);
+	}
+	char **rl = NULL;
+	if (!e && (e = store_rlinks(op->st, rec->id, &rl)) == 0) {
+		for (size_t i = 0; !e && rl && rl[i]; i++) {
+			char pid[CTR_ID_LEN + 1];
+			struct ctr_rec *p;
+			snprintf(pid, sizeof pid, "%.*s", CTR_ID_LEN, rl[i]);
+			if (store_rec_load(op->st, pid, &p) < 0) {
+				ctr_err_clear();
+				continue;
+			}
+			if (p->status == ST_RUNNING && p->has_net)
+				e = natplan_link(p->id, p->net.ip, rec->id, rec->net.ip, rec->exposed,
+						 rec->n_exposed, rules, n);
+			rec_free(p);
+		}
+	}
+	strv_free(rl);
+	return e;
+}
+
+static void flush_udp(const struct ctr_rec *rec)
+{
+	for (size_t i = 0; i < rec->n_mappings; i++) {
+		const struct ctr_mapping *m = &rec->mappings[i];
+		uint32_t ip;
+		if (m->cport.proto != CTR_UDP || inet_pton(AF_INET, m->host_ip, &ip) != 1)
+			continue;
+		conntrack_flush_dport(IPPROTO_UDP, ip ? &ip : NULL, m->hport, NULL);
+	}
+	ctr_err_clear();
+}
+
+int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
+{
+	const struct netcfg *cfg;
+	struct rtnl *nl;
+	int e, br;
+	if ((e = op_netcfg(op, &cfg)) < 0 || (e = rtnl_open(&nl)) < 0)
+		return e;
+	if ((e = rtnl_link_index(nl, cfg->bridge, &br)) == 0)
+		e = rtnl_veth_create(nl, rec->net.veth, br, "eth0", rec->net.mac, pid);
+	if (!e) /* published ports (now or later) must reach their own container too */
+		e = rtnl_bridge_port_hairpin(nl, rec->net.veth, true);
+	rtnl_close(nl);
+	if (e < 0)
+		return e;
+
+	struct nat_rule *rules = NULL;
+	size_t n = 0;
+	e = natplan_dnat(rec->id, rec->net.ip, rec->mappings, rec->n_mappings, &rules, &n);
+	if (!e && !cfg->icc)
+		e = link_rules(op, rec, &rules, &n);
+	if (!e && n) {
+		struct nat_txn txn = { .add = rules, .n_add = n };
+		e = nat_do(cfg, &txn, false);
+	}
+	free(rules);
+	if (!e)
+		flush_udp(rec);
+	return e;
+}
+
+int net_detach(struct op *op, struct ctr_rec *rec)
+{
+	if (!rec->has_net)
+		return 0;
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
+	if (e < 0)
+		return e;
+	struct rtnl *nl;
+	if (rtnl_open(&nl) == 0) {
+		rtnl_link_del(nl, rec->net.veth);
+		rtnl_close(nl);
+	}
+	ctr_err_clear();
+	const char *ids[] = { rec->id };
+	struct nat_txn txn = { .drop_ids = ids, .n_drop_ids = 1 };
+	e = nat_do(cfg, &txn, false);
+	flush_udp(rec);
+	struct alloc *a;
+	if (op_alloc(op, &a) == 0) {
+		alloc_ip_release(a, rec->net.ip);
+		portplan_release(a, rec->mappings, rec->n_mappings);
+		op->alloc_dirty = true;
+	}
+	rec->has_net = false;
+	memset(&rec->net, 0, sizeof rec->net);
+	free(rec->mappings);
+	rec->mappings = NULL;
+	rec->n_mappings = 0;
+	return e;
+}
+
+int net_apply(struct op *op, const struct nat_txn *txn)
+{
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
+	if (e == -ENOENT) {
+		ctr_err_clear();
+		return 0;
+	}
+	return e < 0 ? e : nat_do(cfg, txn, false);
+}
+
+int net_resync(struct op *op, const struct ctr_rec *rec)
+{
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
+	if (e == -ENOENT) {
+		ctr_err_clear();
+		return 0;
+	}
+	if (e < 0)
+		return e;
+	struct nat_rule *rules = NULL;
+	size_t n = 0;
+	if (rec->status == ST_RUNNING && rec->has_net) {
+		e = natplan_dnat(rec->id, rec->net.ip, rec->mappings, rec->n_mappings, &rules, &n);
+		if (!e && !cfg->icc)
+			e = link_rules(op, rec, &rules, &n);
+	}
+	const char *ids[] = { rec->id };
+	struct nat_txn txn = { .drop_ids = ids, .n_drop_ids = 1, .add = rules, .n_add = n };
+	if (!e)
+		e = nat_do(cfg, &txn, false);
+	free(rules);
+	return e;
+}
+
+int net_rules_list(struct op *op, struct nat_rule **out, size_t *n)
+{
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
+	if (e < 0)
+		return e;
+	const struct nat_ops *ops = backend_ops(cfg->backend);
+	struct nat_net nn;
+	struct nat *nat;
+	to_natnet(cfg, &nn);
+	if ((e = ops->open(&nat, &nn)) < 0)
+		return e;
+	e = ops->list(nat, out, n);
+	ops->close(nat);
+	return e;
+}
+
+int net_reconcile_base(struct op *op, const struct nat_txn *txn)
+{
+	int e = net_ensure(op);
+	if (e < 0)
+		return e;
+	return nat_do(&op->net, txn, true);
+}

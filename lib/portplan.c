@@ -1,0 +1,167 @@
+#include "portplan.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int host_ip_parse(const char *s, int *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (!s || !*s) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return ctr_err(-EINVAL, "invalid IP address: %s", s);
+}
+
+int ports_check_bindings(const char *spec, const struct ctr_binding *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i].cport.port == 0)
+			return ctr_err(-EINVAL, "invalid containerPort: 0 (in \"%s\")", spec);
+	return 0;
+}
+
+/* one request: a binding with its normalised host address */
+struct req {
+	struct ctr_port cport;
+	char ip[CTR_IP_MAX];
+	int family;
+	uint8_t addr[16];
+	uint16_t lo, hi; /* 0,0: ephemeral */
+};
+
+static int req_cmp(const void *pa, const void *pb)
+{
+	const struct req *a = pa, *b = pb;
+	bool ea = a->lo && a->lo == a->hi, eb = b->lo && b->lo == b->hi;
+	if (ea != eb)
+		return ea ? -1 : 1; /* exact host ports first */
+	int c = port_cmp(&a->cport, &b->cport);
+	if (c)
+		return c;
+	return strcmp(a->ip, b->ip);
+}
+
+static void shown_ip(const struct req *r, char *buf, size_t len)
+{
+	if (r->family == AF_INET6)
+		snprintf(buf, len, "[%s]", r->ip);
+	else
+		snprintf(buf, len, "%s", r->ip);
+}
+
+void portplan_release(struct alloc *a, const struct ctr_mapping *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int fam;
+		uint8_t addr[16];
+		if (host_ip_parse(m[i].host_ip, &fam, addr) == 0)
+			alloc_port_release(a, m[i].cport.proto, fam, addr, m[i].hport);
+	}
+}
+
+struct usable_ctx {
+	const struct portplan_env *env;
+	const char *ip;
+};
+
+static bool usable(void *p, int proto, uint16_t port)
+{
+	struct usable_ctx *u = p;
+	return !u->env->probe || u->env->probe(u->env->probe_ctx, proto, u->ip, port) == 0;
+}
+
+int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_binding *b,
+	     size_t nb, const struct ctr_port *exposed, size_t nexp, bool publish_all,
+	     struct ctr_mapping **out, size_t *nout)
+{
+	size_t nreq = 0, cap = nb + (publish_all ? nexp : 0);
+	struct req *rq = calloc(cap ? cap : 1, sizeof *rq);
+	struct ctr_mapping *m = calloc(cap ? cap : 1, sizeof *m);
+	size_t nm = 0;
+	int e = 0;
+	if (!rq || !m) {
+		free(rq);
+		free(m);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nb && !e; i++) {
+		struct req *r = &rq[nreq++];
+		r->cport = b[i].cport;
+		r->lo = b[i].hp_lo;
+		r->hi = b[i].hp_hi;
+		e = host_ip_parse(b[i].host_ip, &r->family, r->addr);
+		inet_ntop(r->family, r->addr, r->ip, sizeof r->ip);
+		if (!e && r->family == AF_INET6 && !env->ipv6)
+			e = ctr_err(-EAFNOSUPPORT,
+				    "cannot publish on the IPv6 host address %s: the iptables NAT "
+				    "backend publishes IPv4 only (use the nftables backend)",
+				    b[i].host_ip);
+	}
+	for (size_t i = 0; publish_all && i < nexp && !e; i++) {
+		bool bound = false;
+		for (size_t j = 0; j < nb && !bound; j++)
+			bound = port_cmp(&b[j].cport, &exposed[i]) == 0;
+		if (bound)
+			continue;
+		struct req *r = &rq[nreq++];
+		r->cport = exposed[i];
+		r->family = AF_INET;
+		snprintf(r->ip, sizeof r->ip, "0.0.0.0");
+	}
+	if (!e)
+		qsort(rq, nreq, sizeof *rq, req_cmp);
+
+	for (size_t i = 0; i < nreq && !e; i++) {
+		struct req *r = &rq[i];
+		char ipbuf[CTR_IP_MAX + 2];
+		uint16_t port = 0;
+		shown_ip(r, ipbuf, sizeof ipbuf);
+		if (r->lo && r->lo == r->hi) {
+			port = r->lo;
+			if (alloc_port_taken(a, r->cport.proto, r->family, r->addr, port)) {
+				e = ctr_err(-EADDRINUSE, "Bind for %s:%u failed: port is already allocated",
+					    ipbuf, port);
+				break;
+			}
+			if (env->probe && (e = env->probe(env->probe_ctx, r->cport.proto, r->ip, port)) < 0)
+				break;
+			e = alloc_port_take(a, r->cport.proto, r->family, r->addr, port);
+		} else {
+			uint16_t lo = r->lo ? r->lo : env->eph_lo, hi = r->lo ? r->hi : env->eph_hi;
+			struct usable_ctx u = { env, r->ip };
+			e = alloc_port_next(a, r->cport.proto, r->family, r->addr, lo, hi, usable, &u,
+					    &port);
+			if (e == -ENOSPC)
+				e = ctr_err(-ENOSPC, "Bind for %s:%u-%u failed: all ports are allocated",
+					    ipbuf, lo, hi);
+		}
+		if (e < 0)
+			break;
+		m[nm].cport = r->cport;
+		snprintf(m[nm].host_ip, sizeof m[nm].host_ip, "%s", r->ip);
+		m[nm].hport = port;
+		nm++;
+	}
+	free(rq);
+	if (e < 0) {
+		portplan_release(a, m, nm);
+		free(m);
+		return e;
+	}
+	*out = m;
+	*nout = nm;
+	return 0;
+}

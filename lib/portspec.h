@@ -1,0 +1,51 @@
+/* Port options of `docker run`: `-p`/`--publish` (go-connections v0.8.0 nat.ParsePortSpec, plus
+ * the CLI's `published=…,target=…` long syntax), `--expose`, and the spec of an unpublish.
+ * Pure code: no system calls, no global state.  Errors are -EINVAL with Docker's message set
+ * through ctr_err(), or -ENOMEM. */
+#ifndef CTR_PORTSPEC_H
+#define CTR_PORTSPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model.h"
+
+/* Longest spec accepted, in bytes (hostile-input bound; Docker has none). */
+#define PORTSPEC_MAX 4096
+
+/* Parse one `-p` value and append its bindings to the growable array *v (count *n):
+ *   "80", "80/udp", "8000-8010", "8080:80", ":80", "1.2.3.4:8080:80", "1.2.3.4::80",
+ *   "[::1]:8080:80", "::1:8080:80", "8000-8002:80-82", "8000-9000:80",
+ *   "published=8080,target=80,protocol=udp".
+ * A container range gives one binding per port (pairwise with an equal host range, ephemeral
+ * without one); a single container port with a host range gives one binding whose host port
+ * is that range (hp_lo < hp_hi).  host_ip is the literal IP as given (brackets stripped), or
+ * "" when none was given.  Container port 0 is accepted, as go-connections accepts it.
+ * On error nothing is appended and *v, *n are unchanged.  0, -EINVAL or -ENOMEM. */
+int portspec_parse(const char *spec, struct ctr_binding **v, size_t *n);
+
+/* Parse one `--expose` value ("80", "80/udp", "8000-8010/tcp") and append one port per
+ * number of the range to *v (count *n).  Errors are prefixed
+ * "invalid range format for --expose: <spec>, error: "; unlike Docker, a protocol other than
+ * tcp, udp or sctp is refused ("invalid proto: <proto>").  0, -EINVAL or -ENOMEM. */
+int expose_parse(const char *spec, struct ctr_port **v, size_t *n);
+
+/* portspec_parse() for withdrawing bindings; *bare is set to true when the spec names only
+ * container ports ("80", "80/udp", "8000-8010": no ':' at all), meaning "every binding of
+ * these ports", and to false otherwise (then the bindings are to be matched exactly, e.g. with
+ * binding_equal()).  0, -EINVAL or -ENOMEM. */
+int portspec_parse_unpublish(const char *spec, struct ctr_binding **v, size_t *n, bool *bare);
+
+/* true if `s` is a literal IPv4 or IPv6 address as Go's net.ParseIP accepts it: no host
+ * name, no zone, no brackets, no leading zero in an IPv4 field. */
+bool portspec_ip_literal(const char *s);
+
+/* true if two host IPs name the same address ("::" and "0:0::0" do; "" matches only ""; texts
+ * that are not addresses compare as strings). */
+bool host_ip_equal(const char *a, const char *b);
+
+/* true if two bindings are the same request: container port and protocol, host IP (by
+ * host_ip_equal) and host port or range. */
+bool binding_equal(const struct ctr_binding *a, const struct ctr_binding *b);
+
+#endif

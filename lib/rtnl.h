@@ -1,0 +1,69 @@
+/* rtnetlink (and conntrack netlink) through libmnl: links, addresses, routes.  Effects only;
+ * every function works in the network namespace the socket was opened in.  All functions
+ * return 0 or a negative errno with the error message set (ctr_err). */
+#ifndef CTR_RTNL_H
+#define CTR_RTNL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct rtnl;
+
+/* Open a NETLINK_ROUTE socket (close-on-exec) in the caller's network namespace.  A handle is
+ * not locked: one thread at a time may use it (it may be handed from thread to thread). */
+int rtnl_open(struct rtnl **out);
+void rtnl_close(struct rtnl *nl);
+
+/* Index of the interface `name`; -ENODEV (message set) if there is none. */
+int rtnl_link_index(struct rtnl *nl, const char *name, int *ifindex);
+
+/* Bring an interface up (or down). */
+int rtnl_link_set_up(struct rtnl *nl, int ifindex, bool up);
+
+/* Delete the interface `name` (a veth: both ends go).  -ENODEV if it does not exist. */
+int rtnl_link_del(struct rtnl *nl, const char *name);
+
+/* Create the bridge `name` (IFLA_BR_NF_CALL_IPTABLES as given, so that bridged traffic
+ * between its ports traverses iptables when the containers are isolated) and bring it up.
+ * -EEXIST if an interface of that name exists (whatever its kind). */
+int rtnl_bridge_create(struct rtnl *nl, const char *name, bool nf_call_iptables);
+
+/* Set IFLA_BR_NF_CALL_IPTABLES on an existing bridge. */
+int rtnl_bridge_set_nf_call(struct rtnl *nl, int ifindex, bool nf_call_iptables);
+
+/* true if `ifindex` is a bridge. */
+int rtnl_link_is_bridge(struct rtnl *nl, int ifindex, bool *is_bridge);
+
+/* Create a veth pair in one request: the host end `host_name` is enslaved to `master_ifindex`
+ * and up; the peer is created directly in the network namespace of process `peer_netns_pid`,
+ * named `peer_name`, with MAC `peer_mac`, and left down.
+ * A bridge that has no free port numbers left fails with -EXFULL and a message naming the
+ * bridge and the kernel's limit. */
+int rtnl_veth_create(struct rtnl *nl, const char *host_name, int master_ifindex,
+		     const char *peer_name, const uint8_t peer_mac[6], pid_t peer_netns_pid);
+
+/* Hairpin mode of a bridge port (so that traffic NATed back to the port it came from is
+ * delivered, as happens for a container reaching its own published port). */
+int rtnl_bridge_port_hairpin(struct rtnl *nl, const char *name, bool on);
+
+/* Add an address (family AF_INET or AF_INET6, `addr` in network order).  An address that is
+ * already there is not an error. */
+int rtnl_addr_add(struct rtnl *nl, int ifindex, int family, const void *addr, int prefixlen);
+
+/* Add the default route via `gw` (AF_INET or AF_INET6) out of `ifindex`. */
+int rtnl_route_add_default(struct rtnl *nl, int family, const void *gw, int ifindex);
+
+/* Look through the main routing table for an IPv4 route that overlaps `net`/`prefixlen`
+ * (network order), ignoring routes out of `ignore_ifindex` (0: none) and the default route.
+ * Sets *overlaps; when it does, writes a description such as "10.0.0.0/8 dev eth0" to `desc`. */
+int rtnl_route_overlap4(struct rtnl *nl, uint32_t net, int prefixlen, int ignore_ifindex,
+			bool *overlaps, char *desc, size_t desc_len);
+
+/* Delete conntrack entries whose original direction is `proto` (IPPROTO_UDP, ...) to
+ * destination port `port` and, unless `dst` is NULL (any), destination address `dst`
+ * (IPv4, network order).  Opens its own NETLINK_NETFILTER socket.  *deleted (may be NULL)
+ * receives the number of entries removed. */
+int conntrack_flush_dport(int proto, const uint32_t *dst, uint16_t port, unsigned *deleted);
+
+#endif

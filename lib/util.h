@@ -1,0 +1,73 @@
+/* Small internal helpers shared by every part of the library: error reporting, growable
+ * strings, string lists.  Pure code (no system calls) except where noted. */
+#ifndef CTR_UTIL_H
+#define CTR_UTIL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTR_HIDDEN __attribute__((visibility("hidden")))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- errors -------------------------------------------------------------------------------
+ * Every failing internal function returns a negative errno and leaves a human-readable
+ * message in the thread-local error buffer (what ctr_last_error() returns). */
+
+/* Set the message (printf-style) and return `code` (a negative errno). */
+int ctr_err(int code, const char *fmt, ...) PRINTF(2, 3);
+/* Set the message to "<fmt...>: <strerror(-code)>" and return `code`. */
+int ctr_err_sys(int code, const char *fmt, ...) PRINTF(2, 3);
+/* Prefix the current message with "<fmt...>: " and return `code`. */
+int ctr_err_prefix(int code, const char *fmt, ...) PRINTF(2, 3);
+/* Clear the message (at the start of every public call). */
+void ctr_err_clear(void);
+/* The current message ("" if none). */
+const char *ctr_err_msg(void);
+
+/* ---- growable string ---------------------------------------------------------------------
+ * A NUL-terminated string that grows as text is appended.  After an allocation failure the
+ * buffer remembers it (sb.oom) and further appends do nothing; check once at the end with
+ * sb_finish(), which returns the string (owned by the caller) or NULL with -ENOMEM set. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+#define SBUF_INIT { NULL, 0, 0, false }
+
+void sb_add(struct sbuf *sb, const char *s);
+void sb_addn(struct sbuf *sb, const char *s, size_t n);
+void sb_addc(struct sbuf *sb, char c);
+void sb_addf(struct sbuf *sb, const char *fmt, ...) PRINTF(2, 3);
+void sb_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
+/* Returns the string and resets `sb`; NULL (with the error set) if an append failed. */
+char *sb_finish(struct sbuf *sb);
+void sb_free(struct sbuf *sb);
+/* The current contents (never NULL: "" when empty). */
+const char *sb_str(const struct sbuf *sb);
+
+/* ---- strings and string lists ------------------------------------------------------------ */
+
+/* strdup that sets the error on failure (NULL in, NULL out without error). */
+char *xstrdup(const char *s);
+/* Length of a NULL-terminated list (NULL counts as empty). */
+size_t strv_len(const char *const *v);
+/* Deep copy of a NULL-terminated list; *out is NULL for a NULL input.  0 or -ENOMEM. */
+int strv_dup(char ***out, const char *const *v);
+/* Append a copy of `s`.  0 or -ENOMEM. */
+int strv_push(char ***v, const char *s);
+void strv_free(char **v);
+
+bool str_has_prefix(const char *s, const char *prefix);
+/* Parse a decimal integer in [min, max]; the whole string must be digits (no sign, no
+ * space).  Returns 0 or -EINVAL / -ERANGE without setting the error message. */
+int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* true if `s` contains a byte that must never reach a file line: \n, \r or another control
+ * character (the tab is reported as well). */
+bool str_has_ctl(const char *s);
+
+#endif

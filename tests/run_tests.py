@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""Build and run the whole test suite; the last line printed is "N passed, N failed".
+
+  tests/run_tests.py [--builds normal,asan] [--no-fuzz] [--fuzz-seconds N] [-k PATTERN]
+
+For each build (normal: build/, asan: build-asan/ with AddressSanitizer and
+UndefinedBehaviorSanitizer) it runs the unit tests (TAP), the C system tests and the pytest
+system tests; the Python bindings' tests run against the normal build; a short libFuzzer run of
+every parser (build-fuzz/, clang) closes it.  Every test that touches the kernel runs in its own
+network + mount (+ PID) namespaces.  Exit status: 0 if nothing failed.
+"""
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PY = "/usr/bin/python3"
+
+passed = failed = 0
+failures = []
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+def count(ok, name, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        failures.append(name)
+        say(f"FAILED: {name}")
+        if detail:
+            say("    " + detail.strip().replace("\n", "\n    ")[-4000:])
+
+
+def build(dirname, *opts, env=None):
+    path = os.path.join(TOP, dirname)
+    if not os.path.exists(os.path.join(path, "build.ninja")):
+        subprocess.run(["meson", "setup", path, TOP, *opts], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+    r = subprocess.run(["ninja", "-C", path], capture_output=True, text=True, errors="replace", env=env)
+    if r.returncode != 0:
+        say(r.stdout[-6000:] + r.stderr[-3000:])
+        count(False, f"build {dirname}", "the build failed")
+        return None
+    if "warning:" in r.stdout:
+        count(False, f"build {dirname} warning-free",
+              "\n".join(l for l in r.stdout.splitlines() if "warning:" in l))
+    return path
+
+
+def run_tap(exe, label, env, timeout=600):
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run([exe], capture_output=True, text=True, errors="replace", env=env, timeout=timeout,
+                           cwd=TOP)
+    except subprocess.TimeoutExpired:
+        count(False, f"{label}: timed out")
+        return
+    n_ok = n_fail = 0
+    lines = r.stdout.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"(not ok|ok) \d+ - (.*)", line)
+        if not m:
+            continue
+        if m.group(1) == "ok":
+            n_ok += 1
+            count(True, label)
+        else:
+            n_fail += 1
+            diag = "\n".join(l for l in lines[i + 1:i + 6] if l.startswith("#"))
+            count(False, f"{label}: {m.group(2)}", diag)
+    plan = re.search(r"^1\.\.(\d+)$", r.stdout, re.M)
+    sanitizer = re.search(r"(ERROR: (AddressSanitizer|LeakSanitizer).*|runtime error:.*)",
+                          r.stderr)
+    if r.returncode != 0 and n_fail == 0 or not plan or sanitizer:
+        count(False, f"{label}: exit status {r.returncode}",
+              (sanitizer.group(0) + "\n" if sanitizer else "") + r.stderr[-3000:])
+    say(f"  {label}: {n_ok} ok, {n_fail} not ok ({time.monotonic() - t0:.1f}s)")
+
+
+def run_pytest(paths, label, env, extra=()):
+    if not paths:
+        return
+    xml = f"/tmp/ctrlink-junit-{os.getpid()}-{label.replace('/', '_')}.xml"
+    t0 = time.monotonic()
+    r = subprocess.run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={xml}",
+                        "-o", "junit_family=xunit1", *extra, *paths],
+                       capture_output=True, text=True, errors="replace", env=env, cwd=TOP)
+    n_ok = n_fail = 0
+    try:
+        root = ET.parse(xml).getroot()
+        for case in root.iter("testcase"):
+            name = f"{label}: {case.get('classname')}.{case.get('name')}"
+            bad = case.find("failure") if case.find("failure") is not None else case.find("error")
+            if case.find("skipped") is not None:
+                continue
+            if bad is not None:
+                n_fail += 1
+                count(False, name, (bad.get("message") or "") + "\n" + (bad.text or ""))
+            else:
+                n_ok += 1
+                count(True, name)
+        os.unlink(xml)
+    except (OSError, ET.ParseError):
+        count(False, f"{label}: pytest did not report", r.stdout[-3000:] + r.stderr[-3000:])
+    sanitizer = re.findall(r"(ERROR: (?:AddressSanitizer|LeakSanitizer)[^\n]*|runtime error:[^\n]*)",
+                           r.stdout + r.stderr)
+    if sanitizer:
+        count(False, f"{label}: sanitizer reports", "\n".join(sanitizer[:10]))
+    say(f"  {label}: {n_ok} passed, {n_fail} failed ({time.monotonic() - t0:.1f}s)")
+
+
+def suite(path, label, args, bindings):
+    env = dict(os.environ)
+    env["CTRLINK_BUILD"] = path
+    env.pop("CTRLINK_STATE_DIR", None)
+    env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:halt_on_error=1"
+    env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    say(f"== {label}: unit tests")
+    for exe in sorted(glob.glob(os.path.join(path, "tests", "test_*"))):
+        name = os.path.basename(exe)
+        if not os.access(exe, os.X_OK) or os.path.isdir(exe):
+            continue
+        if name in ("test_rtnl", "test_nat_iptc", "test_embed"):
+            continue
+        run_tap(exe, f"{label}/unit/{name}", env)
+    say(f"== {label}: system tests (C)")
+    for name in ("test_rtnl", "test_nat_iptc", "test_embed"):
+        exe = os.path.join(path, "tests", name)
+        if os.path.exists(exe):
+            run_tap(exe, f"{label}/system/{name}", env)
+    say(f"== {label}: system tests (pytest)")
+    extra = ["-k", args.k] if args.k else []
+    run_pytest(sorted(glob.glob(os.path.join(TOP, "tests", "system", "test_*.py"))),
+               f"{label}/system", env, extra)
+    if bindings:
+        tests = sorted(glob.glob(os.path.join(TOP, "bindings", "python", "tests", "test_*.py")))
+        if tests:
+            say(f"== {label}: Python bindings")
+            benv = dict(env)
+            benv["PYTHONPATH"] = os.path.join(path, "bindings", "python")
+            run_pytest(tests, f"{label}/bindings", benv, extra)
+
+
+def fuzz(seconds):
+    """A short libFuzzer run of every parser; a crash or sanitizer report fails."""
+    env = dict(os.environ, CC="clang")
+    path = build("build-fuzz", "-Dfuzzing=true", "-Db_lundef=false", "-Dpython_bindings=disabled",
+                 env=env)
+    if not path:
+        return
+    targets = sorted(glob.glob(os.path.join(path, "tests", "fuzz_*")))
+    targets = [t for t in targets if os.access(t, os.X_OK) and not os.path.isdir(t)]
+    say(f"== fuzzing ({len(targets)} targets, {seconds}s in all)")
+    each = max(2, seconds // max(1, len(targets)))
+    for t in targets:
+        name = os.path.basename(t)
+        corpus = os.path.join(TOP, "tests", "fuzz", "corpus", name.replace("fuzz_", ""))
+        work = f"/tmp/ctrlink-{name}-corpus"
+        os.makedirs(work, exist_ok=True)
+        dirs = [work] + ([corpus] if os.path.isdir(corpus) else [])
+        r = subprocess.run([t, f"-max_total_time={each}", "-max_len=4200", "-print_final_stats=1",
+                            *dirs], capture_output=True, text=True, errors="replace",
+                           env=dict(os.environ, UBSAN_OPTIONS="halt_on_error=1"))
+        execs = re.search(r"stat::number_of_executed_units:\s*(\d+)", r.stderr)
+        ok = r.returncode == 0
+        count(ok, f"fuzz/{name}", r.stderr[-3000:])
+        say(f"  fuzz/{name}: {'ok' if ok else 'FOUND A CRASH'}, "
+            f"{execs.group(1) if execs else '?'} executions in {each}s")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--builds", default="normal,asan")
+    ap.add_argument("--no-fuzz", action="store_true")
+    ap.add_argument("--fuzz-seconds", type=int, default=60)
+    ap.add_argument("-k", default=None, help="only pytest tests matching this expression")
+    args = ap.parse_args()
+    t0 = time.monotonic()
+    builds = args.builds.split(",")
+    if "normal" in builds:
+        path = build("build")
+        if path:
+            suite(path, "normal", args, bindings=True)
+    if "asan" in builds:
+        path = build("build-asan", "-Db_sanitize=address,undefined", "-Db_lundef=false",
+                     "-Dpython_bindings=disabled", "-Dfault_injection=true")
+        if path:
+            suite(path, "asan", args, bindings=False)
+    if not args.no_fuzz and shutil.which("clang"):
+        fuzz(args.fuzz_seconds)
+    say(f"== done in {time.monotonic() - t0:.0f}s")
+    if failures:
+        say("failed: " + ", ".join(failures[:50]) + (" ..." if len(failures) > 50 else ""))
+    say(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
