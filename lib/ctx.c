@@ -194,6 +194,10 @@ CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts)
 		ctx_free(ctx);
 		return -ENOMEM;
 	}
+	if ((e = net_precheck(ctx)) < 0) {
+		ctx_free(ctx);
+		return e;
+	}
 	/* finish what killed processes left half-done */
 	char **pending = NULL;
 	if ((e = store_pending_list(&ctx->st, &pending)) == 0 && pending) {

@@ -80,6 +80,9 @@ const char *shown(const char *s, char *buf, size_t len);
 
 /* Load network.json into cfg; -ENOENT if none. */
 int net_load(struct store *st, struct netcfg *cfg);
+/* At open: a subnet given in the options that overlaps a route of the host is refused before
+ * anything happens. */
+int net_precheck(ctr_ctx *ctx);
 /* Decide (from the context's options and what is recorded) and record the network; make the
  * bridge, base rules and sysctls exist.  Under the state lock. */
 int net_ensure(struct op *op);

@@ -299,6 +299,36 @@ int net_ensure(struct op *op)
 	return e;
 }
 
+int net_precheck(ctr_ctx *ctx)
+{
+	if (!ctx->opt_subnet)
+		return 0;
+	struct netcfg old, cfg = { 0 };
+	int e = parse_subnet(ctx->opt_subnet, &cfg.subnet, &cfg.prefixlen);
+	if (e < 0)
+		return e;
+	if (net_load(&ctx->st, &old) == 0 && old.subnet == cfg.subnet &&
+	    old.prefixlen == cfg.prefixlen)
+		return 0;
+	ctr_err_clear();
+	struct rtnl *nl;
+	if ((e = rtnl_open(&nl)) < 0)
+		return e;
+	int brindex = 0;
+	const char *br = ctx->opt_bridge ? ctx->opt_bridge : DEFAULT_BRIDGE;
+	if (rtnl_link_index(nl, br, &brindex) < 0) {
+		brindex = 0;
+		ctr_err_clear();
+	}
+	bool overlaps = false;
+	char desc[80];
+	e = rtnl_route_overlap4(nl, cfg.subnet, cfg.prefixlen, brindex, &overlaps, desc, sizeof desc);
+	rtnl_close(nl);
+	if (!e && overlaps)
+		e = ctr_err(-EEXIST, "subnet %s overlaps the host's route %s", ctx->opt_subnet, desc);
+	return e;
+}
+
 /* ---- per container ------------------------------------------------------------------------ */
 
 static void read_eph_range(uint16_t *lo, uint16_t *hi)

@@ -1,0 +1,257 @@
+"""Port publishing: every form of -p and -P, reachable from everywhere, changeable live."""
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import (CTRLINK, PY, SRV, Outside, ctl, inspect, iptables_save, server_container, sh,
+                      tcp_request, tcp_try, udp_request, udp_try, wait_for)
+
+CLIENT = os.path.join(os.path.dirname(SRV), "client.py")
+
+
+def dnat_rules(cid=None):
+    return [l for l in iptables_save().splitlines()
+            if l.startswith("-A CTRLINK-DNAT-") and (cid is None or cid in l)]
+
+
+def in_container(name, kind, host, port, check=True):
+    r = ctl("exec", name, PY, CLIENT, kind, host, str(port), "3", check=False)
+    if check and r.rc != 0:
+        pytest.fail(f"from {name} to {host}:{port}: {r}")
+    return r.out if r.rc == 0 else None
+
+
+def test_tcp_reachable_from_everywhere(outside):
+    cid, ip = server_container("web", 80, opts=("-p", "8080:80"))
+    # from another host, with the client's real address
+    r = outside.tcp(Outside.HOST_IP, 8080)
+    assert r.startswith("hello from ") and f"peer {Outside.IP}" in r
+    # from the host itself, on its own address and on localhost
+    assert tcp_request(Outside.HOST_IP, 8080).startswith("hello from")
+    assert tcp_request("127.0.0.1", 8080).startswith("hello from")
+    assert tcp_request("172.17.0.1", 8080).startswith("hello from")
+    # from a second container, to the host's address (hairpin), and to the gateway
+    ctl("run", "-d", "--name", "other", "sleep", "1000")
+    assert in_container("other", "tcp", Outside.HOST_IP, 8080).startswith("hello from")
+    assert in_container("other", "tcp", "172.17.0.1", 8080).startswith("hello from")
+    # from the container to its own published port
+    assert in_container("web", "tcp", Outside.HOST_IP, 8080).startswith("hello from")
+    # no proxy process and no socket of ours on the host port
+    assert "ctr-monitor" not in sh("ss -ltnp") and ":8080 " not in sh("ss -ltn")
+
+
+def test_udp_reachable(outside):
+    server_container("dns", 53, opts=("-p", "5353:53/udp"), udp=True)
+    r = outside.udp(Outside.HOST_IP, 5353)
+    assert r and f" 53 {Outside.IP} ping" in r
+    assert f" 53 " in udp_request("127.0.0.1", 5353)
+    ctl("run", "-d", "--name", "other", "sleep", "1000")
+    assert in_container("other", "udp", Outside.HOST_IP, 5353)
+
+
+def test_publish_all_lands_in_the_ephemeral_range():
+    sh("echo '40000 40009' > /proc/sys/net/ipv4/ip_local_port_range")
+    server_container("web", 80, 443, opts=("-P", "--expose", "80", "--expose", "443",
+                                            "-p", "8443:443"))
+    ports = inspect("web")["NetworkSettings"]["Ports"]
+    assert ports["443/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8443"}]
+    hp = int(ports["80/tcp"][0]["HostPort"])
+    assert hp == 40000  # round robin starts at the range start
+    assert tcp_request("127.0.0.1", hp).startswith("hello")
+    h = inspect("web")["HostConfig"]
+    assert h["PublishAllPorts"] is True
+    assert h["PortBindings"] == {"443/tcp": [{"HostIp": "", "HostPort": "8443"}]}
+    assert ctl("port", "web").out == "80/tcp -> 0.0.0.0:40000\n443/tcp -> 0.0.0.0:8443\n"
+    assert ctl("port", "web", "80").out == "0.0.0.0:40000\n"
+    r = ctl("port", "web", "81", check=False)
+    assert r.rc == 1 and "no public port '81' published for web" in r.err
+    # a host process on the next port: skipped
+    s = socket.socket()
+    s.bind(("0.0.0.0", 40001))
+    s.listen()
+    ctl("run", "-d", "--name", "w2", "-P", "--expose", "80", "sleep", "1000")
+    assert inspect("w2")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == "40002"
+    s.close()
+
+
+def test_taken_port_is_refused_and_changes_nothing():
+    cid, _ = server_container("one", 80, opts=("-p", "8080:80"))
+    before = iptables_save()
+    r = ctl("run", "-d", "--name", "two", "-p", "8080:80", "sleep", "1000", check=False)
+    assert r.rc == 125
+    assert "Bind for 0.0.0.0:8080 failed: port is already allocated" in r.err
+    assert inspect("two")["State"]["Running"] is False
+    assert iptables_save() == before
+    assert tcp_request("127.0.0.1", 8080).startswith("hello")
+    # a specific address of the same port overlaps 0.0.0.0 too
+    r = ctl("run", "-d", "--name", "three", "-p", "127.0.0.1:8080:80", "sleep", "1000",
+            check=False)
+    assert r.rc == 125 and "Bind for 127.0.0.1:8080 failed: port is already allocated" in r.err
+    # a host process holding the port
+    s = socket.socket()
+    s.bind(("0.0.0.0", 9090))
+    s.listen()
+    r = ctl("run", "-d", "--name", "four", "-p", "9090:80", "sleep", "1000", check=False)
+    assert r.rc == 125 and "9090" in r.err and "already in use" in r.err
+    s.close()
+    # udp and tcp of one number do not conflict
+    ctl("run", "-d", "--name", "five", "-p", "8080:80/udp", "sleep", "1000")
+
+
+def test_specific_host_ip_answers_only_there(outside):
+    server_container("web", 80, opts=("-p", "127.0.0.1:8080:80", "-p", f"{Outside.HOST_IP}:8081:80"))
+    assert tcp_request("127.0.0.1", 8080).startswith("hello")
+    assert tcp_try(Outside.HOST_IP, 8080) is None
+    assert outside.tcp(Outside.HOST_IP, 8080, timeout=2) is None
+    assert outside.tcp(Outside.HOST_IP, 8081).startswith("hello")
+    assert tcp_try("127.0.0.1", 8081) is None
+    r = ctl("run", "-d", "-p", "10.9.9.9:8082:80", "sleep", "1000", check=False)
+    assert r.rc == 125 and "10.9.9.9 is not an address of this host" in r.err
+
+
+def test_publish_and_unpublish_while_running(outside):
+    cid, _ = server_container("web", 80, 81)
+    assert tcp_try("127.0.0.1", 8080) is None
+    ctl("publish", "web", "8080:80", "8081:81")
+    assert tcp_request("127.0.0.1", 8080).startswith("hello")
+    assert "port 81" in tcp_request("127.0.0.1", 8081)
+    assert outside.tcp(Outside.HOST_IP, 8080).startswith("hello")
+    assert "8080" in ctl("ps").out
+    ctl("unpublish", "web", "8080:80")
+    assert tcp_try("127.0.0.1", 8080) is None
+    assert "port 81" in tcp_request("127.0.0.1", 8081)
+    ctl("unpublish", "web", "81")
+    assert tcp_try("127.0.0.1", 8081) is None
+    assert dnat_rules(cid) == []
+    r = ctl("unpublish", "web", "9999", check=False)
+    assert r.rc == 1 and "no published port matches" in r.err
+    r = ctl("publish", "web", "80:99999", check=False)
+    assert r.rc == 1 and "invalid containerPort: 99999" in r.err
+    # a publish on a created container is recorded for its start
+    ctl("create", "--name", "later", PY, SRV, "tcp", "80")
+    ctl("publish", "later", "8090:80")
+    ctl("start", "later")
+    wait_for(lambda: tcp_try("127.0.0.1", 8090))
+
+
+def test_rules_gone_after_stop_and_rm_ports_reallocated_on_start():
+    cid = ctl("run", "-d", "--name", "web", "-p", "8080:80", "-P", "--expose", "90",
+              "sleep", "1000").out.strip()
+    eph = inspect("web")["NetworkSettings"]["Ports"]["90/tcp"][0]["HostPort"]
+    assert len(dnat_rules(cid)) == 2
+    ctl("stop", "-t", "0", "web")
+    assert cid not in iptables_save()
+    assert inspect("web")["NetworkSettings"]["Ports"] == {}
+    # the host port is free while it is stopped
+    ctl("run", "-d", "--name", "other", "-p", "8080:80", "sleep", "1000")
+    ctl("rm", "-f", "other")
+    ctl("start", "web")
+    eph2 = inspect("web")["NetworkSettings"]["Ports"]["90/tcp"][0]["HostPort"]
+    assert eph2 != eph  # a new ephemeral port, round robin as Docker
+    ctl("rm", "-f", "web")
+    assert cid not in iptables_save()
+
+
+def test_range_of_1000_ports_in_one_rule_and_every_port_answers():
+    ports = list(range(20000, 21000))
+    cid = ctl("run", "-d", "--name", "many", "-p", "20000-20999:20000-20999", PY, SRV, "tcp",
+              *map(str, ports)).out.strip()
+    wait_for(lambda: tcp_try("127.0.0.1", 20999), what="all ports listening")
+    rules = dnat_rules(cid)
+    assert len(rules) == 1 and "--dport 20000:20999" in rules[0]
+    bad = [p for p in ports if not (tcp_try("127.0.0.1", p) or "").startswith("hello")]
+    assert bad == []
+    # an offset range maps k to k as well
+    ctl("publish", "many", "30000-30009:20000-20009")
+    assert "port 20005" in tcp_request("127.0.0.1", 30005)
+    assert ctl("ps", "--format", "{{.Ports}}").out.startswith("0.0.0.0:20000-20999->20000-20999/tcp")
+
+
+def test_localhost_packets_from_outside_the_host_are_dropped():
+    """CVE-2020-8558: route_localnet on the bridge must not expose the host's 127.0.0.1."""
+    ctl("run", "-d", "--name", "evil", "-p", "8080:80", "sleep", "1000")
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.bind(("127.0.0.1", 7777))
+    srv.settimeout(1)
+    brmac = re.search(r"link/ether (\S+)", sh("ip -o link show ctrlink0")).group(1)
+    before = sh("iptables-legacy -t raw -L CTRLINK-RAW-ctrlink0 -v -n -x")
+    # a hand-made frame: to the bridge's MAC, IP destination 127.0.0.1
+    code = r'''
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+src = socket.inet_aton(sys.argv[2]); dst = socket.inet_aton("127.0.0.1")
+udp = struct.pack("!HHHH", 5555, 7777, 8 + 5, 0) + b"hello"
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, src, dst)
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+mac = bytes.fromhex(sys.argv[1].replace(":", ""))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+s.send(mac + b"\x02\x42\xac\x11\x00\x02" + b"\x08\x00" + ip + udp)
+'''
+    ip = inspect("evil")["NetworkSettings"]["IPAddress"]
+    ctl("exec", "evil", PY, "-c", code, brmac, ip)
+    with pytest.raises(socket.timeout):
+        srv.recvfrom(100)
+    after = sh("iptables-legacy -t raw -L CTRLINK-RAW-ctrlink0 -v -n -x")
+    count = lambda t: int(t.splitlines()[2].split()[0])
+    assert count(after) == count(before) + 1
+
+
+def test_udp_conntrack_flushed_when_a_port_is_remapped():
+    server_container("aa", 53, udp=True)
+    server_container("bb", 53, udp=True)
+    ctl("publish", "aa", "5353:53/udp")
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c.bind(("127.0.0.1", 40404))
+    c.settimeout(2)
+    c.sendto(b"x", ("127.0.0.1", 5353))
+    host_a = c.recvfrom(100)[0].decode().split()[0]
+    ctl("unpublish", "aa", "5353:53/udp")
+    ctl("publish", "bb", "5353:53/udp")
+    c.sendto(b"y", ("127.0.0.1", 5353))  # the same flow (same source port)
+    host_b = c.recvfrom(100)[0].decode().split()[0]
+    assert host_a == inspect("aa")["Config"]["Hostname"]
+    assert host_b == inspect("bb")["Config"]["Hostname"]
+
+
+def test_ps_ports_column_and_inspect_shapes():
+    ctl("run", "-d", "--name", "web", "-p", "8080:80", "-p", "127.0.0.1::53/udp",
+        "--expose", "3000-3001", "--expose", "3003", "sleep", "1000")
+    line = ctl("ps").out.splitlines()[1]
+    assert ("3000-3001/tcp, 3003/tcp, 127.0.0.1:32768->53/udp, 0.0.0.0:8080->80/tcp" in line
+            or re.search(r"3000-3001/tcp, 3003/tcp, 127\.0\.0\.1:\d+->53/udp, 0\.0\.0\.0:8080->80/tcp",
+                         line))
+    i = inspect("web")
+    assert i["Config"]["ExposedPorts"] == {"53/udp": {}, "80/tcp": {}, "3000/tcp": {},
+                                           "3001/tcp": {}, "3003/tcp": {}}
+    assert i["HostConfig"]["PortBindings"] == {"80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+                                               "53/udp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
+    p = i["NetworkSettings"]["Ports"]
+    assert p["3000/tcp"] is None and p["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8080"}]
+    assert p["53/udp"][0]["HostIp"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("spec,msg", [
+    ("", "no port specified: <empty>"),
+    ("80/xyz", "invalid proto: xyz"),
+    ("abc", "invalid containerPort: abc"),
+    ("x:80", "invalid hostPort: x"),
+    ("8000-8002:80-81", "invalid ranges specified for container and host Ports: 80-81 and 8000-8002"),
+    ("localhost:80:80", "invalid IP address: localhost"),
+    ("80:0", "invalid containerPort: 0"),
+    ("[::1]:80:80", "IPv6 host address ::1"),
+    ("8080:80\n-A INPUT -j ACCEPT", "control character"),
+])
+def test_bad_port_specs_are_refused_and_change_nothing(spec, msg):
+    r = ctl("run", "-d", "--name", "bad", "-p", spec, "sleep", "1000", check=False)
+    assert r.rc == 125 and msg in r.err, r
+    assert ctl("ps", "-a", "-q").out == ""
+    assert dnat_rules() == []
