@@ -54,6 +54,10 @@ CTR_API int ctr_inspect(ctr_ctx *ctx, const char *ref, char **json_out)
 	int e = resolve_ref(&ctx->st, ref, id);
 	if (e < 0 || (e = store_rec_load(&ctx->st, id, &r)) < 0)
 		return e;
+	if ((e = heal_if_dead(ctx, &r)) != 0) {
+		rec_free(r);
+		return e == 1 ? ctr_err(-ENOENT, "No such container: %s", SHOWN(ref)) : e;
+	}
 	if ((e = links_of(&ctx->st, r, &links)) == 0) {
 		struct inspect_extra x = { ctx->st.path, (const char *const *)links };
 		e = inspect_render(r, &x, json_out);
@@ -84,11 +88,16 @@ CTR_API int ctr_list(ctr_ctx *ctx, unsigned flags, char **json_out)
 	cJSON *arr = cJSON_CreateArray();
 	if (!recs || !arr)
 		e = ctr_err(-ENOMEM, "out of memory");
-	for (size_t i = 0; !e && i < n; i++)
+	for (size_t i = 0; !e && i < n; i++) {
 		if (store_rec_load(&ctx->st, ids[i], &recs[i]) < 0) {
 			recs[i] = NULL; /* removed meanwhile */
 			ctr_err_clear();
+		} else if (heal_if_dead(ctx, &recs[i]) != 0) {
+			rec_free(recs[i]);
+			recs[i] = NULL;
+			ctr_err_clear();
 		}
+	}
 	/* names: own name, then every link name that points at the container (§7.2) */
 	char ***names = calloc(n + 1, sizeof *names);
 	if (!e && !names)

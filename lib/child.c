@@ -264,6 +264,8 @@ void child_exec(const char *user, uint64_t caps, const char *workdir, char **arg
 
 	/* Nothing of ours may leak into the command (up closes on exec: the library's signal). */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (up >= 0 && write(up, "X", 1) != 1)
+		_exit(125);
 
 	const char *cmd = argv[0];
 	if (strchr(cmd, '/')) {

@@ -131,6 +131,9 @@ int links_child_started(struct op *op, const struct ctr_rec *child);
 
 /* Finish or undo the operation that a dead process left pending on `id`. */
 int recover_pending(struct op *op, const char *id);
+/* A record that says running but whose monitor is dead: record its end now (lock, finish),
+ * and reload *rec.  Returns 0, 1 if the container is gone (auto-removed), or an error. */
+int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **rec);
 /* ctr_reconcile: dead monitors, indexes, and the rules, made to match the records. */
 int reconcile(ctr_ctx *ctx, char **report_out);
 

@@ -321,12 +321,17 @@ static int monitor_exec(void)
 		fcntl(LAUNCH_FD_UP, F_SETFD, FD_CLOEXEC);
 		child_exec(l.user, l.caps, l.workdir, l.argv, l.env, LAUNCH_FD_UP);
 	}
-	close(LAUNCH_FD_UP);
 	signal(SIGINT, SIG_IGN);
 	int status;
 	while (waitpid(c, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(125);
+	/* the exit code goes up the channel: the caller may not be able to wait for us (a caller
+	 * that ignores SIGCHLD has its children reaped by the kernel) */
+	char msg[32];
+	int n = snprintf(msg, sizeof msg, "C %d\n", exit_code_of(status));
+	write_full(LAUNCH_FD_UP, msg, (size_t)n);
+	close(LAUNCH_FD_UP);
 	launch_free(&l);
 	/* _exit: having joined another PID namespace, exit-time hooks that clone (a leak
 	 * checker's stop-the-world) would find themselves in the container's namespace */
@@ -335,6 +340,14 @@ static int monitor_exec(void)
 
 int main(int argc, char **argv)
 {
+#ifdef CTR_FAULT_INJECTION
+	/* the monitor counts its own fault points (the caller's count is not ours) */
+	const char *mf = getenv("CTRLINK_FAULT_MONITOR");
+	if (mf)
+		setenv("CTRLINK_FAULT", mf, 1);
+	else
+		unsetenv("CTRLINK_FAULT");
+#endif
 	if (argc == 2 && strcmp(argv[1], "start") == 0)
 		return monitor_start();
 	if (argc == 2 && strcmp(argv[1], "exec") == 0)

@@ -110,6 +110,7 @@ static int nat_do(const struct netcfg *cfg, const struct nat_txn *txn, bool base
 	if (!e && txn)
 		e = ops->apply(nat, txn);
 	ops->close(nat);
+	FAULT("nat.commit");
 	return e;
 }
 
@@ -280,6 +281,8 @@ int net_ensure(struct op *op)
 		op->net = cfg;
 		op->have_net = true;
 		e = bridge_up(&cfg, nl, &brindex);
+		if (e == 1)
+			FAULT("net.bridge");
 	}
 	bool created = e == 1;
 	if (e == 1)
@@ -505,6 +508,8 @@ int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
 		return e;
 	if ((e = rtnl_link_index(nl, cfg->bridge, &br)) == 0)
 		e = rtnl_veth_create(nl, rec->net.veth, br, "eth0", rec->net.mac, pid);
+	if (!e)
+		FAULT("net.veth");
 	if (!e) /* published ports (now or later) must reach their own container too */
 		e = rtnl_bridge_port_hairpin(nl, rec->net.veth, true);
 	rtnl_close(nl);
@@ -538,6 +543,7 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 	if (rtnl_open(&nl) == 0) {
 		rtnl_link_del(nl, rec->net.veth);
 		rtnl_close(nl);
+		FAULT("net.veth_del");
 	}
 	ctr_err_clear();
 	const char *ids[] = { rec->id };

@@ -151,6 +151,38 @@ int recover_pending(struct op *op, const char *id)
 	return store_pending_clear(op->st, id);
 }
 
+/* ---- noticing dead monitors -------------------------------------------------------------- */
+
+int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
+{
+	struct ctr_rec *r = *recp;
+	if ((r->status != ST_RUNNING && r->status != ST_STARTING) ||
+	    proc_alive(r->mon_pid, r->mon_start))
+		return 0;
+	/* the monitor is gone (killed): nobody will record this container's end but us */
+	char id[CTR_ID_LEN + 1];
+	memcpy(id, r->id, sizeof id);
+	struct op op;
+	int e = op_begin(&op, ctx);
+	if (e < 0)
+		return e;
+	struct ctr_rec *cur = NULL;
+	if ((e = store_rec_load(op.st, id, &cur)) == 0 &&
+	    (cur->status == ST_RUNNING || cur->status == ST_STARTING) &&
+	    !proc_alive(cur->mon_pid, cur->mon_start)) {
+		kill_proc(cur->pid, cur->pid_start);
+		e = run_finish(&op, id, cur->generation, 137);
+	}
+	rec_free(cur);
+	e = op_end(&op, e);
+	if (e < 0)
+		return e;
+	rec_free(*recp);
+	*recp = NULL;
+	e = store_rec_load(&ctx->st, id, recp);
+	return e == -ENOENT ? 1 : e; /* 1: removed (auto-remove) */
+}
+
 /* ---- reconcile ---------------------------------------------------------------------------- */
 
 static bool rule_in(const struct nat_rule *r, const struct nat_rule *v, size_t n)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -504,7 +505,7 @@ static int spawn_helper(ctr_ctx *ctx, const char *mode, const int *fds, int n, p
 			e = ctr_err_sys(-errno, "cannot duplicate a descriptor");
 	}
 	const char *keep[] = { "XTABLES_LOCKFILE", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-			       "LSAN_OPTIONS", "CTRLINK_FAULT", NULL };
+			       "LSAN_OPTIONS", "CTRLINK_FAULT_MONITOR", NULL };
 	char *envp[8];
 	size_t ne = 0;
 	for (size_t i = 0; keep[i]; i++)
@@ -525,6 +526,9 @@ static int spawn_helper(ctr_ctx *ctx, const char *mode, const int *fds, int n, p
 		for (int i = 0; i < n; i++)
 			if (high[i] >= 0)
 				posix_spawn_file_actions_adddup2(&fa, high[i], i);
+		/* none of the caller's inheritable descriptors reaches the (long-lived) monitor,
+		 * and none can pass for its exit-code descriptor (5) */
+		posix_spawn_file_actions_addclosefrom_np(&fa, n);
 		char *argv[] = { (char *)"ctr-monitor", (char *)mode, NULL };
 		int r = posix_spawn(pid, ctx->helper, &fa, &at, argv, envp);
 		if (r)
@@ -543,10 +547,13 @@ static int spawn_helper(ctr_ctx *ctx, const char *mode, const int *fds, int n, p
 	return e;
 }
 
+/* Write to the helper's end of a "down" socket pair: MSG_NOSIGNAL, so that a helper (or a
+ * container init) that died makes the call fail with EPIPE instead of killing the caller
+ * with SIGPIPE. */
 static int write_all_fd(int fd, const char *s, size_t len)
 {
 	while (len) {
-		ssize_t n = write(fd, s, len);
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -727,7 +734,8 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	l.prefixlen = rec->net.prefixlen;
 	l.attached = so && (so->stdout_fd >= 0 || so->stderr_fd >= 0);
 
-	if (pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0 ||
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) < 0 ||
+	    pipe2(up, O_CLOEXEC) < 0 ||
 	    (so && so->exit_fd && pipe2(ex, O_CLOEXEC) < 0)) {
 		e = ctr_err_sys(-errno, "pipe");
 		goto undo;
@@ -741,6 +749,7 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	close_fd(&ex[1]);
 	while (waitpid(h, NULL, 0) < 0 && errno == EINTR)
 		;
+	FAULT("start.spawned");
 	if ((e = send_spec(down[1], &l)) < 0)
 		goto undo;
 
@@ -767,11 +776,16 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 		e = ctr_err_sys(e, "the container's setup ended early");
 		goto undo;
 	}
+	FAULT("start.go");
+	/* "X" right before the exec; end of file after it means the exec happened (the pipe is
+	 * close-on-exec); "E ..." is a failure; end of file without "X" means the init died */
 	char msg[2048];
 	int n = read_until_eof(up[0], msg, sizeof msg, 60000);
-	if (n != 0) {
-		e = n > 0 ? child_error(msg, &code)
-			  : ctr_err(-ETIMEDOUT, "the container's setup did not finish in 60 s");
+	if (n != 1 || msg[0] != 'X') {
+		const char *err = msg[0] == 'X' ? msg + 1 : msg;
+		e = n < 0    ? ctr_err(-ETIMEDOUT, "the container's setup did not finish in 60 s")
+		    : *err   ? child_error(err, &code)
+			     : ctr_err(-EIO, "the container's init died during its setup");
 		goto undo;
 	}
 	rec->status = ST_RUNNING;
@@ -929,12 +943,12 @@ static void open_procs(const struct ctr_rec *rec, int *cfd, int *mfd)
 	ctr_err_clear();
 }
 
-/* After the container's init is gone: wait for its monitor to record the end; if the monitor
- * is gone too, record it ourselves. */
+/* After the container's init is gone: wait for its monitor to record the end, then make sure
+ * it did (a monitor killed half-way leaves it to us; run_finish is a no-op when done). */
 static int await_finish(ctr_ctx *ctx, const char *id, uint64_t gen, int mfd, int code)
 {
-	if (mfd >= 0 && proc_wait(mfd, 30000) == 0)
-		return 0;
+	if (mfd >= 0)
+		proc_wait(mfd, 30000);
 	struct op op;
 	int e = op_begin(&op, ctx);
 	if (e < 0)
@@ -969,6 +983,7 @@ static int stop_id(ctr_ctx *ctx, const char *id, int timeout_s, int sig)
 							   : timeout_s * 1000) == 0;
 		if (!gone) {
 			proc_signal(cfd, SIGKILL);
+			FAULT("stop.kill");
 			proc_wait(cfd, -1);
 		} else {
 			code = 128 + sig;
@@ -1031,19 +1046,11 @@ CTR_API int ctr_wait(ctr_ctx *ctx, const char *ref, int timeout_ms, int *exit_co
 		uint64_t gen = rec->generation;
 		open_procs(rec, &cfd, &mfd);
 		rec_free(rec);
-		int64_t t0 = now_ns();
 		e = cfd >= 0 ? proc_wait(cfd, timeout_ms) : 0;
 		if (cfd >= 0)
 			close(cfd);
-		if (e == 0) {
-			int left = timeout_ms < 0 ? -1
-						  : timeout_ms - (int)((now_ns() - t0) / 1000000);
-			if (mfd >= 0 && proc_wait(mfd, left < 0 && timeout_ms >= 0 ? 0 : left) == 0) {
-				/* recorded by the monitor */
-			} else {
-				e = await_finish(ctx, id, gen, -1, 137);
-			}
-		}
+		if (e == 0) /* the init is gone: its monitor records the end, or we do */
+			e = await_finish(ctx, id, gen, mfd, 137);
 		if (mfd >= 0)
 			close(mfd);
 		if (e == -ETIMEDOUT)
@@ -1183,7 +1190,8 @@ CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, 
 
 	int down[2] = { -1, -1 }, up[2] = { -1, -1 };
 	pid_t h;
-	if (pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) < 0 ||
+	    pipe2(up, O_CLOEXEC) < 0) {
 		e = ctr_err_sys(-errno, "pipe");
 	} else {
 		int fds[5] = { xo->stdin_fd, xo->stdout_fd >= 0 ? xo->stdout_fd : 1,
@@ -1196,15 +1204,28 @@ CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, 
 		e = send_spec(down[1], &l);
 		close_fd(&down[1]);
 		char msg[2048];
+		/* the helper says "X" (about to exec), maybe "E <code> <why>" (it could not), and
+		 * "C <exit code>\n" when the command ended */
 		int n = read_until_eof(up[0], msg, sizeof msg, INT32_MAX / 2);
-		int status = 0;
-		while (waitpid(h, &status, 0) < 0 && errno == EINTR)
+		while (waitpid(h, NULL, 0) < 0 && errno == EINTR)
 			;
-		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (n > 0)
-			e = child_error(msg, &code);
+		int code = -1;
+		if (n >= 4 && msg[n - 1] == '\n') {
+			char *c = memrchr(msg, 'C', (size_t)n - 1);
+			char *endp;
+			long v = c && c[1] == ' ' ? strtol(c + 2, &endp, 10) : -1;
+			if (v >= 0 && v <= 255 && endp == msg + n - 1) {
+				code = (int)v;
+				*c = '\0';
+			}
+		}
+		const char *err = n > 0 && msg[0] == 'X' ? msg + 1 : msg;
+		if (n > 0 && *err)
+			e = child_error(err, &code);
+		else if (code < 0)
+			e = ctr_err(-EIO, "the exec helper ended without reporting an exit code");
 		if (exit_code)
-			*exit_code = code;
+			*exit_code = code < 0 ? 125 : code;
 	}
 	close_fd(&down[1]);
 	close_fd(&up[0]);

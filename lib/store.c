@@ -195,6 +195,7 @@ int store_write(struct store *st, const char *rel, const char *data, size_t len)
 		unlinkat(st->dfd, tmp, 0);
 		return ctr_err_sys(e, "cannot write %s/%s", st->path, rel);
 	}
+	FAULT("store.write");
 	return 0;
 }
 
@@ -209,6 +210,7 @@ int store_rewrite(struct store *st, const char *rel, const char *data, size_t le
 	close(fd);
 	if (e)
 		return ctr_err_sys(e, "cannot rewrite %s/%s", st->path, rel);
+	FAULT("store.rewrite");
 	return 0;
 }
 
@@ -216,6 +218,7 @@ int store_unlink(struct store *st, const char *rel)
 {
 	if (unlinkat(st->dfd, rel, 0) < 0 && errno != ENOENT)
 		return ctr_err_sys(-errno, "cannot remove %s/%s", st->path, rel);
+	FAULT("store.unlink");
 	return 0;
 }
 
@@ -266,6 +269,7 @@ int store_rec_mkdir(struct store *st, const char *id)
 	snprintf(rel, sizeof rel, "containers/%s", id);
 	if (mkdirat(st->dfd, rel, 0700) < 0)
 		return ctr_err_sys(-errno, "cannot create %s/%s", st->path, rel);
+	FAULT("store.mkdir");
 	return 0;
 }
 
@@ -306,6 +310,7 @@ int store_rec_remove(struct store *st, const char *id)
 	int e = remove_tree_at(st->dfd, rel);
 	if (e < 0)
 		return ctr_err_sys(e, "cannot remove %s/%s", st->path, rel);
+	FAULT("store.rmtree");
 	return 0;
 }
 
@@ -386,8 +391,10 @@ int store_name_claim(struct store *st, const char *name, const char *id, char ow
 	char rel[512];
 	if (snprintf(rel, sizeof rel, "names/%s", name) >= (int)sizeof rel)
 		return ctr_err(-ENAMETOOLONG, "name too long");
-	if (symlinkat(id, st->dfd, rel) == 0)
+	if (symlinkat(id, st->dfd, rel) == 0) {
+		FAULT("store.name");
 		return 0;
+	}
 	if (errno != EEXIST)
 		return ctr_err_sys(-errno, "cannot record name %s", name);
 	if (owner && read_link_id(st, rel, owner) < 0)
@@ -432,6 +439,7 @@ int store_rlink_add(struct store *st, const char *child, const char *parent, con
 	if (fd < 0)
 		return ctr_err_sys(-errno, "cannot create %s/%s", st->path, rel);
 	close(fd);
+	FAULT("store.rlink");
 	return 0;
 }
 

@@ -70,4 +70,17 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
  * character (the tab is reported as well). */
 bool str_has_ctl(const char *s);
 
+/* ---- fault injection (tests only) -------------------------------------------------------
+ * FAULT("what") marks a step that changes something outside the process: a state file, an
+ * interface, a rule commit, a process.  With CTRLINK_FAULT=N in the environment, the Nth step
+ * a process reaches kills it with SIGKILL (the monitor helper counts CTRLINK_FAULT_MONITOR
+ * instead), so that a test can kill an operation at each of its steps in turn and check what
+ * the next operation recovers.  Compiled out unless built with -Dfault_injection=true. */
+#ifdef CTR_FAULT_INJECTION
+void ctr_fault(const char *point);
+#define FAULT(point) ctr_fault(point)
+#else
+#define FAULT(point) ((void)0)
+#endif
+
 #endif

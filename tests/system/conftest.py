@@ -67,7 +67,9 @@ def sh(cmd, check=True):
 
 
 def iptables_save():
-    return sh("iptables-legacy-save")
+    """The legacy ruleset, without its time-stamped comment lines."""
+    return "".join(l + "\n" for l in sh("iptables-legacy-save").splitlines()
+                   if not l.startswith("#"))
 
 
 def tcp_request(host, port, data=b"ping\n", timeout=5, source=None):

@@ -1,0 +1,342 @@
+"""Reliability: an operation killed at any step is finished or undone by the next one;
+reconcile repairs the firewall; concurrency; coexistence with the iptables command."""
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import BUILD, CTRLINK, PY, SRV, ctl, inspect, iptables_save, sh, tcp_try, wait_for
+
+STATE = "/run/ctrlink"
+
+
+def fault_injection_built():
+    try:
+        with open(os.path.join(BUILD, "meson-info", "intro-buildoptions.json")) as f:
+            opts = json.load(f)
+    except OSError:
+        return False
+    return any(o["name"] == "fault_injection" and o["value"] is True for o in opts)
+
+
+needs_faults = pytest.mark.skipif(not fault_injection_built(),
+                                  reason="this build has no fault injection points")
+
+
+def live_pids(pattern):
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if re.search(pattern, cmd):
+            out.append(int(pid))
+    return out
+
+
+def veths():
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    return sorted(l.split(":")[1].strip().split("@")[0] for l in out.splitlines()
+                  if l.split(":")[1].strip().startswith("ctl"))
+
+
+def check_host(where):
+    """The invariants that must hold after recovery: state, processes, interfaces, rules."""
+    ctl("ps", "-a")  # opening a context recovers what a killed operation left
+    assert os.listdir(f"{STATE}/pending") == [], where
+    tmp = [p for p in glob.glob(f"{STATE}/**/*.tmp.*", recursive=True)]
+    assert tmp == [], where
+    running = ctl("ps", "-q", "--no-trunc").out.split()
+    recs = {i: inspect(i) for i in ctl("ps", "-a", "-q", "--no-trunc").out.split()}
+    for i in running:
+        assert os.path.exists(f"/proc/{recs[i]['State']['Pid']}"), where
+    for i, r in recs.items():
+        assert r["State"]["Status"] in ("created", "running", "exited"), (where, r["State"])
+    assert len(live_pids(r"^\S*ctr-monitor start")) == len(running), where
+    assert len(live_pids(r"^sleep 1000")) == len(running), where
+    assert len(veths()) == len(running), (where, veths(), running)
+    for d in os.listdir(f"{STATE}/containers"):
+        assert os.path.exists(f"{STATE}/containers/{d}/config.json"), where
+    for n in os.listdir(f"{STATE}/names"):
+        assert os.readlink(f"{STATE}/names/{n}") in recs, (where, n)
+    rep = json.loads(ctl("gc").out)
+    assert rep["ContainersFoundDead"] == [], (where, rep)
+    assert rep["RulesAdded"] == 0 and rep["RulesRemoved"] == 0, (where, rep)
+    assert rep["IndexEntriesPruned"] == 0, (where, rep)
+
+
+def clean():
+    ids = ctl("ps", "-a", "-q", "--no-trunc").out.split()
+    if ids:
+        ctl("rm", "-f", *ids)
+    assert veths() == [] and "ctrlink:" not in iptables_save()
+
+
+def killed_at_each_step(setup, op, redo, min_steps=3):
+    """Run op with a crash at step 1, 2, ... until it runs through; after each crash, check
+    the host, redo the operation without a crash, check again, start from scratch."""
+    steps = 0
+    for n in range(1, 200):
+        clean()
+        setup()
+        r = op({"CTRLINK_FAULT": str(n)})
+        if r.rc != -signal.SIGKILL:
+            break
+        steps += 1
+        check_host(f"after a crash at step {n}")
+        redo()
+        check_host(f"after redoing, crash at step {n}")
+    else:
+        pytest.fail("the operation never ran through")
+    assert steps >= min_steps  # the operation does have steps to kill
+    return steps
+
+
+def srv(name, *opts):
+    ctl("create", "--name", name, *opts, "sleep", "1000")
+
+
+@needs_faults
+def test_crash_in_create():
+    def setup():
+        ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
+    killed_at_each_step(
+        setup,
+        lambda env: ctl("create", "--name", "web", "--link", "db:db", "-p", "8080:80", "sleep",
+                        "1000", check=False, env=env),
+        # finished or undone: either is fine, but a consistent one
+        lambda: ctl("rm", "-f", "web", check=False) and
+        ctl("create", "--name", "web", "--link", "db:db", "sleep", "1000"))
+
+
+@needs_faults
+def test_crash_in_start():
+    def setup():
+        ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
+        ctl("create", "--name", "web", "--link", "db:db", "-p", "8080:80", "-P", "--expose", "99",
+            "sleep", "1000")
+    killed_at_each_step(setup, lambda env: ctl("start", "web", check=False, env=env),
+                        lambda: ctl("start", "web"))
+
+
+@needs_faults
+def test_crash_in_stop_rm_publish_unpublish_link_unlink():
+    def setup():
+        ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
+        ctl("run", "-d", "--name", "web", "--link", "db:db", "-p", "8080:80", "sleep", "1000")
+    ops = [
+        (lambda env: ctl("stop", "-t", "0", "web", check=False, env=env),
+         lambda: ctl("stop", "-t", "0", "web")),
+        (lambda env: ctl("rm", "-f", "web", check=False, env=env),
+         lambda: ctl("rm", "-f", "web", check=False)),
+        (lambda env: ctl("rm", "-f", "db", check=False, env=env),
+         lambda: ctl("rm", "-f", "db", check=False)),
+        (lambda env: ctl("publish", "web", "9000-9010:9000-9010", check=False, env=env),
+         lambda: ctl("publish", "web", "9100:91")),
+        (lambda env: ctl("unpublish", "web", "8080:80", check=False, env=env),
+         lambda: ctl("unpublish", "web", "80", check=False)),
+        (lambda env: ctl("link", "web", "db:other", check=False, env=env),
+         lambda: ctl("link", "web", "db:third")),
+        (lambda env: ctl("unlink", "web", "db", check=False, env=env),
+         lambda: ctl("unlink", "web", "db", check=False)),
+    ]
+    for op, redo in ops:
+        killed_at_each_step(setup, op, redo, min_steps=1)
+
+
+@needs_faults
+def test_crash_of_the_monitor_while_it_records_the_end():
+    # the monitor's own steps are the ones of recording the end: kill it at each
+    for n in range(1, 16):
+        clean()
+        ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
+        ctl("run", "-d", "--name", "web", "--link", "db:db", "-p", "8080:80", "sleep", "1000",
+            env={"CTRLINK_FAULT_MONITOR": str(n)})
+        ctl("stop", "-t", "0", "web")  # returns once the end is recorded, by whoever
+        st = inspect("web")["State"]
+        assert st["Running"] is False and st["Status"] == "exited", n
+        check_host(f"monitor killed at its step {n}")
+        ctl("start", "web")
+        check_host(f"restart after a monitor crash at step {n}")
+
+
+def test_a_killed_monitor_is_noticed():
+    ctl("run", "-d", "--name", "web", "-p", "8080:80", "sleep", "1000")
+    pid = inspect("web")["State"]["Pid"]
+    mon = [p for p in live_pids(r"^\S*ctr-monitor start")]
+    assert len(mon) == 1
+    os.kill(mon[0], signal.SIGKILL)
+    # the container dies with its monitor; reading the state records its end and cleans up
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}/cmdline") or
+             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
+             what="the container to die")
+    st = inspect("web")["State"]
+    assert st["Running"] is False and st["ExitCode"] == 137
+    assert veths() == [] and "ctrlink:" not in iptables_save()
+    ctl("start", "web")
+    assert inspect("web")["State"]["Running"] is True
+
+
+def test_reconcile_restores_flushed_rules_and_removes_unknown_ones():
+    ctl("run", "-d", "--name", "db", "--expose", "5432", PY, SRV, "tcp", "5432")
+    ctl("run", "-d", "--name", "web", "--link", "db:db", "-p", "8080:80", PY, SRV, "tcp", "80")
+    wait_for(lambda: tcp_try("127.0.0.1", 8080))
+    before = iptables_save()
+    # a firewall reload wipes everything
+    for t in ("nat", "filter", "raw"):
+        sh(f"iptables-legacy -t {t} -F && iptables-legacy -t {t} -X")
+    assert tcp_try("127.0.0.1", 8080) is None
+    rep = json.loads(ctl("gc").out)
+    assert rep["RulesAdded"] == 2
+    norm = lambda s: sorted(l for l in s.splitlines() if l.startswith("-A") or l.startswith(":CTRL"))
+    assert norm(iptables_save()) == norm(before)
+    wait_for(lambda: tcp_try("127.0.0.1", 8080))
+    # a stale rule of ours that no container owns goes
+    sh("iptables-legacy -t nat -A CTRLINK-DNAT-ctrlink0 -p tcp --dport 7777 -m comment "
+       "--comment ctrlink:" + "a" * 64 + " -j DNAT --to-destination 172.17.0.99:80")
+    rep = json.loads(ctl("gc").out)
+    assert rep["RulesRemoved"] == 1 and "7777" not in iptables_save()
+    assert json.loads(ctl("gc").out)["RulesAdded"] == 0
+
+
+def test_concurrent_processes_stress():
+    """8 processes × 25 containers at once: create, start, publish, link, remove."""
+    script = f"""
+set -e
+C={CTRLINK}
+w=$1
+$C run -d --name base$w --expose 80 sleep 1000 >/dev/null
+for i in $(seq 25); do
+  n=w$w-$i
+  $C run -d --name $n --link base$w:base -P --expose 80 sleep 1000 >/dev/null
+  $C publish $n $((20000 + w * 100 + i)):81
+  $C inspect -f '{{{{.NetworkSettings.IPAddress}}}}' $n >> /tmp/ips
+  $C port $n >> /tmp/ports
+done
+for i in $(seq 25); do $C rm -f w$w-$i >/dev/null; done
+$C rm -f base$w >/dev/null
+"""
+    with open("/tmp/stress.sh", "w") as f:
+        f.write(script)
+    procs = [subprocess.Popen(["bash", "/tmp/stress.sh", str(w)], stderr=subprocess.PIPE,
+                              text=True) for w in range(8)]
+    errs = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, errs
+    ips = open("/tmp/ips").read().split()
+    assert len(ips) == 200 and len(set(ips)) == 200  # round robin over a /16: never reused
+    ports = [l.split("->")[1].strip() for l in open("/tmp/ports").read().splitlines()]
+    assert len(ports) == 400 and len(set(ports)) == 400
+    assert ctl("ps", "-a", "-q").out == ""
+    assert veths() == [] and "ctrlink:" not in iptables_save()
+    check_host("after the stress")
+
+
+def test_concurrent_processes_never_share_an_address_or_port():
+    script = f"""
+set -e
+for i in $(seq 10); do {CTRLINK} run -d -P --expose 80 --expose 81/udp sleep 1000 >/dev/null; done
+"""
+    procs = [subprocess.Popen(["bash", "-c", script]) for _ in range(6)]
+    assert [p.wait() for p in procs] == [0] * 6
+    ids = ctl("ps", "-q", "--no-trunc").out.split()
+    recs = [inspect(i) for i in ids]
+    ips = [r["NetworkSettings"]["IPAddress"] for r in recs]
+    tcp = [r["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] for r in recs]
+    udp = [r["NetworkSettings"]["Ports"]["81/udp"][0]["HostPort"] for r in recs]
+    assert len(set(ips)) == 60 and len(set(tcp)) == 60 and len(set(udp)) == 60
+    save = iptables_save()
+    for r in recs:
+        assert r["Id"] in save
+    check_host("after the concurrent starts")
+
+
+def test_iptables_command_in_parallel_loses_nothing():
+    """The xtables lock: rules the iptables-legacy command adds while we commit survive."""
+    stop = threading.Event()
+
+    def user():
+        i = 0
+        while not stop.is_set():
+            sh(f"iptables-legacy -w -t nat -A PREROUTING -p tcp --dport {30000 + i} -j RETURN")
+            i += 1
+        return i
+
+    sh("iptables-legacy -t nat -N USERCHAIN && iptables-legacy -t filter -I FORWARD -j ACCEPT "
+       "-m comment --comment user-rule")
+    result = []
+    t = threading.Thread(target=lambda: result.append(user()))
+    t.start()
+    try:
+        for i in range(15):
+            ctl("run", "-d", "--name", f"c{i}", "-p", f"{8000 + i}:80", "sleep", "1000")
+        for i in range(15):
+            ctl("rm", "-f", f"c{i}")
+    finally:
+        stop.set()
+        t.join()
+    n = sh("iptables-legacy -t nat -S PREROUTING").count("-j RETURN")
+    assert n > 0 and n == sum(1 for l in sh("iptables-legacy -t nat -S PREROUTING").splitlines()
+                              if "--dport" in l and "RETURN" in l)
+    save = iptables_save()
+    assert ":USERCHAIN" in save and "user-rule" in save
+    for i in range(n):
+        assert f"--dport {30000 + i} -j RETURN" in save
+
+
+@pytest.mark.parametrize("bad", ["a\nb", "a\tb", "x" * 4096, "../../etc", "$(id)", "a;b", "-1",
+                                 "ab/cd", "é"])
+def test_hostile_input_everywhere(bad):
+    ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
+    before = iptables_save()
+    cases = [
+        ["create", "--name", bad, "true"],
+        ["create", "--hostname", bad, "true"],
+        ["create", "--link", f"db:{bad}", "true"],
+        ["create", "-e", f"A={bad}" if any(c < " " for c in bad) else "A\nB=1", "true"],
+        ["create", "-p", bad, "true"],
+        ["create", "-p", f"{bad}:80", "true"],
+        ["create", "--expose", bad, "true"],
+        ["create", "-u", f"{bad}\n", "true"],
+        ["create", "--domainname", bad, "true"],
+        ["create", "--cap-add", bad, "true"],
+        ["create", "-w", bad if not bad.startswith("/") else "rel", "true"],
+    ]
+    for c in cases:
+        r = ctl(*c, check=False)
+        assert r.rc == 125, (c, r)
+        assert r.err.startswith("ctrlink: ") and r.err.count("\n") == 1, (c, r)
+        assert len(r.err) < 2500
+    assert ctl("ps", "-a", "-q").out.count("\n") == 1
+    assert iptables_save() == before
+    assert sorted(os.listdir(f"{STATE}/containers")) == [inspect("db")["Id"]]
+    hosts = ctl("exec", "db", "cat", "/etc/hosts").out
+    assert bad not in hosts
+    for ref in (bad, f"../{bad}", "/etc/passwd"):
+        r = ctl("inspect", "--", ref, check=False)
+        assert r.rc == 1 and "No such container" in r.err
+
+
+def test_state_dir_is_private():
+    ctl("run", "-d", "--name", "web", "sleep", "1000")
+    for root, dirs, files in os.walk(STATE):
+        for d in dirs:
+            assert os.stat(os.path.join(root, d)).st_mode & 0o077 == 0, d
+        for f in files:
+            st = os.lstat(os.path.join(root, f))
+            if not os.path.islink(os.path.join(root, f)) and f not in ("hosts", "hostname",
+                                                                        "resolv.conf"):
+                assert st.st_mode & 0o077 == 0, f
+    assert os.stat(STATE).st_mode & 0o777 == 0o700
