@@ -90,10 +90,17 @@ int unlink_locked(struct op *op, const char *parent_id, const char *alias)
 		rec_free(p);
 		return e;
 	}
-	char child[CTR_ID_LEN + 1];
+	char child[CTR_ID_LEN + 1], what[CTR_ID_LEN + 8];
 	snprintf(child, sizeof child, "%s", l->target);
 	if (store_rec_load(op->st, child, &c) < 0)
 		ctr_err_clear();
+	/* journaled: recovery makes the parent's rules, hosts and the reverse index whole */
+	snprintf(what, sizeof what, "sync %s", child);
+	if ((e = op_journal(op, p->id, what)) < 0) {
+		rec_free(p);
+		rec_free(c);
+		return e;
+	}
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
 	if (c)
@@ -167,7 +174,10 @@ CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const ch
 		goto out;
 	}
 	p->links[p->n_links++] = (struct ctr_link){ t, al, (flags & CTR_LINK_ENV) != 0 };
-	if ((e = store_rlink_add(op.st, cid, pid, a)) < 0 || (e = store_rec_save(op.st, p)) < 0)
+	char what[CTR_ID_LEN + 8];
+	snprintf(what, sizeof what, "sync %s", cid);
+	if ((e = op_journal(&op, pid, what)) < 0 || (e = store_rlink_add(op.st, cid, pid, a)) < 0 ||
+	    (e = store_rec_save(op.st, p)) < 0)
 		goto out;
 	/* live: the firewall and /etc/hosts change now; the environment at the next start */
 	if ((e = link_rule_set(&op, p, c, &rules, &n)) == 0 && n) {

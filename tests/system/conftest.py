@@ -1,6 +1,7 @@
 """Shared helpers for the system tests.  Every test runs in private namespaces (nsplugin)."""
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -67,9 +68,9 @@ def sh(cmd, check=True):
 
 
 def iptables_save():
-    """The legacy ruleset, without its time-stamped comment lines."""
-    return "".join(l + "\n" for l in sh("iptables-legacy-save").splitlines()
-                   if not l.startswith("#"))
+    """The legacy ruleset, without its time-stamped comment lines and chain counters."""
+    return "".join(re.sub(r" \[\d+:\d+\]$", "", l) + "\n"
+                   for l in sh("iptables-legacy-save").splitlines() if not l.startswith("#"))
 
 
 def tcp_request(host, port, data=b"ping\n", timeout=5, source=None):

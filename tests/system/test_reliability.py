@@ -85,7 +85,7 @@ def clean():
     assert veths() == [] and "ctrlink:" not in iptables_save()
 
 
-def killed_at_each_step(setup, op, redo, min_steps=3):
+def killed_at_each_step(setup, op, redo, min_steps=3, label=""):
     """Run op with a crash at step 1, 2, ... until it runs through; after each crash, check
     the host, redo the operation without a crash, check again, start from scratch."""
     steps = 0
@@ -96,9 +96,9 @@ def killed_at_each_step(setup, op, redo, min_steps=3):
         if r.rc != -signal.SIGKILL:
             break
         steps += 1
-        check_host(f"after a crash at step {n}")
+        check_host(f"{label}: after a crash at step {n}")
         redo()
-        check_host(f"after redoing, crash at step {n}")
+        check_host(f"{label}: after redoing, crash at step {n}")
     else:
         pytest.fail("the operation never ran through")
     assert steps >= min_steps  # the operation does have steps to kill
@@ -138,23 +138,23 @@ def test_crash_in_stop_rm_publish_unpublish_link_unlink():
         ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
         ctl("run", "-d", "--name", "web", "--link", "db:db", "-p", "8080:80", "sleep", "1000")
     ops = [
-        (lambda env: ctl("stop", "-t", "0", "web", check=False, env=env),
+        ("stop", lambda env: ctl("stop", "-t", "0", "web", check=False, env=env),
          lambda: ctl("stop", "-t", "0", "web")),
-        (lambda env: ctl("rm", "-f", "web", check=False, env=env),
+        ("rm web", lambda env: ctl("rm", "-f", "web", check=False, env=env),
          lambda: ctl("rm", "-f", "web", check=False)),
-        (lambda env: ctl("rm", "-f", "db", check=False, env=env),
+        ("rm db", lambda env: ctl("rm", "-f", "db", check=False, env=env),
          lambda: ctl("rm", "-f", "db", check=False)),
-        (lambda env: ctl("publish", "web", "9000-9010:9000-9010", check=False, env=env),
+        ("publish", lambda env: ctl("publish", "web", "9000-9010:9000-9010", check=False, env=env),
          lambda: ctl("publish", "web", "9100:91")),
-        (lambda env: ctl("unpublish", "web", "8080:80", check=False, env=env),
+        ("unpublish", lambda env: ctl("unpublish", "web", "8080:80", check=False, env=env),
          lambda: ctl("unpublish", "web", "80", check=False)),
-        (lambda env: ctl("link", "web", "db:other", check=False, env=env),
+        ("link", lambda env: ctl("link", "web", "db:other", check=False, env=env),
          lambda: ctl("link", "web", "db:third")),
-        (lambda env: ctl("unlink", "web", "db", check=False, env=env),
+        ("unlink", lambda env: ctl("unlink", "web", "db", check=False, env=env),
          lambda: ctl("unlink", "web", "db", check=False)),
     ]
-    for op, redo in ops:
-        killed_at_each_step(setup, op, redo, min_steps=1)
+    for label, op, redo in ops:
+        killed_at_each_step(setup, op, redo, min_steps=1, label=label)
 
 
 @needs_faults
