@@ -153,11 +153,14 @@ void rfc3339nano(char *buf, size_t len, long long sec, long nsec)
 	int m, d;
 	civil_from_days(days, &y, &m, &d);
 	char frac[16] = "";
-	if (nsec) {
-		snprintf(frac, sizeof frac, ".%09ld", nsec);
-		size_t n = strlen(frac);
-		while (frac[n - 1] == '0')
-			frac[--n] = '\0';
+	if (nsec) {	/* 1 to 9 digits, trailing zeros dropped */
+		long f = nsec;
+		int digits = 9;
+		while (f % 10 == 0) {
+			f /= 10;
+			digits--;
+		}
+		snprintf(frac, sizeof frac, ".%0*ld", digits, f);
 	}
 	snprintf(buf, len, "%s%04lld-%02d-%02dT%02lld:%02lld:%02lld%sZ", y < 0 ? "-" : "",
 		 y < 0 ? -y : y, m, d, rem / 3600, rem / 60 % 60, rem % 60, frac);

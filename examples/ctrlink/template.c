@@ -118,7 +118,7 @@ __attribute__((format(printf, 2, 3))) static int buf_printf(struct buf *b, const
 }
 
 /* A malloc'd formatted string, or NULL. */
-static char *vmsg(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vmsg(const char *fmt, va_list ap)
 {
 	va_list aq;
 	va_copy(aq, ap);
@@ -1457,10 +1457,11 @@ static bool check_command(struct parser *p, const struct node *cmd, int stage)
 			    stage + 1), false;
 	if (cmd->nargs > 1 || stage > 0) {
 		char q[SNIP];
-		if (head->nids)
+		if (head->nids) {
+			const char *last = head->ids[head->nids - 1];
 			return perr(p, head->pos, "%s is not a method but has arguments",
-				    snip(head->ids[head->nids - 1], strlen(head->ids[head->nids - 1]),
-					 q, 40)), false;
+				    snip(last, strlen(last), q, 40)), false;
+		}
 		return perr(p, head->pos, "can't give argument to non-function %s",
 			    snip(p->src + head->pos, head->end - head->pos, q, 40)), false;
 	}
@@ -2319,6 +2320,28 @@ static int fmt_int(struct buf *b, const struct spec *sp, long long v, uint32_t v
 	return rc;
 }
 
+/* C's %e %E %f %g %G with precision (and '#'), which agree with Go's for these verbs. */
+static int c_float(char *out, size_t n, uint32_t verb, bool sharp, int prec, double x)
+{
+	switch (verb) {
+	case 'e':
+		return sharp ? snprintf(out, n, "%#.*e", prec, x)
+			     : snprintf(out, n, "%.*e", prec, x);
+	case 'E':
+		return sharp ? snprintf(out, n, "%#.*E", prec, x)
+			     : snprintf(out, n, "%.*E", prec, x);
+	case 'g':
+		return sharp ? snprintf(out, n, "%#.*g", prec, x)
+			     : snprintf(out, n, "%.*g", prec, x);
+	case 'G':
+		return sharp ? snprintf(out, n, "%#.*G", prec, x)
+			     : snprintf(out, n, "%.*G", prec, x);
+	default:
+		return sharp ? snprintf(out, n, "%#.*f", prec, x)
+			     : snprintf(out, n, "%.*f", prec, x);
+	}
+}
+
 static int fmt_float(struct buf *b, const struct spec *sp, double x, uint32_t verb)
 {
 	struct buf t = { .max = TEMPLATE_MAX_OUTPUT };
@@ -2337,14 +2360,11 @@ static int fmt_float(struct buf *b, const struct spec *sp, double x, uint32_t ve
 	if (verb == 'v' || ((verb == 'g' || verb == 'G') && !sp->has_p)) {
 		rc = fmt_float_short(&t, ax, verb == 'G' ? 'G' : 'g');
 	} else {
-		char cf[16];
-		snprintf(cf, sizeof cf, "%%%s.*%c", sp->sharp ? "#" : "",
-			 verb == 'F' ? 'f' : (char)verb);
 		int prec = sp->has_p ? sp->p : 6;
-		int n = snprintf(NULL, 0, cf, prec, ax);
+		int n = c_float(NULL, 0, verb, sp->sharp, prec, ax);
 		rc = n < 0 ? -EINVAL : buf_reserve(&t, (size_t)n);
 		if (!rc) {
-			snprintf(t.p, (size_t)n + 1, cf, prec, ax);
+			c_float(t.p, (size_t)n + 1, verb, sp->sharp, prec, ax);
 			t.len = (size_t)n;
 			char rch = radix_char();
 			char *dot = rch != '.' ? strchr(t.p, rch) : NULL;
@@ -2931,13 +2951,13 @@ static int fn_join(struct exec *st, const struct node *cmd, const struct val *av
 	if (rc)
 		return rc;
 	if (!is_null(av[0]) && jtype(av[0].j) != cJSON_Array)
-		return xerr(st, arg_node(cmd, an, 0), -EDOM, "wrong type for value; expected []string; got %s",
-			    type_name(av[0]));
+		return xerr(st, arg_node(cmd, an, 0), -EDOM,
+			    "wrong type for value; expected []string; got %s", type_name(av[0]));
 	struct buf b = { .max = TEMPLATE_MAX_OUTPUT };
 	for (const cJSON *c = is_null(av[0]) ? NULL : av[0].j->child; c && !rc; c = c->next) {
 		if (jtype(c) != cJSON_String) {
-			rc = xerr(st, arg_node(cmd, an, 0), -EDOM, "wrong type for value; expected []string; got "
-				  "[]interface {}");
+			rc = xerr(st, arg_node(cmd, an, 0), -EDOM,
+				  "wrong type for value; expected []string; got []interface {}");
 			break;
 		}
 		if (c != av[0].j->child)

@@ -9,22 +9,34 @@
  *   text; comments (slash-star ... star-slash right inside the delimiters);
  *   trim markers "{{- " and " -}}"
  *   {{.}}  {{.A.B.C}}  {{$}}  {{$x}}  {{$x.A}}  {{(pipeline).A}}
- *   literals: "string" `raw` 'c' 42 0x2a 1.5 true false nil
- *   pipelines {{.A | json}}; variables {{$x := .A}} {{$x = .B}}
- *   {{if}} {{else if}} {{else}} {{end}}; {{with}} {{else with}}; {{range}} over lists, maps
- *   (sorted keys) and integers, with {{else}}, {{break}}, {{continue}}, "$v :=", "$k, $v :="
- *   functions: and or not len index print printf println eq ne lt le gt ge
+ *   literals: "string" `raw` 'c' 42 0x2a 0o17 0b101 1_000 1.5 0x1p-2 true false nil
+ *   pipelines {{.A | json}}; variables {{$x := .A}} {{$x = .B}}, also inside ( )
+ *   {{if}} {{else if}} {{else}} {{end}}; {{with}} {{else with}} (Go 1.23); {{range}} over
+ *   lists, maps (sorted keys) and integers (Go 1.22), with {{else}}, {{break}},
+ *   {{continue}}, "$v :=" and "$k, $v :="
+ *   functions: and or (short-circuit) not len index print printf println eq ne lt le gt ge,
  *              and docker/cli's json join split upper lower title pad truncate
+ *   printf verbs: %v %s %q %d %b %o %O %x %X %c %U %t %e %E %f %F %g %G %T %%, with flags
+ *   "+- #0", width and precision; Go's %!verb(type=value), %!d(MISSING), %!(EXTRA ...).
  * Not supported: define/template/block, slice, call, html, js, urlquery, method calls,
- *   complex numbers, custom delimiters; printf's %[n] argument indexes and '*' widths.
+ *   complex numbers, custom delimiters, printf's %[n] argument indexes and '*' widths,
+ *   NUL bytes in string literals.
  *
- * Value printing follows Go's fmt %v: strings raw, integral numbers as integers, other numbers
- * like Go's float64 %v (1.5, 1e-05, 1.2345678e+06), true/false, lists as [a b c], objects as
- * map[k1:v1 k2:v2] with sorted keys.  A key missing from an object prints "<no value>".
+ * Value printing follows Go's fmt %v: strings raw, integral numbers as integers (Docker's int
+ * fields), other numbers like Go's float64 (1.5, 1e-05, 1.2345675e+06), true/false, lists as
+ * [a b c], objects as map[k1:v1 k2:v2] with sorted keys (an empty object under ExposedPorts
+ * or Volumes as Go's struct{}: {}).  A key missing from an object prints "<no value>".
  * JSON null prints "[]" under the names of Docker's slice fields (Links, Env, Cmd, ...),
  * "map[]" under Docker's map fields (Ports, Labels, Networks, ...), "<nil>" elsewhere.
- * Field access on null gives "<no value>" (Go errors for nil pointers; we are lenient).
- * upper, lower and title change ASCII letters only.
+ * json prints like Go's encoder with SetEscapeHTML(false), keeping the object's key order.
+ *
+ * Deliberate differences from Go, where our data is JSON rather than Go structs:
+ *   - a field of null is "<no value>" (Go: an error for a nil pointer); len of null is 0;
+ *   - numbers are one type: lt/eq compare 2 with 1.5, and %e %f %g accept integers;
+ *   - upper/lower/title map ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic letters;
+ *     other letters are left as they are;
+ *   - wrong argument counts, arguments to a field, and undefined variables are syntax
+ *     errors (-EINVAL) found before anything runs (Go reports some of them while executing).
  */
 #ifndef CTRLINK_TEMPLATE_H
 #define CTRLINK_TEMPLATE_H

@@ -24,9 +24,9 @@ static const char DOC[] =
 	"\"PortBindings\":{\"5000/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"80\"}]}},"
 	"\"Config\":{\"Env\":[\"PATH=/usr/bin\",\"A=b\"],\"ExposedPorts\":{\"5000/tcp\":{}},"
 	"\"Labels\":{\"a\":\"1\",\"b\":\"x y\"},\"F\":1.5,\"N\":-3,\"E\":[]},"
-	"\"NetworkSettings\":{\"Ports\":{\"5000/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"80\"}],"
-	"\"5432/tcp\":null},\"Networks\":{\"bridge\":{\"IPAddress\":\"172.17.0.3\","
-	"\"Aliases\":null}}}}";
+	"\"NetworkSettings\":{\"Ports\":{"
+	"\"5000/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"80\"}],\"5432/tcp\":null},"
+	"\"Networks\":{\"bridge\":{\"IPAddress\":\"172.17.0.3\",\"Aliases\":null}}}}";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

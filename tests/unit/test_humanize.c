@@ -233,7 +233,8 @@ int main(void)
 		int rc = parse_rfc3339(parses[i].s, &s, &ns);
 		int good = rc == parses[i].rc &&
 			   (rc || (s == parses[i].sec && ns == parses[i].nsec));
-		ok(good, "parse_rfc3339(\"%s\") %s", parses[i].s, parses[i].rc ? "fails" : "parses");
+		ok(good, "parse_rfc3339(\"%s\") %s", parses[i].s,
+		   parses[i].rc ? "fails" : "parses");
 		if (!good)
 			diag("rc=%d sec=%lld nsec=%ld", rc, s, ns);
 	}

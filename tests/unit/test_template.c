@@ -264,7 +264,7 @@ static const struct tcase cases[] = {
 	{ "{{`raw\\n{{x}}`}}", NULL, 0, "raw\\n{{x}}" },
 	{ "{{true}} {{false}}", NULL, 0, "true false" },
 
-	/* --- trim markers and comments --------------------------------------------------------- */
+	/* --- trim markers and comments ------------------------------------------------------ */
 	{ "a  \n\t {{- .Name -}} \n  b", NULL, 0, "a/webb" },
 	{ "a {{- \" x \" }} b", NULL, 0, "a x  b" },
 	{ "{{-3}}", NULL, 0, "-3" },
@@ -274,7 +274,7 @@ static const struct tcase cases[] = {
 	{ "a \n {{- /* trimmed */ -}} \n b", NULL, 0, "ab" },
 	{ "x{{\n.Name\n}}y", NULL, 0, "x/weby" },
 
-	/* --- syntax errors --------------------------------------------------------------------- */
+	/* --- syntax errors ------------------------------------------------------------------ */
 	{ "{{ .Foo }", NULL, -EINVAL, "template: :1: unexpected \"}\" in operand" },
 	{ "{{ .Foo ", NULL, -EINVAL, "template: :1: unclosed action" },
 	{ "{{foo}}", NULL, -EINVAL, "template: :1: function \"foo\" not defined" },
@@ -296,7 +296,8 @@ static const struct tcase cases[] = {
 	{ "{{$ 1}}", NULL, -EINVAL, "template: :1: can't give argument to non-function $" },
 	{ "{{(1) 2}}", NULL, -EINVAL, "template: :1: can't give argument to non-function (1)" },
 	{ "{{nil}}", NULL, -EINVAL, "template: :1: nil is not a command" },
-	{ "{{join .X}}", NULL, -EINVAL, "template: :1: wrong number of args for join: want 2 got 1" },
+	{ "{{join .X}}", NULL, -EINVAL,
+	  "template: :1: wrong number of args for join: want 2 got 1" },
 	{ "{{printf}}", NULL, -EINVAL,
 	  "template: :1: wrong number of args for printf: want at least 1 got 0" },
 	{ "{{.X | upper 1}}", NULL, -EINVAL,
@@ -317,7 +318,8 @@ static const struct tcase cases[] = {
 	{ "{{0x1.8}}", NULL, -EINVAL, "template: :1: illegal number syntax: \"0x1.8\"" },
 	{ "{{08}}", NULL, -EINVAL, "template: :1: illegal number syntax: \"08\"" },
 	{ "{{3i}}", NULL, -EINVAL, "template: :1: illegal number syntax: \"3i\"" },
-	{ "{{\"\\q\"}}", NULL, -EINVAL, "template: :1: invalid syntax in quoted string \"\\\"\\\\q\\\"\"" },
+	{ "{{\"\\q\"}}", NULL, -EINVAL,
+	  "template: :1: invalid syntax in quoted string \"\\\"\\\\q\\\"\"" },
 	{ "{{\"\\x00\"}}", NULL, -EINVAL,
 	  "template: :1: a NUL byte in a string literal is not supported" },
 	{ "{{'ab'}}", NULL, -EINVAL, "template: :1: malformed character constant: 'ab'" },
@@ -380,7 +382,8 @@ static const struct tcase cases[] = {
 	  "~wrong type for value; expected []string; got string" },
 	{ "{{join .mixed \",\"}}", TYPES, -EDOM,
 	  "~wrong type for value; expected []string; got []interface {}" },
-	{ "{{truncate .Name 1.5}}", NULL, -EDOM, "~wrong type for value; expected int; got float64" },
+	{ "{{truncate .Name 1.5}}", NULL, -EDOM,
+	  "~wrong type for value; expected int; got float64" },
 	{ "{{truncate .Name -1}}", NULL, -EDOM,
 	  "~error calling truncate: runtime error: slice bounds out of range [:-1]" },
 	{ "{{pad .Name -1 0}}", NULL, -EDOM, "~error calling pad: strings: negative Repeat count" },
