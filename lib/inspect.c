@@ -68,6 +68,31 @@ static void add_time(struct jb *b, cJSON *o, const char *k, int64_t ns)
 	add_s(b, o, k, t);
 }
 
+/* Go prints map keys sorted as strings ("443/tcp" before "80/tcp"): so do we. */
+static cJSON *sorted(cJSON *obj)
+{
+	if (!obj || !obj->child)
+		return obj;
+	cJSON *head = NULL;
+	for (cJSON *c = obj->child, *next; c; c = next) {
+		next = c->next;
+		cJSON **pp = &head;
+		while (*pp && strcmp((*pp)->string, c->string) <= 0)
+			pp = &(*pp)->next;
+		c->next = *pp;
+		*pp = c;
+	}
+	/* relink prev pointers (cJSON keeps child->prev as the tail) */
+	cJSON *prev = NULL;
+	for (cJSON *c = head; c; c = c->next) {
+		c->prev = prev;
+		prev = c;
+	}
+	head->prev = prev;
+	obj->child = head;
+	return obj;
+}
+
 static cJSON *state_json(struct jb *b, const struct ctr_rec *r)
 {
 	cJSON *s = chk(b, cJSON_CreateObject());
@@ -124,7 +149,7 @@ static cJSON *bindings_json(struct jb *b, const struct ctr_rec *r)
 		binding_hostport(&r->bindings[i], hp, sizeof hp);
 		push_port(b, m, &r->bindings[i].cport, binding_obj(b, r->bindings[i].host_ip, hp));
 	}
-	return m;
+	return sorted(m);
 }
 
 static cJSON *ports_json(struct jb *b, const struct ctr_rec *r)
@@ -142,7 +167,7 @@ static cJSON *ports_json(struct jb *b, const struct ctr_rec *r)
 		snprintf(hp, sizeof hp, "%u", r->mappings[i].hport);
 		push_port(b, m, &r->mappings[i].cport, binding_obj(b, r->mappings[i].host_ip, hp));
 	}
-	return m;
+	return sorted(m);
 }
 
 static void net_fields(struct jb *b, cJSON *o, const struct ctr_rec *r, bool top)
@@ -257,6 +282,7 @@ int inspect_render(const struct ctr_rec *r, const struct inspect_extra *x, char 
 				port_format(&r->exposed[i], key, sizeof key);
 				add(&b, ep, key, cJSON_CreateObject());
 			}
+			sorted(ep);
 		}
 		/* Config.Env: the default PATH (our "image" environment) with -e merged in */
 		cJSON *env = chk(&b, cJSON_CreateArray());

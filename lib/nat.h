@@ -43,14 +43,21 @@ struct nat_net {
 	int prefixlen;
 	uint32_t gateway;
 	bool icc;
+	/* IPv6 (backends that support it): the containers' subnet, all zero when none */
+	uint8_t subnet6[16];
+	int prefixlen6;
+	uint8_t gateway6[16];
 };
 
 enum nat_rule_kind { NAT_RULE_DNAT = 1, NAT_RULE_LINK = 2 };
 
-/* One per-container rule.  Addresses in network byte order, ports in host order. */
+/* One per-container rule.  Addresses in network byte order, ports in host order.  family 0
+ * or AF_INET uses the uint32_t addresses; AF_INET6 uses the 16-byte ones (`..6`), which only
+ * backends that can do IPv6 accept (others refuse the change with -EAFNOSUPPORT). */
 struct nat_rule {
 	uint8_t kind;    /* enum nat_rule_kind */
 	uint8_t proto;   /* enum ctr_proto */
+	uint8_t family;  /* 0 / AF_INET, or AF_INET6 */
 	char owner[65];  /* DNAT: the container; LINK: the linking (parent) container */
 	char peer[65];   /* LINK: the linked (child) container; "" for DNAT */
 	union {
@@ -60,11 +67,14 @@ struct nat_rule {
 			uint32_t cip;                /* container address */
 			uint16_t cport_lo;           /* container port for hport_lo; the run keeps
 			                                its offset: hport_lo+k -> cport_lo+k */
+			uint8_t host_ip6[16];        /* AF_INET6: all zero for every local address */
+			uint8_t cip6[16];
 		} dnat;
 		struct {
 			uint32_t src;                /* parent address */
 			uint32_t dst;                /* child address */
 			uint16_t port_lo, port_hi;   /* child's exposed ports */
+			uint8_t src6[16], dst6[16];  /* AF_INET6 */
 		} link;
 	} u;
 };
@@ -72,7 +82,9 @@ struct nat_rule {
 /* true if two rules are the same rule (same kind, owners and match/target fields). */
 bool nat_rule_equal(const struct nat_rule *a, const struct nat_rule *b);
 
-/* One change, applied atomically per table (one commit per table that changes). */
+/* One change, applied atomically per table (one commit per table that changes).  The hot
+ * paths name exactly what to remove (`del`, computed from the records); `drop_ids` is for
+ * recovery and may make a backend read the kernel's rules. */
 struct nat_txn {
 	/* Remove every rule that has one of these container IDs as owner or peer. */
 	const char *const *drop_ids;

@@ -619,6 +619,9 @@ static int check_rule(const struct nat_rule *r, const char *list, size_t i)
 	if (r->proto >= CTR_NPROTO)
 		return ctr_err(-EINVAL, "nat rule %zu to %s: unknown protocol %u", i, list,
 			       r->proto);
+	if (r->family != 0 && r->family != AF_INET)
+		return ctr_err(-EAFNOSUPPORT, "the iptables NAT backend handles IPv4 only (use the "
+			       "nftables backend for IPv6)");
 	if (!valid_id(r->owner, sizeof r->owner))
 		return ctr_err(-EINVAL, "nat rule %zu to %s: the owner is not a container ID "
 			       "(64 lower-case hex digits)", i, list);

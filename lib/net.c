@@ -546,9 +546,17 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 		FAULT("net.veth_del");
 	}
 	ctr_err_clear();
-	const char *ids[] = { rec->id };
-	struct nat_txn txn = { .drop_ids = ids, .n_drop_ids = 1 };
-	e = nat_do(cfg, &txn, false);
+	/* exactly the rules this container has (as attach made them): no kernel listing */
+	struct nat_rule *rules = NULL;
+	size_t n = 0;
+	e = natplan_dnat(rec->id, rec->net.ip, rec->mappings, rec->n_mappings, &rules, &n);
+	if (!e && !cfg->icc)
+		e = link_rules(op, rec, &rules, &n);
+	if (!e && n) {
+		struct nat_txn txn = { .del = rules, .n_del = n };
+		e = nat_do(cfg, &txn, false);
+	}
+	free(rules);
 	flush_udp(rec);
 	struct alloc *a;
 	if (op_alloc(op, &a) == 0) {

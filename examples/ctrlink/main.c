@@ -897,8 +897,10 @@ static int cmd_inspect(const struct global *g, int argc, char **argv, int i)
 		ctr_free(json);
 		if (a.format) {
 			char *out, *err;
-			if (template_render(a.format, o, &out, &err) < 0) {
-				errf("%s", err ? err : "template error");
+			int te = template_render(a.format, o, &out, &err);
+			if (te < 0) {
+				errf("%s%s", te == -EINVAL ? "template parsing error: " : "",
+				     err ? err : "template error");
 				free(err);
 				cJSON_Delete(o);
 				status = 1;
