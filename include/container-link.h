@@ -82,10 +82,11 @@ typedef struct ctr_ctx ctr_ctx;
 typedef enum {
 	CTR_NAT_AUTO = 0,     /**< the best one the host offers */
 	CTR_NAT_IPTABLES = 1, /**< legacy iptables through libiptc */
-	CTR_NAT_NFTABLES = 2, /**< nftables through nfnetlink (reserved) */
+	CTR_NAT_NFTABLES = 2, /**< nftables through nfnetlink: one table, maps and sets */
 } ctr_nat_backend;
 
-#define CTR_CTX_OPTIONS_VERSION 1
+/* Version 1 ends with helper_path; version 2 adds subnet6. */
+#define CTR_CTX_OPTIONS_VERSION 2
 
 typedef struct {
 	unsigned version;      /**< CTR_CTX_OPTIONS_VERSION */
@@ -106,9 +107,15 @@ typedef struct {
 	/** Path of the monitor helper program; NULL finds it (the CTRLINK_HELPER environment
 	 *  variable, then beside the library, then the installed libexec path). */
 	const char *helper_path;
+	/** IPv6 subnet in CIDR form (prefix length 48 to 96), e.g. "fd00:c7::/64": containers
+	 *  then get an IPv6 address too (the subnet plus their IPv4 host number), ports publish
+	 *  on IPv6 host addresses and "::", and links give IPv6 hosts lines.  Needs the nftables
+	 *  backend.  NULL: the recorded one, else none. */
+	const char *subnet6;
 } ctr_ctx_options;
 
-#define CTR_CTX_OPTIONS_INIT { CTR_CTX_OPTIONS_VERSION, NULL, NULL, NULL, -1, CTR_NAT_AUTO, NULL }
+#define CTR_CTX_OPTIONS_INIT { CTR_CTX_OPTIONS_VERSION, NULL, NULL, NULL, -1, CTR_NAT_AUTO, NULL, \
+	NULL }
 
 /** Initialise `opts` to defaults for the given version.  Returns 0 or -EINVAL. */
 CTR_API int ctr_ctx_options_init(ctr_ctx_options *opts, unsigned version);
@@ -306,8 +313,11 @@ CTR_API int ctr_inspect(ctr_ctx *ctx, const char *ref, char **json_out);
 #define CTR_LIST_ALL 1u   /**< include containers that are not running */
 
 /**
- * The containers as a JSON array in the shape of Docker's `GET /containers/json`:
- * Id, Names, Command, Created, State, Status, Ports [{IP, PrivatePort, PublicPort, Type}].
+ * The containers as a JSON array, newest first, in the shape of Docker's
+ * `GET /containers/json`: Id, Names (the name and the link names that point at the
+ * container, each with a leading "/"), Command, Created (Unix seconds), State ("created",
+ * "running", "exited"), Ports [{IP, PrivatePort, PublicPort, Type}], plus ExitCode, StartedAt
+ * and FinishedAt (RFC 3339) from which a status text such as "Up 5 minutes" is made.
  * Free `*json_out` with ctr_free().
  */
 CTR_API int ctr_list(ctr_ctx *ctx, unsigned flags, char **json_out);

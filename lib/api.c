@@ -298,21 +298,6 @@ static void flush_udp_maps(const struct ctr_mapping *m, size_t n)
 	ctr_err_clear();
 }
 
-static void read_range(uint16_t *lo, uint16_t *hi)
-{
-	*lo = 49153;
-	*hi = 65535;
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-	unsigned a, b;
-	if (f) {
-		if (fscanf(f, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b <= 65535) {
-			*lo = (uint16_t)a;
-			*hi = (uint16_t)b;
-		}
-		fclose(f);
-	}
-}
-
 CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 {
 	ctr_err_clear();
@@ -354,13 +339,13 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 		e = store_rec_save(op.st, rec);
 		goto out;
 	}
-	/* running: allocate, record, then the rules in one commit */
+	/* running: allocate, the rules (one commit), then the record: a commit that fails
+	 * leaves the record as it was, a crash in between is resynced from the journal */
 	struct alloc *a;
-	struct portplan_env env = { 0 };
+	struct portplan_env env;
 	struct ctr_mapping *m = NULL;
 	size_t nm = 0;
-	read_range(&env.eph_lo, &env.eph_hi);
-	env.probe = NULL;
+	net_port_env(&env);
 	if ((e = op_alloc(&op, &a)) < 0 ||
 	    (e = portplan(a, &env, b, nb, NULL, 0, false, &m, &nm)) < 0)
 		goto out;
@@ -382,8 +367,22 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	memcpy(all + nold, m, nm * sizeof *m);
 	rec->n_mappings += nm;
 	free(m);
-	if ((e = op_journal(&op, rec->id, "sync")) == 0 && (e = store_rec_save(op.st, rec)) == 0)
-		e = dnat_update(&op, rec, old, nold);
+	if ((e = op_journal(&op, rec->id, "sync")) == 0 && (e = dnat_update(&op, rec, old, nold)) == 0 &&
+	    (e = store_rec_save(op.st, rec)) < 0) {
+		/* the record could not be written: take the rules back */
+		char msg[2048];
+		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+		struct ctr_mapping *now = rec->mappings;
+		size_t nnow = rec->n_mappings;
+		rec->mappings = old;
+		rec->n_mappings = nold;
+		dnat_update(&op, rec, now, nnow);
+		rec->mappings = now;
+		rec->n_mappings = nnow;
+		ctr_err(e, "%s", msg);
+	}
+	if (e < 0) /* nothing of it stays: the ports go back */
+		portplan_release(a, rec->mappings + nold, nm);
 	/* newly exposed ports reach the linked parents too */
 	if (!e && rec->n_exposed != old_exposed)
 		e = net_resync(&op, rec);
@@ -491,8 +490,9 @@ CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	}
 	if (rec->status == ST_RUNNING) {
 		struct alloc *a;
+		/* rules first: a commit that fails leaves the record as it was */
 		if ((e = op_journal(&op, rec->id, "sync")) == 0 &&
-		    (e = store_rec_save(op.st, rec)) == 0 && (e = dnat_update(&op, rec, old, nold)) == 0 &&
+		    (e = dnat_update(&op, rec, old, nold)) == 0 && (e = store_rec_save(op.st, rec)) == 0 &&
 		    (e = op_alloc(&op, &a)) == 0) {
 			portplan_release(a, gone, ngone);
 			op.alloc_dirty = true;

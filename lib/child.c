@@ -70,8 +70,10 @@ static void setup_network(const struct launch *l, int up)
 	if (l->has_net) {
 		if (rtnl_link_index(nl, "eth0", &eth) < 0 ||
 		    rtnl_addr_add(nl, eth, AF_INET, &l->ip, l->prefixlen) < 0 ||
+		    (l->prefixlen6 && rtnl_addr_add(nl, eth, AF_INET6, l->ip6, l->prefixlen6) < 0) ||
 		    rtnl_link_set_up(nl, eth, true) < 0 ||
-		    rtnl_route_add_default(nl, AF_INET, &l->gateway, eth) < 0)
+		    rtnl_route_add_default(nl, AF_INET, &l->gateway, eth) < 0 ||
+		    (l->prefixlen6 && rtnl_route_add_default(nl, AF_INET6, l->gateway6, eth) < 0))
 			fail(up, 125, "cannot configure eth0: %s", ctr_err_msg());
 	}
 	rtnl_close(nl);
@@ -250,6 +252,9 @@ void child_exec(const char *user, uint64_t caps, const char *workdir, char **arg
 		fail_errno(up, "setuid");
 	if (ids.uid == 0)
 		apply_caps(up, caps, false);
+	/* a change of credentials clears the parent-death signal: set it again, so that a
+	 * container of any user dies with its monitor */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 	const char *wd = workdir && *workdir ? workdir : "/";
 	if (chdir(wd) < 0)

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,14 +57,31 @@ const char *shown(const char *s, char *buf, size_t len)
 
 /* ---- options ------------------------------------------------------------------------------ */
 
+/* Size of ctr_ctx_options as each version knows it: a caller built against an older header
+ * passes a shorter struct; the fields it does not have keep their defaults. */
+static size_t ctx_options_size(unsigned version)
+{
+	switch (version) {
+	case 1:
+		return offsetof(ctr_ctx_options, subnet6);
+	case 2:
+		return sizeof(ctr_ctx_options);
+	default:
+		return 0;
+	}
+}
+
 CTR_API int ctr_ctx_options_init(ctr_ctx_options *opts, unsigned version)
 {
 	ctr_err_clear();
-	if (!opts || version != CTR_CTX_OPTIONS_VERSION)
+	size_t size = ctx_options_size(version);
+	if (!opts || !size)
 		return ctr_err(-EINVAL, "ctr_ctx_options version %u is not supported (this library "
-					"knows version %d)",
+					"knows versions 1 to %d)",
 			       version, CTR_CTX_OPTIONS_VERSION);
-	*opts = (ctr_ctx_options)CTR_CTX_OPTIONS_INIT;
+	ctr_ctx_options d = CTR_CTX_OPTIONS_INIT;
+	d.version = version;
+	memcpy(opts, &d, size);
 	return 0;
 }
 
@@ -106,6 +124,38 @@ int parse_subnet(const char *s, uint32_t *net, int *prefixlen)
 	return 0;
 }
 
+int parse_subnet6(const char *s, uint8_t net[16], int *prefixlen)
+{
+	char ip[64];
+	const char *slash = strchr(s, '/');
+	unsigned long pl;
+	if (!slash || (size_t)(slash - s) >= sizeof ip)
+		return ctr_err(-EINVAL, "invalid IPv6 subnet \"%s\": expected x:x::/N", SHOWN(s));
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	if (inet_pton(AF_INET6, ip, net) != 1 || parse_uint(slash + 1, 0, 128, &pl) < 0)
+		return ctr_err(-EINVAL, "invalid IPv6 subnet \"%s\": expected x:x::/N", SHOWN(s));
+	if (pl < 48 || pl > 96)
+		return ctr_err(-EINVAL,
+			       "invalid IPv6 subnet \"%s\": the prefix length must be 48 to 96 (a "
+			       "container's IPv6 address carries its IPv4 host number)",
+			       SHOWN(s));
+	for (unsigned long bit = pl; bit < 128; bit++)
+		if (net[bit / 8] & (0x80 >> (bit % 8)))
+			return ctr_err(-EINVAL, "invalid IPv6 subnet \"%s\": host bits are set",
+				       SHOWN(s));
+	*prefixlen = (int)pl;
+	return 0;
+}
+
+void ip6_for(const struct netcfg *cfg, uint32_t ip4, uint8_t out[16])
+{
+	uint32_t mask = cfg->prefixlen ? ~0u << (32 - cfg->prefixlen) : 0;
+	uint32_t host = htonl(ntohl(ip4) & ~mask);
+	memcpy(out, cfg->subnet6, 16);
+	memcpy(out + 12, &host, 4); /* prefix ≤ 96: the low 32 bits are ours */
+}
+
 static char *find_helper(const char *given)
 {
 	if (given)
@@ -134,6 +184,7 @@ static void ctx_free(ctr_ctx *ctx)
 	free(ctx->helper);
 	free(ctx->opt_bridge);
 	free(ctx->opt_subnet);
+	free(ctx->opt_subnet6);
 	free(ctx);
 }
 
@@ -162,12 +213,13 @@ CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts)
 		return ctr_err(-EINVAL, "ctr_ctx_open: out is NULL");
 	*out = NULL;
 	if (opts) {
-		if (opts->version != CTR_CTX_OPTIONS_VERSION)
+		size_t size = ctx_options_size(opts->version);
+		if (!size)
 			return ctr_err(-EINVAL,
 				       "ctr_ctx_options version %u is not supported (this library "
-				       "knows version %d)",
+				       "knows versions 1 to %d)",
 				       opts->version, CTR_CTX_OPTIONS_VERSION);
-		o = *opts;
+		memcpy(&o, opts, size);
 	}
 	if (o.bridge && !bridge_name_ok(o.bridge))
 		return ctr_err(-EINVAL,
@@ -176,6 +228,9 @@ CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts)
 	uint32_t net;
 	int pl, e;
 	if (o.subnet && (e = parse_subnet(o.subnet, &net, &pl)) < 0)
+		return e;
+	uint8_t net6[16];
+	if (o.subnet6 && (e = parse_subnet6(o.subnet6, net6, &pl)) < 0)
 		return e;
 	if (o.icc < -1 || o.icc > 1)
 		return ctr_err(-EINVAL, "invalid icc %d: use -1 (recorded), 0 or 1", o.icc);
@@ -190,6 +245,7 @@ CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts)
 	ctx->opt_backend = o.nat_backend;
 	if ((o.bridge && !(ctx->opt_bridge = xstrdup(o.bridge))) ||
 	    (o.subnet && !(ctx->opt_subnet = xstrdup(o.subnet))) ||
+	    (o.subnet6 && !(ctx->opt_subnet6 = xstrdup(o.subnet6))) ||
 	    !(ctx->helper = find_helper(o.helper_path))) {
 		ctx_free(ctx);
 		return -ENOMEM;

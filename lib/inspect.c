@@ -173,11 +173,16 @@ static cJSON *ports_json(struct jb *b, const struct ctr_rec *r)
 static void net_fields(struct jb *b, cJSON *o, const struct ctr_rec *r, bool top)
 {
 	bool on = r->status == ST_RUNNING && r->has_net;
-	char ip[16] = "", gw[16] = "", mac[18] = "";
+	bool v6 = on && r->net.prefixlen6;
+	char ip[16] = "", gw[16] = "", mac[18] = "", ip6[46] = "", gw6[46] = "";
 	if (on) {
 		ip4_format(r->net.ip, ip, sizeof ip);
 		ip4_format(r->net.gateway, gw, sizeof gw);
 		mac_format(r->net.mac, mac, sizeof mac);
+	}
+	if (v6) {
+		ip6_format(r->net.ip6, ip6, sizeof ip6);
+		ip6_format(r->net.gateway6, gw6, sizeof gw6);
 	}
 	if (!top) {
 		add_null(b, o, "IPAMConfig");
@@ -187,11 +192,11 @@ static void net_fields(struct jb *b, cJSON *o, const struct ctr_rec *r, bool top
 	}
 	add_s(b, o, "EndpointID", on ? r->id : "");
 	add_s(b, o, "Gateway", gw);
-	add_s(b, o, "GlobalIPv6Address", "");
-	add_n(b, o, "GlobalIPv6PrefixLen", 0);
+	add_s(b, o, "GlobalIPv6Address", ip6);
+	add_n(b, o, "GlobalIPv6PrefixLen", v6 ? r->net.prefixlen6 : 0);
 	add_s(b, o, "IPAddress", ip);
 	add_n(b, o, "IPPrefixLen", on ? r->net.prefixlen : 0);
-	add_s(b, o, "IPv6Gateway", "");
+	add_s(b, o, "IPv6Gateway", gw6);
 	add_s(b, o, "MacAddress", mac);
 	if (!top)
 		add_null(b, o, "DriverOpts");
@@ -205,7 +210,7 @@ static cJSON *network_json(struct jb *b, const struct ctr_rec *r, const struct i
 	bool on = r->status == ST_RUNNING && r->has_net;
 	add_s(b, n, "Bridge", on ? r->net.bridge : "");
 	add_s(b, n, "SandboxID", on ? r->id : "");
-	add_b(b, n, "HairpinMode", false);
+	add_b(b, n, "HairpinMode", on); /* every bridge port of ours has hairpin mode */
 	add_s(b, n, "LinkLocalIPv6Address", "");
 	add_n(b, n, "LinkLocalIPv6PrefixLen", 0);
 	add(b, n, "Ports", ports_json(b, r));

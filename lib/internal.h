@@ -25,13 +25,15 @@ struct netcfg {
 	int prefixlen;
 	bool icc;
 	int backend;              /* ctr_nat_backend, never AUTO once recorded */
+	int prefixlen6;           /* 0: no IPv6 */
+	uint8_t subnet6[16], gateway6[16];
 };
 
 struct ctr_ctx {
 	struct store st;
 	char *helper;             /* the monitor program */
 	/* network options as given to ctr_ctx_open (NULL / -1: not given) */
-	char *opt_bridge, *opt_subnet;
+	char *opt_bridge, *opt_subnet, *opt_subnet6;
 	int opt_icc;
 	int opt_backend;
 };
@@ -70,6 +72,10 @@ int resolve_ref(struct store *st, const char *ref, char id[CTR_ID_LEN + 1]);
 
 /* "a.b.c.d/N" (N from 16 to 30, host bits clear) into network-order address and prefix. */
 int parse_subnet(const char *s, uint32_t *net, int *prefixlen);
+/* An IPv6 subnet "x::/N" (N from 48 to 96, host bits clear). */
+int parse_subnet6(const char *s, uint8_t net[16], int *prefixlen);
+/* The IPv6 address of a container: the IPv6 subnet plus the IPv4 address's host number. */
+void ip6_for(const struct netcfg *cfg, uint32_t ip4, uint8_t out[16]);
 
 /* Untrusted text made safe for a message: control characters escaped, cut at ~100 chars.
  * Returns buf. */
@@ -103,6 +109,12 @@ int net_reconcile_base(struct op *op, const struct nat_txn *txn);
 /* Refuse host addresses the backend cannot publish on. */
 int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n);
 const char *net_backend_name(int backend);
+/* The backend `auto` resolves to on this host. */
+int net_auto_backend(void);
+/* How host ports are allocated here: the ephemeral range, and the check that no host process
+ * listens on a port. */
+struct portplan_env;
+void net_port_env(struct portplan_env *env);
 /* Plan an address for rec (before the container exists): fills rec->net. */
 int net_plan(struct op *op, struct ctr_rec *rec);
 

@@ -52,9 +52,11 @@ static bool put_u64(cJSON *o, const char *key, uint64_t v)
 int launch_to_json(const struct launch *l, char **out)
 {
 	cJSON *o = cJSON_CreateObject();
-	char ip[16], gw[16];
+	char ip[16], gw[16], ip6[46], gw6[46];
 	inet_ntop(AF_INET, &l->ip, ip, sizeof ip);
 	inet_ntop(AF_INET, &l->gateway, gw, sizeof gw);
+	inet_ntop(AF_INET6, l->ip6, ip6, sizeof ip6);
+	inet_ntop(AF_INET6, l->gateway6, gw6, sizeof gw6);
 	bool okk = o && put_str(o, "id", l->id) && put_str(o, "state_dir", l->state_dir) &&
 		   put_u64(o, "generation", l->generation) && put_strv(o, "argv", l->argv) &&
 		   put_strv(o, "env", l->env) && put_str(o, "hostname", l->hostname) &&
@@ -64,6 +66,8 @@ int launch_to_json(const struct launch *l, char **out)
 		   put_str(o, "ip", ip) && put_str(o, "gateway", gw) &&
 		   cJSON_AddNumberToObject(o, "prefixlen", l->prefixlen) &&
 		   cJSON_AddBoolToObject(o, "attached", l->attached) &&
+		   cJSON_AddNumberToObject(o, "prefixlen6", l->prefixlen6) &&
+		   put_str(o, "ip6", ip6) && put_str(o, "gateway6", gw6) &&
 		   cJSON_AddNumberToObject(o, "target_pid", l->target_pid) &&
 		   put_u64(o, "target_start", l->target_start);
 	char *s = okk ? cJSON_PrintUnformatted(o) : NULL;
@@ -129,6 +133,16 @@ int launch_from_json(const char *json, size_t len, struct launch *l)
 	l->attached = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "attached"));
 	const cJSON *pl = cJSON_GetObjectItemCaseSensitive(o, "prefixlen");
 	l->prefixlen = cJSON_IsNumber(pl) ? pl->valueint : 0;
+	const cJSON *pl6 = cJSON_GetObjectItemCaseSensitive(o, "prefixlen6");
+	l->prefixlen6 = cJSON_IsNumber(pl6) ? pl6->valueint : 0;
+	if (l->prefixlen6) {
+		char *a6 = get_str(o, "ip6"), *g6 = get_str(o, "gateway6");
+		if (!a6 || !g6 || inet_pton(AF_INET6, a6, l->ip6) != 1 ||
+		    inet_pton(AF_INET6, g6, l->gateway6) != 1)
+			e = ctr_err(-EINVAL, "launch spec: bad IPv6 address");
+		free(a6);
+		free(g6);
+	}
 	const cJSON *tp = cJSON_GetObjectItemCaseSensitive(o, "target_pid");
 	l->target_pid = cJSON_IsNumber(tp) ? tp->valueint : 0;
 	l->target_start = get_u64(o, "target_start");

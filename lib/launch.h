@@ -1,13 +1,18 @@
 /* What the library hands the monitor helper to start one container (pure: the struct and
- * its JSON form), and the small line protocol between them.
+ * its JSON form), and the small protocol between them.
  *
  * Descriptors of the helper ("ctr-monitor start"):
  *   0, 1, 2   the container's stdin, and where its stdout/stderr are copied (besides the log)
- *   3         "down": the library writes the spec ("<len>\n<json>"), later "G" (go) or "A"
+ *   3         "down" (a socket): the library sends the spec ("<len>\n<json>"), later "G" (go);
+ *             closing it instead makes the waiting container give up
  *   4         "up":   the monitor writes "P <pid> <pid_start> <mon_pid> <mon_start>\n";
- *                     the container writes "E <exit code> <message>" if its setup fails;
- *                     end of file after "P" means the command was executed
+ *                     the container writes "E <exit code> <message>" if its setup fails, or
+ *                     "X" right before it executes the command; end of file after "X" (the
+ *                     descriptor is close-on-exec) means the command runs
  *   5         (optional) "exit": the monitor writes "<exit code>\n" when the container ends
+ *
+ * "ctr-monitor exec" uses 0-4 the same way; after the command ends it writes
+ * "C <exit code>\n" on "up" (its caller may not be able to wait for it).
  */
 #ifndef CTR_LAUNCH_H
 #define CTR_LAUNCH_H
@@ -36,6 +41,8 @@ struct launch {
 	bool has_net;
 	uint32_t ip, gateway; /* network order */
 	int prefixlen;
+	int prefixlen6;      /* 0: no IPv6 */
+	uint8_t ip6[16], gateway6[16];
 	bool attached;       /* also copy output to fds 1 and 2 */
 	/* exec only: the running container to enter */
 	int target_pid;

@@ -43,7 +43,11 @@ int links_child_started(struct op *op, const struct ctr_rec *child)
 			ctr_err_clear();
 			continue;
 		}
-		if (p->status == ST_RUNNING) {
+		if (p->status == ST_RUNNING && child->net.prefixlen6) {
+			/* two lines per alias (IPv4 and IPv6): render the file anew rather than
+			 * rewriting both lines with one address as Docker's regexp does */
+			e = rerender_hosts(op, p);
+		} else if (p->status == ST_RUNNING) {
 			char rel[128], *old = NULL, *upd = NULL;
 			store_rec_file(p->id, "hosts", rel, sizeof rel);
 			if (store_read(op->st, rel, &old, NULL) == 0 &&
@@ -105,18 +109,19 @@ int unlink_locked(struct op *op, const char *parent_id, const char *alias)
 	size_t n = 0;
 	if (c)
 		e = link_rule_set(op, p, c, &rules, &n);
-	/* the record first: a crash after it leaves at worst a rule that reconcile removes */
-	free(l->target);
-	free(l->alias);
-	*l = p->links[--p->n_links];
-	if (!e)
-		e = store_rec_save(op->st, p);
-	if (!e)
-		e = store_rlink_del(op->st, child, p->id, alias);
+	/* the rules first: a commit that fails leaves everything as it was */
 	if (!e && n) {
 		struct nat_txn txn = { .del = rules, .n_del = n };
 		e = net_apply(op, &txn);
 	}
+	if (!e) {
+		free(l->target);
+		free(l->alias);
+		*l = p->links[--p->n_links];
+		e = store_rec_save(op->st, p);
+	}
+	if (!e)
+		e = store_rlink_del(op->st, child, p->id, alias);
 	if (!e && p->status == ST_RUNNING)
 		e = rerender_hosts(op, p);
 	free(rules);
@@ -176,15 +181,26 @@ CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const ch
 	p->links[p->n_links++] = (struct ctr_link){ t, al, (flags & CTR_LINK_ENV) != 0 };
 	char what[CTR_ID_LEN + 8];
 	snprintf(what, sizeof what, "sync %s", cid);
-	if ((e = op_journal(&op, pid, what)) < 0 || (e = store_rlink_add(op.st, cid, pid, a)) < 0 ||
-	    (e = store_rec_save(op.st, p)) < 0)
+	if ((e = op_journal(&op, pid, what)) < 0 || (e = store_rlink_add(op.st, cid, pid, a)) < 0)
 		goto out;
-	/* live: the firewall and /etc/hosts change now; the environment at the next start */
+	/* live: the firewall (first: a commit that fails changes nothing) and /etc/hosts change
+	 * now; the environment at the next start */
 	if ((e = link_rule_set(&op, p, c, &rules, &n)) == 0 && n) {
 		struct nat_txn txn = { .add = rules, .n_add = n };
 		e = net_apply(&op, &txn);
 	}
-	if (!e && p->status == ST_RUNNING)
+	if (!e && (e = store_rec_save(op.st, p)) < 0 && n) {
+		char msg[2048];
+		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+		struct nat_txn undo = { .del = rules, .n_del = n };
+		net_apply(&op, &undo);
+		ctr_err(e, "%s", msg);
+	}
+	if (e < 0) {
+		store_rlink_del(op.st, cid, pid, a);
+		goto out;
+	}
+	if (p->status == ST_RUNNING)
 		e = rerender_hosts(&op, p);
 out:
 	free(rules);

@@ -3,6 +3,10 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <libmnl/libmnl.h>
+#include <limits.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -18,9 +22,19 @@
 
 static const char *const backend_names[] = { "auto", "iptables", "nftables" };
 
+/* The nftables backend is wired in when it is built (NFT_BACKEND, set by meson). */
+#ifndef NFT_BACKEND
+#define NFT_BACKEND 0
+#endif
+
 static const struct nat_ops *backend_ops(int backend)
 {
-	(void)backend; /* one backend so far */
+#if NFT_BACKEND
+	if (backend == CTR_NAT_NFTABLES)
+		return &nat_nftables_ops;
+#else
+	(void)backend;
+#endif
 	return &nat_iptables_ops;
 }
 
@@ -44,6 +58,7 @@ int net_load(struct store *st, struct netcfg *cfg)
 	const cJSON *sn = cJSON_GetObjectItemCaseSensitive(o, "subnet");
 	const cJSON *icc = cJSON_GetObjectItemCaseSensitive(o, "icc");
 	const cJSON *be = cJSON_GetObjectItemCaseSensitive(o, "backend");
+	const cJSON *sn6 = cJSON_GetObjectItemCaseSensitive(o, "subnet6");
 	memset(cfg, 0, sizeof *cfg);
 	e = -EINVAL;
 	if (cJSON_IsString(br) && strlen(br->valuestring) < sizeof cfg->bridge && cJSON_IsString(sn) &&
@@ -57,6 +72,13 @@ int net_load(struct store *st, struct netcfg *cfg)
 				cfg->backend = (int)i;
 				e = 0;
 			}
+		if (!e && sn6) {
+			if (!cJSON_IsString(sn6) ||
+			    parse_subnet6(sn6->valuestring, cfg->subnet6, &cfg->prefixlen6) < 0)
+				e = -EINVAL;
+			memcpy(cfg->gateway6, cfg->subnet6, 16);
+			cfg->gateway6[15] |= 1;
+		}
 	}
 	cJSON_Delete(o);
 	if (e < 0)
@@ -73,9 +95,15 @@ static int net_save(struct store *st, const struct netcfg *cfg)
 	snprintf(sub, sizeof sub, "%s/%d", net, cfg->prefixlen);
 	cJSON *o = cJSON_CreateObject();
 	char *s = NULL;
+	char net6[46], sub6[56] = "";
+	if (cfg->prefixlen6) {
+		ip6_format(cfg->subnet6, net6, sizeof net6);
+		snprintf(sub6, sizeof sub6, "%s/%d", net6, cfg->prefixlen6);
+	}
 	if (o && cJSON_AddStringToObject(o, "bridge", cfg->bridge) &&
 	    cJSON_AddStringToObject(o, "subnet", sub) && cJSON_AddBoolToObject(o, "icc", cfg->icc) &&
-	    cJSON_AddStringToObject(o, "backend", net_backend_name(cfg->backend)))
+	    cJSON_AddStringToObject(o, "backend", net_backend_name(cfg->backend)) &&
+	    (!cfg->prefixlen6 || cJSON_AddStringToObject(o, "subnet6", sub6)))
 		s = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (!s)
@@ -93,6 +121,11 @@ static void to_natnet(const struct netcfg *c, struct nat_net *n)
 	n->prefixlen = c->prefixlen;
 	n->gateway = c->gateway;
 	n->icc = c->icc;
+	if (c->prefixlen6) {
+		memcpy(n->subnet6, c->subnet6, 16);
+		memcpy(n->gateway6, c->gateway6, 16);
+		n->prefixlen6 = c->prefixlen6;
+	}
 }
 
 /* One NAT handle for one change. */
@@ -188,9 +221,90 @@ static int bridge_up(const struct netcfg *cfg, struct rtnl *nl, int *ifindex)
 		return e;
 	if ((e = rtnl_link_index(nl, cfg->bridge, ifindex)) < 0 ||
 	    (e = rtnl_addr_add(nl, *ifindex, AF_INET, &cfg->gateway, cfg->prefixlen)) < 0 ||
+	    (cfg->prefixlen6 &&
+	     (e = rtnl_addr_add(nl, *ifindex, AF_INET6, cfg->gateway6, cfg->prefixlen6)) < 0) ||
 	    (e = rtnl_link_set_up(nl, *ifindex, true)) < 0)
 		return e;
 	return 1; /* created */
+}
+
+/* Does the kernel offer nftables?  One NFT_MSG_GETGEN request tells. */
+static bool nft_available(void)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl)
+		return false;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	bool ok = mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 &&
+		  mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0;
+	if (ok) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof buf);
+		ok = n > 0 && mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(nl), NULL, NULL) >=
+				      MNL_CB_STOP;
+	}
+	mnl_socket_close(nl);
+	return ok;
+}
+
+/* The backend `auto` picks: nftables where the kernel offers it and the host's iptables
+ * command is the nft variant (or absent), so that our rules show in the tools the host
+ * uses; else iptables (legacy). */
+int net_auto_backend(void)
+{
+	static const char *const paths[] = { "/usr/sbin/iptables", "/sbin/iptables" };
+	if (!NFT_BACKEND || !nft_available())
+		return CTR_NAT_IPTABLES;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		char real[PATH_MAX];
+		if (!realpath(paths[i], real))
+			continue;
+		return strstr(real, "legacy") ? CTR_NAT_IPTABLES : CTR_NAT_NFTABLES;
+	}
+	return CTR_NAT_NFTABLES;
+}
+
+static bool same6(const struct netcfg *a, const struct netcfg *b)
+{
+	return a->prefixlen6 == b->prefixlen6 && memcmp(a->subnet6, b->subnet6, 16) == 0;
+}
+
+/* The network the context asks for: the recorded one, changed by the options given. */
+static int wanted_net(ctr_ctx *ctx, const struct netcfg *old, struct netcfg *cfg)
+{
+	int e;
+	*cfg = old ? *old : (struct netcfg){ 0 };
+	if (ctx->opt_bridge)
+		snprintf(cfg->bridge, sizeof cfg->bridge, "%s", ctx->opt_bridge);
+	else if (!old)
+		snprintf(cfg->bridge, sizeof cfg->bridge, "%s", DEFAULT_BRIDGE);
+	if (ctx->opt_icc >= 0)
+		cfg->icc = ctx->opt_icc;
+	if (ctx->opt_backend != CTR_NAT_AUTO)
+		cfg->backend = ctx->opt_backend;
+	else if (!old)
+		cfg->backend = net_auto_backend();
+	if (cfg->backend == CTR_NAT_NFTABLES && !NFT_BACKEND)
+		return ctr_err(-EOPNOTSUPP, "the nftables NAT backend is not in this build");
+	if (ctx->opt_subnet && (e = parse_subnet(ctx->opt_subnet, &cfg->subnet,
+						 &cfg->prefixlen)) < 0)
+		return e;
+	if (ctx->opt_subnet6) {
+		if ((e = parse_subnet6(ctx->opt_subnet6, cfg->subnet6, &cfg->prefixlen6)) < 0)
+			return e;
+		memcpy(cfg->gateway6, cfg->subnet6, 16);
+		cfg->gateway6[15] |= 1;
+	}
+	if (cfg->prefixlen6 && cfg->backend != CTR_NAT_NFTABLES)
+		return ctr_err(-EINVAL, "an IPv6 subnet needs the nftables NAT backend (the iptables "
+					"backend publishes IPv4 only)");
+	return 0;
 }
 
 int net_ensure(struct op *op)
@@ -204,20 +318,7 @@ int net_ensure(struct op *op)
 	else if (e != -ENOENT)
 		return e;
 	ctr_err_clear();
-
-	cfg = have_old ? old : (struct netcfg){ .backend = CTR_NAT_IPTABLES };
-	if (ctx->opt_bridge)
-		snprintf(cfg.bridge, sizeof cfg.bridge, "%s", ctx->opt_bridge);
-	else if (!have_old)
-		snprintf(cfg.bridge, sizeof cfg.bridge, "%s", DEFAULT_BRIDGE);
-	if (ctx->opt_icc >= 0)
-		cfg.icc = ctx->opt_icc;
-	if (ctx->opt_backend != CTR_NAT_AUTO)
-		cfg.backend = ctx->opt_backend;
-	if (cfg.backend == CTR_NAT_NFTABLES)
-		return ctr_err(-EOPNOTSUPP, "the nftables NAT backend is not available in this build");
-	bool subnet_given = ctx->opt_subnet != NULL;
-	if (subnet_given && (e = parse_subnet(ctx->opt_subnet, &cfg.subnet, &cfg.prefixlen)) < 0)
+	if ((e = wanted_net(ctx, have_old ? &old : NULL, &cfg)) < 0)
 		return e;
 
 	struct rtnl *nl;
@@ -228,9 +329,10 @@ int net_ensure(struct op *op)
 		brindex = 0;
 		ctr_err_clear();
 	}
+	bool subnet_given = ctx->opt_subnet != NULL;
 	bool changed = !have_old || strcmp(cfg.bridge, old.bridge) != 0 ||
-		       (subnet_given && (cfg.subnet != old.subnet || cfg.prefixlen != old.prefixlen)) ||
-		       cfg.icc != old.icc || cfg.backend != old.backend;
+		       cfg.subnet != old.subnet || cfg.prefixlen != old.prefixlen ||
+		       cfg.icc != old.icc || cfg.backend != old.backend || !same6(&cfg, &old);
 	if (!have_old && !subnet_given)
 		e = choose_subnet(nl, brindex, &cfg.subnet, &cfg.prefixlen);
 	if (!e && subnet_given && changed) {
@@ -252,46 +354,46 @@ int net_ensure(struct op *op)
 			    op->st->path, old.bridge, sub, old.prefixlen, old.icc ? "on" : "off",
 			    net_backend_name(old.backend));
 	}
-	if (!e && changed) {
-		if (have_old)
-			nat_do(&old, NULL, false) == 0 ? (void)0 : ctr_err_clear();
-		if (have_old && (strcmp(old.bridge, cfg.bridge) || old.subnet != cfg.subnet)) {
-			/* the old layout goes: its rules, and its bridge if no one uses it */
-			const struct nat_ops *ops = backend_ops(old.backend);
-			struct nat_net nn;
-			struct nat *nat;
-			to_natnet(&old, &nn);
-			if (ops->open(&nat, &nn) == 0) {
-				ops->remove_all(nat);
-				ops->close(nat);
-			}
-			rtnl_link_del(nl, old.bridge);
-			ctr_err_clear();
-			if (op->alloc_loaded) {
-				alloc_free(&op->alloc);
-				op->alloc_loaded = false;
-			}
+	if (!e && changed && have_old &&
+	    (strcmp(old.bridge, cfg.bridge) || old.subnet != cfg.subnet ||
+	     old.backend != cfg.backend || !same6(&cfg, &old))) {
+		/* the old layout goes: its rules, and its bridge if no one uses it */
+		const struct nat_ops *ops = backend_ops(old.backend);
+		struct nat_net nn;
+		struct nat *nat;
+		to_natnet(&old, &nn);
+		if (ops->open(&nat, &nn) == 0) {
+			ops->remove_all(nat);
+			ops->close(nat);
 		}
-		if ((e = net_save(op->st, &cfg)) == 0) {
-			op->net = cfg;
-			op->have_net = true;
+		rtnl_link_del(nl, old.bridge);
+		ctr_err_clear();
+		brindex = 0;
+		if (op->alloc_loaded) {
+			alloc_free(&op->alloc);
+			op->alloc_loaded = false;
 		}
 	}
+	if (!e && changed)
+		e = net_save(op->st, &cfg);
+	bool created = false;
 	if (!e) {
 		op->net = cfg;
 		op->have_net = true;
 		e = bridge_up(&cfg, nl, &brindex);
-		if (e == 1)
+		created = e == 1;
+		if (created) {
 			FAULT("net.bridge");
+			e = 0;
+		}
 	}
-	bool created = e == 1;
-	if (e == 1)
-		e = 0;
 	if (!e && !cfg.icc && access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) < 0)
 		e = ctr_err(-EOPNOTSUPP, "isolating containers (icc off) needs the kernel's bridge "
 					 "netfilter (br_netfilter), which is not available");
 	if (!e)
 		e = sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
+	if (!e && cfg.prefixlen6)
+		e = sysctl_set("/proc/sys/net/ipv6/conf/all/forwarding", "1");
 	if (!e && (created || changed)) {
 		char path[96];
 		snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", cfg.bridge);
@@ -304,22 +406,20 @@ int net_ensure(struct op *op)
 
 int net_precheck(ctr_ctx *ctx)
 {
-	if (!ctx->opt_subnet)
+	if (!ctx->opt_subnet && !ctx->opt_subnet6 && ctx->opt_backend == CTR_NAT_AUTO)
 		return 0;
-	struct netcfg old, cfg = { 0 };
-	int e = parse_subnet(ctx->opt_subnet, &cfg.subnet, &cfg.prefixlen);
-	if (e < 0)
-		return e;
-	if (net_load(&ctx->st, &old) == 0 && old.subnet == cfg.subnet &&
-	    old.prefixlen == cfg.prefixlen)
-		return 0;
+	struct netcfg old, cfg;
+	bool have_old = net_load(&ctx->st, &old) == 0;
 	ctr_err_clear();
+	int e = wanted_net(ctx, have_old ? &old : NULL, &cfg);
+	if (e < 0 || !ctx->opt_subnet || (have_old && old.subnet == cfg.subnet &&
+					 old.prefixlen == cfg.prefixlen))
+		return e;
 	struct rtnl *nl;
 	if ((e = rtnl_open(&nl)) < 0)
 		return e;
 	int brindex = 0;
-	const char *br = ctx->opt_bridge ? ctx->opt_bridge : DEFAULT_BRIDGE;
-	if (rtnl_link_index(nl, br, &brindex) < 0) {
+	if (rtnl_link_index(nl, cfg.bridge, &brindex) < 0) {
 		brindex = 0;
 		ctr_err_clear();
 	}
@@ -411,6 +511,13 @@ int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n)
 	return 0;
 }
 
+void net_port_env(struct portplan_env *env)
+{
+	memset(env, 0, sizeof *env);
+	read_eph_range(&env->eph_lo, &env->eph_hi);
+	env->probe = probe_port;
+}
+
 int net_plan(struct op *op, struct ctr_rec *rec)
 {
 	const struct netcfg *cfg;
@@ -423,9 +530,9 @@ int net_plan(struct op *op, struct ctr_rec *rec)
 		return e;
 	op->alloc_dirty = true;
 
-	struct portplan_env env = { 0 };
-	read_eph_range(&env.eph_lo, &env.eph_hi);
-	env.probe = probe_port;
+	struct portplan_env env;
+	net_port_env(&env);
+	env.ipv6 = cfg->prefixlen6 != 0;
 	struct ctr_mapping *m = NULL;
 	size_t nm = 0;
 	e = portplan(a, &env, rec->bindings, rec->n_bindings, rec->exposed, rec->n_exposed,
@@ -443,6 +550,11 @@ int net_plan(struct op *op, struct ctr_rec *rec)
 	rec->net.gateway = cfg->gateway;
 	rec->net.prefixlen = cfg->prefixlen;
 	mac_from_ip4(ip, rec->net.mac);
+	if (cfg->prefixlen6) {
+		ip6_for(cfg, ip, rec->net.ip6);
+		memcpy(rec->net.gateway6, cfg->gateway6, 16);
+		rec->net.prefixlen6 = cfg->prefixlen6;
+	}
 	/* the host end: named after the container and its run, so a new run never meets an old
 	 * end that the kernel has not finished removing */
 	snprintf(rec->net.veth, sizeof rec->net.veth, "ctl%.8s%04x", rec->id,

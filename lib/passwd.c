@@ -162,7 +162,9 @@ int user_resolve(const char *spec, const char *passwd, const char *group, struct
 			out->gid = (gid_t)gq.gid;
 		}
 	}
-	if (pq.found) {
+	/* supplementary groups only in the implicit form: "-u web:staff" gets exactly gid 50,
+	 * as runc (and so Docker) does */
+	if (pq.found && !*grp) {
 		struct gr_q mq = { .member = pq.name_out, .ids = out };
 		each_line(group, gr_match, &mq);
 	}

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,12 @@ void mac_format(const uint8_t mac[6], char *buf, size_t len)
 void ip4_format(uint32_t ip, char *buf, size_t len)
 {
 	if (!inet_ntop(AF_INET, &ip, buf, (socklen_t)len) && len)
+		buf[0] = '\0';
+}
+
+void ip6_format(const uint8_t ip[16], char *buf, size_t len)
+{
+	if (!inet_ntop(AF_INET6, ip, buf, (socklen_t)len) && len)
 		buf[0] = '\0';
 }
 
@@ -196,6 +203,13 @@ static cJSON *build(const struct ctr_rec *r)
 		okk = n && add_ip(n, "ip", r->net.ip) && add_ip(n, "gateway", r->net.gateway) &&
 		      add_num(n, "prefixlen", r->net.prefixlen) && add_str(n, "mac", mac) &&
 		      add_str(n, "veth", r->net.veth) && add_str(n, "bridge", r->net.bridge);
+		if (okk && r->net.prefixlen6) {
+			char a6[46], g6[46];
+			ip6_format(r->net.ip6, a6, sizeof a6);
+			ip6_format(r->net.gateway6, g6, sizeof g6);
+			okk = add_str(n, "ip6", a6) && add_str(n, "gateway6", g6) &&
+			      add_num(n, "prefixlen6", r->net.prefixlen6);
+		}
 	}
 	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "mappings")) != NULL))
 		for (size_t i = 0; okk && i < r->n_mappings; i++) {
@@ -296,8 +310,8 @@ static int get_int(struct rd *rd, const cJSON *o, const char *key, long min, lon
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	*out = 0;
-	if (!v)
-		return 0;
+	if (!v) /* absent reads as 0, if 0 is a value the field may have */
+		return min <= 0 && max >= 0 ? 0 : bad(rd, key);
 	if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max ||
 	    v->valuedouble != (double)(long)v->valuedouble)
 		return bad(rd, key);
@@ -319,6 +333,19 @@ static int get_ip(struct rd *rd, const cJSON *o, const char *key, uint32_t *out)
 	r = inet_pton(AF_INET, s, out) == 1 ? 0 : bad(rd, key);
 	free(s);
 	return r;
+}
+
+/* Exactly "02:42:ac:11:00:03": six pairs of hex digits joined by ':'. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)strtoul(s + 3 * i, NULL, 16);
+	return true;
 }
 
 static bool is_hex_id(const char *s)
@@ -488,7 +515,6 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "net");
 	if (n) {
 		char *mac = NULL, *veth = NULL, *br = NULL;
-		unsigned m[6];
 		r->has_net = true;
 		if ((e = get_ip(rd, n, "ip", &r->net.ip)) < 0 ||
 		    (e = get_ip(rd, n, "gateway", &r->net.gateway)) < 0 ||
@@ -500,13 +526,10 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 			e = get_str(rd, n, "veth", true, false, &veth);
 		if (!e)
 			e = get_str(rd, n, "bridge", true, false, &br);
-		if (!e && (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3], &m[4],
-				  &m[5]) != 6 ||
-			   strlen(veth) >= sizeof r->net.veth || strlen(br) >= sizeof r->net.bridge))
+		if (!e && (!parse_mac(mac, r->net.mac) || strlen(veth) >= sizeof r->net.veth ||
+			   strlen(br) >= sizeof r->net.bridge))
 			e = bad(rd, "net");
 		if (!e) {
-			for (int i = 0; i < 6; i++)
-				r->net.mac[i] = (uint8_t)m[i];
 			strcpy(r->net.veth, veth);
 			strcpy(r->net.bridge, br);
 		}
@@ -515,6 +538,22 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 		free(br);
 		if (e)
 			return e;
+		if (cJSON_GetObjectItemCaseSensitive(n, "ip6")) {
+			char *a6 = NULL, *g6 = NULL;
+			if ((e = get_int(rd, n, "prefixlen6", 48, 128, &l)) < 0)
+				return e;
+			r->net.prefixlen6 = (int)l;
+			e = get_str(rd, n, "ip6", true, false, &a6);
+			if (!e)
+				e = get_str(rd, n, "gateway6", true, false, &g6);
+			if (!e && (inet_pton(AF_INET6, a6, r->net.ip6) != 1 ||
+				   inet_pton(AF_INET6, g6, r->net.gateway6) != 1))
+				e = bad(rd, "net");
+			free(a6);
+			free(g6);
+			if (e)
+				return e;
+		}
 	}
 
 	a = cJSON_GetObjectItemCaseSensitive(o, "mappings");
@@ -544,7 +583,14 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 
 int rec_from_json(const char *json, size_t len, struct ctr_rec **out)
 {
-	cJSON *o = cJSON_ParseWithLength(json, len);
+	const char *end = NULL;
+	cJSON *o = cJSON_ParseWithLengthOpts(json, len, &end, false);
+	while (o && end < json + len && *end && strchr(" \t\n\r", *end))
+		end++;
+	if (o && end != json + len) { /* something after the document */
+		cJSON_Delete(o);
+		o = NULL;
+	}
 	if (!o)
 		return ctr_err(-EINVAL, "state file is not valid JSON");
 	struct ctr_rec *r = calloc(1, sizeof *r);

@@ -31,6 +31,8 @@ struct ctr_link {
 struct ctr_net {
 	uint32_t ip, gateway;
 	int prefixlen;
+	int prefixlen6;            /* 0: no IPv6 address */
+	uint8_t ip6[16], gateway6[16];
 	uint8_t mac[6];
 	char veth[16];   /* host end */
 	char bridge[16];
@@ -97,6 +99,8 @@ struct ctr_link *rec_find_link(const struct ctr_rec *rec, const char *alias);
 /* Format "02:42:ac:11:00:02" (buf ≥ 18) and IPv4 dotted quads (buf ≥ 16). */
 void mac_format(const uint8_t mac[6], char *buf, size_t len);
 void ip4_format(uint32_t ip, char *buf, size_t len);
+/* IPv6 text form (buf ≥ 46). */
+void ip6_format(const uint8_t ip[16], char *buf, size_t len);
 /* Docker's classic MAC for an IPv4 address: 02:42 + the four address bytes. */
 void mac_from_ip4(uint32_t ip, uint8_t mac[6]);
 

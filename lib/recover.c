@@ -203,6 +203,37 @@ static int add_id(cJSON *arr, const char *id)
 	return 0;
 }
 
+/* Re-create index entries the records call for (a name, a reverse link) that are missing. */
+static int restore_indexes(struct op *op, char **ids, int *restored, cJSON *conflicts)
+{
+	int e = 0;
+	for (size_t i = 0; !e && ids[i]; i++) {
+		struct ctr_rec *r;
+		if (store_rec_load(op->st, ids[i], &r) < 0) {
+			ctr_err_clear();
+			continue;
+		}
+		char owner[CTR_ID_LEN + 1];
+		if (store_name_get(op->st, r->name, owner) == -ENOENT) {
+			if (store_name_claim(op->st, r->name, r->id, NULL) == 0)
+				(*restored)++;
+		} else if (strcmp(owner, r->id) != 0) {
+			e = add_id(conflicts, r->id); /* another container holds its name */
+		}
+		ctr_err_clear();
+		for (size_t l = 0; !e && l < r->n_links; l++) {
+			char rel[512];
+			snprintf(rel, sizeof rel, "rlinks/%s/%s:%s", r->links[l].target, r->id,
+				 r->links[l].alias);
+			if (faccessat(op->st->dfd, rel, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+			    store_rlink_add(op->st, r->links[l].target, r->id, r->links[l].alias) == 0)
+				(*restored)++;
+		}
+		rec_free(r);
+	}
+	return e;
+}
+
 /* Remove index entries (names, reverse links) that no record backs. */
 static int prune_indexes(struct op *op, int *pruned)
 {
@@ -284,8 +315,13 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 		rec_free(r);
 	}
 	/* 2. the indexes, rebuilt from the records */
+	int restored = 0;
+	cJSON *conflicts = cJSON_AddArrayToObject(rep, "NameConflicts");
 	if (!e)
 		e = prune_indexes(&op, &pruned);
+	if (!e)
+		e = conflicts ? restore_indexes(&op, ids, &restored, conflicts)
+			      : ctr_err(-ENOMEM, "out of memory");
 	if (op.alloc_loaded) {
 		alloc_free(&op.alloc);
 		op.alloc_loaded = false;
@@ -342,7 +378,8 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 	}
 	if (!e && (!cJSON_AddNumberToObject(rep, "RulesAdded", (double)nadd) ||
 		   !cJSON_AddNumberToObject(rep, "RulesRemoved", (double)ndel) ||
-		   !cJSON_AddNumberToObject(rep, "IndexEntriesPruned", pruned)))
+		   !cJSON_AddNumberToObject(rep, "IndexEntriesPruned", pruned) ||
+		   !cJSON_AddNumberToObject(rep, "IndexEntriesRestored", restored)))
 		e = ctr_err(-ENOMEM, "out of memory");
 	if (!e && report_out && !(*report_out = cJSON_Print(rep)))
 		e = ctr_err(-ENOMEM, "out of memory");

@@ -699,6 +699,12 @@ int rtnl_addr_add(struct rtnl *nl, int ifindex, int family, const void *addr, in
 		uint32_t host = prefixlen == 0 ? 0xffffffffu : (0xffffffffu >> prefixlen);
 		mnl_attr_put_u32(nlh, IFA_BROADCAST, a | htonl(host));
 	}
+	if (family == AF_INET6) {
+		/* our addresses are unique by construction: no duplicate address detection, which
+		 * would keep the address unusable ("tentative") for about a second */
+		ifa->ifa_flags = IFA_F_NODAD;
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	}
 	r = nl_talk(&nl->s, nlh, NULL, NULL);
 	if (r == -EEXIST || r == 0)
 		return 0;

@@ -48,7 +48,7 @@ int rtnl_veth_create(struct rtnl *nl, const char *host_name, int master_ifindex,
 int rtnl_bridge_port_hairpin(struct rtnl *nl, const char *name, bool on);
 
 /* Add an address (family AF_INET or AF_INET6, `addr` in network order).  An address that is
- * already there is not an error. */
+ * already there is not an error.  IPv6 addresses skip duplicate address detection. */
 int rtnl_addr_add(struct rtnl *nl, int ifindex, int family, const void *addr, int prefixlen);
 
 /* Add the default route via `gw` (AF_INET or AF_INET6) out of `ifindex`. */

@@ -383,8 +383,9 @@ int render_hosts(struct op *op, const struct ctr_rec *rec, char **out)
 	struct hosts_link *hl = calloc(rec->n_links + 1, sizeof *hl);
 	struct ctr_rec **kids = calloc(rec->n_links + 1, sizeof *kids);
 	char (*ips)[16] = calloc(rec->n_links + 1, sizeof *ips);
+	char (*ip6s)[46] = calloc(rec->n_links + 1, sizeof *ip6s);
 	size_t n = 0;
-	int e = (hl && kids && ips) ? 0 : ctr_err(-ENOMEM, "out of memory");
+	int e = (hl && kids && ips && ip6s) ? 0 : ctr_err(-ENOMEM, "out of memory");
 	for (size_t i = 0; !e && i < rec->n_links; i++) {
 		struct ctr_rec *k;
 		if (store_rec_load(op->st, rec->links[i].target, &k) < 0)
@@ -393,25 +394,32 @@ int render_hosts(struct op *op, const struct ctr_rec *rec, char **out)
 		if (k->status != ST_RUNNING || !k->has_net)
 			continue; /* not running: no address to give */
 		ip4_format(k->net.ip, ips[n], sizeof ips[n]);
-		hl[n] = (struct hosts_link){ ips[n], NULL, rec->links[i].alias, k->hostname, k->name };
+		if (k->net.prefixlen6)
+			ip6_format(k->net.ip6, ip6s[n], sizeof ip6s[n]);
+		hl[n] = (struct hosts_link){ ips[n], k->net.prefixlen6 ? ip6s[n] : NULL,
+					     rec->links[i].alias, k->hostname, k->name };
 		n++;
 	}
-	char own[16] = "";
+	char own[16] = "", own6[46] = "";
 	if (!e && rec->has_net)
 		ip4_format(rec->net.ip, own, sizeof own);
+	if (!e && rec->has_net && rec->net.prefixlen6)
+		ip6_format(rec->net.ip6, own6, sizeof own6);
 	if (!e) {
 		/* compact: drop entries skipped above */
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++)
 			if (hl[i].ip)
 				hl[m++] = hl[i];
-		e = hosts_render(own, NULL, rec->hostname, rec->domainname, true, hl, m, out);
+		e = hosts_render(own, own6[0] ? own6 : NULL, rec->hostname, rec->domainname, true, hl,
+				 m, out);
 	}
 	for (size_t i = 0; kids && i < rec->n_links; i++)
 		rec_free(kids[i]);
 	free(kids);
 	free(hl);
 	free(ips);
+	free(ip6s);
 	return e;
 }
 
@@ -732,6 +740,9 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	l.ip = rec->net.ip;
 	l.gateway = rec->net.gateway;
 	l.prefixlen = rec->net.prefixlen;
+	l.prefixlen6 = rec->net.prefixlen6;
+	memcpy(l.ip6, rec->net.ip6, 16);
+	memcpy(l.gateway6, rec->net.gateway6, 16);
 	l.attached = so && (so->stdout_fd >= 0 || so->stderr_fd >= 0);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) < 0 ||
@@ -1021,10 +1032,9 @@ CTR_API int ctr_kill(ctr_ctx *ctx, const char *ref, int signo)
 	if (e < 0 || (e = store_rec_load(&ctx->st, id, &rec)) < 0)
 		return e;
 	int cfd = -1;
-	if (rec->status != ST_RUNNING || proc_open(rec->pid, rec->pid_start, &cfd) < 0)
+	if (rec->status != ST_RUNNING || proc_open(rec->pid, rec->pid_start, &cfd) < 0 ||
+	    (e = proc_signal(cfd, signo)) == -ESRCH)
 		e = ctr_err(-EBUSY, "Container %s is not running", id);
-	else
-		e = proc_signal(cfd, signo);
 	if (cfd >= 0)
 		close(cfd);
 	rec_free(rec);

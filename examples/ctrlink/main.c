@@ -154,7 +154,7 @@ static int parse_flags(const char *cmd, const struct opt *opts, int argc, char *
 /* ---- the context -------------------------------------------------------------------------- */
 
 struct global {
-	const char *state_dir, *bridge, *subnet, *backend;
+	const char *state_dir, *bridge, *subnet, *backend, *subnet6;
 	int icc;
 };
 
@@ -164,6 +164,7 @@ static ctr_ctx *open_ctx(const struct global *g)
 	o.state_dir = g->state_dir;
 	o.bridge = g->bridge;
 	o.subnet = g->subnet;
+	o.subnet6 = g->subnet6;
 	o.icc = g->icc;
 	if (g->backend) {
 		if (strcmp(g->backend, "auto") == 0)
@@ -285,7 +286,7 @@ static void run_usage(const char *cmd)
 	       "  -e, --env list           Set environment variables (KEY=VALUE, or KEY to pass ours)\n"
 	       "      --expose list        Expose a port or a range of ports\n"
 	       "  -h, --hostname string    Container host name\n"
-	       "  -i, --interactive        Keep STDIN open\n"
+	       "  -i, --interactive        Keep STDIN open (run in the foreground)\n"
 	       "      --link list          Add link to another container (name[:alias])\n"
 	       "      --link-env list      Add link, also copying its environment as ALIAS_ENV_*\n"
 	       "      --name string        Assign a name to the container\n"
@@ -371,6 +372,8 @@ static int do_run(struct run_args *r, const struct global *g, const char *cmd, i
 	if (r->detach) {
 		if (ctr_start(ctx, id, NULL) < 0) {
 			int code = failed_start_code(ctx, id);
+			if (r->o.auto_remove)
+				ctr_remove(ctx, id, CTR_REMOVE_FORCE);
 			ctr_ctx_close(ctx);
 			return code;
 		}
@@ -453,10 +456,10 @@ static const struct opt help_only[] = { { "help", 0, ARG_NONE, O_HELP }, { NULL,
 struct simple_args {
 	int t;          /* stop -t */
 	const char *sig;
-	bool force, help, attach;
+	bool force, help;
 };
 
-enum { S_TIME = 100, S_SIGNAL, S_FORCE, S_ATTACH };
+enum { S_TIME = 100, S_SIGNAL, S_FORCE };
 
 static int simple_cb(void *p, int id, const char *v)
 {
@@ -472,7 +475,6 @@ static int simple_cb(void *p, int id, const char *v)
 		break;
 	case S_SIGNAL: a->sig = v; break;
 	case S_FORCE: a->force = true; break;
-	case S_ATTACH: a->attach = true; break;
 	case O_HELP: a->help = true; break;
 	}
 	return 0;
@@ -510,8 +512,7 @@ static int cmd_each(const struct global *g, const char *cmd, int argc, char **ar
 	static const struct opt rm_opts[] = { { "force", 'f', ARG_NONE, S_FORCE },
 					      { "help", 0, ARG_NONE, O_HELP },
 					      { NULL, 0, 0, 0 } };
-	static const struct opt start_opts[] = { { "attach", 'a', ARG_NONE, S_ATTACH },
-						 { "help", 0, ARG_NONE, O_HELP },
+	static const struct opt start_opts[] = { { "help", 0, ARG_NONE, O_HELP },
 						 { NULL, 0, 0, 0 } };
 	const struct opt *opts = strcmp(cmd, "stop") == 0   ? stop_opts
 				 : strcmp(cmd, "kill") == 0 ? kill_opts
@@ -814,11 +815,13 @@ static int cmd_ps(const struct global *g, int argc, char **argv, int i)
 			fputc('\n', stdout);
 		} else if (a.format) {
 			char *out, *err;
-			if (template_render(a.format, o, &out, &err) < 0) {
-				errf("%s", err ? err : "template error");
+			int te = template_render(a.format, o, &out, &err);
+			if (te < 0) {
+				errf("%s%s", te == -EINVAL ? "template parsing error: " : "",
+				     err ? err : "template error");
 				free(err);
 				cJSON_Delete(o);
-				status = EXIT_OWN;
+				status = 1;
 				break;
 			}
 			printf("%s\n", out);
@@ -848,7 +851,7 @@ static int cmd_ps(const struct global *g, int argc, char **argv, int i)
 struct fmt_args {
 	const char *format;
 	bool help, follow, timestamps, interactive, env_link;
-	struct list env;
+	struct list env, owned; /* owned: strings we made (freed at the end) */
 	const char *user, *workdir;
 };
 
@@ -861,7 +864,19 @@ static int fmt_cb(void *p, int id, const char *v)
 	case F_FORMAT: a->format = v; break;
 	case F_FOLLOW: a->follow = true; break;
 	case F_TIMESTAMPS: a->timestamps = true; break;
-	case F_ENV: list_add(&a->env, v); break;
+	case F_ENV:
+		if (!strchr(v, '=')) { /* -e KEY: the value from our environment, if set */
+			const char *val = getenv(v);
+			char *kv;
+			if (!val)
+				break;
+			if (asprintf(&kv, "%s=%s", v, val) < 0)
+				return -1;
+			list_add(&a->owned, kv);
+			v = kv;
+		}
+		list_add(&a->env, v);
+		break;
 	case F_USER: a->user = v; break;
 	case F_WORKDIR: a->workdir = v; break;
 	case F_INTERACTIVE: a->interactive = true; break;
@@ -1084,6 +1099,9 @@ static int cmd_exec(const struct global *g, int argc, char **argv, int i)
 	}
 	ctr_ctx_close(ctx);
 	free(a.env.v);
+	for (size_t k = 0; k < a.owned.n; k++)
+		free((char *)a.owned.v[k]);
+	free(a.owned.v);
 	return code;
 }
 
@@ -1114,9 +1132,11 @@ static int cmd_json(const struct global *g, const char *cmd, int argc, char **ar
 	int status = 0;
 	if (a.format) {
 		char *out, *err;
-		if (template_render(a.format, o, &out, &err) < 0) {
-			errf("%s", err ? err : "template error");
-			status = EXIT_OWN;
+		int te = template_render(a.format, o, &out, &err);
+		if (te < 0) {
+			errf("%s%s", te == -EINVAL ? "template parsing error: " : "",
+			     err ? err : "template error");
+			status = 1;
 		} else {
 			printf("%s\n", out);
 		}
@@ -1141,6 +1161,7 @@ static void usage(FILE *f)
 		"      --state-dir string    State directory (default /run/ctrlink; $CTRLINK_STATE_DIR)\n"
 		"      --bridge string       Bridge name (default ctrlink0; $CTRLINK_BRIDGE)\n"
 		"      --subnet string       IPv4 subnet of the bridge ($CTRLINK_SUBNET)\n"
+		"      --subnet6 string      IPv6 subnet too (nftables backend; $CTRLINK_SUBNET6)\n"
 		"      --icc                 Let containers reach each other without links\n"
 		"                            ($CTRLINK_ICC=1)\n"
 		"      --nat-backend string  auto, iptables or nftables ($CTRLINK_NAT_BACKEND)\n\n"
@@ -1170,7 +1191,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	struct global g = { getenv("CTRLINK_STATE_DIR"), getenv("CTRLINK_BRIDGE"),
-			    getenv("CTRLINK_SUBNET"), getenv("CTRLINK_NAT_BACKEND"), -1 };
+			    getenv("CTRLINK_SUBNET"), getenv("CTRLINK_NAT_BACKEND"),
+			    getenv("CTRLINK_SUBNET6"), -1 };
 	const char *icc = getenv("CTRLINK_ICC");
 	if (icc && *icc)
 		g.icc = strcmp(icc, "0") != 0 && strcasecmp(icc, "false") != 0;
@@ -1186,6 +1208,8 @@ int main(int argc, char **argv)
 			dst = &g.bridge;
 		else if (len == 8 && strncmp(a, "--subnet", len) == 0)
 			dst = &g.subnet;
+		else if (len == 9 && strncmp(a, "--subnet6", len) == 0)
+			dst = &g.subnet6;
 		else if (len == 13 && strncmp(a, "--nat-backend", len) == 0)
 			dst = &g.backend;
 		else if (strcmp(a, "--icc") == 0 || strcmp(a, "--icc=true") == 0) {

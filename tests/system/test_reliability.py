@@ -75,7 +75,8 @@ def check_host(where):
     rep = json.loads(ctl("gc").out)
     assert rep["ContainersFoundDead"] == [], (where, rep)
     assert rep["RulesAdded"] == 0 and rep["RulesRemoved"] == 0, (where, rep)
-    assert rep["IndexEntriesPruned"] == 0, (where, rep)
+    assert rep["IndexEntriesPruned"] == 0 and rep["IndexEntriesRestored"] == 0, (where, rep)
+    assert rep["NameConflicts"] == [], (where, rep)
 
 
 def clean():
@@ -210,6 +211,26 @@ def test_reconcile_restores_flushed_rules_and_removes_unknown_ones():
     rep = json.loads(ctl("gc").out)
     assert rep["RulesRemoved"] == 1 and "7777" not in iptables_save()
     assert json.loads(ctl("gc").out)["RulesAdded"] == 0
+
+
+def test_gc_rebuilds_the_indexes():
+    ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
+    ctl("create", "--name", "web", "--link", "db:db", "true")
+    dbid = inspect("db")["Id"]
+    os.unlink(f"{STATE}/names/db")
+    for f in os.listdir(f"{STATE}/rlinks/{dbid}"):
+        os.unlink(f"{STATE}/rlinks/{dbid}/{f}")
+    os.symlink("f" * 64, f"{STATE}/names/ghost")
+    rep = json.loads(ctl("gc").out)
+    assert rep["IndexEntriesRestored"] == 2 and rep["IndexEntriesPruned"] == 1
+    assert inspect("db")["Id"] == dbid  # the name works again
+    r = ctl("create", "--name", "db", "true", check=False)
+    assert r.rc == 125 and "Conflict." in r.err
+    ctl("stop", "-t", "0", "db")
+    r = ctl("rm", "db", check=False)  # the reverse link is back: linked to, refused
+    assert r.rc == 1 and "linked to" in r.err
+    ctl("start", "db")
+    check_host("after gc")
 
 
 def test_concurrent_processes_stress():
