@@ -254,9 +254,10 @@ static int dnat_update(struct op *op, const struct ctr_rec *rec, const struct ct
 {
 	struct nat_rule *a = NULL, *b = NULL, *del = NULL, *add = NULL;
 	size_t na = 0, nb = 0, ndel = 0, nadd = 0;
-	int e = natplan_dnat(rec->id, rec->net.ip, old, nold, &a, &na);
+	int e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), old, nold, &a, &na);
 	if (!e)
-		e = natplan_dnat(rec->id, rec->net.ip, rec->mappings, rec->n_mappings, &b, &nb);
+		e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
+				 rec->n_mappings, &b, &nb);
 	if (!e) {
 		del = calloc(na + 1, sizeof *del);
 		add = calloc(nb + 1, sizeof *add);
@@ -345,7 +346,7 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	struct portplan_env env;
 	struct ctr_mapping *m = NULL;
 	size_t nm = 0;
-	net_port_env(&env);
+	net_port_env(&op, &env);
 	if ((e = op_alloc(&op, &a)) < 0 ||
 	    (e = portplan(a, &env, b, nb, NULL, 0, false, &m, &nm)) < 0)
 		goto out;

@@ -114,7 +114,7 @@ int net_auto_backend(void);
 /* How host ports are allocated here: the ephemeral range, and the check that no host process
  * listens on a port. */
 struct portplan_env;
-void net_port_env(struct portplan_env *env);
+void net_port_env(struct op *op, struct portplan_env *env);
 /* Plan an address for rec (before the container exists): fills rec->net. */
 int net_plan(struct op *op, struct ctr_rec *rec);
 

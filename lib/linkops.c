@@ -79,7 +79,8 @@ static int link_rule_set(struct op *op, const struct ctr_rec *p, const struct ct
 	if (e < 0 || cfg->icc || p->status != ST_RUNNING || c->status != ST_RUNNING || !p->has_net ||
 	    !c->has_net)
 		return e;
-	return natplan_link(p->id, p->net.ip, c->id, c->net.ip, c->exposed, c->n_exposed, rules, n);
+	return natplan_link(p->id, p->net.ip, NET_IP6(&p->net), c->id, c->net.ip, NET_IP6(&c->net),
+			    c->exposed, c->n_exposed, rules, n);
 }
 
 int unlink_locked(struct op *op, const char *parent_id, const char *alias)

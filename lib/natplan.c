@@ -1,5 +1,8 @@
 #include "natplan.h"
 
+#include <stdbool.h>
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,48 +23,64 @@ static int push(struct nat_rule **rules, size_t *n, const struct nat_rule *r)
 
 struct dm {
 	uint8_t proto;
-	uint32_t hip;
+	uint8_t family;
+	uint8_t hip[16]; /* IPv4 in the first 4 bytes */
 	uint16_t hport, cport;
 };
 
 static int dm_cmp(const void *pa, const void *pb)
 {
 	const struct dm *a = pa, *b = pb;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
 	if (a->proto != b->proto)
 		return a->proto < b->proto ? -1 : 1;
-	if (a->hip != b->hip)
-		return ntohl(a->hip) < ntohl(b->hip) ? -1 : 1;
+	int c = memcmp(a->hip, b->hip, sizeof a->hip);
+	if (c)
+		return c;
 	return (a->hport > b->hport) - (a->hport < b->hport);
 }
 
-int natplan_dnat(const char *id, uint32_t cip, const struct ctr_mapping *m, size_t n,
-		 struct nat_rule **rules, size_t *nrules)
+int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct ctr_mapping *m,
+		 size_t n, struct nat_rule **rules, size_t *nrules)
 {
 	struct dm *v = calloc(n ? n : 1, sizeof *v);
 	size_t k = 0;
 	if (!v)
 		return ctr_err(-ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		uint32_t ip;
-		if (inet_pton(AF_INET, m[i].host_ip, &ip) != 1)
-			continue; /* IPv6 host addresses belong to another backend */
-		v[k++] = (struct dm){ m[i].cport.proto, ip, m[i].hport, m[i].cport.port };
+		struct dm d = { .proto = m[i].cport.proto, .hport = m[i].hport,
+				.cport = m[i].cport.port };
+		if (inet_pton(AF_INET, m[i].host_ip, d.hip) == 1)
+			d.family = AF_INET;
+		else if (cip6 && inet_pton(AF_INET6, m[i].host_ip, d.hip) == 1)
+			d.family = AF_INET6;
+		else
+			continue; /* IPv6 without an IPv6 address to go to */
+		v[k++] = d;
 	}
 	qsort(v, k, sizeof *v, dm_cmp);
 	int e = 0;
 	for (size_t i = 0; i < k && !e;) {
 		size_t j = i + 1;
-		while (j < k && v[j].proto == v[i].proto && v[j].hip == v[i].hip &&
+		while (j < k && v[j].family == v[i].family && v[j].proto == v[i].proto &&
+		       memcmp(v[j].hip, v[i].hip, sizeof v[i].hip) == 0 &&
 		       v[j].hport == v[j - 1].hport + 1 && v[j].cport == v[j - 1].cport + 1)
 			j++;
 		struct nat_rule r = { 0 };
 		r.kind = NAT_RULE_DNAT;
 		r.proto = v[i].proto;
+		r.family = v[i].family;
 		snprintf(r.owner, sizeof r.owner, "%s", id);
-		r.u.dnat.host_ip = v[i].hip;
+		if (v[i].family == AF_INET6) {
+			memcpy(r.u.dnat.host_ip6, v[i].hip, 16);
+			memcpy(r.u.dnat.cip6, cip6, 16);
+		} else {
+			memcpy(&r.u.dnat.host_ip, v[i].hip, 4);
+			r.u.dnat.cip = cip;
+		}
 		r.u.dnat.hport_lo = v[i].hport;
 		r.u.dnat.hport_hi = v[j - 1].hport;
-		r.u.dnat.cip = cip;
 		r.u.dnat.cport_lo = v[i].cport;
 		e = push(rules, nrules, &r);
 		i = j;
@@ -70,13 +89,16 @@ int natplan_dnat(const char *id, uint32_t cip, const struct ctr_mapping *m, size
 	return e;
 }
 
-int natplan_link(const char *pid, uint32_t pip, const char *cid, uint32_t cip,
-		 const struct ctr_port *exposed, size_t n, struct nat_rule **rules,
-		 size_t *nrules)
+int natplan_link(const char *pid, uint32_t pip, const uint8_t *pip6, const char *cid,
+		 uint32_t cip, const uint8_t *cip6, const struct ctr_port *exposed, size_t n,
+		 struct nat_rule **rules, size_t *nrules)
 {
-	/* `exposed` is sorted by port then protocol: coalesce per protocol */
+	/* `exposed` is sorted by port then protocol: coalesce per protocol (and family) */
 	int e = 0;
-	for (unsigned proto = 0; proto < CTR_NPROTO && !e; proto++) {
+	int families = pip6 && cip6 ? 2 : 1;
+	for (unsigned fp = 0; fp < (unsigned)families * CTR_NPROTO && !e; fp++) {
+		unsigned proto = fp % CTR_NPROTO;
+		bool v6 = fp >= CTR_NPROTO;
 		for (size_t i = 0; i < n && !e;) {
 			if (exposed[i].proto != proto) {
 				i++;
@@ -96,8 +118,15 @@ int natplan_link(const char *pid, uint32_t pip, const char *cid, uint32_t cip,
 			r.proto = (uint8_t)proto;
 			snprintf(r.owner, sizeof r.owner, "%s", pid);
 			snprintf(r.peer, sizeof r.peer, "%s", cid);
-			r.u.link.src = pip;
-			r.u.link.dst = cip;
+			if (v6) {
+				r.family = AF_INET6;
+				memcpy(r.u.link.src6, pip6, 16);
+				memcpy(r.u.link.dst6, cip6, 16);
+			} else {
+				r.family = AF_INET;
+				r.u.link.src = pip;
+				r.u.link.dst = cip;
+			}
 			r.u.link.port_lo = lo;
 			r.u.link.port_hi = hi;
 			e = push(rules, nrules, &r);

@@ -501,21 +501,31 @@ static int probe_port(void *unused, int proto, const char *host_ip, uint16_t por
 
 int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n)
 {
-	(void)op; /* one backend so far: IPv4 only */
+	struct netcfg old, cfg;
+	bool have = net_load(op->st, &old) == 0, v6 = false;
+	ctr_err_clear();
+	if (wanted_net(op->ctx, have ? &old : NULL, &cfg) == 0)
+		v6 = cfg.prefixlen6 != 0;
+	ctr_err_clear();
 	for (size_t i = 0; i < n; i++)
-		if (strchr(b[i].host_ip, ':'))
+		if (strchr(b[i].host_ip, ':') && !v6)
 			return ctr_err(-EAFNOSUPPORT,
-				       "cannot publish on the IPv6 host address %s: the iptables NAT "
-				       "backend publishes IPv4 only",
+				       "cannot publish on the IPv6 host address %s: the containers have "
+				       "no IPv6 address (give the network an IPv6 subnet with "
+				       "--subnet6, which needs the nftables backend)",
 				       b[i].host_ip);
 	return 0;
 }
 
-void net_port_env(struct portplan_env *env)
+void net_port_env(struct op *op, struct portplan_env *env)
 {
+	const struct netcfg *cfg;
 	memset(env, 0, sizeof *env);
 	read_eph_range(&env->eph_lo, &env->eph_hi);
 	env->probe = probe_port;
+	if (op_netcfg(op, &cfg) == 0)
+		env->ipv6 = cfg->prefixlen6 != 0;
+	ctr_err_clear();
 }
 
 int net_plan(struct op *op, struct ctr_rec *rec)
@@ -531,8 +541,7 @@ int net_plan(struct op *op, struct ctr_rec *rec)
 	op->alloc_dirty = true;
 
 	struct portplan_env env;
-	net_port_env(&env);
-	env.ipv6 = cfg->prefixlen6 != 0;
+	net_port_env(op, &env);
 	struct ctr_mapping *m = NULL;
 	size_t nm = 0;
 	e = portplan(a, &env, rec->bindings, rec->n_bindings, rec->exposed, rec->n_exposed,
@@ -575,7 +584,8 @@ static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule 
 			continue;
 		}
 		if (k->status == ST_RUNNING && k->has_net)
-			e = natplan_link(rec->id, rec->net.ip, k->id, k->net.ip, k->exposed,
+			e = natplan_link(rec->id, rec->net.ip, NET_IP6(&rec->net), k->id, k->net.ip,
+					 NET_IP6(&k->net), k->exposed,
 					 k->n_exposed, rules, n);
 		rec_free(k);
 	}
@@ -590,7 +600,8 @@ static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule 
 				continue;
 			}
 			if (p->status == ST_RUNNING && p->has_net)
-				e = natplan_link(p->id, p->net.ip, rec->id, rec->net.ip, rec->exposed,
+				e = natplan_link(p->id, p->net.ip, NET_IP6(&p->net), rec->id, rec->net.ip,
+						 NET_IP6(&rec->net), rec->exposed,
 						 rec->n_exposed, rules, n);
 			rec_free(p);
 		}
@@ -630,7 +641,8 @@ int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
 
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
-	e = natplan_dnat(rec->id, rec->net.ip, rec->mappings, rec->n_mappings, &rules, &n);
+	e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
+				 rec->n_mappings, &rules, &n);
 	if (!e && !cfg->icc)
 		e = link_rules(op, rec, &rules, &n);
 	if (!e && n) {
@@ -661,7 +673,8 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 	/* exactly the rules this container has (as attach made them): no kernel listing */
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
-	e = natplan_dnat(rec->id, rec->net.ip, rec->mappings, rec->n_mappings, &rules, &n);
+	e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
+				 rec->n_mappings, &rules, &n);
 	if (!e && !cfg->icc)
 		e = link_rules(op, rec, &rules, &n);
 	if (!e && n) {
@@ -708,7 +721,8 @@ int net_resync(struct op *op, const struct ctr_rec *rec)
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
 	if (rec->status == ST_RUNNING && rec->has_net) {
-		e = natplan_dnat(rec->id, rec->net.ip, rec->mappings, rec->n_mappings, &rules, &n);
+		e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
+				 rec->n_mappings, &rules, &n);
 		if (!e && !cfg->icc)
 			e = link_rules(op, rec, &rules, &n);
 	}

@@ -40,7 +40,10 @@ struct req {
 	int family;
 	uint8_t addr[16];
 	uint16_t lo, hi; /* 0,0: ephemeral */
+	bool dual;       /* the default address with IPv6 on: 0.0.0.0 and :: on one port */
 };
+
+static const uint8_t any6[16];
 
 static int req_cmp(const void *pa, const void *pb)
 {
@@ -75,12 +78,20 @@ void portplan_release(struct alloc *a, const struct ctr_mapping *m, size_t n)
 struct usable_ctx {
 	const struct portplan_env *env;
 	const char *ip;
+	struct alloc *a;
+	bool dual;
 };
 
 static bool usable(void *p, int proto, uint16_t port)
 {
 	struct usable_ctx *u = p;
-	return !u->env->probe || u->env->probe(u->env->probe_ctx, proto, u->ip, port) == 0;
+	if (u->dual && alloc_port_taken(u->a, proto, AF_INET6, any6, port))
+		return false;
+	if (!u->env->probe)
+		return true;
+	if (u->env->probe(u->env->probe_ctx, proto, u->ip, port) < 0)
+		return false;
+	return !u->dual || u->env->probe(u->env->probe_ctx, proto, "::", port) == 0;
 }
 
 int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_binding *b,
@@ -89,7 +100,7 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 {
 	size_t nreq = 0, cap = nb + (publish_all ? nexp : 0);
 	struct req *rq = calloc(cap ? cap : 1, sizeof *rq);
-	struct ctr_mapping *m = calloc(cap ? cap : 1, sizeof *m);
+	struct ctr_mapping *m = calloc(cap ? 2 * cap : 1, sizeof *m);
 	size_t nm = 0;
 	int e = 0;
 	if (!rq || !m) {
@@ -104,6 +115,7 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 		r->hi = b[i].hp_hi;
 		e = host_ip_parse(b[i].host_ip, &r->family, r->addr);
 		inet_ntop(r->family, r->addr, r->ip, sizeof r->ip);
+		r->dual = env->ipv6 && !b[i].host_ip[0];
 		if (!e && r->family == AF_INET6 && !env->ipv6)
 			e = ctr_err(-EAFNOSUPPORT,
 				    "cannot publish on the IPv6 host address %s: the iptables NAT "
@@ -120,6 +132,7 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 		r->cport = exposed[i];
 		r->family = AF_INET;
 		snprintf(r->ip, sizeof r->ip, "0.0.0.0");
+		r->dual = env->ipv6;
 	}
 	if (!e)
 		qsort(rq, nreq, sizeof *rq, req_cmp);
@@ -131,17 +144,24 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 		shown_ip(r, ipbuf, sizeof ipbuf);
 		if (r->lo && r->lo == r->hi) {
 			port = r->lo;
-			if (alloc_port_taken(a, r->cport.proto, r->family, r->addr, port)) {
+			if (alloc_port_taken(a, r->cport.proto, r->family, r->addr, port) ||
+			    (r->dual && alloc_port_taken(a, r->cport.proto, AF_INET6, any6, port))) {
 				e = ctr_err(-EADDRINUSE, "Bind for %s:%u failed: port is already allocated",
-					    ipbuf, port);
+					    alloc_port_taken(a, r->cport.proto, r->family, r->addr, port)
+						    ? ipbuf
+						    : "[::]",
+					    port);
 				break;
 			}
 			if (env->probe && (e = env->probe(env->probe_ctx, r->cport.proto, r->ip, port)) < 0)
 				break;
+			if (r->dual && env->probe &&
+			    (e = env->probe(env->probe_ctx, r->cport.proto, "::", port)) < 0)
+				break;
 			e = alloc_port_take(a, r->cport.proto, r->family, r->addr, port);
 		} else {
 			uint16_t lo = r->lo ? r->lo : env->eph_lo, hi = r->lo ? r->hi : env->eph_hi;
-			struct usable_ctx u = { env, r->ip };
+			struct usable_ctx u = { env, r->ip, a, r->dual };
 			e = alloc_port_next(a, r->cport.proto, r->family, r->addr, lo, hi, usable, &u,
 					    &port);
 			if (e == -ENOSPC)
@@ -154,6 +174,14 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 		snprintf(m[nm].host_ip, sizeof m[nm].host_ip, "%s", r->ip);
 		m[nm].hport = port;
 		nm++;
+		if (r->dual) { /* the same host port on "::", as Docker ≥ 27 */
+			if ((e = alloc_port_take(a, r->cport.proto, AF_INET6, any6, port)) < 0)
+				break;
+			m[nm].cport = r->cport;
+			snprintf(m[nm].host_ip, sizeof m[nm].host_ip, "::");
+			m[nm].hport = port;
+			nm++;
+		}
 	}
 	free(rq);
 	if (e < 0) {

@@ -38,6 +38,9 @@ struct ctr_net {
 	char bridge[16];
 };
 
+/* The container's IPv6 address, or NULL when it has none. */
+#define NET_IP6(net) ((net)->prefixlen6 ? (net)->ip6 : NULL)
+
 struct ctr_rec {
 	char id[CTR_ID_LEN + 1];
 	char *name;                /* without the leading '/' */

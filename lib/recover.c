@@ -344,7 +344,8 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 				continue;
 			}
 			if (r->status == ST_RUNNING && r->has_net) {
-				e = natplan_dnat(r->id, r->net.ip, r->mappings, r->n_mappings, &want,
+				e = natplan_dnat(r->id, r->net.ip, NET_IP6(&r->net), r->mappings,
+						 r->n_mappings, &want,
 						 &nwant);
 				for (size_t l = 0; !e && !cfg->icc && l < r->n_links; l++) {
 					struct ctr_rec *k;
@@ -353,7 +354,8 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 						continue;
 					}
 					if (k->status == ST_RUNNING && k->has_net)
-						e = natplan_link(r->id, r->net.ip, k->id, k->net.ip,
+						e = natplan_link(r->id, r->net.ip, NET_IP6(&r->net), k->id,
+								 k->net.ip, NET_IP6(&k->net),
 								 k->exposed, k->n_exposed, &want, &nwant);
 					rec_free(k);
 				}
