@@ -135,7 +135,7 @@ int launch_from_json(const char *json, size_t len, struct launch *l)
 	l->prefixlen = cJSON_IsNumber(pl) ? pl->valueint : 0;
 	const cJSON *pl6 = cJSON_GetObjectItemCaseSensitive(o, "prefixlen6");
 	l->prefixlen6 = cJSON_IsNumber(pl6) ? pl6->valueint : 0;
-	if (l->prefixlen6) {
+	if (!e && l->prefixlen6) {
 		char *a6 = get_str(o, "ip6"), *g6 = get_str(o, "gateway6");
 		if (!a6 || !g6 || inet_pton(AF_INET6, a6, l->ip6) != 1 ||
 		    inet_pton(AF_INET6, g6, l->gateway6) != 1)

@@ -1,0 +1,335 @@
+"""Contexts: one open state directory."""
+from __future__ import annotations
+
+import contextlib
+import enum
+import errno
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Optional, Union
+
+from ._container import Command, Container
+from ._errors import ContainerLinkError, ContextClosed, InvalidArgument
+from ._ffi import (Arena, Env, FileArg, StrLike, call, call_json, command_list, env_list,
+                   to_bytes, to_str_list)
+from ._native import ffi, lib
+
+__all__ = ["Context", "NatBackend"]
+
+
+class NatBackend(enum.IntEnum):
+    """NAT backends (the ``nat_backend`` option of :class:`Context`)."""
+
+    AUTO = lib.CTR_NAT_AUTO
+    IPTABLES = lib.CTR_NAT_IPTABLES
+    NFTABLES = lib.CTR_NAT_NFTABLES
+
+
+LinkTarget = Union[Container, str]
+#: Links: "name" / "name:alias" strings, Containers, (target, alias) pairs, or a mapping
+#: target → alias (an alias of None is the target's name).
+Links = Union[Mapping[LinkTarget, Optional[str]],
+              Iterable[Union[LinkTarget, tuple[LinkTarget, Optional[str]]]], None]
+
+
+def _link_specs(links: Links, what: str) -> Optional[list[bytes]]:
+    if links is None:
+        return None
+    if isinstance(links, (str, bytes, Container)):
+        links = [links]
+    items = links.items() if isinstance(links, Mapping) else links
+    out = []
+    for item in items:
+        target, alias = item if isinstance(item, tuple) else (item, None)
+        t = to_bytes(target.name if isinstance(target, Container) else target, what)
+        out.append(t if alias is None else t + b":" + to_bytes(alias, what))
+    return out
+
+
+def _backend(value: Union[NatBackend, int, str]) -> int:
+    if isinstance(value, str):
+        try:
+            return int(NatBackend[value.upper()])
+        except KeyError:
+            raise InvalidArgument(f"invalid NAT backend {value!r}: use auto, iptables or "
+                                  "nftables", errno.EINVAL) from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    raise TypeError(f"nat_backend must be a NatBackend or a name, not {type(value).__name__}")
+
+
+def _flag(value: Any, what: str) -> int:
+    if not isinstance(value, (bool, int)):
+        raise TypeError(f"{what} must be a bool, not {type(value).__name__}")
+    return 1 if value else 0
+
+
+class Context:
+    """An open state directory: the entry point of the library.
+
+    ::
+
+        with Context() as ctx:                       # state in /run/ctrlink
+            web = ctx.run(["sleep", "1000"], name="web", publish=["8080:80"])
+
+    Opening finishes or undoes whatever a killed process left half-done.  Several contexts
+    (in this process or others) may share one state directory.
+
+    A Context may be used from several threads at once.  :meth:`close` (or leaving the
+    ``with`` block) waits for the calls in progress on other threads to return, then frees the
+    context; later calls raise :class:`ContextClosed`.  A context that is not closed is freed
+    when it is garbage collected.  Running containers keep running after close: their
+    monitors watch them.
+
+    Args:
+        state_dir: the state directory (default ``/run/ctrlink``); created (mode 0700) if
+            missing; one that others can write is refused.
+        bridge: the bridge's name (default: the recorded one, else ``ctrlink0``).
+        subnet: the containers' IPv4 subnet in CIDR form (default: the recorded one, else the
+            first private /16 that overlaps no route).
+        icc: inter-container communication: True lets every container reach every other,
+            False isolates them unless linked, None (default) keeps what is recorded.
+        nat_backend: ``"auto"`` (default), ``"iptables"`` or ``"nftables"`` (or a
+            :class:`NatBackend`).
+        helper_path: the monitor helper program (default: found next to the library).
+        subnet6: an IPv6 subnet in CIDR form (prefix length 48 to 96), e.g.
+            ``"fd00:c7::/64"``: containers then get an IPv6 address too, ports publish on IPv6
+            host addresses and ``::``, and links give IPv6 hosts lines.  Needs the nftables
+            backend.  Default: the recorded one, else none.
+
+    Raises:
+        InvalidArgument: a bad option.
+        PermissionDenied: not root, or an unsafe state directory.
+    """
+
+    def __init__(self, state_dir: Optional[StrLike] = None, *, bridge: Optional[str] = None,
+                 subnet: Optional[str] = None, icc: Optional[bool] = None,
+                 nat_backend: Union[NatBackend, str] = "auto",
+                 helper_path: Optional[StrLike] = None,
+                 subnet6: Optional[str] = None) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._users = 0
+        self._ptr: Any = None
+        a = Arena()
+        opts = ffi.new("ctr_ctx_options *")
+        call(lib.ctrpy_ctx_options_init, opts, lib.CTR_CTX_OPTIONS_VERSION)
+        opts.state_dir = a.str(state_dir, "state_dir")
+        opts.bridge = a.str(bridge, "bridge")
+        opts.subnet = a.str(subnet, "subnet")
+        opts.icc = -1 if icc is None else _flag(icc, "icc")
+        opts.nat_backend = _backend(nat_backend)
+        opts.helper_path = a.str(helper_path, "helper_path")
+        opts.subnet6 = a.str(subnet6, "subnet6")
+        out = ffi.new("ctr_ctx **")
+        call(lib.ctrpy_ctx_open, out, opts)
+        self._ptr = out[0]
+        self._free = weakref.finalize(self, lib.ctr_ctx_close, out[0])
+
+    # ---- life -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _use(self) -> Iterator[Any]:
+        """The C context for one call; close() waits until every such call has returned."""
+        with self._cond:
+            if self._ptr is None:
+                raise ContextClosed("the context is closed")
+            self._users += 1
+            ptr = self._ptr
+        try:
+            yield ptr
+        finally:
+            with self._cond:
+                self._users -= 1
+                if self._users == 0:
+                    self._cond.notify_all()
+
+    def close(self) -> None:
+        """Close the context (again: nothing).  Waits for the calls other threads are making
+        on it to return.  Containers keep running."""
+        with self._cond:
+            if self._ptr is None:
+                return
+            self._ptr = None  # no new call starts
+            while self._users:
+                self._cond.wait()
+        self._free()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._ptr is None
+
+    def __enter__(self) -> "Context":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Context{' (closed)' if self.closed else ''}>"
+
+    # ---- containers -------------------------------------------------------------------------
+
+    def create(self, command: Command, *, name: Optional[str] = None, env: Env = None,
+               hostname: Optional[str] = None, domainname: Optional[str] = None,
+               workdir: Optional[StrLike] = None, rootfs: Optional[StrLike] = None,
+               user: Optional[str] = None, cap_add: Optional[Iterable[str]] = None,
+               cap_drop: Optional[Iterable[str]] = None,
+               expose: Optional[Iterable[Union[str, int]]] = None,
+               publish: Optional[Iterable[Union[str, int]]] = None, publish_all: bool = False,
+               auto_remove: bool = False, links: Links = None,
+               links_env: Links = None) -> Container:
+        """Create a container (not started).
+
+        Args:
+            command: the command, a list of arguments (or a string split as a shell would);
+                the program is looked up in the container's PATH.
+            name: its name (Docker's rule); default: a generated ``adjective_surname``.
+            env: environment: a mapping (a value of None removes a default such as PATH) or
+                ``"KEY=VALUE"`` strings.
+            hostname: default: the 12-digit short ID.
+            domainname: the own /etc/hosts line then reads ``host.domain host``.
+            workdir: an absolute path inside the container (default ``/``).
+            rootfs: a root filesystem directory; default: the host's filesystem seen through
+                a private mount namespace.
+            user: ``"name"``, ``"uid"``, ``"name:group"`` or ``"uid:gid"`` (default root).
+            cap_add, cap_drop: capabilities added to / dropped from Docker's default set
+                (``"NET_ADMIN"``, ``"CAP_NET_ADMIN"``, ``"ALL"``).
+            expose: ports to expose, as ``--expose``: ``80``, ``"80/udp"``,
+                ``"8000-8010/tcp"``.
+            publish: ports to publish, as ``-p``: ``"8080:80"``, ``"127.0.0.1::53/udp"``,
+                ``80``...
+            publish_all: publish every exposed port to a free host port (``-P``).
+            auto_remove: remove the container when it exits (``--rm``).
+            links: links, as ``--link``: ``"db"``, ``"db:alias"``, a Container, a
+                ``(target, alias)`` pair, or a mapping target → alias.
+            links_env: links whose target's environment is also copied as ``<ALIAS>_ENV_*``.
+
+        Returns:
+            the new :class:`Container`.
+
+        Raises:
+            InvalidArgument: a bad name, option or port spec.
+            Conflict: the name is in use.
+            NotFound: a link's target does not exist.
+            PortInUse, NoSpace: see :meth:`Container.publish`.
+        """
+        a = Arena()
+        o = ffi.new("ctr_create_options *")
+        call(lib.ctrpy_create_options_init, o, lib.CTR_CREATE_OPTIONS_VERSION)
+        o.name = a.str(name, "name")
+        o.argv = a.strv(command_list(command))
+        o.env = a.strv(env_list(env))
+        o.hostname = a.str(hostname, "hostname")
+        o.domainname = a.str(domainname, "domainname")
+        o.workdir = a.str(workdir, "workdir")
+        o.rootfs = a.str(rootfs, "rootfs")
+        o.user = a.str(user, "user")
+        o.cap_add = a.strv(to_str_list(cap_add, "cap_add"))
+        o.cap_drop = a.strv(to_str_list(cap_drop, "cap_drop"))
+        o.expose = a.strv(to_str_list(expose, "expose", ints=True))
+        o.publish = a.strv(to_str_list(publish, "publish", ints=True))
+        o.publish_all = _flag(publish_all, "publish_all")
+        o.auto_remove = _flag(auto_remove, "auto_remove")
+        o.links = a.strv(_link_specs(links, "links"))
+        o.links_env = a.strv(_link_specs(links_env, "links_env"))
+        id_out = ffi.new("char[]", lib.CTR_ID_LEN + 1)
+        with self._use() as ctx:
+            call(lib.ctrpy_create, ctx, o, id_out)
+        cid = ffi.string(id_out).decode()
+        if name is None:
+            return self.get(cid)
+        n = to_bytes(name, "name").decode("utf-8", "surrogateescape")
+        return Container(self, cid, n[1:] if n.startswith("/") else n)
+
+    def run(self, command: Command, *, stdin: FileArg = None, stdout: FileArg = None,
+            stderr: FileArg = None, name: Optional[str] = None, env: Env = None,
+            hostname: Optional[str] = None, domainname: Optional[str] = None,
+            workdir: Optional[StrLike] = None, rootfs: Optional[StrLike] = None,
+            user: Optional[str] = None, cap_add: Optional[Iterable[str]] = None,
+            cap_drop: Optional[Iterable[str]] = None,
+            expose: Optional[Iterable[Union[str, int]]] = None,
+            publish: Optional[Iterable[Union[str, int]]] = None, publish_all: bool = False,
+            auto_remove: bool = False, links: Links = None,
+            links_env: Links = None) -> Container:
+        """Create and start a container, as ``docker run -d``; the other options are
+        :meth:`create`'s, `stdin`, `stdout` and `stderr` are :meth:`Container.start`'s.
+
+        Returns once the command has been executed; the container runs on in the background.
+        For the foreground behaviour of ``docker run``, wait for it::
+
+            code = ctx.run(["make"], stdout=sys.stdout, stderr=sys.stderr,
+                           auto_remove=True).wait()
+
+        Raises:
+            what :meth:`create` and :meth:`Container.start` raise.  When the start fails, the
+            container is left created (as Docker leaves it) and is the exception's
+            ``container``; an ``auto_remove`` one is removed.
+        """
+        c = self.create(command, name=name, env=env, hostname=hostname, domainname=domainname,
+                        workdir=workdir, rootfs=rootfs, user=user, cap_add=cap_add,
+                        cap_drop=cap_drop, expose=expose, publish=publish,
+                        publish_all=publish_all, auto_remove=auto_remove, links=links,
+                        links_env=links_env)
+        try:
+            c.start(stdin=stdin, stdout=stdout, stderr=stderr)
+        except ContainerLinkError as e:
+            if auto_remove:
+                with contextlib.suppress(ContainerLinkError):
+                    c.remove(force=True)
+            else:
+                e.container = c
+            raise
+        except BaseException:
+            with contextlib.suppress(ContainerLinkError):
+                c.remove(force=True)
+            raise
+        return c
+
+    def get(self, ref: str) -> Container:
+        """The container `ref` names: its ID, a unique ID prefix, its name (with or without
+        the leading "/") or a link name such as ``"web/db"``.
+
+        Raises:
+            NotFound: no such container.
+            InvalidArgument: an ambiguous ID prefix.
+        """
+        r = to_bytes(ref, "ref")
+        with self._use() as ctx:
+            info = call_json(lib.ctrpy_inspect, ctx, r)
+        return Container(self, info["Id"], info["Name"].lstrip("/"))
+
+    def list(self, *, all: bool = False) -> list[Container]:
+        """The running containers (with `all`, every container), newest first."""
+        return [Container(self, s["Id"], _own_name(s["Names"]))
+                for s in self.summaries(all=all)]
+
+    def summaries(self, *, all: bool = False) -> list[dict[str, Any]]:
+        """What :meth:`list` lists, as Docker's ``GET /containers/json`` shows it: dicts with
+        Id, Names, Command, Created, State, Status and Ports."""
+        with self._use() as ctx:
+            return call_json(lib.ctrpy_list, ctx, lib.CTR_LIST_ALL if all else 0)
+
+    # ---- the host -----------------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """Facts about this context: Version, StateDir, NatBackend, Bridge, Subnet, Gateway,
+        ICC, KernelFeatures..."""
+        with self._use() as ctx:
+            return call_json(lib.ctrpy_info, ctx)
+
+    def reconcile(self) -> dict[str, Any]:
+        """Bring the host in line with the state directory (finish or undo interrupted
+        operations, notice dead monitors, restore missing rules, drop stray ones); returns the
+        report of what was done."""
+        with self._use() as ctx:
+            return call_json(lib.ctrpy_reconcile, ctx)
+
+
+def _own_name(names: list[str]) -> str:
+    """The container's own name among its Names ("/web"; link names are "/web/db")."""
+    for n in names:
+        if n.count("/") == 1:
+            return n[1:]
+    return names[0].lstrip("/") if names else ""
