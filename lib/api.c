@@ -199,17 +199,17 @@ CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int out_fd, int err_fd, unsi
 	int e = resolve_ref(&ctx->st, ref, id);
 	if (e < 0 || (e = store_rec_load(&ctx->st, id, &r)) < 0)
 		return e;
-	int mfd = -1;
-	if ((flags & CTR_LOGS_FOLLOW) && r->status == ST_RUNNING &&
-	    proc_open(r->mon_pid, r->mon_start, &mfd) < 0)
-		mfd = -1;
+	struct proc mon = PROC_NONE;
+	if ((flags & CTR_LOGS_FOLLOW) && r->status == ST_RUNNING)
+		proc_open(r->mon_pid, r->mon_start, &mon);
+	ctr_err_clear();
 	rec_free(r);
 	store_rec_file(id, "log.json", rel, sizeof rel);
 	int fd = openat(ctx->st.dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno != ENOENT)
 		e = ctr_err_sys(-errno, "cannot open the log of %s", id);
 	struct sbuf pend = SBUF_INIT;
-	bool last_round = mfd < 0;
+	bool last_round = mon.pid <= 0;
 	for (;;) {
 		char buf[65536];
 		ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : 0;
@@ -232,7 +232,7 @@ CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int out_fd, int err_fd, unsi
 		if (last_round)
 			break;
 		/* following: wait a little for more, or for the monitor to finish */
-		if (proc_wait(mfd, 200) == 0)
+		if (proc_wait(&mon, 200) == 0)
 			last_round = true;
 		if (fd < 0)
 			fd = openat(ctx->st.dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -240,8 +240,7 @@ CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int out_fd, int err_fd, unsi
 	sb_free(&pend);
 	if (fd >= 0)
 		close(fd);
-	if (mfd >= 0)
-		close(mfd);
+	proc_close(&mon);
 	return e;
 }
 

@@ -293,8 +293,8 @@ static int monitor_exec(void)
 		return 125;
 	}
 	close(LAUNCH_FD_DOWN);
-	int pidfd;
-	if (proc_open(l.target_pid, l.target_start, &pidfd) < 0) {
+	struct proc target;
+	if (proc_open(l.target_pid, l.target_start, &target) < 0) {
 		write_full(LAUNCH_FD_UP, "E 125 the container is not running", 34);
 		return 125;
 	}

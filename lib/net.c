@@ -234,7 +234,8 @@ static bool nft_available(void)
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!nl)
 		return false;
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[8192];
+	memset(buf, 0, sizeof buf);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;

@@ -70,30 +70,51 @@ bool proc_alive(pid_t pid, uint64_t start)
 	return s == start && st != 'Z' && st != 'X';
 }
 
-int proc_open(pid_t pid, uint64_t start, int *pidfd)
+int proc_open(pid_t pid, uint64_t start, struct proc *p)
 {
+	*p = (struct proc)PROC_NONE;
 	if (pid <= 0)
 		return -ESRCH;
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return -errno == -ESRCH ? -ESRCH : ctr_err_sys(-errno, "pidfd_open(%d)", (int)pid);
-	/* pidfd_open returns close-on-exec descriptors. Having the pidfd first and then checking
-	 * the start time closes the PID-reuse race. */
-	uint64_t s;
-	char st;
-	if (read_stat(pid, &s, &st) < 0 || s != start) {
-		close(fd);
+	if (fd < 0 && errno != ENOSYS)
+		return errno == ESRCH ? -ESRCH : ctr_err_sys(-errno, "pidfd_open(%d)", (int)pid);
+	/* (pidfd_open returns close-on-exec descriptors.)  Having the pidfd first and then
+	 * checking the start time closes the PID-reuse race. */
+	if (!proc_alive(pid, start)) {
+		if (fd >= 0)
+			close(fd);
 		return -ESRCH;
 	}
-	*pidfd = fd;
+	p->fd = fd;
+	p->pid = pid;
+	p->start = start;
 	return 0;
 }
 
-int proc_wait(int pidfd, int timeout_ms)
+void proc_close(struct proc *p)
 {
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	if (p->fd >= 0)
+		close(p->fd);
+	*p = (struct proc)PROC_NONE;
+}
+
+int proc_wait(struct proc *p, int timeout_ms)
+{
+	if (p->pid <= 0)
+		return 0;
+	if (p->fd < 0) { /* no pidfds: poll */
+		int64_t end = now_ns() + (int64_t)timeout_ms * 1000000;
+		while (proc_alive(p->pid, p->start)) {
+			if (timeout_ms >= 0 && now_ns() >= end)
+				return -ETIMEDOUT;
+			struct timespec ts = { 0, 2000000 };
+			nanosleep(&ts, NULL);
+		}
+		return 0;
+	}
+	struct pollfd pf = { .fd = p->fd, .events = POLLIN };
 	for (;;) {
-		int r = poll(&p, 1, timeout_ms);
+		int r = poll(&pf, 1, timeout_ms);
 		if (r > 0)
 			return 0;
 		if (r == 0)
@@ -103,9 +124,16 @@ int proc_wait(int pidfd, int timeout_ms)
 	}
 }
 
-int proc_signal(int pidfd, int sig)
+int proc_signal(struct proc *p, int sig)
 {
-	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+	if (p->pid <= 0)
+		return -ESRCH;
+	if (p->fd < 0) {
+		if (!proc_alive(p->pid, p->start) || kill(p->pid, sig) < 0)
+			return -ESRCH;
+		return 0;
+	}
+	if (syscall(SYS_pidfd_send_signal, p->fd, sig, NULL, 0) < 0)
 		return errno == ESRCH ? -ESRCH : ctr_err_sys(-errno, "cannot send signal %d", sig);
 	return 0;
 }

@@ -18,11 +18,11 @@
 
 static void kill_proc(pid_t pid, uint64_t start)
 {
-	int fd;
-	if (proc_open(pid, start, &fd) == 0) {
-		proc_signal(fd, SIGKILL);
-		proc_wait(fd, 5000);
-		close(fd);
+	struct proc p;
+	if (proc_open(pid, start, &p) == 0) {
+		proc_signal(&p, SIGKILL);
+		proc_wait(&p, 5000);
+		proc_close(&p);
 	}
 	ctr_err_clear();
 }

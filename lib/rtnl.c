@@ -102,6 +102,8 @@ static int nl_open(struct nlsock *s, int bus)
 
 static struct nlmsghdr *nl_msg(union nl_req *req, uint16_t type, uint16_t flags)
 {
+	/* libmnl 1.0.4 does not zero attribute padding: no stack bytes may leak to the kernel */
+	memset(req, 0, sizeof *req);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req->buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);

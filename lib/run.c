@@ -818,10 +818,10 @@ undo:;
 	char why[2048];
 	snprintf(why, sizeof why, "%s", ctr_err_msg());
 	if (rec->pid > 0) {
-		int pfd;
-		if (proc_open(rec->pid, rec->pid_start, &pfd) == 0) {
-			proc_signal(pfd, SIGKILL);
-			close(pfd);
+		struct proc p;
+		if (proc_open(rec->pid, rec->pid_start, &p) == 0) {
+			proc_signal(&p, SIGKILL);
+			proc_close(&p);
 		}
 	}
 	start_undo(op, rec, code, why);
@@ -943,23 +943,20 @@ int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code
 
 /* ---- stopping ----------------------------------------------------------------------------- */
 
-/* Pidfds of a running container's init and monitor (-1 where the process is gone). */
-static void open_procs(const struct ctr_rec *rec, int *cfd, int *mfd)
+/* Handles on a running container's init and monitor (pid 0 where the process is gone). */
+static void open_procs(const struct ctr_rec *rec, struct proc *c, struct proc *m)
 {
-	*cfd = *mfd = -1;
-	if (proc_open(rec->pid, rec->pid_start, cfd) < 0)
-		*cfd = -1;
-	if (proc_open(rec->mon_pid, rec->mon_start, mfd) < 0)
-		*mfd = -1;
+	proc_open(rec->pid, rec->pid_start, c);
+	proc_open(rec->mon_pid, rec->mon_start, m);
 	ctr_err_clear();
 }
 
 /* After the container's init is gone: wait for its monitor to record the end, then make sure
  * it did (a monitor killed half-way leaves it to us; run_finish is a no-op when done). */
-static int await_finish(ctr_ctx *ctx, const char *id, uint64_t gen, int mfd, int code)
+static int await_finish(ctr_ctx *ctx, const char *id, uint64_t gen, struct proc *mon, int code)
 {
-	if (mfd >= 0)
-		proc_wait(mfd, 30000);
+	if (mon)
+		proc_wait(mon, 30000);
 	struct op op;
 	int e = op_begin(&op, ctx);
 	if (e < 0)
@@ -980,30 +977,29 @@ static int stop_id(ctr_ctx *ctx, const char *id, int timeout_s, int sig)
 		rec_free(rec);
 		return op_end(&op, 0);
 	}
-	int cfd, mfd;
+	struct proc c, m;
 	uint64_t gen = rec->generation;
-	open_procs(rec, &cfd, &mfd);
+	open_procs(rec, &c, &m);
 	rec_free(rec);
 	op_end(&op, 0);
 
 	int code = 137;
-	if (cfd >= 0) {
+	if (c.pid > 0) {
 		bool gone = false;
-		if (sig && timeout_s != 0 && proc_signal(cfd, sig) == 0)
-			gone = proc_wait(cfd, timeout_s < 0 ? DEFAULT_STOP_TIMEOUT * 1000
+		if (sig && timeout_s != 0 && proc_signal(&c, sig) == 0)
+			gone = proc_wait(&c, timeout_s < 0 ? DEFAULT_STOP_TIMEOUT * 1000
 							   : timeout_s * 1000) == 0;
 		if (!gone) {
-			proc_signal(cfd, SIGKILL);
+			proc_signal(&c, SIGKILL);
 			FAULT("stop.kill");
-			proc_wait(cfd, -1);
+			proc_wait(&c, -1);
 		} else {
 			code = 128 + sig;
 		}
-		close(cfd);
+		proc_close(&c);
 	}
-	e = await_finish(ctx, id, gen, mfd, code);
-	if (mfd >= 0)
-		close(mfd);
+	e = await_finish(ctx, id, gen, &m, code);
+	proc_close(&m);
 	return e;
 }
 
@@ -1031,12 +1027,11 @@ CTR_API int ctr_kill(ctr_ctx *ctx, const char *ref, int signo)
 	int e = resolve_ref(&ctx->st, ref, id);
 	if (e < 0 || (e = store_rec_load(&ctx->st, id, &rec)) < 0)
 		return e;
-	int cfd = -1;
-	if (rec->status != ST_RUNNING || proc_open(rec->pid, rec->pid_start, &cfd) < 0 ||
-	    (e = proc_signal(cfd, signo)) == -ESRCH)
+	struct proc c = PROC_NONE;
+	if (rec->status != ST_RUNNING || proc_open(rec->pid, rec->pid_start, &c) < 0 ||
+	    (e = proc_signal(&c, signo)) == -ESRCH)
 		e = ctr_err(-EBUSY, "Container %s is not running", id);
-	if (cfd >= 0)
-		close(cfd);
+	proc_close(&c);
 	rec_free(rec);
 	return e;
 }
@@ -1052,17 +1047,15 @@ CTR_API int ctr_wait(ctr_ctx *ctx, const char *ref, int timeout_ms, int *exit_co
 	if (e < 0 || (e = store_rec_load(&ctx->st, id, &rec)) < 0)
 		return e;
 	if (rec->status == ST_RUNNING) {
-		int cfd, mfd;
+		struct proc c, m;
 		uint64_t gen = rec->generation;
-		open_procs(rec, &cfd, &mfd);
+		open_procs(rec, &c, &m);
 		rec_free(rec);
-		e = cfd >= 0 ? proc_wait(cfd, timeout_ms) : 0;
-		if (cfd >= 0)
-			close(cfd);
+		e = proc_wait(&c, timeout_ms);
+		proc_close(&c);
 		if (e == 0) /* the init is gone: its monitor records the end, or we do */
-			e = await_finish(ctx, id, gen, mfd, 137);
-		if (mfd >= 0)
-			close(mfd);
+			e = await_finish(ctx, id, gen, &m, 137);
+		proc_close(&m);
 		if (e == -ETIMEDOUT)
 			return ctr_err(e, "the container %s is still running", id);
 		if (e < 0)
