@@ -180,6 +180,7 @@ static void ctx_free(ctr_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	net_close(ctx);
 	store_close(&ctx->st);
 	free(ctx->helper);
 	free(ctx->opt_bridge);

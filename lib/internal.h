@@ -36,6 +36,10 @@ struct ctr_ctx {
 	char *opt_bridge, *opt_subnet, *opt_subnet6;
 	int opt_icc;
 	int opt_backend;
+	/* the NAT handle, kept for the context's life (used under the state lock only) */
+	struct nat *nat;
+	const struct nat_ops *nat_ops;
+	struct nat_net nat_net;
 };
 
 /* A context on a state directory with no options (the monitor's). */
@@ -84,6 +88,8 @@ const char *shown(const char *s, char *buf, size_t len);
 
 /* ---- network (net.c) ---------------------------------------------------------------------- */
 
+/* Close the context's NAT handle. */
+void net_close(ctr_ctx *ctx);
 /* Load network.json into cfg; -ENOENT if none. */
 int net_load(struct store *st, struct netcfg *cfg);
 /* At open: a subnet given in the options that overlaps a route of the host is refused before

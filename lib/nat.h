@@ -116,5 +116,6 @@ struct nat_ops {
 };
 
 extern const struct nat_ops nat_iptables_ops;
+extern const struct nat_ops nat_nftables_ops;
 
 #endif

@@ -128,21 +128,52 @@ static void to_natnet(const struct netcfg *c, struct nat_net *n)
 	}
 }
 
-/* One NAT handle for one change. */
-static int nat_do(const struct netcfg *cfg, const struct nat_txn *txn, bool base)
+/* The context's NAT handle for the network `cfg` describes (opened on first use, kept for the
+ * context's life: closing a netfilter socket right after deletions waits for an RCU grace
+ * period, so a long-lived context pays that once).  Used only under the state lock. */
+static int nat_handle(ctr_ctx *ctx, const struct netcfg *cfg, const struct nat_ops **ops,
+		      struct nat **nat)
 {
-	const struct nat_ops *ops = backend_ops(cfg->backend);
 	struct nat_net nn;
-	struct nat *nat;
+	const struct nat_ops *o = backend_ops(cfg->backend);
 	to_natnet(cfg, &nn);
-	int e = ops->open(&nat, &nn);
+	if (ctx->nat && (ctx->nat_ops != o || memcmp(&ctx->nat_net, &nn, sizeof nn) != 0)) {
+		ctx->nat_ops->close(ctx->nat);
+		ctx->nat = NULL;
+	}
+	if (!ctx->nat) {
+		int e = o->open(&ctx->nat, &nn);
+		if (e < 0) {
+			ctx->nat = NULL;
+			return e;
+		}
+		ctx->nat_ops = o;
+		ctx->nat_net = nn;
+	}
+	*ops = o;
+	*nat = ctx->nat;
+	return 0;
+}
+
+void net_close(ctr_ctx *ctx)
+{
+	if (ctx->nat)
+		ctx->nat_ops->close(ctx->nat);
+	ctx->nat = NULL;
+}
+
+/* One change with the context's handle. */
+static int nat_do(struct op *op, const struct netcfg *cfg, const struct nat_txn *txn, bool base)
+{
+	const struct nat_ops *ops;
+	struct nat *nat;
+	int e = nat_handle(op->ctx, cfg, &ops, &nat);
 	if (e < 0)
 		return e;
 	if (base)
 		e = ops->ensure_base(nat);
 	if (!e && txn)
 		e = ops->apply(nat, txn);
-	ops->close(nat);
 	FAULT("nat.commit");
 	return e;
 }
@@ -399,7 +430,7 @@ int net_ensure(struct op *op)
 		char path[96];
 		snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", cfg.bridge);
 		if ((e = sysctl_set(path, "1")) == 0)
-			e = nat_do(&cfg, NULL, true);
+			e = nat_do(op, &cfg, NULL, true);
 	}
 	rtnl_close(nl);
 	return e;
@@ -648,7 +679,7 @@ int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
 		e = link_rules(op, rec, &rules, &n);
 	if (!e && n) {
 		struct nat_txn txn = { .add = rules, .n_add = n };
-		e = nat_do(cfg, &txn, false);
+		e = nat_do(op, cfg, &txn, false);
 	}
 	free(rules);
 	if (!e)
@@ -680,7 +711,7 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 		e = link_rules(op, rec, &rules, &n);
 	if (!e && n) {
 		struct nat_txn txn = { .del = rules, .n_del = n };
-		e = nat_do(cfg, &txn, false);
+		e = nat_do(op, cfg, &txn, false);
 	}
 	free(rules);
 	flush_udp(rec);
@@ -706,7 +737,7 @@ int net_apply(struct op *op, const struct nat_txn *txn)
 		ctr_err_clear();
 		return 0;
 	}
-	return e < 0 ? e : nat_do(cfg, txn, false);
+	return e < 0 ? e : nat_do(op, cfg, txn, false);
 }
 
 int net_resync(struct op *op, const struct ctr_rec *rec)
@@ -730,7 +761,7 @@ int net_resync(struct op *op, const struct ctr_rec *rec)
 	const char *ids[] = { rec->id };
 	struct nat_txn txn = { .drop_ids = ids, .n_drop_ids = 1, .add = rules, .n_add = n };
 	if (!e)
-		e = nat_do(cfg, &txn, false);
+		e = nat_do(op, cfg, &txn, false);
 	free(rules);
 	return e;
 }
@@ -741,15 +772,11 @@ int net_rules_list(struct op *op, struct nat_rule **out, size_t *n)
 	int e = op_netcfg(op, &cfg);
 	if (e < 0)
 		return e;
-	const struct nat_ops *ops = backend_ops(cfg->backend);
-	struct nat_net nn;
+	const struct nat_ops *ops;
 	struct nat *nat;
-	to_natnet(cfg, &nn);
-	if ((e = ops->open(&nat, &nn)) < 0)
+	if ((e = nat_handle(op->ctx, cfg, &ops, &nat)) < 0)
 		return e;
-	e = ops->list(nat, out, n);
-	ops->close(nat);
-	return e;
+	return ops->list(nat, out, n);
 }
 
 int net_reconcile_base(struct op *op, const struct nat_txn *txn)
@@ -757,5 +784,5 @@ int net_reconcile_base(struct op *op, const struct nat_txn *txn)
 	int e = net_ensure(op);
 	if (e < 0)
 		return e;
-	return nat_do(&op->net, txn, true);
+	return nat_do(op, &op->net, txn, true);
 }

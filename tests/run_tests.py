@@ -5,7 +5,8 @@
 
 For each build (normal: build/, asan: build-asan/ with AddressSanitizer and
 UndefinedBehaviorSanitizer) it runs the unit tests (TAP), the C system tests and the pytest
-system tests; the Python bindings' tests run against the normal build; a short libFuzzer run of
+system tests, once for each NAT backend (iptables, nftables); the Python bindings' tests run
+against the normal build; a short libFuzzer run of
 every parser (build-fuzz/, clang) closes it.  Every test that touches the kernel runs in its own
 network + mount (+ PID) namespaces.  Exit status: 0 if nothing failed.
 """
@@ -131,23 +132,25 @@ def suite(path, label, args, bindings):
         name = os.path.basename(exe)
         if not os.access(exe, os.X_OK) or os.path.isdir(exe):
             continue
-        if name in ("test_rtnl", "test_nat_iptc", "test_embed"):
+        if name in ("test_rtnl", "test_nat_iptc", "test_nat_nft", "test_embed"):
             continue
         run_tap(exe, f"{label}/unit/{name}", env)
     say(f"== {label}: system tests (C)")
-    for name in ("test_rtnl", "test_nat_iptc", "test_embed"):
+    for name in ("test_rtnl", "test_nat_iptc", "test_nat_nft", "test_embed"):
         exe = os.path.join(path, "tests", name)
         if os.path.exists(exe):
             run_tap(exe, f"{label}/system/{name}", env)
-    say(f"== {label}: system tests (pytest)")
     extra = ["-k", args.k] if args.k else []
-    run_pytest(sorted(glob.glob(os.path.join(TOP, "tests", "system", "test_*.py"))),
-               f"{label}/system", env, extra)
+    for backend in args.backends.split(","):
+        say(f"== {label}: system tests (pytest), NAT backend {backend}")
+        benv = dict(env, CTRLINK_NAT_BACKEND=backend)
+        run_pytest(sorted(glob.glob(os.path.join(TOP, "tests", "system", "test_*.py"))),
+                   f"{label}/system-{backend}", benv, extra)
     if bindings:
         tests = sorted(glob.glob(os.path.join(TOP, "bindings", "python", "tests", "test_*.py")))
         if tests:
             say(f"== {label}: Python bindings")
-            benv = dict(env)
+            benv = dict(env, CTRLINK_NAT_BACKEND=args.backends.split(",")[0])
             benv["PYTHONPATH"] = os.path.join(path, "bindings", "python")
             run_pytest(tests, f"{label}/bindings", benv, extra)
 
@@ -185,6 +188,8 @@ def main():
     ap.add_argument("--no-fuzz", action="store_true")
     ap.add_argument("--fuzz-seconds", type=int, default=60)
     ap.add_argument("-k", default=None, help="only pytest tests matching this expression")
+    ap.add_argument("--backends", default="iptables,nftables",
+                    help="the NAT backends the system tests run with, each in turn")
     args = ap.parse_args()
     t0 = time.monotonic()
     builds = args.builds.split(",")

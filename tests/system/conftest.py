@@ -67,6 +67,47 @@ def sh(cmd, check=True):
     return p.stdout
 
 
+BACKEND = os.environ.get("CTRLINK_NAT_BACKEND") or "iptables"  # the runner sets it
+
+
+def ruleset():
+    """The whole firewall of the backend in use, as comparable text (no counters, no
+    time stamps, no handles): what "nothing changed" is checked against."""
+    if BACKEND == "iptables":
+        return iptables_save()
+    return sh("nft list ruleset")
+
+
+def our_rules():
+    """Every per-container rule (iptables: a rule in our chains; nftables: an element of one
+    of our maps or sets, prefixed by the map's name), as text naming its container IDs."""
+    if BACKEND == "iptables":
+        return [l for l in iptables_save().splitlines() if "ctrlink:" in l]
+    out = []
+    for o in json.loads(sh("nft -j list ruleset"))["nftables"]:
+        for kind in ("set", "map"):
+            m = o.get(kind)
+            if m and m["table"].startswith("ctrlink_"):
+                for e in m.get("elem", []):
+                    out.append(m["name"] + " " + json.dumps(e, sort_keys=True))
+    return out
+
+
+def rules_naming(cid):
+    return [r for r in our_rules() if cid in r]
+
+
+def dnat_rules(cid=None):
+    """Published-port rules (iptables) or map elements (nftables), of one container or all."""
+    return [r for r in our_rules()
+            if (r.startswith("-A CTRLINK-DNAT-") or r.startswith("dnat")) and
+            (cid is None or cid in r)]
+
+
+def link_rules():
+    return [r for r in our_rules() if r.startswith("-A CTRLINK-LINK-") or r.startswith("links")]
+
+
 def iptables_save():
     """The legacy ruleset, without its time-stamped comment lines and chain counters."""
     return "".join(re.sub(r" \[\d+:\d+\]$", "", l) + "\n"

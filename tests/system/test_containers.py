@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, PY, ctl, inspect, iptables_save, sh, wait_for
+from conftest import BUILD, PY, ctl, inspect, our_rules, sh, wait_for
 
 STATE = "/run/ctrlink"
 
@@ -91,7 +91,7 @@ def test_stop_and_rm_leave_no_state_process_mount_or_rule():
     assert procs_with("sleep 1000") == []
     assert procs_with("ctr-monitor") == []
     assert not any(v.startswith("ctl") for v in veths())
-    assert "ctrlink:" not in iptables_save()
+    assert our_rules() == []
     with open("/proc/self/mountinfo") as f:
         assert STATE not in f.read()
 
@@ -161,7 +161,7 @@ def test_missing_program_is_a_clear_error_and_nothing_runs():
     assert "executable file not found" in st["Error"]
     assert procs_with("ctr-monitor") == []
     assert not any(v.startswith("ctl") for v in veths())
-    assert "ctrlink:" not in iptables_save()
+    assert our_rules() == []
     r = ctl("run", "-d", "--name", "yy", "/no/such/file", check=False)
     assert r.rc == 127 and "no such file or directory" in r.err
     r = ctl("run", "-d", "--name", "zz", "/etc/passwd", check=False)

@@ -8,15 +8,11 @@ import time
 
 import pytest
 
-from conftest import (CTRLINK, PY, SRV, Outside, ctl, inspect, iptables_save, server_container, sh,
+from conftest import (BACKEND, CTRLINK, PY, SRV, Outside, ctl, dnat_rules, inspect, rules_naming,
+                      ruleset, server_container, sh,
                       tcp_request, tcp_try, udp_request, udp_try, wait_for)
 
 CLIENT = os.path.join(os.path.dirname(SRV), "client.py")
-
-
-def dnat_rules(cid=None):
-    return [l for l in iptables_save().splitlines()
-            if l.startswith("-A CTRLINK-DNAT-") and (cid is None or cid in l)]
 
 
 def in_container(name, kind, host, port, check=True):
@@ -84,12 +80,12 @@ def test_publish_all_lands_in_the_ephemeral_range():
 
 def test_taken_port_is_refused_and_changes_nothing():
     cid, _ = server_container("one", 80, opts=("-p", "8080:80"))
-    before = iptables_save()
+    before = ruleset()
     r = ctl("run", "-d", "--name", "two", "-p", "8080:80", "sleep", "1000", check=False)
     assert r.rc == 125
     assert "Bind for 0.0.0.0:8080 failed: port is already allocated" in r.err
     assert inspect("two")["State"]["Running"] is False
-    assert iptables_save() == before
+    assert ruleset() == before
     assert tcp_request("127.0.0.1", 8080).startswith("hello")
     # a specific address of the same port overlaps 0.0.0.0 too
     r = ctl("run", "-d", "--name", "three", "-p", "127.0.0.1:8080:80", "sleep", "1000",
@@ -148,7 +144,7 @@ def test_rules_gone_after_stop_and_rm_ports_reallocated_on_start():
     eph = inspect("web")["NetworkSettings"]["Ports"]["90/tcp"][0]["HostPort"]
     assert len(dnat_rules(cid)) == 2
     ctl("stop", "-t", "0", "web")
-    assert cid not in iptables_save()
+    assert rules_naming(cid) == []
     assert inspect("web")["NetworkSettings"]["Ports"] == {}
     # the host port is free while it is stopped
     ctl("run", "-d", "--name", "other", "-p", "8080:80", "sleep", "1000")
@@ -157,7 +153,7 @@ def test_rules_gone_after_stop_and_rm_ports_reallocated_on_start():
     eph2 = inspect("web")["NetworkSettings"]["Ports"]["90/tcp"][0]["HostPort"]
     assert eph2 != eph  # a new ephemeral port, round robin as Docker
     ctl("rm", "-f", "web")
-    assert cid not in iptables_save()
+    assert rules_naming(cid) == []
 
 
 def test_range_of_1000_ports_in_one_rule_and_every_port_answers():
@@ -166,7 +162,10 @@ def test_range_of_1000_ports_in_one_rule_and_every_port_answers():
               *map(str, ports)).out.strip()
     wait_for(lambda: tcp_try("127.0.0.1", 20999), what="all ports listening")
     rules = dnat_rules(cid)
-    assert len(rules) == 1 and "--dport 20000:20999" in rules[0]
+    if BACKEND == "iptables":  # one rule for the run
+        assert len(rules) == 1 and "--dport 20000:20999" in rules[0]
+    else:  # one map element per port
+        assert len(rules) == 1000
     bad = [p for p in ports if not (tcp_try("127.0.0.1", p) or "").startswith("hello")]
     assert bad == []
     # an offset range maps k to k as well
@@ -182,7 +181,8 @@ def test_localhost_packets_from_outside_the_host_are_dropped():
     srv.bind(("127.0.0.1", 7777))
     srv.settimeout(1)
     brmac = re.search(r"link/ether (\S+)", sh("ip -o link show ctrlink0")).group(1)
-    before = sh("iptables-legacy -t raw -L CTRLINK-RAW-ctrlink0 -v -n -x")
+    if BACKEND == "iptables":
+        before = sh("iptables-legacy -t raw -L CTRLINK-RAW-ctrlink0 -v -n -x")
     # a hand-made frame: to the bridge's MAC, IP destination 127.0.0.1
     code = r'''
 import socket, struct, sys
@@ -203,9 +203,10 @@ s.send(mac + b"\x02\x42\xac\x11\x00\x02" + b"\x08\x00" + ip + udp)
     ctl("exec", "evil", PY, "-c", code, brmac, ip)
     with pytest.raises(socket.timeout):
         srv.recvfrom(100)
-    after = sh("iptables-legacy -t raw -L CTRLINK-RAW-ctrlink0 -v -n -x")
-    count = lambda t: int(t.splitlines()[2].split()[0])
-    assert count(after) == count(before) + 1
+    if BACKEND == "iptables":  # and it was our rule that dropped it
+        after = sh("iptables-legacy -t raw -L CTRLINK-RAW-ctrlink0 -v -n -x")
+        count = lambda t: int(t.splitlines()[2].split()[0])
+        assert count(after) == count(before) + 1
 
 
 def test_udp_conntrack_flushed_when_a_port_is_remapped():

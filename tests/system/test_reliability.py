@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from conftest import BUILD, CTRLINK, PY, SRV, ctl, inspect, iptables_save, sh, tcp_try, wait_for
+from conftest import (BACKEND, BUILD, CTRLINK, PY, SRV, ctl, inspect, iptables_save, our_rules,
+                      rules_naming, ruleset, sh, tcp_try, wait_for)
 
 STATE = "/run/ctrlink"
 
@@ -83,7 +84,7 @@ def clean():
     ids = ctl("ps", "-a", "-q", "--no-trunc").out.split()
     if ids:
         ctl("rm", "-f", *ids)
-    assert veths() == [] and "ctrlink:" not in iptables_save()
+    assert veths() == [] and our_rules() == []
 
 
 def killed_at_each_step(setup, op, redo, min_steps=3, label=""):
@@ -186,7 +187,7 @@ def test_a_killed_monitor_is_noticed():
              what="the container to die")
     st = inspect("web")["State"]
     assert st["Running"] is False and st["ExitCode"] == 137
-    assert veths() == [] and "ctrlink:" not in iptables_save()
+    assert veths() == [] and our_rules() == []
     ctl("start", "web")
     assert inspect("web")["State"]["Running"] is True
 
@@ -195,21 +196,30 @@ def test_reconcile_restores_flushed_rules_and_removes_unknown_ones():
     ctl("run", "-d", "--name", "db", "--expose", "5432", PY, SRV, "tcp", "5432")
     ctl("run", "-d", "--name", "web", "--link", "db:db", "-p", "8080:80", PY, SRV, "tcp", "80")
     wait_for(lambda: tcp_try("127.0.0.1", 8080))
-    before = iptables_save()
+    before = ruleset()
     # a firewall reload wipes everything
-    for t in ("nat", "filter", "raw"):
-        sh(f"iptables-legacy -t {t} -F && iptables-legacy -t {t} -X")
+    if BACKEND == "iptables":
+        for t in ("nat", "filter", "raw"):
+            sh(f"iptables-legacy -t {t} -F && iptables-legacy -t {t} -X")
+    else:
+        sh("nft flush ruleset")
     assert tcp_try("127.0.0.1", 8080) is None
     rep = json.loads(ctl("gc").out)
     assert rep["RulesAdded"] == 2
-    norm = lambda s: sorted(l for l in s.splitlines() if l.startswith("-A") or l.startswith(":CTRL"))
-    assert norm(iptables_save()) == norm(before)
+    norm = lambda s: sorted(l.strip() for l in s.splitlines() if not l.startswith(":") or
+                            l.startswith(":CTRL"))
+    assert norm(ruleset()) == norm(before)
     wait_for(lambda: tcp_try("127.0.0.1", 8080))
     # a stale rule of ours that no container owns goes
-    sh("iptables-legacy -t nat -A CTRLINK-DNAT-ctrlink0 -p tcp --dport 7777 -m comment "
-       "--comment ctrlink:" + "a" * 64 + " -j DNAT --to-destination 172.17.0.99:80")
+    if BACKEND == "iptables":
+        sh("iptables-legacy -t nat -A CTRLINK-DNAT-ctrlink0 -p tcp --dport 7777 -m comment "
+           "--comment ctrlink:" + "a" * 64 + " -j DNAT --to-destination 172.17.0.99:80")
+    else:
+        sh("nft add element inet ctrlink_ctrlink0 dnat4_any '{ tcp . 7777 comment "
+           "\"ctrlink:" + "a" * 64 + "\" : 172.17.0.99 . 80 }'")
+    assert any("7777" in r for r in our_rules())
     rep = json.loads(ctl("gc").out)
-    assert rep["RulesRemoved"] == 1 and "7777" not in iptables_save()
+    assert rep["RulesRemoved"] == 1 and not any("7777" in r for r in our_rules())
     assert json.loads(ctl("gc").out)["RulesAdded"] == 0
 
 
@@ -261,7 +271,7 @@ $C rm -f base$w >/dev/null
     ports = [l.split("->")[1].strip() for l in open("/tmp/ports").read().splitlines()]
     assert len(ports) == 400 and len(set(ports)) == 400
     assert ctl("ps", "-a", "-q").out == ""
-    assert veths() == [] and "ctrlink:" not in iptables_save()
+    assert veths() == [] and our_rules() == []
     check_host("after the stress")
 
 
@@ -278,12 +288,12 @@ for i in $(seq 10); do {CTRLINK} run -d -P --expose 80 --expose 81/udp sleep 100
     tcp = [r["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] for r in recs]
     udp = [r["NetworkSettings"]["Ports"]["81/udp"][0]["HostPort"] for r in recs]
     assert len(set(ips)) == 60 and len(set(tcp)) == 60 and len(set(udp)) == 60
-    save = iptables_save()
     for r in recs:
-        assert r["Id"] in save
+        assert rules_naming(r["Id"])
     check_host("after the concurrent starts")
 
 
+@pytest.mark.skipif(BACKEND != "iptables", reason="the xtables lock is the iptables backend's")
 def test_iptables_command_in_parallel_loses_nothing():
     """The xtables lock: rules the iptables-legacy command adds while we commit survive."""
     stop = threading.Event()
@@ -317,11 +327,44 @@ def test_iptables_command_in_parallel_loses_nothing():
         assert f"--dport {30000 + i} -j RETURN" in save
 
 
+@pytest.mark.skipif(BACKEND != "nftables", reason="the nftables backend's coexistence")
+def test_other_nft_tables_in_parallel_are_untouched():
+    """Our table is ours alone: another program's tables, chains and set elements, changed
+    while we commit, all survive; ours never shows in theirs."""
+    stop = threading.Event()
+    sh("nft add table inet user && nft add chain inet user userfwd '{ type filter hook forward "
+       "priority 10; }' && nft add set inet user ports '{ type inet_service; }'")
+
+    def user():
+        i = 0
+        while not stop.is_set():
+            sh(f"nft add element inet user ports '{{ {30000 + i} }}'")
+            i += 1
+        return i
+
+    result = []
+    t = threading.Thread(target=lambda: result.append(user()))
+    t.start()
+    try:
+        for i in range(15):
+            ctl("run", "-d", "--name", f"c{i}", "-p", f"{8000 + i}:80", "sleep", "1000")
+        for i in range(15):
+            ctl("rm", "-f", f"c{i}")
+    finally:
+        stop.set()
+        t.join()
+    listed = sh("nft list set inet user ports")
+    for i in range(result[0]):
+        assert str(30000 + i) in listed
+    assert "chain userfwd" in sh("nft list table inet user")
+    assert our_rules() == []
+
+
 @pytest.mark.parametrize("bad", ["a\nb", "a\tb", "x" * 4096, "../../etc", "$(id)", "a;b", "-1",
                                  "ab/cd", "é"])
 def test_hostile_input_everywhere(bad):
     ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
-    before = iptables_save()
+    before = ruleset()
     cases = [
         ["create", "--name", bad, "true"],
         ["create", "--hostname", bad, "true"],
@@ -341,7 +384,7 @@ def test_hostile_input_everywhere(bad):
         assert r.err.startswith("ctrlink: ") and r.err.count("\n") == 1, (c, r)
         assert len(r.err) < 2500
     assert ctl("ps", "-a", "-q").out.count("\n") == 1
-    assert iptables_save() == before
+    assert ruleset() == before
     assert sorted(os.listdir(f"{STATE}/containers")) == [inspect("db")["Id"]]
     hosts = ctl("exec", "db", "cat", "/etc/hosts").out
     assert bad not in hosts
