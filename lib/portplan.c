@@ -116,6 +116,13 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 		e = host_ip_parse(b[i].host_ip, &r->family, r->addr);
 		inet_ntop(r->family, r->addr, r->ip, sizeof r->ip);
 		r->dual = env->ipv6 && !b[i].host_ip[0];
+		static const uint8_t loop6[16] = { [15] = 1 };
+		if (!e && r->family == AF_INET6 && memcmp(r->addr, loop6, 16) == 0)
+			e = ctr_err(-EADDRNOTAVAIL,
+				    "cannot publish on ::1: the kernel never lets the IPv6 loopback "
+				    "address leave the host's loopback interface, so no NAT can reach a "
+				    "container from it (publish on :: and connect to a global address "
+				    "of the host, or on 127.0.0.1)");
 		if (!e && r->family == AF_INET6 && !env->ipv6)
 			e = ctr_err(-EAFNOSUPPORT,
 				    "cannot publish on the IPv6 host address %s: the iptables NAT "
