@@ -123,6 +123,8 @@ static void fuzz_env(const uint8_t *data, size_t size)
 	free(text);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = strndup((const char *)data, size);

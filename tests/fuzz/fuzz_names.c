@@ -54,6 +54,8 @@ static bool taken_odd(const char *name, void *ctx)
 	return b->n && (b->p[b->n - 1] & 1);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);

@@ -34,6 +34,8 @@ static void check_bindings(int rc, const struct ctr_binding *v, size_t n)
 	}
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);

@@ -83,7 +83,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 	if (!copy)
 		return -1;
 	memcpy(copy, buf, len);
-	int left = (int)len;
+	size_t left = len;
 	for (struct nlmsghdr *m = (struct nlmsghdr *)copy; NLMSG_OK(m, left);
 	     m = NLMSG_NEXT(m, left)) {
 		if (m->nlmsg_type == NFT_TYPE(MSG_DESTROYSETELEM_)) {

@@ -104,6 +104,7 @@ def killed_at_each_step(setup, op, redo, min_steps=3, label=""):
     else:
         pytest.fail("the operation never ran through")
     assert steps >= min_steps  # the operation does have steps to kill
+    print(f"crash test: {label or 'operation'} killed at each of its {steps} steps")
     return steps
 
 
@@ -117,10 +118,11 @@ def test_crash_in_create():
         ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
     killed_at_each_step(
         setup,
-        lambda env: ctl("create", "--name", "web", "--link", "db:db", "-p", "8080:80", "sleep",
+        label="create",
+        op=lambda env: ctl("create", "--name", "web", "--link", "db:db", "-p", "8080:80", "sleep",
                         "1000", check=False, env=env),
         # finished or undone: either is fine, but a consistent one
-        lambda: ctl("rm", "-f", "web", check=False) and
+        redo=lambda: ctl("rm", "-f", "web", check=False) and
         ctl("create", "--name", "web", "--link", "db:db", "sleep", "1000"))
 
 
@@ -131,7 +133,7 @@ def test_crash_in_start():
         ctl("create", "--name", "web", "--link", "db:db", "-p", "8080:80", "-P", "--expose", "99",
             "sleep", "1000")
     killed_at_each_step(setup, lambda env: ctl("start", "web", check=False, env=env),
-                        lambda: ctl("start", "web"))
+                        lambda: ctl("start", "web"), label="start")
 
 
 @needs_faults

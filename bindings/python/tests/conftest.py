@@ -29,10 +29,24 @@ PY = "/usr/bin/python3"
 SRV = os.path.join(TOP, "tests", "system", "srv.py")
 
 
+# the NAT backend the runner asks for (the library itself reads no environment for it)
+BACKEND = os.environ.get("CTRLINK_NAT_BACKEND") or "auto"
+
+
+def nat_rules():
+    """The published-port rules of the backend in use, as text."""
+    if BACKEND == "iptables":
+        cmd = ["iptables-legacy-save", "-t", "nat"]
+    else:
+        cmd = ["nft", "list", "ruleset"]
+    import subprocess
+    return subprocess.run(cmd, capture_output=True, text=True).stdout
+
+
 @pytest.fixture
 def ctx():
     """A context on the default state directory (/run/ctrlink, private to the test)."""
-    with cl.Context() as c:
+    with cl.Context(nat_backend=BACKEND) as c:
         yield c
 
 
