@@ -15,6 +15,8 @@
  *        -EEXIST        conflict (a name in use, a link alias in use)
  *        -EBUSY         the container is in the wrong state (running, in use by a link, ...)
  *        -EADDRINUSE    a host port is already allocated
+ *        -EADDRNOTAVAIL a host address that cannot be published on (not the host's, or ::1)
+ *        -EAFNOSUPPORT  an IPv6 host address where the network has no IPv6
  *        -ENOSPC        no free address or host port left
  *        -ENOEXEC       the container's program could not be started (not found, not executable,
  *                       bad working directory, ...)
@@ -107,10 +109,11 @@ typedef struct {
 	/** Path of the monitor helper program; NULL finds it (the CTRLINK_HELPER environment
 	 *  variable, then beside the library, then the installed libexec path). */
 	const char *helper_path;
-	/** IPv6 subnet in CIDR form (prefix length 48 to 96), e.g. "fd00:c7::/64": containers
-	 *  then get an IPv6 address too (the subnet plus their IPv4 host number), ports publish
-	 *  on IPv6 host addresses and "::", and links give IPv6 hosts lines.  Needs the nftables
-	 *  backend.  NULL: the recorded one, else none. */
+	/** IPv6 subnet in CIDR form (prefix length 48 to 96, a global or unique local unicast
+	 *  prefix), e.g. "fd00:c7::/64": containers then get an IPv6 address too (the subnet plus
+	 *  their IPv4 host number), ports publish on IPv6 host addresses and "::", and links give
+	 *  IPv6 hosts lines.  Needs the nftables backend.  "none": no IPv6.  NULL: the recorded
+	 *  one, else none. */
 	const char *subnet6;
 } ctr_ctx_options;
 
@@ -335,14 +338,19 @@ CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int stdout_fd, int stderr_fd
 
 /**
  * Bring the host in line with the state directory: finish or undo interrupted operations,
- * notice containers whose monitor died, restore missing rules and remove rules no container
- * owns.  `*report_out` (may be NULL) receives a JSON object describing what was done.
+ * notice containers whose monitor died (recording their end), rebuild the indexes (prune
+ * name and link entries no container backs, restore missing ones), restore missing rules and
+ * remove rules of ours that no container owns.  `*report_out` (may be NULL) receives a JSON
+ * object: ContainersFoundDead (IDs), NameConflicts (IDs whose name another holds),
+ * IndexEntriesPruned, IndexEntriesRestored, RulesAdded, RulesRemoved.
  */
 CTR_API int ctr_reconcile(ctr_ctx *ctx, char **report_out);
 
 /**
- * Facts about this context as a JSON object: version, NAT backend, bridge, subnet, gateway,
- * state directory, kernel features found.
+ * Facts about this context as a JSON object: Version, StateDir, NatBackend (recorded, or
+ * what the options and the host would choose), Bridge, Subnet and Gateway ("" until chosen at
+ * the first start), Subnet6 and Gateway6 ("" without IPv6), ICC, NetworkConfigured, Helper,
+ * and KernelFeatures {Nftables, BridgeNetfilter, IptablesLegacy, Conntrack, IPv6, PidFd}.
  */
 CTR_API int ctr_info(ctr_ctx *ctx, char **json_out);
 

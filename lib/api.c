@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "inspect.h"
@@ -288,15 +289,6 @@ static int dnat_update(struct op *op, const struct ctr_rec *rec, const struct ct
 	return e;
 }
 
-static void flush_udp_maps(const struct ctr_mapping *m, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t ip;
-		if (m[i].cport.proto == CTR_UDP && inet_pton(AF_INET, m[i].host_ip, &ip) == 1)
-			conntrack_flush_dport(IPPROTO_UDP, ip ? &ip : NULL, m[i].hport, NULL);
-	}
-	ctr_err_clear();
-}
 
 CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 {
@@ -387,7 +379,7 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	if (!e && rec->n_exposed != old_exposed)
 		e = net_resync(&op, rec);
 	if (!e)
-		flush_udp_maps(rec->mappings + nold, nm);
+		net_flush_udp(rec->mappings + nold, nm);
 	free(old);
 out:
 	free(b);
@@ -399,8 +391,9 @@ static bool binding_covers(const struct ctr_binding *b, const struct ctr_mapping
 {
 	if (port_cmp(&b->cport, &m->cport) != 0)
 		return false;
-	const char *bip = b->host_ip[0] ? b->host_ip : "0.0.0.0";
-	if (!host_ip_equal(bip, m->host_ip))
+	/* no address given: the default one, on both families when dual stack */
+	if (b->host_ip[0] ? !host_ip_equal(b->host_ip, m->host_ip)
+			  : !host_ip_equal("0.0.0.0", m->host_ip) && !host_ip_equal("::", m->host_ip))
 		return false;
 	if (b->hp_lo == 0)
 		return true;
@@ -492,11 +485,23 @@ CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 		struct alloc *a;
 		/* rules first: a commit that fails leaves the record as it was */
 		if ((e = op_journal(&op, rec->id, "sync")) == 0 &&
-		    (e = dnat_update(&op, rec, old, nold)) == 0 && (e = store_rec_save(op.st, rec)) == 0 &&
-		    (e = op_alloc(&op, &a)) == 0) {
+		    (e = dnat_update(&op, rec, old, nold)) == 0 && (e = store_rec_save(op.st, rec)) < 0) {
+			/* the record could not be written: put the rules back */
+			char msg[2048];
+			snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+			struct ctr_mapping *now = rec->mappings;
+			size_t nnow = rec->n_mappings;
+			rec->mappings = old;
+			rec->n_mappings = nold;
+			dnat_update(&op, rec, now, nnow);
+			rec->mappings = now;
+			rec->n_mappings = nnow;
+			ctr_err(e, "%s", msg);
+		}
+		if (!e && (e = op_alloc(&op, &a)) == 0) {
 			portplan_release(a, gone, ngone);
 			op.alloc_dirty = true;
-			flush_udp_maps(gone, ngone);
+			net_flush_udp(gone, ngone);
 		}
 	} else {
 		e = store_rec_save(op.st, rec);
@@ -527,32 +532,42 @@ CTR_API int ctr_info(ctr_ctx *ctx, char **json_out)
 	if (!ctx || !json_out)
 		return ctr_err(-EINVAL, "ctr_info: context or output is NULL");
 	struct netcfg cfg;
-	int e = net_load(&ctx->st, &cfg);
-	bool have = e == 0;
-	if (e < 0 && e != -ENOENT)
+	bool have;
+	int e = net_describe(ctx, &cfg, &have);
+	if (e < 0)
 		return e;
-	ctr_err_clear();
 	cJSON *o = cJSON_CreateObject(), *f;
-	char sub[24] = "", gw[16] = "";
-	if (have) {
+	char sub[24] = "", gw[16] = "", sub6[56] = "", gw6[46] = "";
+	if (cfg.subnet) {
 		char net[16];
 		ip4_format(cfg.subnet, net, sizeof net);
 		snprintf(sub, sizeof sub, "%s/%d", net, cfg.prefixlen);
 		ip4_format(cfg.gateway, gw, sizeof gw);
 	}
+	if (cfg.prefixlen6) {
+		char net6[46];
+		ip6_format(cfg.subnet6, net6, sizeof net6);
+		snprintf(sub6, sizeof sub6, "%s/%d", net6, cfg.prefixlen6);
+		ip6_format(cfg.gateway6, gw6, sizeof gw6);
+	}
+	int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	bool pidfd = pfd >= 0;
+	if (pfd >= 0)
+		close(pfd);
+	ctr_err_clear();
 	bool okk = o && cJSON_AddStringToObject(o, "Version", CTR_VERSION_STRING) &&
 		   cJSON_AddStringToObject(o, "StateDir", ctx->st.path) &&
-		   cJSON_AddStringToObject(o, "NatBackend",
-					   have ? net_backend_name(cfg.backend) : "iptables") &&
-		   cJSON_AddStringToObject(o, "Bridge",
-					   have ? cfg.bridge
-						: (ctx->opt_bridge ? ctx->opt_bridge : DEFAULT_BRIDGE)) &&
+		   cJSON_AddStringToObject(o, "NatBackend", net_backend_name(cfg.backend)) &&
+		   cJSON_AddStringToObject(o, "Bridge", cfg.bridge) &&
 		   cJSON_AddStringToObject(o, "Subnet", sub) &&
 		   cJSON_AddStringToObject(o, "Gateway", gw) &&
-		   cJSON_AddBoolToObject(o, "ICC", have && cfg.icc) &&
+		   cJSON_AddStringToObject(o, "Subnet6", sub6) &&
+		   cJSON_AddStringToObject(o, "Gateway6", gw6) &&
+		   cJSON_AddBoolToObject(o, "ICC", cfg.icc) &&
 		   cJSON_AddBoolToObject(o, "NetworkConfigured", have) &&
 		   cJSON_AddStringToObject(o, "Helper", ctx->helper) &&
 		   (f = cJSON_AddObjectToObject(o, "KernelFeatures")) &&
+		   cJSON_AddBoolToObject(f, "Nftables", net_nft_available()) &&
 		   cJSON_AddBoolToObject(
 			   f, "BridgeNetfilter",
 			   access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) == 0) &&
@@ -561,7 +576,8 @@ CTR_API int ctr_info(ctr_ctx *ctx, char **json_out)
 		   cJSON_AddBoolToObject(f, "Conntrack",
 					 access("/proc/sys/net/netfilter/nf_conntrack_max", F_OK) ==
 						 0) &&
-		   cJSON_AddBoolToObject(f, "PidFd", true);
+		   cJSON_AddBoolToObject(f, "IPv6", access("/proc/net/if_inet6", F_OK) == 0) &&
+		   cJSON_AddBoolToObject(f, "PidFd", pidfd);
 	char *s = okk ? cJSON_Print(o) : NULL;
 	cJSON_Delete(o);
 	if (!s)

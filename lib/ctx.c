@@ -127,6 +127,11 @@ int parse_subnet(const char *s, uint32_t *net, int *prefixlen)
 int parse_subnet6(const char *s, uint8_t net[16], int *prefixlen)
 {
 	char ip[64];
+	if (strcmp(s, "none") == 0) { /* no IPv6 */
+		memset(net, 0, 16);
+		*prefixlen = 0;
+		return 0;
+	}
 	const char *slash = strchr(s, '/');
 	unsigned long pl;
 	if (!slash || (size_t)(slash - s) >= sizeof ip)
@@ -144,6 +149,12 @@ int parse_subnet6(const char *s, uint8_t net[16], int *prefixlen)
 		if (net[bit / 8] & (0x80 >> (bit % 8)))
 			return ctr_err(-EINVAL, "invalid IPv6 subnet \"%s\": host bits are set",
 				       SHOWN(s));
+	if (net[0] == 0xff || (net[0] == 0xfe && (net[1] & 0xc0) == 0x80) ||
+	    (net[0] == 0 && net[1] == 0))
+		return ctr_err(-EINVAL,
+			       "invalid IPv6 subnet \"%s\": use a global or unique local (fc00::/7) "
+			       "unicast prefix, not multicast, link-local or ::/16",
+			       SHOWN(s));
 	*prefixlen = (int)pl;
 	return 0;
 }

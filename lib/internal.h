@@ -112,11 +112,18 @@ int net_resync(struct op *op, const struct ctr_rec *rec);
 int net_rules_list(struct op *op, struct nat_rule **out, size_t *n);
 /* Ensure the bridge and base rules, then apply txn (reconcile). */
 int net_reconcile_base(struct op *op, const struct nat_txn *txn);
+/* Forget the conntrack entries of the UDP host ports among `m` (a UDP client would otherwise
+ * stay on an old mapping). */
+void net_flush_udp(const struct ctr_mapping *m, size_t n);
 /* Refuse host addresses the backend cannot publish on. */
 int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n);
 const char *net_backend_name(int backend);
 /* The backend `auto` resolves to on this host. */
 int net_auto_backend(void);
+bool net_nft_available(void);
+/* The network this context would use: the recorded one changed by its options (subnet 0:
+ * not chosen yet).  *recorded: whether one is recorded. */
+int net_describe(ctr_ctx *ctx, struct netcfg *cfg, bool *recorded);
 /* How host ports are allocated here: the ephemeral range, and the check that no host process
  * listens on a port. */
 struct portplan_env;

@@ -327,11 +327,14 @@ static int wanted_net(ctr_ctx *ctx, const struct netcfg *old, struct netcfg *cfg
 	if (ctx->opt_subnet && (e = parse_subnet(ctx->opt_subnet, &cfg->subnet,
 						 &cfg->prefixlen)) < 0)
 		return e;
-	if (ctx->opt_subnet6) {
+	if (ctx->opt_subnet6) { /* "none" clears it */
 		if ((e = parse_subnet6(ctx->opt_subnet6, cfg->subnet6, &cfg->prefixlen6)) < 0)
 			return e;
-		memcpy(cfg->gateway6, cfg->subnet6, 16);
-		cfg->gateway6[15] |= 1;
+		memset(cfg->gateway6, 0, 16);
+		if (cfg->prefixlen6) {
+			memcpy(cfg->gateway6, cfg->subnet6, 16);
+			cfg->gateway6[15] |= 1;
+		}
 	}
 	if (cfg->prefixlen6 && cfg->backend != CTR_NAT_NFTABLES)
 		return ctr_err(-EINVAL, "an IPv6 subnet needs the nftables NAT backend (the iptables "
@@ -419,9 +422,15 @@ int net_ensure(struct op *op)
 			e = 0;
 		}
 	}
-	if (!e && !cfg.icc && access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) < 0)
+	if (!e && !cfg.icc && (access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) < 0 ||
+			       (cfg.prefixlen6 &&
+				access("/proc/sys/net/bridge/bridge-nf-call-ip6tables", F_OK) < 0)))
 		e = ctr_err(-EOPNOTSUPP, "isolating containers (icc off) needs the kernel's bridge "
 					 "netfilter (br_netfilter), which is not available");
+	/* a bridge we did not create just now may predate a setting: bridged traffic must go
+	 * through the firewall, IPv4 and IPv6 (else isolation is only skin-deep) */
+	if (!e && !created && changed)
+		e = rtnl_bridge_set_nf_call(nl, brindex, true);
 	if (!e)
 		e = sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
 	if (!e && cfg.prefixlen6)
@@ -434,6 +443,24 @@ int net_ensure(struct op *op)
 	}
 	rtnl_close(nl);
 	return e;
+}
+
+int net_describe(ctr_ctx *ctx, struct netcfg *cfg, bool *recorded)
+{
+	struct netcfg old;
+	*recorded = net_load(&ctx->st, &old) == 0;
+	ctr_err_clear();
+	int e = wanted_net(ctx, *recorded ? &old : NULL, cfg);
+	if (e == 0 && !*recorded && !ctx->opt_subnet)
+		cfg->subnet = 0; /* chosen at the first start */
+	if (e == 0)
+		cfg->gateway = cfg->subnet ? htonl(ntohl(cfg->subnet) + 1) : 0;
+	return e;
+}
+
+bool net_nft_available(void)
+{
+	return NFT_BACKEND && nft_available();
 }
 
 int net_precheck(ctr_ctx *ctx)
@@ -539,13 +566,20 @@ int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n)
 	if (wanted_net(op->ctx, have ? &old : NULL, &cfg) == 0)
 		v6 = cfg.prefixlen6 != 0;
 	ctr_err_clear();
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(b[i].host_ip, "::1") == 0 || strcmp(b[i].host_ip, "0:0:0:0:0:0:0:1") == 0)
+			return ctr_err(-EADDRNOTAVAIL,
+				       "cannot publish on ::1: the kernel never lets the IPv6 loopback "
+				       "address leave the host's loopback interface, so no NAT can reach "
+				       "a container from it (publish on :: and connect to a global "
+				       "address of the host, or on 127.0.0.1)");
 		if (strchr(b[i].host_ip, ':') && !v6)
 			return ctr_err(-EAFNOSUPPORT,
 				       "cannot publish on the IPv6 host address %s: the containers have "
 				       "no IPv6 address (give the network an IPv6 subnet with "
 				       "--subnet6, which needs the nftables backend)",
 				       b[i].host_ip);
+	}
 	return 0;
 }
 
@@ -642,16 +676,23 @@ static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule 
 	return e;
 }
 
-static void flush_udp(const struct ctr_rec *rec)
+void net_flush_udp(const struct ctr_mapping *m, size_t n)
 {
-	for (size_t i = 0; i < rec->n_mappings; i++) {
-		const struct ctr_mapping *m = &rec->mappings[i];
-		uint32_t ip;
-		if (m->cport.proto != CTR_UDP || inet_pton(AF_INET, m->host_ip, &ip) != 1)
+	static const uint8_t any[16];
+	for (size_t i = 0; i < n; i++) {
+		int fam;
+		uint8_t addr[16];
+		if (m[i].cport.proto != CTR_UDP || host_ip_parse(m[i].host_ip, &fam, addr) < 0)
 			continue;
-		conntrack_flush_dport(IPPROTO_UDP, ip ? &ip : NULL, m->hport, NULL);
+		bool is_any = memcmp(addr, any, fam == AF_INET6 ? 16 : 4) == 0;
+		conntrack_flush_dport(fam, IPPROTO_UDP, is_any ? NULL : addr, m[i].hport, NULL);
 	}
 	ctr_err_clear();
+}
+
+static void flush_udp(const struct ctr_rec *rec)
+{
+	net_flush_udp(rec->mappings, rec->n_mappings);
 }
 
 int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
@@ -782,6 +823,15 @@ int net_rules_list(struct op *op, struct nat_rule **out, size_t *n)
 int net_reconcile_base(struct op *op, const struct nat_txn *txn)
 {
 	int e = net_ensure(op);
+	if (e < 0)
+		return e;
+	struct rtnl *nl;
+	int br;
+	if ((e = rtnl_open(&nl)) < 0)
+		return e;
+	if ((e = rtnl_link_index(nl, op->net.bridge, &br)) == 0)
+		e = rtnl_bridge_set_nf_call(nl, br, true);
+	rtnl_close(nl);
 	if (e < 0)
 		return e;
 	return nat_do(op, &op->net, txn, true);

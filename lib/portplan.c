@@ -125,8 +125,9 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 				    "of the host, or on 127.0.0.1)");
 		if (!e && r->family == AF_INET6 && !env->ipv6)
 			e = ctr_err(-EAFNOSUPPORT,
-				    "cannot publish on the IPv6 host address %s: the iptables NAT "
-				    "backend publishes IPv4 only (use the nftables backend)",
+				    "cannot publish on the IPv6 host address %s: the containers have no "
+				    "IPv6 address (give the network an IPv6 subnet with --subnet6, which "
+				    "needs the nftables backend)",
 				    b[i].host_ip);
 	}
 	for (size_t i = 0; publish_all && i < nexp && !e; i++) {

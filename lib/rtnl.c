@@ -520,6 +520,7 @@ int rtnl_bridge_create(struct rtnl *nl, const char *name, bool nf_call_iptables)
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	mnl_attr_put_u8(nlh, IFLA_BR_NF_CALL_IPTABLES, nf_call_iptables ? 1 : 0);
+	mnl_attr_put_u8(nlh, IFLA_BR_NF_CALL_IP6TABLES, nf_call_iptables ? 1 : 0);
 	mnl_attr_nest_end(nlh, info);
 	mnl_attr_nest_end(nlh, linkinfo);
 	r = nl_talk(&nl->s, nlh, NULL, NULL);
@@ -546,6 +547,7 @@ int rtnl_bridge_set_nf_call(struct rtnl *nl, int ifindex, bool nf_call_iptables)
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	mnl_attr_put_u8(nlh, IFLA_BR_NF_CALL_IPTABLES, nf_call_iptables ? 1 : 0);
+	mnl_attr_put_u8(nlh, IFLA_BR_NF_CALL_IP6TABLES, nf_call_iptables ? 1 : 0);
 	mnl_attr_nest_end(nlh, info);
 	mnl_attr_nest_end(nlh, linkinfo);
 	r = nl_talk(&nl->s, nlh, NULL, NULL);
@@ -892,7 +894,8 @@ int rtnl_route_overlap4(struct rtnl *nl, uint32_t net, int prefixlen, int ignore
 /* ---- conntrack --------------------------------------------------------------------------- */
 
 struct ct_entry {
-	uint32_t src, dst;     /* network order */
+	uint8_t family;
+	uint8_t src[16], dst[16]; /* network order; IPv4 in the first 4 bytes */
 	uint16_t sport, dport; /* network order */
 	uint8_t proto;
 	bool has_zone, has_id;
@@ -901,8 +904,9 @@ struct ct_entry {
 };
 
 struct ct_dump {
+	uint8_t family;
 	uint8_t proto;
-	const uint32_t *dst;
+	const uint8_t *dst;
 	uint16_t dport;        /* network order */
 	struct ct_entry *v;
 	size_t n, cap;
@@ -922,12 +926,18 @@ static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 	attrs_parse_nested(tb[CTA_TUPLE_ORIG], tt, CTA_TUPLE_MAX);
 	attrs_parse_nested(tt[CTA_TUPLE_IP], ti, CTA_IP_MAX);
 	attrs_parse_nested(tt[CTA_TUPLE_PROTO], tp, CTA_PROTO_MAX);
+	size_t alen = d->family == AF_INET6 ? 16 : 4;
+	const struct nlattr *sa = ti[d->family == AF_INET6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC];
+	const struct nlattr *da = ti[d->family == AF_INET6 ? CTA_IP_V6_DST : CTA_IP_V4_DST];
 	if (!attr_u8(tp[CTA_PROTO_NUM], &e.proto) || e.proto != d->proto ||
 	    !attr_u16(tp[CTA_PROTO_DST_PORT], &e.dport) || e.dport != d->dport ||
-	    !attr_u16(tp[CTA_PROTO_SRC_PORT], &e.sport) ||
-	    !attr_u32(ti[CTA_IP_V4_SRC], &e.src) || !attr_u32(ti[CTA_IP_V4_DST], &e.dst))
+	    !attr_u16(tp[CTA_PROTO_SRC_PORT], &e.sport) || !sa || !da ||
+	    mnl_attr_get_payload_len(sa) != alen || mnl_attr_get_payload_len(da) != alen)
 		return 0;
-	if (d->dst && e.dst != *d->dst)
+	e.family = d->family;
+	memcpy(e.src, mnl_attr_get_payload(sa), alen);
+	memcpy(e.dst, mnl_attr_get_payload(da), alen);
+	if (d->dst && memcmp(e.dst, d->dst, alen) != 0)
 		return 0;
 	e.has_zone = attr_u16(tb[CTA_ZONE], &e.zone);
 	e.has_id = attr_u32(tb[CTA_ID], &e.id);
@@ -945,11 +955,11 @@ static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-static struct nlmsghdr *ct_msg(union nl_req *req, uint8_t type, uint16_t flags)
+static struct nlmsghdr *ct_msg(union nl_req *req, uint8_t type, uint16_t flags, uint8_t family)
 {
 	struct nlmsghdr *nlh = nl_msg(req, (uint16_t)((NFNL_SUBSYS_CTNETLINK << 8) | type), flags);
 	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof *nfg);
-	nfg->nfgen_family = AF_INET;
+	nfg->nfgen_family = family;
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = 0;
 	return nlh;
@@ -960,11 +970,16 @@ static struct nlmsghdr *ct_msg(union nl_req *req, uint8_t type, uint16_t flags)
 static int ct_delete(struct nlsock *s, const struct ct_entry *e)
 {
 	union nl_req req;
-	struct nlmsghdr *nlh = ct_msg(&req, IPCTNL_MSG_CT_DELETE, 0);
+	struct nlmsghdr *nlh = ct_msg(&req, IPCTNL_MSG_CT_DELETE, 0, e->family);
 	struct nlattr *tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
 	struct nlattr *ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, e->src);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, e->dst);
+	if (e->family == AF_INET6) {
+		mnl_attr_put(nlh, CTA_IP_V6_SRC, 16, e->src);
+		mnl_attr_put(nlh, CTA_IP_V6_DST, 16, e->dst);
+	} else {
+		mnl_attr_put(nlh, CTA_IP_V4_SRC, 4, e->src);
+		mnl_attr_put(nlh, CTA_IP_V4_DST, 4, e->dst);
+	}
 	mnl_attr_nest_end(nlh, ip);
 	struct nlattr *proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
 	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, e->proto);
@@ -1003,23 +1018,26 @@ static bool ct_unavailable(int err)
 	       err == -EINVAL || err == -EAFNOSUPPORT;
 }
 
-int conntrack_flush_dport(int proto, const uint32_t *dst, uint16_t port, unsigned *deleted)
+int conntrack_flush_dport(int family, int proto, const void *dst, uint16_t port,
+			  unsigned *deleted)
 {
 	struct nlsock s;
 	struct ct_dump d;
 	unsigned count = 0;
-	char where[INET_ADDRSTRLEN + 8] = "";
+	char where[INET6_ADDRSTRLEN + 8] = "";
 	int r;
 
 	if (deleted)
 		*deleted = 0;
+	if (family != AF_INET && family != AF_INET6)
+		return ctr_err(-EAFNOSUPPORT, "conntrack: address family %d", family);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP &&
 	    proto != IPPROTO_DCCP && proto != IPPROTO_UDPLITE)
 		return ctr_err(-EINVAL, "conntrack: protocol %d has no ports", proto);
 	if (dst) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, dst, a, sizeof a);
-		snprintf(where, sizeof where, "%s:", a);
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(family, dst, a, sizeof a);
+		snprintf(where, sizeof where, family == AF_INET6 ? "[%s]:" : "%s:", a);
 	}
 
 	r = nl_open(&s, NETLINK_NETFILTER);
@@ -1033,7 +1051,8 @@ int conntrack_flush_dport(int proto, const uint32_t *dst, uint16_t port, unsigne
 	memset(&d, 0, sizeof d);
 	for (int tries = 0; r == -EINTR && tries < NL_DUMP_TRIES; tries++) {
 		union nl_req req;
-		struct nlmsghdr *nlh = ct_msg(&req, IPCTNL_MSG_CT_GET, NLM_F_DUMP);
+		struct nlmsghdr *nlh = ct_msg(&req, IPCTNL_MSG_CT_GET, NLM_F_DUMP, (uint8_t)family);
+		d.family = (uint8_t)family;
 		d.proto = (uint8_t)proto;
 		d.dst = dst;
 		d.dport = htons(port);

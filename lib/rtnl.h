@@ -24,12 +24,13 @@ int rtnl_link_set_up(struct rtnl *nl, int ifindex, bool up);
 /* Delete the interface `name` (a veth: both ends go).  -ENODEV if it does not exist. */
 int rtnl_link_del(struct rtnl *nl, const char *name);
 
-/* Create the bridge `name` (IFLA_BR_NF_CALL_IPTABLES as given, so that bridged traffic
- * between its ports traverses iptables when the containers are isolated) and bring it up.
+/* Create the bridge `name` (IFLA_BR_NF_CALL_IPTABLES and IFLA_BR_NF_CALL_IP6TABLES as given,
+ * so that bridged IPv4 and IPv6 traffic between its ports traverses the firewall when the
+ * containers are isolated) and bring it up.
  * -EEXIST if an interface of that name exists (whatever its kind). */
 int rtnl_bridge_create(struct rtnl *nl, const char *name, bool nf_call_iptables);
 
-/* Set IFLA_BR_NF_CALL_IPTABLES on an existing bridge. */
+/* Set IFLA_BR_NF_CALL_IPTABLES and IFLA_BR_NF_CALL_IP6TABLES on an existing bridge. */
 int rtnl_bridge_set_nf_call(struct rtnl *nl, int ifindex, bool nf_call_iptables);
 
 /* true if `ifindex` is a bridge. */
@@ -60,10 +61,11 @@ int rtnl_route_add_default(struct rtnl *nl, int family, const void *gw, int ifin
 int rtnl_route_overlap4(struct rtnl *nl, uint32_t net, int prefixlen, int ignore_ifindex,
 			bool *overlaps, char *desc, size_t desc_len);
 
-/* Delete conntrack entries whose original direction is `proto` (IPPROTO_UDP, ...) to
- * destination port `port` and, unless `dst` is NULL (any), destination address `dst`
- * (IPv4, network order).  Opens its own NETLINK_NETFILTER socket.  *deleted (may be NULL)
- * receives the number of entries removed. */
-int conntrack_flush_dport(int proto, const uint32_t *dst, uint16_t port, unsigned *deleted);
+/* Delete conntrack entries of `family` (AF_INET, AF_INET6) whose original direction is
+ * `proto` (IPPROTO_UDP, ...) to destination port `port` and, unless `dst` is NULL (any),
+ * destination address `dst` (4 or 16 bytes, network order).  Opens its own NETLINK_NETFILTER
+ * socket.  *deleted (may be NULL) receives the number of entries removed. */
+int conntrack_flush_dport(int family, int proto, const void *dst, uint16_t port,
+			  unsigned *deleted);
 
 #endif

@@ -157,3 +157,39 @@ def test_links_give_ipv6_hosts_lines_and_channel():
     hosts = c6("exec", "web", "cat", "/etc/hosts").out
     assert f"{new['IPAddress']}\tdb {host}\n" in hosts
     assert f"{new['GlobalIPv6Address']}\tdb {host}\n" in hosts
+
+
+def test_isolation_holds_over_ipv6_whatever_the_global_sysctl():
+    """The bridge itself asks for bridged IPv6 to go through the firewall (br_netfilter's
+    per-bridge switch), so isolation does not depend on net.bridge.bridge-nf-call-ip6tables."""
+    sh("sysctl -qw net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-iptables=0")
+    db = srv6("db", 5432, opts=("--expose", "5432"))
+    c6("run", "-d", "--name", "stranger", "sleep", "1000")
+    for addr in (db["GlobalIPv6Address"], db["IPAddress"]):
+        r = c6("exec", "stranger", PY, "-c", "import socket; socket.create_connection(('%s',5432),"
+               "timeout=2)" % addr, check=False)
+        assert r.rc != 0, addr
+
+
+def test_unpublish_takes_both_halves_of_a_dual_binding():
+    srv6("web", 80, opts=("-p", "8083:80"))
+    assert len(inspect("web")["NetworkSettings"]["Ports"]["80/tcp"]) == 2
+    c6("unpublish", "web", "8083:80")
+    assert inspect("web")["NetworkSettings"]["Ports"]["80/tcp"] is None
+    assert tcp6("fd00:c7::1", 8083) is None and tcp6("127.0.0.1", 8083) is None
+    # the port is free again on both families
+    c6("run", "-d", "--name", "other", "-p", "8083:80", "sleep", "1000")
+
+
+def test_ipv6_can_be_turned_off_and_loopback_refused_early():
+    r = c6("create", "-p", "[::1]:8080:80", "true", check=False)
+    assert r.rc == 125 and "cannot publish on ::1" in r.err
+    c6("run", "-d", "--name", "v6", "sleep", "1000")
+    assert inspect("v6")["NetworkSettings"]["GlobalIPv6Address"]
+    c6("rm", "-f", "v6")
+    ctl("--subnet6", "none", "run", "-d", "--name", "v4", "sleep", "1000")
+    assert inspect("v4")["NetworkSettings"]["GlobalIPv6Address"] == ""
+    assert json.loads(ctl("info").out)["Subnet6"] == ""
+    for bad in ("ff02::/64", "fe80::/64", "fd00::/40", "fd00::1/64"):
+        r = ctl("--subnet6", bad, "ps", check=False)
+        assert r.rc == 125 and "invalid IPv6 subnet" in r.err, bad

@@ -251,7 +251,8 @@ def test_ps_ports_column_and_inspect_shapes():
     ("8000-8002:80-81", "invalid ranges specified for container and host Ports: 80-81 and 8000-8002"),
     ("localhost:80:80", "invalid IP address: localhost"),
     ("80:0", "invalid containerPort: 0"),
-    ("[::1]:80:80", "IPv6 host address ::1"),
+    ("[::1]:80:80", "cannot publish on ::1"),
+    ("[2001:db8::1]:80:80", "IPv6 host address 2001:db8::1"),
     ("8080:80\n-A INPUT -j ACCEPT", "control character"),
 ])
 def test_bad_port_specs_are_refused_and_change_nothing(spec, msg):

@@ -472,9 +472,9 @@ static void test_conntrack(void)
 	struct in_addr d1, d2;
 	int r;
 
-	r = conntrack_flush_dport(IPPROTO_UDP, NULL, 5353, &n);
+	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5353, &n);
 	ok(r == 0 && n == 0, "conntrack_flush_dport on an empty table: %d, %u", r, n);
-	r = conntrack_flush_dport(IPPROTO_ICMP, NULL, 5353, &n);
+	r = conntrack_flush_dport(AF_INET, IPPROTO_ICMP, NULL, 5353, &n);
 	is_int(r, -EINVAL, "a protocol without ports is refused");
 
 	r = ct_add_udp("10.1.2.9", 40000, "10.1.2.2", 5353);
@@ -484,19 +484,19 @@ static void test_conntrack(void)
 	is_int(ct_add_udp("10.1.2.9", 40002, "10.1.2.3", 5353), 0, "and one to another address");
 	inet_pton(AF_INET, "10.1.2.2", &d1);
 	inet_pton(AF_INET, "10.9.9.9", &d2);
-	r = conntrack_flush_dport(IPPROTO_TCP, NULL, 5353, &n);
+	r = conntrack_flush_dport(AF_INET, IPPROTO_TCP, NULL, 5353, &n);
 	ok(r == 0 && n == 0, "tcp/5353: none (%u)", n);
-	r = conntrack_flush_dport(IPPROTO_UDP, &d2.s_addr, 5353, &n);
+	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, &d2.s_addr, 5353, &n);
 	ok(r == 0 && n == 0, "udp to 10.9.9.9:5353: none (%u)", n);
-	r = conntrack_flush_dport(IPPROTO_UDP, &d1.s_addr, 5353, &n);
+	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, &d1.s_addr, 5353, &n);
 	ok(r == 0 && n == 1, "udp to 10.1.2.2:5353: one (%u)", n);
-	r = conntrack_flush_dport(IPPROTO_UDP, NULL, 5353, &n);
+	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5353, &n);
 	ok(r == 0 && n == 1, "udp to any:5353: the other one (%u)", n);
-	r = conntrack_flush_dport(IPPROTO_UDP, NULL, 5353, &n);
+	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5353, &n);
 	ok(r == 0 && n == 0, "udp to any:5353 again: none (%u)", n);
-	r = conntrack_flush_dport(IPPROTO_UDP, NULL, 5354, NULL);
+	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5354, NULL);
 	is_int(r, 0, "udp to 5354 with deleted NULL");
-	r = conntrack_flush_dport(IPPROTO_UDP, NULL, 5354, &n);
+	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5354, &n);
 	ok(r == 0 && n == 0, "then it is gone (%u)", n);
 }
 
