@@ -73,7 +73,8 @@ static void setup_network(const struct launch *l, int up)
 		    (l->prefixlen6 && rtnl_addr_add(nl, eth, AF_INET6, l->ip6, l->prefixlen6) < 0) ||
 		    rtnl_link_set_up(nl, eth, true) < 0 ||
 		    rtnl_route_add_default(nl, AF_INET, &l->gateway, eth) < 0 ||
-		    (l->prefixlen6 && rtnl_route_add_default(nl, AF_INET6, l->gateway6, eth) < 0))
+		    (l->prefixlen6 && rtnl_route_add_default(nl, AF_INET6, l->gateway6, eth) < 0) ||
+		    rtnl_link_wait_ready(nl, "eth0", 500) < 0)
 			fail(up, 125, "cannot configure eth0: %s", ctr_err_msg());
 	}
 	rtnl_close(nl);
@@ -304,19 +305,22 @@ void child_exec(const char *user, uint64_t caps, const char *workdir, char **arg
 	fail(up, 127, "exec: \"%s\": executable file not found in $PATH", cmd);
 }
 
-void child_init(const struct launch *l, int down, int up)
+static void wait_go(int down)
 {
 	char go = 0;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fcntl(up, F_SETFD, FD_CLOEXEC);
 	while (read(down, &go, 1) < 0 && errno == EINTR)
 		;
 	if (go != 'G')
 		_exit(125);
-	close(down);
+}
+
+void child_init(const struct launch *l, int down, int up)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fcntl(up, F_SETFD, FD_CLOEXEC);
 	setsid();
 
-	setup_network(l, up);
+	/* what needs no network first, while the library makes the veth and the rules */
 	do_mount(up, NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
 	if (l->rootfs)
 		setup_rootfs(l, up);
@@ -326,5 +330,14 @@ void child_init(const struct launch *l, int down, int up)
 		fail_errno(up, "sethostname");
 	if (l->domainname && setdomainname(l->domainname, strlen(l->domainname)) < 0)
 		fail_errno(up, "setdomainname");
+
+	/* then "G": eth0 is there; "N" back when it is configured, and "G" again to run the
+	 * command (end of file instead of a "G": the start was given up) */
+	wait_go(down);
+	setup_network(l, up);
+	if (write(up, "N\n", 2) != 2)
+		_exit(125);
+	wait_go(down);
+	close(down);
 	child_exec(l->user, l->caps, l->workdir, l->argv, l->env, up);
 }

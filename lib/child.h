@@ -10,7 +10,8 @@
 
 #include "launch.h"
 
-/* The container's init: waits for "G" on down_fd, then sets everything up and execs. */
+/* The container's init: mounts and names first; on "G" (down_fd) the network, "N" back (up_fd);
+ * on the second "G" the user, capabilities and exec (protocol: launch.h). */
 __attribute__((noreturn)) void child_init(const struct launch *l, int down_fd, int up_fd);
 
 /* Switch to `user` (resolved in the current root), keep `caps`, change to `workdir`, and exec

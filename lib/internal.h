@@ -101,6 +101,9 @@ int net_ensure(struct op *op);
 /* Give a running container its network: veth into its namespace, published ports, link rules.
  * Fills rec->net and rec->mappings (addresses and ports are taken in the allocation index). */
 int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid);
+/* After the container has brought eth0 up: wait (briefly) until the kernel has enabled its
+ * bridge port and the bridge, so that the first frames to and from it are not dropped. */
+int net_wait_ready(struct op *op, const struct ctr_rec *rec);
 /* Undo net_attach (idempotent): veth, rules, conntrack entries, allocations. */
 int net_detach(struct op *op, struct ctr_rec *rec);
 /* Apply a rule change with the recorded network (nothing to do when none is recorded). */

@@ -3,16 +3,18 @@
  *
  * Descriptors of the helper ("ctr-monitor start"):
  *   0, 1, 2   the container's stdin, and where its stdout/stderr are copied (besides the log)
- *   3         "down" (a socket): the library sends the spec ("<len>\n<json>"), later "G" (go);
+ *   3         "down" (a socket): the library sends the spec ("<len>\n<json>"), later "G" (go:
+ *             eth0 is there), and "G" again (run the command) after the container's "N";
  *             closing it instead makes the waiting container give up
  *   4         "up":   the monitor writes "P <pid> <pid_start> <mon_pid> <mon_start>\n";
- *                     the container writes "E <exit code> <message>" if its setup fails, or
- *                     "X" right before it executes the command; end of file after "X" (the
- *                     descriptor is close-on-exec) means the command runs
+ *                     the container writes "N\n" when its network is configured and up,
+ *                     "E <exit code> <message>" if its setup fails, or "X" right before it
+ *                     executes the command; end of file after "X" (the descriptor is
+ *                     close-on-exec) means the command runs
  *   5         (optional) "exit": the monitor writes "<exit code>\n" when the container ends
  *
- * "ctr-monitor exec" uses 0-4 the same way; after the command ends it writes
- * "C <exit code>\n" on "up" (its caller may not be able to wait for it).
+ * "ctr-monitor exec" uses 0-4 the same way, without "G" and "N"; after the command ends it
+ * writes "C <exit code>\n" on "up" (its caller may not be able to wait for it).
  */
 #ifndef CTR_LAUNCH_H
 #define CTR_LAUNCH_H

@@ -728,6 +728,23 @@ int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
 	return e;
 }
 
+int net_wait_ready(struct op *op, const struct ctr_rec *rec)
+{
+	if (!rec->has_net)
+		return 0;
+	const struct netcfg *cfg;
+	struct rtnl *nl;
+	int e;
+	if ((e = op_netcfg(op, &cfg)) < 0 || (e = rtnl_open(&nl)) < 0)
+		return e;
+	/* the port, and the bridge itself, whose carrier went off when its last port went */
+	e = rtnl_link_wait_ready(nl, rec->net.veth, 500);
+	if (!e)
+		e = rtnl_link_wait_ready(nl, cfg->bridge, 500);
+	rtnl_close(nl);
+	return e;
+}
+
 int net_detach(struct op *op, struct ctr_rec *rec)
 {
 	if (!rec->has_net)

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -335,12 +337,17 @@ static int check_ifname(const char *name)
 
 /* ---- links ------------------------------------------------------------------------------- */
 
+/* IF_OPER_UP of <linux/if.h>, which cannot be included with <net/if.h> */
+#define OPER_UP 6
+
 struct link_info {
 	int ifindex;
 	unsigned flags;
 	uint32_t master;
 	char name[IFNAMSIZ];
 	char kind[32];
+	int operstate;	/* IF_OPER_*, -1 if not said */
+	int port_state; /* IFLA_BRPORT_STATE of a bridge port, -1 for other interfaces */
 	bool found;
 };
 
@@ -359,8 +366,20 @@ static int link_info_cb(const struct nlmsghdr *nlh, void *data)
 	attr_str(tb[IFLA_IFNAME], li->name, sizeof li->name);
 	if (!attr_u32(tb[IFLA_MASTER], &li->master))
 		li->master = 0;
+	li->operstate = -1;
+	if (tb[IFLA_OPERSTATE] && mnl_attr_get_payload_len(tb[IFLA_OPERSTATE]) >= 1)
+		li->operstate = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
 	attrs_parse_nested(tb[IFLA_LINKINFO], ltb, IFLA_INFO_MAX);
 	attr_str(ltb[IFLA_INFO_KIND], li->kind, sizeof li->kind);
+	li->port_state = -1;
+	char skind[16];
+	attr_str(ltb[IFLA_INFO_SLAVE_KIND], skind, sizeof skind);
+	if (strcmp(skind, "bridge") == 0) {
+		const struct nlattr *ptb[IFLA_BRPORT_MAX + 1];
+		attrs_parse_nested(ltb[IFLA_INFO_SLAVE_DATA], ptb, IFLA_BRPORT_MAX);
+		if (ptb[IFLA_BRPORT_STATE] && mnl_attr_get_payload_len(ptb[IFLA_BRPORT_STATE]) >= 1)
+			li->port_state = mnl_attr_get_u8(ptb[IFLA_BRPORT_STATE]);
+	}
 	return 0;
 }
 
@@ -484,6 +503,31 @@ int rtnl_bridge_port_hairpin(struct rtnl *nl, const char *name, bool on)
 	if (r < 0)
 		return ctr_err_prefix(r, "cannot set hairpin mode on bridge port %s", name);
 	return 0;
+}
+
+int rtnl_link_wait_ready(struct rtnl *nl, const char *name, int timeout_ms)
+{
+	int r = check_ifname(name);
+	if (r < 0)
+		return r;
+	struct timespec t0, now, pause = { 0, 250 * 1000 };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct link_info li;
+		if ((r = link_get(nl, 0, name, &li)) < 0)
+			return ctr_err(r, "cannot read the state of interface %s: %s", name,
+				       strerror(-r));
+		/* the kernel sets the operational state, then a bridge port's state, from its
+		 * link watch, after it has made the device able to send */
+		if ((li.operstate == OPER_UP || li.operstate == -1) &&
+		    li.port_state != BR_STATE_DISABLED)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= timeout_ms)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
 }
 
 int rtnl_link_del(struct rtnl *nl, const char *name)

@@ -48,6 +48,14 @@ int rtnl_veth_create(struct rtnl *nl, const char *host_name, int master_ifindex,
  * delivered, as happens for a container reaching its own published port). */
 int rtnl_bridge_port_hairpin(struct rtnl *nl, const char *name, bool on);
 
+/* Wait, up to `timeout_ms`, until the kernel has finished bringing interface `name` up: its
+ * operational state is up and, for a bridge port, the port is no longer disabled.  The kernel
+ * does this asynchronously after the carrier comes on, and until then it drops what the
+ * device sends or the bridge forwards to it (which costs a TCP client a one-second SYN
+ * retransmission).  Returns 0 whether or not the wait ended in time (a bridge with STP keeps
+ * ports blocked much longer; that is its owner's choice); fails only if `name` cannot be read. */
+int rtnl_link_wait_ready(struct rtnl *nl, const char *name, int timeout_ms);
+
 /* Add an address (family AF_INET or AF_INET6, `addr` in network order).  An address that is
  * already there is not an error.  IPv6 addresses skip duplicate address detection. */
 int rtnl_addr_add(struct rtnl *nl, int ifindex, int family, const void *addr, int prefixlen);

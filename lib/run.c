@@ -782,16 +782,31 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	if ((e = store_rec_save(op->st, rec)) < 0 || (e = net_attach(op, rec, pid)) < 0)
 		goto undo;
 
-	/* go: the container configures itself and executes the command */
+	/* "G": the container configures its network (its mounts may have failed meanwhile:
+	 * then its message is waiting on "up"); it answers "N" */
+	char msg[2048];
+	int n;
 	if ((e = write_all_fd(down[1], "G", 1)) < 0) {
-		e = ctr_err_sys(e, "the container's setup ended early");
+		if (read_until_eof(up[0], msg, sizeof msg, 5000) > 0 && msg[0] == 'E')
+			e = child_error(msg, &code);
+		else
+			e = ctr_err_sys(e, "the container's setup ended early");
 		goto undo;
 	}
 	FAULT("start.go");
+	if ((n = read_line(up[0], msg, sizeof msg, 60000)) == 2 && strcmp(msg, "N\n") == 0) {
+		/* its first packets must not meet a bridge port the kernel has not enabled yet;
+		 * then "G" again: it executes the command */
+		if ((e = net_wait_ready(op, rec)) < 0 || (e = write_all_fd(down[1], "G", 1)) < 0)
+			goto undo;
+		msg[0] = '\0';
+		n = read_until_eof(up[0], msg, sizeof msg, 60000);
+	} else if (n > 0) { /* the rest of "E ..." */
+		int more = read_until_eof(up[0], msg + n, sizeof msg - (size_t)n, 5000);
+		n = more < 0 ? more : n + more;
+	}
 	/* "X" right before the exec; end of file after it means the exec happened (the pipe is
 	 * close-on-exec); "E ..." is a failure; end of file without "X" means the init died */
-	char msg[2048];
-	int n = read_until_eof(up[0], msg, sizeof msg, 60000);
 	if (n != 1 || msg[0] != 'X') {
 		const char *err = msg[0] == 'X' ? msg + 1 : msg;
 		e = n < 0    ? ctr_err(-ETIMEDOUT, "the container's setup did not finish in 60 s")

@@ -6,7 +6,8 @@
  * threads, exit descriptors, ctr_exec (also when the caller ignores SIGCHLD).
  *
  * It isolates itself: new network, mount and PID namespaces; PID 1 of the new PID namespace
- * makes the mounts private, puts tmpfs on /run and /tmp and a fresh /proc, brings lo up, and
+ * makes the mounts private, puts tmpfs on /run and /tmp and a fresh /proc and /sys (of the new
+ * network namespace), brings lo up, and
  * forks the process that runs the checks.  PID 1 only reaps: the monitors the library
  * double-forks are orphaned to it, so the checking process is an ordinary embedding program
  * (not init, not a subreaper) whose children are its own.  When PID 1 exits, the kernel ends
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -1834,6 +1836,67 @@ static void check_threads(void)
 
 /* ---- the namespaces ----------------------------------------------------------------------- */
 
+/* ---- the network is ready when ctr_start returns ------------------------------------------ */
+
+/* First line of a sysfs file of the test's own network namespace ("" if unreadable). */
+static void read_sys(const char *path, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* The kernel enables a new bridge port, and a bridge whose carrier went off with its last port,
+ * a little after the veth's carrier comes on, and drops frames until then (a client's first
+ * ARP request, and with it its SYN, for a second).  Read right after ctr_start returns, both
+ * must be ready, every time; each round starts with no port on the bridge. */
+static void check_ready(void)
+{
+	ctr_ctx *ctx = NULL;
+	int rc = open_ctx(&ctx);
+	ok(rc == 0, "ready: open a context (%d %s)", rc, ctr_last_error());
+	if (rc < 0)
+		return;
+	int rounds = 0, not_ready = 0;
+	char why[256] = "";
+	for (int i = 0; i < 20; i++) {
+		rc = create_named(ctx, "ready", SLEEP_ARGV, NULL, NULL);
+		if (rc == 0)
+			rc = ctr_start(ctx, "ready", NULL);
+		if (rc < 0) {
+			snprintf(why, sizeof why, "start failed: %s", ctr_last_error());
+			ctr_remove(ctx, "ready", CTR_REMOVE_FORCE);
+			break;
+		}
+		char oper[32], port[32] = "", path[PATH_MAX];
+		read_sys("/sys/class/net/ctrlink0/operstate", oper, sizeof oper);
+		DIR *d = opendir("/sys/class/net/ctrlink0/brif");
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] != '.') {
+				snprintf(path, sizeof path, "/sys/class/net/ctrlink0/brif/%s/state",
+					 de->d_name);
+				read_sys(path, port, sizeof port);
+			}
+		if (d)
+			closedir(d);
+		if (strcmp(oper, "up") != 0 || strcmp(port, "3") != 0) { /* 3: forwarding */
+			not_ready++;
+			snprintf(why, sizeof why, "round %d: bridge \"%s\", port state \"%s\"", i,
+				 oper, port);
+		}
+		rounds++;
+		ctr_remove(ctx, "ready", CTR_REMOVE_FORCE);
+	}
+	ok(rounds == 20 && not_ready == 0, "ready: after each of 20 starts the bridge is up and "
+	   "the container's port forwards (%d rounds, %d not ready; %s)", rounds, not_ready, why);
+	ctr_ctx_close(ctx);
+}
+
 static int run_checks(void)
 {
 	alarm(150); /* a hung library call must not hang the suite */
@@ -1850,6 +1913,7 @@ static int run_checks(void)
 	check_exit_fd();
 	check_exec();
 	check_threads();
+	check_ready();
 
 	ctr_ctx *ctx = NULL;
 	int rc = open_ctx(&ctx);
@@ -1890,7 +1954,8 @@ static int run_init(void)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", "/run", "tmpfs", 0, "mode=755") < 0 ||
 	    mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777") < 0 ||
-	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+	    mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		printf("Bail out! cannot set up the private mounts: %s\n", strerror(errno));
 		return 1;
 	}

@@ -121,6 +121,13 @@ def test_rm_leaves_no_veth_address_state_or_rule():
     assert f" {ip}/" not in out
 
 
+def test_command_finds_eth0_up():
+    """Not only configured: its operational state is up, so its first packets go out (the
+    host side, bridge port and bridge, is checked right after ctr_start in test_embed)."""
+    out = ctl("run", "--rm", "ip", "-j", "link", "show", "eth0").out
+    assert json.loads(out)[0]["operstate"] == "UP"
+
+
 def test_concurrent_processes_get_different_addresses():
     cmd = f"for i in 1 2 3 4 5; do {CTRLINK} run -d sleep 1000 >/dev/null || exit 1; done"
     procs = [subprocess.Popen(["sh", "-c", cmd]) for _ in range(3)]
