@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "hostsocks.h"
 #include "container-link.h"
 #include "nat.h"
 #include "record.h"
@@ -56,6 +57,10 @@ struct op {
 	bool alloc_loaded, alloc_dirty;
 	struct alloc alloc;
 	char **journal;  /* IDs this operation journaled: cleared by op_end, after the index */
+	/* the host's sockets, read once per operation when a host port is first checked */
+	int socks_state; /* 0 not read, 1 read, < 0 unreadable (bind tests instead) */
+	struct hostsocks socks;
+	uint8_t addr_ok[17]; /* the last specific host address found local: family, bytes */
 };
 
 /* Lock the state directory and recover what dead processes left half-done. */

@@ -513,15 +513,12 @@ static void read_eph_range(uint16_t *lo, uint16_t *hi)
 	}
 }
 
-/* Is the host port in use by a host process?  A bind test: cheap, and exact. */
-static int probe_port(void *unused, int proto, const char *host_ip, uint16_t port)
+/* bind(2) a socket of `type` to addr:port with SO_REUSEADDR (so that a TCP port with only
+ * connections in TIME_WAIT counts as free, as the kernel would let a server have it): 0, or the
+ * errno of the failure. */
+static int bind_test(int fam, const uint8_t *addr, int type, uint16_t port)
 {
-	(void)unused;
-	int fam;
-	uint8_t addr[16];
-	if (proto == CTR_SCTP || host_ip_parse(host_ip, &fam, addr) < 0)
-		return 0;
-	int s = socket(fam, (proto == CTR_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	int s = socket(fam, type | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return 0;
 	int one = 1;
@@ -541,14 +538,40 @@ static int probe_port(void *unused, int proto, const char *host_ip, uint16_t por
 		memcpy(&sin6->sin6_addr, addr, 16);
 		sl = sizeof *sin6;
 	}
-	int r = bind(s, (struct sockaddr *)&ss, sl);
-	int err = errno;
+	int r = bind(s, (struct sockaddr *)&ss, sl) == 0 ? 0 : errno;
 	close(s);
-	if (r == 0)
+	return r;
+}
+
+/* Is the host port in use by a host process?  Checked against the host's sockets, read once
+ * per operation (a 1000-port range is one dump, not 1000 bind tests); where the kernel cannot
+ * list them, by a bind test of each port.  A specific host address must be one of the host's
+ * (a bind test of port 0, once per address). */
+static int probe_port(void *ctx, int proto, const char *host_ip, uint16_t port)
+{
+	struct op *op = ctx;
+	int fam, type = proto == CTR_UDP ? SOCK_DGRAM : SOCK_STREAM, err;
+	uint8_t addr[16];
+	static const uint8_t any[16];
+	if (proto == CTR_SCTP || host_ip_parse(host_ip, &fam, addr) < 0)
 		return 0;
-	if (err == EADDRNOTAVAIL)
-		return ctr_err(-EADDRNOTAVAIL, "host address %s is not an address of this host",
-			       host_ip);
+	size_t alen = fam == AF_INET6 ? 16 : 4;
+	if (memcmp(addr, any, alen) != 0 &&
+	    (op->addr_ok[0] != fam || memcmp(op->addr_ok + 1, addr, alen) != 0)) {
+		if (bind_test(fam, addr, type, 0) == EADDRNOTAVAIL)
+			return ctr_err(-EADDRNOTAVAIL,
+				       "host address %s is not an address of this host", host_ip);
+		op->addr_ok[0] = (uint8_t)fam;
+		memcpy(op->addr_ok + 1, addr, alen);
+	}
+	if (op->socks_state == 0) {
+		op->socks_state = sockdiag_load(&op->socks) == 0 ? 1 : -1;
+		ctr_err_clear();
+	}
+	if (op->socks_state > 0)
+		err = hostsocks_conflict(&op->socks, proto, fam, addr, port) ? EADDRINUSE : 0;
+	else
+		err = bind_test(fam, addr, type, port);
 	if (err == EADDRINUSE)
 		return ctr_err(-EADDRINUSE,
 			       "failed to bind host port %s%s%s:%u/%s: address already in use (by a "
@@ -589,6 +612,7 @@ void net_port_env(struct op *op, struct portplan_env *env)
 	memset(env, 0, sizeof *env);
 	read_eph_range(&env->eph_lo, &env->eph_hi);
 	env->probe = probe_port;
+	env->probe_ctx = op;
 	if (op_netcfg(op, &cfg) == 0)
 		env->ipv6 = cfg->prefixlen6 != 0;
 	ctr_err_clear();

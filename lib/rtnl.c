@@ -17,10 +17,12 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/inet_diag.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <linux/veth.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -30,6 +32,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "hostsocks.h"
+#include "model.h"
 #include "util.h"
 
 /* The kernel never puts more than 32 KiB in one dump message batch (and a smaller receive
@@ -1128,5 +1132,74 @@ out:
 		*deleted = count;
 	free(d.v);
 	nl_close(&s);
+	return r;
+}
+
+/* ---- the host's sockets (sock_diag) ------------------------------------------------------- */
+
+struct sd_dump {
+	struct hostsocks *hs;
+	int proto;
+	int err;
+};
+
+static int sd_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sd_dump *d = data;
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || mnl_nlmsg_get_payload_len(nlh) < sizeof *m)
+		return 0;
+	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+		return 0;
+	const struct nlattr *tb[INET_DIAG_MAX + 1];
+	attrs_parse(nlh, sizeof *m, tb, INET_DIAG_MAX);
+	bool v6only = tb[INET_DIAG_SKV6ONLY] && mnl_attr_get_payload_len(tb[INET_DIAG_SKV6ONLY]) &&
+		      mnl_attr_get_u8(tb[INET_DIAG_SKV6ONLY]);
+	if (hostsocks_add(d->hs, d->proto, m->idiag_family, (const uint8_t *)m->id.idiag_src,
+			  ntohs(m->id.idiag_sport), v6only) < 0)
+		return ctr_err(-ENOMEM, "out of memory");
+	return 0;
+}
+
+int sockdiag_load(struct hostsocks *hs)
+{
+	static const struct {
+		uint8_t family, ipproto, proto;
+		uint32_t states;
+	} q[] = {
+		/* a TCP port is taken by a listener; a UDP port by any socket bound to it */
+		{ AF_INET, IPPROTO_TCP, CTR_TCP, 1u << 10 /* TCP_LISTEN */ },
+		{ AF_INET6, IPPROTO_TCP, CTR_TCP, 1u << 10 },
+		{ AF_INET, IPPROTO_UDP, CTR_UDP, ~0u },
+		{ AF_INET6, IPPROTO_UDP, CTR_UDP, ~0u },
+	};
+	struct nlsock s;
+	int r = nl_open(&s, NETLINK_SOCK_DIAG);
+	if (r < 0)
+		return r == -ENOMEM ? ctr_err(r, "out of memory")
+				    : ctr_err_sys(r, "cannot open a sock_diag netlink socket");
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(q); i++) {
+		size_t start = hs->n;
+		r = -EINTR;
+		for (int tries = 0; r == -EINTR && tries < NL_DUMP_TRIES; tries++) {
+			union nl_req req;
+			struct nlmsghdr *nlh = nl_msg(&req, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
+			struct inet_diag_req_v2 *dr = mnl_nlmsg_put_extra_header(nlh, sizeof *dr);
+			dr->sdiag_family = q[i].family;
+			dr->sdiag_protocol = q[i].ipproto;
+			dr->idiag_states = q[i].states;
+			struct sd_dump d = { hs, q[i].proto, 0 };
+			hs->n = start; /* a retried dump starts again */
+			r = nl_talk(&s, nlh, sd_cb, &d);
+		}
+		/* IPv6 may be off in this kernel: then there are no IPv6 sockets */
+		if (r < 0 && q[i].family == AF_INET6 && (r == -EAFNOSUPPORT || r == -ENOENT)) {
+			ctr_err_clear();
+			r = 0;
+		}
+	}
+	nl_close(&s);
+	if (r < 0 && r != -ENOMEM)
+		ctr_err_prefix(r, "cannot list the host's sockets");
 	return r;
 }

@@ -76,4 +76,10 @@ int rtnl_route_overlap4(struct rtnl *nl, uint32_t net, int prefixlen, int ignore
 int conntrack_flush_dport(int family, int proto, const void *dst, uint16_t port,
 			  unsigned *deleted);
 
+/* Add the listening TCP sockets and the bound UDP sockets (IPv4 and IPv6) of the current
+ * network namespace to `hs` (NETLINK_SOCK_DIAG; its own socket).  0, or a negative errno with
+ * the message set (the kernel may lack sock_diag for a protocol: -ENOENT, -EOPNOTSUPP). */
+struct hostsocks;
+int sockdiag_load(struct hostsocks *hs);
+
 #endif

@@ -102,6 +102,61 @@ def test_taken_port_is_refused_and_changes_nothing():
     ctl("run", "-d", "--name", "five", "-p", "8080:80/udp", "sleep", "1000")
 
 
+def test_host_sockets_block_exactly_the_ports_they_would_lose():
+    """A host port is refused when a host process would lose its traffic to the DNAT: a TCP
+    listener or a bound UDP socket on an overlapping address (as bind(2) sees overlap).
+    Anything else is allowed.  A refusal changes nothing."""
+    ctl("run", "-d", "--name", "cc", "sleep", "1000")
+    socks = []
+
+    def sock(fam, typ, addr, port, v6only=None, listen=True):
+        s = socket.socket(fam, typ)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if v6only is not None:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if v6only else 0)
+        s.bind((addr, port))
+        if listen and typ == socket.SOCK_STREAM:
+            s.listen()
+        socks.append(s)
+
+    sock(socket.AF_INET, socket.SOCK_STREAM, "127.0.0.1", 9091)
+    sock(socket.AF_INET6, socket.SOCK_STREAM, "::", 9092, v6only=False)
+    sock(socket.AF_INET6, socket.SOCK_STREAM, "::", 9093, v6only=True)
+    sock(socket.AF_INET, socket.SOCK_DGRAM, "0.0.0.0", 9094)
+    sock(socket.AF_INET, socket.SOCK_STREAM, "0.0.0.0", 9150)
+    # a connection whose local port is 9095 (not a listener): the port is free to publish
+    sock(socket.AF_INET, socket.SOCK_STREAM, "0.0.0.0", 9096)
+    out = socket.socket()
+    out.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    out.bind(("127.0.0.1", 9095))
+    out.connect(("127.0.0.1", 9096))
+    socks.append(out)
+    before = ruleset()
+    refused = {
+        "9091:80": "0.0.0.0:9091/tcp",          # a listener on one address overlaps 0.0.0.0
+        "127.0.0.1:9091:80": "127.0.0.1:9091/tcp",
+        "9092:80": "0.0.0.0:9092/tcp",          # a dual-stack IPv6 listener takes IPv4 too
+        "9094:53/udp": "0.0.0.0:9094/udp",
+        "9100-9199:9100-9199": "0.0.0.0:9150/tcp",  # one port of a range
+    }
+    for spec, what in refused.items():
+        r = ctl("publish", "cc", spec, check=False)
+        assert r.rc != 0 and f"failed to bind host port {what}: address already in use" in r.err, (spec, r)
+        assert ruleset() == before, spec
+        assert inspect("cc")["NetworkSettings"]["Ports"] in ({}, None), spec
+    r = ctl("publish", "cc", "10.99.99.99:9097:80", check=False)
+    assert r.rc != 0 and "host address 10.99.99.99 is not an address of this host" in r.err
+    assert ruleset() == before
+    # allowed: another address of lo, an IPv6-only listener, TCP where UDP is taken, a port
+    # that is only some connection's local port
+    for spec in ("127.0.0.2:9091:80", "9093:80", "9094:53", "9095:80"):
+        ctl("publish", "cc", spec)
+    ports = inspect("cc")["NetworkSettings"]["Ports"]
+    assert {p["HostPort"] for v in ports.values() for p in v} == {"9091", "9093", "9094", "9095"}
+    for s in socks:
+        s.close()
+
+
 def test_specific_host_ip_answers_only_there(outside):
     server_container("web", 80, opts=("-p", "127.0.0.1:8080:80", "-p", f"{Outside.HOST_IP}:8081:80"))
     assert tcp_request("127.0.0.1", 8080).startswith("hello")

@@ -119,8 +119,8 @@ static const struct plan_case plan_cases[] = {
 	{ "IPv6 refused when the backend has no IPv6", { { 0 } }, 0,
 	  { B(80, T, "", 8080, 8080), B(80, T, "::", 8080, 8080) }, 2, { { 0 } }, 0, false, false,
 	  NO_HOST, -EAFNOSUPPORT,
-	  "cannot publish on the IPv6 host address ::: the iptables NAT backend publishes IPv4 "
-	  "only (use the nftables backend)" },
+	  "cannot publish on the IPv6 host address ::: the containers have no IPv6 address (give "
+	  "the network an IPv6 subnet with --subnet6, which needs the nftables backend)" },
 	{ "an invalid host IP", { { 0 } }, 0, { B(80, T, "1.2.3", 80, 80) }, 1, { { 0 } }, 0, false,
 	  true, NO_HOST, -EINVAL, "invalid IP address: 1.2.3" },
 	{ "one host port twice in one plan", { { 0 } }, 0,
