@@ -247,7 +247,11 @@ static int bridge_up(const struct netcfg *cfg, struct rtnl *nl, int *ifindex)
 	if (e != -ENODEV)
 		return e;
 	ctr_err_clear();
-	e = rtnl_bridge_create(nl, cfg->bridge, true);
+	/* the gateway's MAC from its address, as a container's is from its own (02:42:...):
+	 * fixed, and the same if the bridge is ever made again */
+	uint8_t mac[6];
+	mac_from_ip4(cfg->gateway, mac);
+	e = rtnl_bridge_create(nl, cfg->bridge, mac, true);
 	if (e < 0 && e != -EEXIST)
 		return e;
 	if ((e = rtnl_link_index(nl, cfg->bridge, ifindex)) < 0 ||

@@ -552,7 +552,8 @@ int rtnl_link_del(struct rtnl *nl, const char *name)
 	return 0;
 }
 
-int rtnl_bridge_create(struct rtnl *nl, const char *name, bool nf_call_iptables)
+int rtnl_bridge_create(struct rtnl *nl, const char *name, const uint8_t mac[6],
+		       bool nf_call_iptables)
 {
 	union nl_req req;
 	int r = check_ifname(name);
@@ -564,6 +565,7 @@ int rtnl_bridge_create(struct rtnl *nl, const char *name, bool nf_call_iptables)
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
 	struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);

@@ -26,9 +26,12 @@ int rtnl_link_del(struct rtnl *nl, const char *name);
 
 /* Create the bridge `name` (IFLA_BR_NF_CALL_IPTABLES and IFLA_BR_NF_CALL_IP6TABLES as given,
  * so that bridged IPv4 and IPv6 traffic between its ports traverses the firewall when the
- * containers are isolated) and bring it up.
- * -EEXIST if an interface of that name exists (whatever its kind). */
-int rtnl_bridge_create(struct rtnl *nl, const char *name, bool nf_call_iptables);
+ * containers are isolated) with MAC address `mac`, and bring it up.  A bridge given its address
+ * keeps it; one without takes the lowest of its ports' addresses, and changes it as ports come
+ * and go — behind the back of every container that has the gateway's old address in its ARP
+ * cache.  -EEXIST if an interface of that name exists (whatever its kind). */
+int rtnl_bridge_create(struct rtnl *nl, const char *name, const uint8_t mac[6],
+		       bool nf_call_iptables);
 
 /* Set IFLA_BR_NF_CALL_IPTABLES and IFLA_BR_NF_CALL_IP6TABLES on an existing bridge. */
 int rtnl_bridge_set_nf_call(struct rtnl *nl, int ifindex, bool nf_call_iptables);

@@ -121,6 +121,28 @@ def test_rm_leaves_no_veth_address_state_or_rule():
     assert f" {ip}/" not in out
 
 
+def test_gateway_mac_never_changes():
+    """A bridge without an address of its own takes its lowest port's, and changes it as
+    containers come and go; containers holding the old one in their ARP cache would then send
+    into the void.  Ours is fixed at creation: 02:42 and the gateway's address."""
+    def mac():
+        return json.loads(sh("ip -j link show ctrlink0"))[0]["address"]
+    ctl("run", "-d", "--name", "c1", "sleep", "1000")
+    gw = inspect("c1")["NetworkSettings"]["Gateway"]
+    want = "02:42:" + ":".join(f"{int(o):02x}" for o in gw.split("."))
+    assert mac() == want
+    for i in range(2, 6):
+        ctl("run", "-d", "--name", f"c{i}", "sleep", "1000")
+        assert mac() == want
+    ctl("rm", "-f", "c1", "c3")
+    assert mac() == want
+    # what a container learnt of its gateway stays true
+    ctl("exec", "c2", PY, "-c", "import socket, sys; s = socket.socket(); s.settimeout(3); "
+        f"s.connect_ex(({gw!r}, 9))")  # answered or refused: the gateway's MAC is learnt
+    neigh = json.loads(ctl("exec", "c2", "ip", "-j", "neigh", "show", gw).out)
+    assert neigh and neigh[0]["lladdr"] == want
+
+
 def test_command_finds_eth0_up():
     """Not only configured: its operational state is up, so its first packets go out (the
     host side, bridge port and bridge, is checked right after ctr_start in test_embed)."""

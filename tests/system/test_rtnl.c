@@ -36,6 +36,9 @@
 #define EXFULL_BUDGET_S 10.0
 
 static const uint8_t MAC[6] = { 0x02, 0x42, 0xac, 0x11, 0x00, 0x02 };
+/* higher than (almost) any random MAC the kernel gives a veth: without an address of its own
+ * the bridge would take its port's */
+static const uint8_t BR_MAC[6] = { 0xfe, 0x42, 0x0a, 0x01, 0x02, 0x01 };
 
 static double now_s(void)
 {
@@ -270,8 +273,10 @@ static void test_links(struct rtnl *nl, int *br)
 	ok(r == -EINVAL && msg_has("invalid interface name"), "a name with '/' is refused: %s",
 	   ctr_err_msg());
 
-	is_int(rtnl_bridge_create(nl, BR, false), 0, "bridge_create " BR);
-	r = rtnl_bridge_create(nl, BR, false);
+	is_int(rtnl_bridge_create(nl, BR, BR_MAC, false), 0, "bridge_create " BR);
+	is_str(read_text(HOST_SYS "/class/net/" BR "/address", buf, sizeof buf),
+	       "fe:42:0a:01:02:01", "the bridge has the MAC it was given");
+	r = rtnl_bridge_create(nl, BR, BR_MAC, false);
 	is_int(r, -EEXIST, "bridge_create a second time: -EEXIST");
 	ok(msg_has(BR " already exists"), "the message names it: %s", ctr_err_msg());
 	is_int(rtnl_link_index(nl, BR, br), 0, "link_index " BR);
@@ -293,7 +298,7 @@ static void test_links(struct rtnl *nl, int *br)
 	r = rtnl_bridge_set_nf_call(nl, 1, true);
 	ok(r < 0 && msg_has("not a bridge"), "bridge_set_nf_call on lo fails: %s", ctr_err_msg());
 
-	is_int(rtnl_bridge_create(nl, BR_FULL, true), 0, "bridge_create " BR_FULL " with nf_call");
+	is_int(rtnl_bridge_create(nl, BR_FULL, BR_MAC, true), 0, "bridge_create " BR_FULL " with nf_call");
 	is_str(read_text(HOST_SYS "/class/net/" BR_FULL "/bridge/nf_call_iptables", buf,
 			 sizeof buf), "1", "nf_call_iptables 1 as created");
 
@@ -343,6 +348,23 @@ static void test_veth(struct rtnl *nl, int br, int self_ns)
 	ok(!(sys_flags(CHILD_SYS, "eth0") & IFF_UP), "eth0 is left down");
 	is_int(rtnl_link_index(cnl, "vethtest0", &idx), -ENODEV,
 	       "the host end is not in the child");
+
+	/* Up in the child: once the kernel says so, both ends and the bridge pass frames. */
+	is_int(rtnl_link_set_up(cnl, eth0, true), 0, "eth0 up in the child");
+	is_int(rtnl_link_wait_ready(cnl, "eth0", 5000), 0, "link_wait_ready eth0");
+	is_str(read_text(CHILD_SYS "/class/net/eth0/operstate", buf, sizeof buf), "up",
+	       "eth0 is operationally up after the wait");
+	is_int(rtnl_link_wait_ready(nl, "vethtest0", 5000), 0, "link_wait_ready vethtest0");
+	is_str(read_text(HOST_SYS "/class/net/vethtest0/brport/state", buf, sizeof buf), "3",
+	       "its bridge port forwards after the wait");
+	is_int(rtnl_link_wait_ready(nl, BR, 5000), 0, "link_wait_ready " BR);
+	is_str(read_text(HOST_SYS "/class/net/" BR "/operstate", buf, sizeof buf), "up",
+	       "the bridge is operationally up after the wait");
+	is_str(read_text(HOST_SYS "/class/net/" BR "/address", buf, sizeof buf),
+	       "fe:42:0a:01:02:01", "the bridge kept its MAC with a port on it");
+	r = rtnl_link_wait_ready(nl, "nosuch0", 10);
+	ok(r == -ENODEV && msg_has("nosuch0"), "link_wait_ready of a missing interface: %s",
+	   ctr_err_msg());
 
 	/* Errors, and nothing left behind by them. */
 	r = rtnl_veth_create(nl, "vethtest0", br, "eth1", MAC, c.pid);
