@@ -291,6 +291,31 @@ int alloc_port_take(struct alloc *a, int proto, int family, const void *addr, ui
 	return 0;
 }
 
+static bool map_empty(const struct alloc_portmap *m)
+{
+	/* every byte equal to the first, and that one zero (memcmp is the fast scan) */
+	return m->bits[0] == 0 && memcmp(m->bits, m->bits + 1, sizeof m->bits - 1) == 0;
+}
+
+void alloc_port_clear(struct alloc *a, int proto, int family, const void *addr, uint16_t port)
+{
+	struct alloc_portmap *m = map_get(a, proto, family, addr, false);
+	if (m)
+		set_bit(m->bits, port, false);
+}
+
+void alloc_drop_empty(struct alloc *a)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < a->n_maps; i++)
+		if (!map_empty(&a->maps[i])) {
+			if (k != i)
+				a->maps[k] = a->maps[i];
+			k++;
+		}
+	a->n_maps = k;
+}
+
 void alloc_port_release(struct alloc *a, int proto, int family, const void *addr, uint16_t port)
 {
 	struct alloc_portmap *m = map_get(a, proto, family, addr, false);
@@ -298,9 +323,8 @@ void alloc_port_release(struct alloc *a, int proto, int family, const void *addr
 		return;
 	set_bit(m->bits, port, false);
 	/* drop maps that became empty, so the index stays small */
-	for (size_t i = 0; i < sizeof m->bits; i++)
-		if (m->bits[i])
-			return;
+	if (!map_empty(m))
+		return;
 	size_t idx = (size_t)(m - a->maps);
 	memmove(m, m + 1, (a->n_maps - idx - 1) * sizeof *m);
 	a->n_maps--;

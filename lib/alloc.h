@@ -58,6 +58,12 @@ bool alloc_port_taken(const struct alloc *a, int proto, int family, const void *
 		      uint16_t port);
 int alloc_port_take(struct alloc *a, int proto, int family, const void *addr, uint16_t port);
 void alloc_port_release(struct alloc *a, int proto, int family, const void *addr, uint16_t port);
+/* For releasing many ports: alloc_port_clear() frees the port but keeps its map even when it
+ * becomes empty; one alloc_drop_empty() afterwards drops every map without a port taken
+ * (each emptiness check reads a whole 8 KiB map, so doing it once per map, not once per port,
+ * is what makes releasing a 1000-port range cheap). */
+void alloc_port_clear(struct alloc *a, int proto, int family, const void *addr, uint16_t port);
+void alloc_drop_empty(struct alloc *a);
 /* Round-robin choice in [lo, hi] for (proto, addr), as Docker's allocator: scan upward from the
  * range's cursor + 1, wrapping once; a port is skipped if taken or if `usable` (may be NULL)
  * says the host has it in use.  Takes the port and moves the cursor.  -ENOSPC when none. */

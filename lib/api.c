@@ -264,20 +264,8 @@ static int dnat_update(struct op *op, const struct ctr_rec *rec, const struct ct
 		if (!del || !add)
 			e = ctr_err(-ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; !e && i < na; i++) {
-		bool keep = false;
-		for (size_t j = 0; j < nb && !keep; j++)
-			keep = nat_rule_equal(&a[i], &b[j]);
-		if (!keep)
-			del[ndel++] = a[i];
-	}
-	for (size_t j = 0; !e && j < nb; j++) {
-		bool had = false;
-		for (size_t i = 0; i < na && !had; i++)
-			had = nat_rule_equal(&a[i], &b[j]);
-		if (!had)
-			add[nadd++] = b[j];
-	}
+	if (!e) /* sorted and merged: O(n log n) for containers with thousands of rules */
+		e = natplan_diff(a, na, b, nb, del, &ndel, add, &nadd);
 	if (!e && (ndel || nadd)) {
 		struct nat_txn txn = { .del = del, .n_del = ndel, .add = add, .n_add = nadd };
 		e = net_apply(op, &txn);
@@ -314,14 +302,14 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	if ((e = resolve_ref(op.st, ref, id)) < 0 || (e = store_rec_load(op.st, id, &rec)) < 0 ||
 	    (e = ports_check_backend(&op, b, nb)) < 0)
 		goto out;
-	for (size_t i = 0; i < nb && !e; i++)
-		for (size_t j = 0; j < rec->n_bindings && !e; j++)
-			if (binding_equal(&b[i], &rec->bindings[j])) {
-				char cp[16];
-				port_format(&b[i].cport, cp, sizeof cp);
-				e = ctr_err(-EEXIST, "%s is already published as \"%s\" on %s", cp,
-					    SHOWN(spec), rec->name);
-			}
+	/* the first binding asked for that is there already (sorted and searched) */
+	size_t dup;
+	if ((e = bindings_first_dup(b, nb, rec->bindings, rec->n_bindings, &dup)) > 0) {
+		char cp[16];
+		port_format(&b[dup].cport, cp, sizeof cp);
+		e = ctr_err(-EEXIST, "%s is already published as \"%s\" on %s", cp, SHOWN(spec),
+			    rec->name);
+	}
 	if (e < 0)
 		goto out;
 	size_t old_exposed = rec->n_exposed;
@@ -387,19 +375,6 @@ out:
 	return op_end(&op, e);
 }
 
-static bool binding_covers(const struct ctr_binding *b, const struct ctr_mapping *m)
-{
-	if (port_cmp(&b->cport, &m->cport) != 0)
-		return false;
-	/* no address given: the default one, on both families when dual stack */
-	if (b->host_ip[0] ? !host_ip_equal(b->host_ip, m->host_ip)
-			  : !host_ip_equal("0.0.0.0", m->host_ip) && !host_ip_equal("::", m->host_ip))
-		return false;
-	if (b->hp_lo == 0)
-		return true;
-	return m->hport >= b->hp_lo && m->hport <= b->hp_hi;
-}
-
 CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 {
 	ctr_err_clear();
@@ -431,19 +406,11 @@ CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 		e = ctr_err(-ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < nb; i++) {
-		bool hit = false;
-		for (size_t j = 0; j < rec->n_bindings; j++)
-			if (bare ? port_cmp(&b[i].cport, &rec->bindings[j].cport) == 0
-				 : binding_equal(&b[i], &rec->bindings[j])) {
-				drop_b[j] = hit = true;
-			}
-		for (size_t j = 0; j < rec->n_mappings; j++)
-			if (bare ? port_cmp(&b[i].cport, &rec->mappings[j].cport) == 0
-				 : binding_covers(&b[i], &rec->mappings[j])) {
-				drop_m[j] = hit = true;
-			}
-		hits += hit;
+	if ((e = unpublish_match(b, nb, bare, rec->bindings, rec->n_bindings, rec->mappings,
+				 rec->n_mappings, drop_b, drop_m, &hits)) < 0) {
+		free(drop_b);
+		free(drop_m);
+		goto out;
 	}
 	if (hits == 0) {
 		free(drop_b);

@@ -41,3 +41,55 @@ bool nat_rule_equal(const struct nat_rule *a, const struct nat_rule *b)
 		return id_eq(a->peer, b->peer, sizeof a->peer);
 	}
 }
+
+static int cmp_u(uint32_t a, uint32_t b)
+{
+	return (a > b) - (a < b);
+}
+
+static int cmp_id(const char *a, const char *b, size_t n)
+{
+	int c = strncmp(a, b, n);
+	return (c > 0) - (c < 0);
+}
+
+static int cmp_mem(const void *a, const void *b, size_t n)
+{
+	int c = memcmp(a, b, n);
+	return (c > 0) - (c < 0);
+}
+
+int nat_rule_cmp(const struct nat_rule *a, const struct nat_rule *b)
+{
+	int c;
+	if ((c = cmp_u(a->kind, b->kind)) || (c = cmp_u(a->proto, b->proto)) ||
+	    (c = cmp_u((uint32_t)fam(a), (uint32_t)fam(b))) ||
+	    (c = cmp_id(a->owner, b->owner, sizeof a->owner)))
+		return c;
+	bool v6 = fam(a) == AF_INET6;
+	switch (a->kind) {
+	case NAT_RULE_DNAT: {
+		const typeof(a->u.dnat) *x = &a->u.dnat, *y = &b->u.dnat;
+		if (v6 ? (c = cmp_mem(x->host_ip6, y->host_ip6, 16)) ||
+				 (c = cmp_mem(x->cip6, y->cip6, 16))
+		       : (c = cmp_u(x->host_ip, y->host_ip)) || (c = cmp_u(x->cip, y->cip)))
+			return c;
+		if ((c = cmp_u(x->hport_lo, y->hport_lo)) || (c = cmp_u(x->hport_hi, y->hport_hi)))
+			return c;
+		return cmp_u(x->cport_lo, y->cport_lo);
+	}
+	case NAT_RULE_LINK: {
+		const typeof(a->u.link) *x = &a->u.link, *y = &b->u.link;
+		if ((c = cmp_id(a->peer, b->peer, sizeof a->peer)))
+			return c;
+		if (v6 ? (c = cmp_mem(x->src6, y->src6, 16)) || (c = cmp_mem(x->dst6, y->dst6, 16))
+		       : (c = cmp_u(x->src, y->src)) || (c = cmp_u(x->dst, y->dst)))
+			return c;
+		if ((c = cmp_u(x->port_lo, y->port_lo)))
+			return c;
+		return cmp_u(x->port_hi, y->port_hi);
+	}
+	default:
+		return cmp_id(a->peer, b->peer, sizeof a->peer);
+	}
+}

@@ -81,6 +81,10 @@ struct nat_rule {
 
 /* true if two rules are the same rule (same kind, owners and match/target fields). */
 bool nat_rule_equal(const struct nat_rule *a, const struct nat_rule *b);
+/* A total order on rules consistent with nat_rule_equal(): 0 exactly when they are equal
+ * (the fields nat_rule_equal ignores, such as the IPv4 fields of an IPv6 rule, are ignored
+ * here too).  Returns -1, 0 or 1. */
+int nat_rule_cmp(const struct nat_rule *a, const struct nat_rule *b);
 
 /* One change, applied atomically per table (one commit per table that changes).  The hot
  * paths name exactly what to remove (`del`, computed from the records); `drop_ids` is for

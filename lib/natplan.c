@@ -10,9 +10,15 @@
 
 #include "util.h"
 
+/* Append one rule.  The array is grown to the next power of two: that is never less than the
+ * caller's array needs, whatever allocated it, and it makes realloc return at once (no copy)
+ * until the next power, so n rules cost O(n) copying, not O(n^2). */
 static int push(struct nat_rule **rules, size_t *n, const struct nat_rule *r)
 {
-	struct nat_rule *nr = realloc(*rules, (*n + 1) * sizeof *nr);
+	size_t cap = 1;
+	while (cap < *n + 1)
+		cap *= 2;
+	struct nat_rule *nr = realloc(*rules, cap * sizeof *nr);
 	if (!nr)
 		return ctr_err(-ENOMEM, "out of memory");
 	nr[*n] = *r;
@@ -134,4 +140,57 @@ int natplan_link(const char *pid, uint32_t pip, const uint8_t *pip6, const char 
 		}
 	}
 	return e;
+}
+
+static int rule_ptr_cmp(const void *pa, const void *pb)
+{
+	const struct nat_rule *a = *(const struct nat_rule *const *)pa;
+	const struct nat_rule *b = *(const struct nat_rule *const *)pb;
+	int c = nat_rule_cmp(a, b);
+	return c ? c : (a > b) - (a < b);
+}
+
+int natplan_diff(const struct nat_rule *a, size_t na, const struct nat_rule *b, size_t nb,
+		 struct nat_rule *del, size_t *ndel, struct nat_rule *add, size_t *nadd)
+{
+	const struct nat_rule **pa = malloc((na + nb + 1) * sizeof *pa);
+	bool *ka = calloc(na + nb + 1, sizeof *ka); /* found on the other side */
+	if (!pa || !ka) {
+		free(pa);
+		free(ka);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	const struct nat_rule **pb = pa + na;
+	bool *kb = ka + na;
+	for (size_t i = 0; i < na; i++)
+		pa[i] = &a[i];
+	for (size_t j = 0; j < nb; j++)
+		pb[j] = &b[j];
+	qsort(pa, na, sizeof *pa, rule_ptr_cmp);
+	qsort(pb, nb, sizeof *pb, rule_ptr_cmp);
+	for (size_t i = 0, j = 0; i < na && j < nb;) {
+		int c = nat_rule_cmp(pa[i], pb[j]);
+		if (c < 0) {
+			i++;
+		} else if (c > 0) {
+			j++;
+		} else { /* a run of equal rules on both sides: all of them are kept */
+			const struct nat_rule *r = pa[i];
+			for (; i < na && nat_rule_cmp(pa[i], r) == 0; i++)
+				ka[pa[i] - a] = true;
+			for (; j < nb && nat_rule_cmp(pb[j], r) == 0; j++)
+				kb[pb[j] - b] = true;
+		}
+	}
+	/* in the order of the inputs, as a pairwise comparison would give them */
+	*ndel = *nadd = 0;
+	for (size_t i = 0; i < na; i++)
+		if (!ka[i])
+			del[(*ndel)++] = a[i];
+	for (size_t j = 0; j < nb; j++)
+		if (!kb[j])
+			add[(*nadd)++] = b[j];
+	free(pa);
+	free(ka);
+	return 0;
 }

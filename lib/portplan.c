@@ -57,6 +57,11 @@ static int req_cmp(const void *pa, const void *pb)
 	return strcmp(a->ip, b->ip);
 }
 
+static int port_qcmp(const void *a, const void *b)
+{
+	return port_cmp(a, b);
+}
+
 static void shown_ip(const struct req *r, char *buf, size_t len)
 {
 	if (r->family == AF_INET6)
@@ -71,8 +76,10 @@ void portplan_release(struct alloc *a, const struct ctr_mapping *m, size_t n)
 		int fam;
 		uint8_t addr[16];
 		if (host_ip_parse(m[i].host_ip, &fam, addr) == 0)
-			alloc_port_release(a, m[i].cport.proto, fam, addr, m[i].hport);
+			alloc_port_clear(a, m[i].cport.proto, fam, addr, m[i].hport);
 	}
+	if (n)
+		alloc_drop_empty(a); /* once, not once per port */
 }
 
 struct usable_ctx {
@@ -130,11 +137,18 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 				    "needs the nftables backend)",
 				    b[i].host_ip);
 	}
-	for (size_t i = 0; publish_all && i < nexp && !e; i++) {
-		bool bound = false;
-		for (size_t j = 0; j < nb && !bound; j++)
-			bound = port_cmp(&b[j].cport, &exposed[i]) == 0;
+	/* -P: the exposed ports without a binding (the bound ones sorted, then searched) */
+	struct ctr_port *bound = NULL;
+	if (!e && publish_all && nexp) {
+		if (!(bound = malloc((nb + 1) * sizeof *bound)))
+			e = ctr_err(-ENOMEM, "out of memory");
+		for (size_t j = 0; bound && j < nb; j++)
+			bound[j] = b[j].cport;
 		if (bound)
+			qsort(bound, nb, sizeof *bound, port_qcmp);
+	}
+	for (size_t i = 0; publish_all && i < nexp && !e; i++) {
+		if (bsearch(&exposed[i], bound, nb, sizeof *bound, port_qcmp))
 			continue;
 		struct req *r = &rq[nreq++];
 		r->cport = exposed[i];
@@ -142,6 +156,7 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 		snprintf(r->ip, sizeof r->ip, "0.0.0.0");
 		r->dual = env->ipv6;
 	}
+	free(bound);
 	if (!e)
 		qsort(rq, nreq, sizeof *rq, req_cmp);
 

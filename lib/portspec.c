@@ -233,6 +233,168 @@ bool binding_equal(const struct ctr_binding *a, const struct ctr_binding *b)
 	       host_ip_equal(a->host_ip, b->host_ip);
 }
 
+/* The class of a host IP under host_ip_equal, with its address bytes: 0 "", 1 IPv4, 2 IPv6,
+ * 3 not an address (compared as a string).  The family is the one host_ip_equal takes. */
+static int ip_class(const char *s, unsigned char buf[16])
+{
+	if (!*s)
+		return 0;
+	if (strchr(s, ':'))
+		return inet_pton(AF_INET6, s, buf) == 1 ? 2 : 3;
+	return inet_pton(AF_INET, s, buf) == 1 ? 1 : 3;
+}
+
+int host_ip_cmp(const char *a, const char *b)
+{
+	unsigned char ba[16], bb[16];
+	if (strcmp(a, b) == 0)
+		return 0;
+	int ca = ip_class(a, ba), cb = ip_class(b, bb), c;
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	if (ca == 1)
+		c = memcmp(ba, bb, 4);
+	else if (ca == 2)
+		c = memcmp(ba, bb, 16);
+	else
+		c = strcmp(a, b);
+	return (c > 0) - (c < 0);
+}
+
+int binding_cmp(const struct ctr_binding *a, const struct ctr_binding *b)
+{
+	int c = port_cmp(&a->cport, &b->cport);
+	if (c)
+		return c;
+	if (a->hp_lo != b->hp_lo)
+		return a->hp_lo < b->hp_lo ? -1 : 1;
+	if (a->hp_hi != b->hp_hi)
+		return a->hp_hi < b->hp_hi ? -1 : 1;
+	return host_ip_cmp(a->host_ip, b->host_ip);
+}
+
+bool binding_covers(const struct ctr_binding *b, const struct ctr_mapping *m)
+{
+	if (port_cmp(&b->cport, &m->cport) != 0)
+		return false;
+	/* no address given: the default one, on both families when dual stack */
+	if (b->host_ip[0] ? !host_ip_equal(b->host_ip, m->host_ip)
+			  : !host_ip_equal("0.0.0.0", m->host_ip) && !host_ip_equal("::", m->host_ip))
+		return false;
+	if (b->hp_lo == 0)
+		return true;
+	return m->hport >= b->hp_lo && m->hport <= b->hp_hi;
+}
+
+/* Sorting pointers into one array: by binding, then by position (so that the first of equal
+ * bindings in the caller's order sorts first). */
+static int bptr_cmp(const void *pa, const void *pb)
+{
+	const struct ctr_binding *a = *(const struct ctr_binding *const *)pa;
+	const struct ctr_binding *b = *(const struct ctr_binding *const *)pb;
+	int c = binding_cmp(a, b);
+	return c ? c : (a > b) - (a < b);
+}
+
+/* By container port only, then by position. */
+static int bptr_port_cmp(const void *pa, const void *pb)
+{
+	const struct ctr_binding *a = *(const struct ctr_binding *const *)pa;
+	const struct ctr_binding *b = *(const struct ctr_binding *const *)pb;
+	int c = port_cmp(&a->cport, &b->cport);
+	return c ? c : (a > b) - (a < b);
+}
+
+static const struct ctr_binding **sorted_ptrs(const struct ctr_binding *b, size_t n,
+					      int (*cmp)(const void *, const void *))
+{
+	const struct ctr_binding **p = malloc((n + 1) * sizeof *p);
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		p[i] = &b[i];
+	qsort(p, n, sizeof *p, cmp);
+	return p;
+}
+
+int bindings_first_dup(const struct ctr_binding *b, size_t nb, const struct ctr_binding *have,
+		       size_t nhave, size_t *first)
+{
+	if (!nb || !nhave)
+		return 0;
+	const struct ctr_binding **p = sorted_ptrs(b, nb, bptr_cmp);
+	if (!p)
+		return ctr_err(-ENOMEM, "out of memory");
+	size_t best = nb;
+	for (size_t j = 0; j < nhave; j++) {
+		size_t lo = 0, hi = nb;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (binding_cmp(p[mid], &have[j]) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		/* the first of the equal ones is the earliest in b's order */
+		if (lo < nb && binding_cmp(p[lo], &have[j]) == 0 && (size_t)(p[lo] - b) < best)
+			best = (size_t)(p[lo] - b);
+	}
+	free(p);
+	if (best == nb)
+		return 0;
+	*first = best;
+	return 1;
+}
+
+/* First position in `p` (sorted by container port) whose port is not less than `port`. */
+static size_t port_lower_bound(const struct ctr_binding *const *p, size_t n,
+			       const struct ctr_port *port)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (port_cmp(&p[mid]->cport, port) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int unpublish_match(const struct ctr_binding *b, size_t nb, bool bare,
+		    const struct ctr_binding *have, size_t nhave, const struct ctr_mapping *m,
+		    size_t nm, bool *drop_b, bool *drop_m, size_t *hits)
+{
+	const struct ctr_binding **p = sorted_ptrs(b, nb, bptr_port_cmp);
+	bool *hit = calloc(nb + 1, sizeof *hit);
+	if (!p || !hit) {
+		free(p);
+		free(hit);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	/* each binding and mapping is checked against the requests with its container port */
+	for (size_t j = 0; j < nhave; j++) {
+		drop_b[j] = false;
+		for (size_t k = port_lower_bound(p, nb, &have[j].cport);
+		     k < nb && port_cmp(&p[k]->cport, &have[j].cport) == 0; k++)
+			if (bare || binding_equal(p[k], &have[j]))
+				drop_b[j] = hit[p[k] - b] = true;
+	}
+	for (size_t j = 0; j < nm; j++) {
+		drop_m[j] = false;
+		for (size_t k = port_lower_bound(p, nb, &m[j].cport);
+		     k < nb && port_cmp(&p[k]->cport, &m[j].cport) == 0; k++)
+			if (bare || binding_covers(p[k], &m[j]))
+				drop_m[j] = hit[p[k] - b] = true;
+	}
+	*hits = 0;
+	for (size_t i = 0; i < nb; i++)
+		*hits += hit[i];
+	free(p);
+	free(hit);
+	return 0;
+}
+
 /* Strip the brackets of "[addr]" as Go's net.SplitHostPort(ip + ":") does; on failure return
  * the reason, worded as Go's AddrError. */
 static const char *strip_brackets(struct span ip, struct span *host)

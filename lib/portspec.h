@@ -48,4 +48,31 @@ bool host_ip_equal(const char *a, const char *b);
  * host_ip_equal) and host port or range. */
 bool binding_equal(const struct ctr_binding *a, const struct ctr_binding *b);
 
+/* Total orders consistent with host_ip_equal() and binding_equal(): 0 exactly when equal
+ * ("" first, then IPv4 and IPv6 addresses by their bytes, then other texts as strings;
+ * bindings by container port (port_cmp), host port range, then host IP).  -1, 0 or 1. */
+int host_ip_cmp(const char *a, const char *b);
+int binding_cmp(const struct ctr_binding *a, const struct ctr_binding *b);
+
+/* true if the binding `b` of an unpublish withdraws the mapping `m`: same container port,
+ * same host IP (none given: the default addresses 0.0.0.0 and ::), and m's host port in b's
+ * host port or range (none given: any). */
+bool binding_covers(const struct ctr_binding *b, const struct ctr_mapping *m);
+
+/* The first binding of `b` (in b's order) that is binding_equal() to one of `have`: 1 with
+ * its index in *first, 0 when there is none, or -ENOMEM.  O((nb + nhave) log nb). */
+int bindings_first_dup(const struct ctr_binding *b, size_t nb, const struct ctr_binding *have,
+		       size_t nhave, size_t *first);
+
+/* What withdrawing the bindings `b` of an unpublish spec (nb of them, `bare` as
+ * portspec_parse_unpublish() says) takes from a container with bindings `have` and mappings
+ * `m`: drop_b[j] / drop_m[j] (arrays of nhave / nm, all written) tell whether have[j] / m[j]
+ * goes (bare: same container port; otherwise binding_equal() for bindings and
+ * binding_covers() for mappings); *hits is how many of `b` matched at least one binding or
+ * mapping.  O((nb + nhave + nm) log nb) when few requests share a container port.
+ * 0 or -ENOMEM (nothing written). */
+int unpublish_match(const struct ctr_binding *b, size_t nb, bool bare,
+		    const struct ctr_binding *have, size_t nhave, const struct ctr_mapping *m,
+		    size_t nm, bool *drop_b, bool *drop_m, size_t *hits);
+
 #endif

@@ -614,51 +614,95 @@ int rec_from_json(const char *json, size_t len, struct ctr_rec **out)
 
 /* ---- editing ------------------------------------------------------------------------------ */
 
+/* Room for n elements of `size` in *v: grown to the next power of two, which is never less than
+ * needed whatever allocated *v, and makes realloc return at once (no copy) until the next
+ * power: adding elements one at a time costs O(n) copying in all, not O(n^2). */
+static void *grow(void *v, size_t n, size_t size)
+{
+	size_t cap = 1;
+	while (cap < n)
+		cap *= 2;
+	return realloc(v, cap * size);
+}
+
+static bool exposed_has(const struct ctr_rec *rec, const struct ctr_port *p)
+{
+	size_t lo = 0, hi = rec->n_exposed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = port_cmp(&rec->exposed[mid], p);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int port_qcmp(const void *a, const void *b)
+{
+	return port_cmp(a, b);
+}
+
 int rec_expose(struct ctr_rec *rec, const struct ctr_port *ports, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		size_t lo = 0, hi = rec->n_exposed;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			int c = port_cmp(&rec->exposed[mid], &ports[i]);
-			if (c == 0) {
-				lo = SIZE_MAX;
-				break;
-			}
-			if (c < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo == SIZE_MAX)
-			continue;
-		struct ctr_port *np = realloc(rec->exposed, (rec->n_exposed + 1) * sizeof *np);
-		if (!np)
-			return ctr_err(-ENOMEM, "out of memory");
-		rec->exposed = np;
-		memmove(np + lo + 1, np + lo, (rec->n_exposed - lo) * sizeof *np);
-		np[lo] = ports[i];
-		rec->n_exposed++;
+	/* the new ones, sorted, without duplicates, then merged in from the end: only the exposed
+	 * ports above the smallest new one move, so appending in order costs nothing more */
+	struct ctr_port one, *v = n == 1 ? &one : malloc((n + 1) * sizeof *v);
+	size_t k = 0;
+	if (!v)
+		return ctr_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!exposed_has(rec, &ports[i]))
+			v[k++] = ports[i];
+	if (k > 1) {
+		qsort(v, k, sizeof *v, port_qcmp);
+		size_t u = 1;
+		for (size_t i = 1; i < k; i++)
+			if (port_cmp(&v[i], &v[u - 1]) != 0)
+				v[u++] = v[i];
+		k = u;
 	}
-	return 0;
+	struct ctr_port *x = k ? grow(rec->exposed, rec->n_exposed + k, sizeof *x) : NULL;
+	int e = k && !x ? ctr_err(-ENOMEM, "out of memory") : 0;
+	if (x) {
+		rec->exposed = x;
+		size_t i = rec->n_exposed, j = k, o = rec->n_exposed + k;
+		while (j > 0) {
+			if (i > 0 && port_cmp(&x[i - 1], &v[j - 1]) > 0)
+				x[--o] = x[--i];
+			else
+				x[--o] = v[--j];
+		}
+		rec->n_exposed += k;
+	}
+	if (v != &one)
+		free(v);
+	return e;
 }
 
 int rec_add_bindings(struct ctr_rec *rec, const struct ctr_binding *b, size_t n)
 {
 	if (!n)
 		return 0;
-	struct ctr_binding *nb = realloc(rec->bindings, (rec->n_bindings + n) * sizeof *nb);
+	struct ctr_binding *nb = grow(rec->bindings, rec->n_bindings + n, sizeof *nb);
 	if (!nb)
 		return ctr_err(-ENOMEM, "out of memory");
 	rec->bindings = nb;
 	memcpy(nb + rec->n_bindings, b, n * sizeof *b);
 	rec->n_bindings += n;
-	for (size_t i = 0; i < n; i++) {
-		int e = rec_expose(rec, &b[i].cport, 1);
-		if (e < 0)
-			return e;
-	}
-	return 0;
+	if (n == 1)
+		return rec_expose(rec, &b[0].cport, 1);
+	struct ctr_port *p = malloc(n * sizeof *p);
+	if (!p)
+		return ctr_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		p[i] = b[i].cport;
+	int e = rec_expose(rec, p, n); /* all at once: one merge, not one insertion each */
+	free(p);
+	return e;
 }
 
 struct ctr_link *rec_find_link(const struct ctr_rec *rec, const char *alias)

@@ -629,6 +629,46 @@ static void test_roundtrip(void)
 	free(buf);
 }
 
+/* ---- ports: releasing many (alloc_port_clear + alloc_drop_empty) --------------------------- */
+
+static void test_clear(void)
+{
+	struct alloc a;
+	uint8_t any[16] = { 0 }, lo[16];
+	fam_addr("127.0.0.1", lo);
+	if (alloc_init(&a, htonl(0xac110000), 16) < 0)
+		return (void)ok(0, "init");
+	int e = 0;
+	for (unsigned p = 20000; p < 21000 && !e; p++)
+		e = alloc_port_take(&a, CTR_TCP, AF_INET, any, (uint16_t)p);
+	e = e ? e : alloc_port_take(&a, CTR_UDP, AF_INET, any, 53);
+	e = e ? e : alloc_port_take(&a, CTR_TCP, AF_INET, lo, 80);
+	ok(e == 0 && a.n_maps == 3, "clear: three maps");
+	for (unsigned p = 20000; p < 21000; p++)
+		alloc_port_clear(&a, CTR_TCP, AF_INET, any, (uint16_t)p);
+	alloc_port_clear(&a, CTR_SCTP, AF_INET, any, 1); /* no map: nothing */
+	ok(a.n_maps == 3 && !alloc_port_taken(&a, CTR_TCP, AF_INET, any, 20500),
+	   "clear: the ports are free, the empty map stays until dropped");
+	alloc_drop_empty(&a);
+	ok(a.n_maps == 2 && a.maps[0].proto == CTR_UDP && a.maps[1].proto == CTR_TCP &&
+		   alloc_port_taken(&a, CTR_UDP, AF_INET, any, 53) &&
+		   alloc_port_taken(&a, CTR_TCP, AF_INET, lo, 80),
+	   "drop_empty: the empty map goes, the others stay, in order");
+	alloc_port_clear(&a, CTR_TCP, AF_INET, lo, 80);
+	alloc_port_clear(&a, CTR_UDP, AF_INET, any, 53);
+	alloc_drop_empty(&a);
+	ok(a.n_maps == 0, "drop_empty: all empty: none left");
+	alloc_drop_empty(&a);
+	ok(a.n_maps == 0, "drop_empty: on an empty index");
+	/* a map with only the highest port taken is not empty */
+	e = alloc_port_take(&a, CTR_TCP, AF_INET, any, 65535);
+	alloc_drop_empty(&a);
+	ok(e == 0 && a.n_maps == 1, "drop_empty: port 65535 keeps its map");
+	alloc_port_release(&a, CTR_TCP, AF_INET, any, 65535);
+	ok(a.n_maps == 0, "release: the last port drops its map");
+	alloc_free(&a);
+}
+
 int main(void)
 {
 	test_init();
@@ -636,5 +676,6 @@ int main(void)
 	test_ports();
 	test_next();
 	test_roundtrip();
+	test_clear();
 	return done_testing();
 }

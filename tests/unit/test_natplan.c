@@ -266,9 +266,184 @@ static void test_link(void)
 	}
 }
 
+/* ---- nat_rule_cmp and natplan_diff ------------------------------------------------------ */
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 16) % n;
+}
+
+/* A rule with each field drawn from a few values, so that equal rules and rules differing in
+ * one field both come up; fields nat_rule_equal ignores (IPv4 fields of an IPv6 rule, bytes
+ * after an owner's NUL, the peer of a DNAT rule) vary too. */
+static struct nat_rule rnd_rule(void)
+{
+	static const uint8_t kinds[] = { NAT_RULE_DNAT, NAT_RULE_LINK, 7 };
+	static const uint8_t fams[] = { 0, AF_INET, AF_INET6 };
+	struct nat_rule r;
+	memset(&r, 0, sizeof r);
+	r.kind = kinds[rnd(3)];
+	r.proto = (uint8_t)rnd(2);
+	r.family = fams[rnd(3)];
+	snprintf(r.owner, sizeof r.owner, "%s", rnd(2) ? OWNER : PEER);
+	r.owner[sizeof r.owner - 2] = (char)('a' + rnd(2)); /* the last character varies */
+	if (rnd(2)) { /* bytes after the NUL differ: ignored */
+		r.owner[5] = '\0';
+		r.owner[6 + rnd(3)] = 'x';
+	}
+	snprintf(r.peer, sizeof r.peer, "%s", r.kind == NAT_RULE_DNAT || rnd(2) ? "" : PEER);
+	if (r.kind == NAT_RULE_DNAT) {
+		r.u.dnat.host_ip = rnd(2);
+		r.u.dnat.cip = rnd(2) << 24;
+		r.u.dnat.host_ip6[rnd(2) * 15] = (uint8_t)rnd(2);
+		r.u.dnat.cip6[15] = (uint8_t)rnd(2);
+		r.u.dnat.hport_lo = (uint16_t)(8000 + rnd(2));
+		r.u.dnat.hport_hi = (uint16_t)(r.u.dnat.hport_lo + rnd(2));
+		r.u.dnat.cport_lo = (uint16_t)(80 + rnd(2));
+	} else {
+		r.u.link.src = rnd(2);
+		r.u.link.dst = rnd(2) << 8;
+		r.u.link.src6[0] = (uint8_t)rnd(2);
+		r.u.link.dst6[15] = (uint8_t)rnd(2);
+		r.u.link.port_lo = (uint16_t)(80 + rnd(2));
+		r.u.link.port_hi = (uint16_t)(r.u.link.port_lo + rnd(2));
+	}
+	return r;
+}
+
+static int sgn(int c)
+{
+	return (c > 0) - (c < 0);
+}
+
+static void test_rule_cmp(void)
+{
+	enum { N = 300 };
+	static struct nat_rule v[N];
+	for (size_t i = 0; i < N; i++)
+		v[i] = rnd_rule();
+	size_t consistent = 0, antisym = 0, equal_pairs = 0;
+	for (size_t i = 0; i < N; i++)
+		for (size_t j = 0; j < N; j++) {
+			int c = nat_rule_cmp(&v[i], &v[j]);
+			consistent += (c == 0) == nat_rule_equal(&v[i], &v[j]);
+			antisym += sgn(c) == -sgn(nat_rule_cmp(&v[j], &v[i]));
+			equal_pairs += c == 0 && i != j;
+		}
+	is_int((long long)consistent, N * N, "rule_cmp: 0 exactly when nat_rule_equal");
+	is_int((long long)antisym, N * N, "rule_cmp: antisymmetric");
+	ok(equal_pairs > 0, "rule_cmp: the sample has equal distinct rules (%zu pairs)",
+	   equal_pairs);
+	/* transitivity on a subset: a <= b and b <= c imply a <= c */
+	size_t bad = 0;
+	for (size_t i = 0; i < 60; i++)
+		for (size_t j = 0; j < 60; j++)
+			for (size_t k = 0; k < 60; k++)
+				if (nat_rule_cmp(&v[i], &v[j]) <= 0 && nat_rule_cmp(&v[j], &v[k]) <= 0 &&
+				    nat_rule_cmp(&v[i], &v[k]) > 0)
+					bad++;
+	is_int((long long)bad, 0, "rule_cmp: transitive");
+
+	struct nat_rule a = v[0], b = v[0];
+	a.kind = b.kind = NAT_RULE_DNAT;
+	a.family = 0;
+	b.family = AF_INET;
+	ok(nat_rule_cmp(&a, &b) == 0, "rule_cmp: family 0 is AF_INET");
+	b.family = AF_INET6;
+	ok(nat_rule_cmp(&a, &b) != 0, "rule_cmp: IPv4 and IPv6 differ");
+	a.family = AF_INET6;
+	a.u.dnat.host_ip = 1;
+	b.u.dnat.host_ip = 2;
+	ok(nat_rule_cmp(&a, &b) == 0, "rule_cmp: IPv4 fields of IPv6 rules are ignored");
+	b.u.dnat.host_ip6[3] ^= 1;
+	ok(nat_rule_cmp(&a, &b) != 0, "rule_cmp: IPv6 host address compared");
+}
+
+/* The pairwise diff dnat_update used to compute, as the reference. */
+static void naive_diff(const struct nat_rule *a, size_t na, const struct nat_rule *b, size_t nb,
+		       struct nat_rule *del, size_t *ndel, struct nat_rule *add, size_t *nadd)
+{
+	*ndel = *nadd = 0;
+	for (size_t i = 0; i < na; i++) {
+		bool keep = false;
+		for (size_t j = 0; j < nb && !keep; j++)
+			keep = nat_rule_equal(&a[i], &b[j]);
+		if (!keep)
+			del[(*ndel)++] = a[i];
+	}
+	for (size_t j = 0; j < nb; j++) {
+		bool had = false;
+		for (size_t i = 0; i < na && !had; i++)
+			had = nat_rule_equal(&a[i], &b[j]);
+		if (!had)
+			add[(*nadd)++] = b[j];
+	}
+}
+
+static bool same_rules(const struct nat_rule *x, size_t nx, const struct nat_rule *y, size_t ny)
+{
+	return nx == ny && (nx == 0 || memcmp(x, y, nx * sizeof *x) == 0);
+}
+
+static void test_diff(void)
+{
+	/* from mappings, as dnat_update does: one port published on 1000 single-port rules */
+	enum { K = 1000 };
+	struct ctr_mapping *m = calloc(K + 1, sizeof *m);
+	for (size_t i = 0; i < K; i++) {
+		m[i].cport.port = (uint16_t)(1 + i);
+		snprintf(m[i].host_ip, sizeof m[i].host_ip, "0.0.0.0");
+		m[i].hport = (uint16_t)(30000 + 2 * i); /* two apart: no run coalesces */
+	}
+	m[K] = m[0];
+	m[K].cport.port = 80;
+	m[K].hport = 8080;
+	struct nat_rule *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0, ndel = 9, nadd = 9;
+	natplan_dnat(OWNER, ip4("172.17.0.2"), NULL, m, K, &a, &na);
+	natplan_dnat(OWNER, ip4("172.17.0.2"), NULL, m, K + 1, &b, &nb);
+	struct nat_rule del[4], add[4];
+	int e = natplan_diff(a, na, b, nb, del, &ndel, add, &nadd);
+	ok(e == 0 && na == K && nb == K + 1 && ndel == 0 && nadd == 1 &&
+		   add[0].u.dnat.hport_lo == 8080 && add[0].u.dnat.cport_lo == 80,
+	   "diff: one port published on %d: one rule added, none removed", K);
+	e = natplan_diff(b, nb, a, na, del, &ndel, add, &nadd);
+	ok(e == 0 && ndel == 1 && nadd == 0 && del[0].u.dnat.hport_lo == 8080,
+	   "diff: and unpublished: one rule removed, none added");
+	e = natplan_diff(a, na, a, na, del, &ndel, add, &nadd);
+	ok(e == 0 && ndel == 0 && nadd == 0, "diff: the same list: nothing");
+	e = natplan_diff(NULL, 0, NULL, 0, del, &ndel, add, &nadd);
+	ok(e == 0 && ndel == 0 && nadd == 0, "diff: two empty lists");
+	free(a);
+	free(b);
+	free(m);
+
+	/* random lists (with duplicates and rules equal but not identical): the same result, in
+	 * the same order, as the pairwise comparison */
+	size_t agree = 0, rounds = 200;
+	for (size_t r = 0; r < rounds; r++) {
+		struct nat_rule x[40], y[40], d1[40], d2[40], a1[40], a2[40];
+		size_t nx = rnd(40), ny = rnd(40), nd1, nd2, na1, na2;
+		for (size_t i = 0; i < nx; i++)
+			x[i] = rnd_rule();
+		for (size_t j = 0; j < ny; j++)
+			y[j] = rnd(3) == 0 && nx ? x[rnd((uint32_t)nx)] : rnd_rule();
+		naive_diff(x, nx, y, ny, d1, &nd1, a1, &na1);
+		e = natplan_diff(x, nx, y, ny, d2, &nd2, a2, &na2);
+		agree += e == 0 && same_rules(d1, nd1, d2, nd2) && same_rules(a1, na1, a2, na2);
+	}
+	is_int((long long)agree, (long long)rounds,
+	       "diff: random lists: as the pairwise comparison, in the same order");
+}
+
 int main(void)
 {
 	test_dnat();
 	test_link();
+	test_rule_cmp();
+	test_diff();
 	return done_testing();
 }

@@ -523,6 +523,219 @@ static void test_expose(void)
 	   "--expose 4096 digits: out of range");
 }
 
+/* ---- orders and matching (publish's duplicate check, unpublish) ---------------------------- */
+
+static const char *const ips[] = { "",	      "0.0.0.0", "1.2.3.4",	"001.2.3.4", "::",
+				   "0:0::0", "::1",	 "2001:DB8::1", "2001:db8:0::1",
+				   "::ffff:1.2.3.4", "junk", "Junk", "1.2.3.4:",	"::g" };
+
+static uint32_t rs = 777;
+
+static uint32_t rnd(uint32_t n)
+{
+	rs = rs * 1103515245u + 12345u;
+	return (rs >> 16) % n;
+}
+
+static struct ctr_binding rnd_binding(void)
+{
+	static const uint16_t hps[][2] = { { 0, 0 }, { 8080, 8080 }, { 8080, 8081 }, { 8081, 8081 } };
+	unsigned h = rnd(4);
+	return mk(ips[rnd(ARRAY_SIZE(ips))], (int)(80 + rnd(3)), (int)rnd(2), hps[h][0], hps[h][1]);
+}
+
+static int sgn(int c)
+{
+	return (c > 0) - (c < 0);
+}
+
+static void test_order(void)
+{
+	size_t n = ARRAY_SIZE(ips), cons = 0, anti = 0, bad = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			int c = host_ip_cmp(ips[i], ips[j]);
+			cons += (c == 0) == host_ip_equal(ips[i], ips[j]);
+			anti += sgn(c) == -sgn(host_ip_cmp(ips[j], ips[i]));
+			for (size_t k = 0; k < n; k++)
+				bad += c <= 0 && host_ip_cmp(ips[j], ips[k]) <= 0 &&
+				       host_ip_cmp(ips[i], ips[k]) > 0;
+		}
+	ok(cons == n * n && anti == n * n && bad == 0,
+	   "host_ip_cmp: a total order, 0 exactly when host_ip_equal");
+	ok(host_ip_cmp("", "0.0.0.0") < 0 && host_ip_cmp("9.9.9.9", "::") < 0 &&
+	   host_ip_cmp("::", "0:0::0") == 0 && host_ip_cmp("1.2.3.4", "1.2.3.10") < 0,
+	   "host_ip_cmp: empty, then IPv4, then IPv6, addresses by their bytes");
+
+	enum { N = 400 };
+	static struct ctr_binding v[N];
+	for (size_t i = 0; i < N; i++)
+		v[i] = rnd_binding();
+	cons = anti = bad = 0;
+	for (size_t i = 0; i < N; i++)
+		for (size_t j = 0; j < N; j++) {
+			int c = binding_cmp(&v[i], &v[j]);
+			cons += (c == 0) == binding_equal(&v[i], &v[j]);
+			anti += sgn(c) == -sgn(binding_cmp(&v[j], &v[i]));
+		}
+	for (size_t i = 0; i < 50; i++)
+		for (size_t j = 0; j < 50; j++)
+			for (size_t k = 0; k < 50; k++)
+				bad += binding_cmp(&v[i], &v[j]) <= 0 && binding_cmp(&v[j], &v[k]) <= 0 &&
+				       binding_cmp(&v[i], &v[k]) > 0;
+	is_int((long long)cons, N * N, "binding_cmp: 0 exactly when binding_equal");
+	is_int((long long)anti, N * N, "binding_cmp: antisymmetric");
+	is_int((long long)bad, 0, "binding_cmp: transitive");
+}
+
+static struct ctr_mapping mkm(const char *ip, int port, int proto, int hport)
+{
+	struct ctr_mapping m;
+	memset(&m, 0, sizeof m);
+	snprintf(m.host_ip, sizeof m.host_ip, "%s", ip);
+	m.cport.port = (uint16_t)port;
+	m.cport.proto = (uint8_t)proto;
+	m.hport = (uint16_t)hport;
+	return m;
+}
+
+static void test_covers(void)
+{
+	struct ctr_binding b = mk("", 80, CTR_TCP, 0, 0);
+	struct ctr_mapping m = mkm("0.0.0.0", 80, CTR_TCP, 49153);
+	ok(binding_covers(&b, &m), "covers: no address, no host port: the default binding");
+	m = mkm("::", 80, CTR_TCP, 49153);
+	ok(binding_covers(&b, &m), "covers: no address: the IPv6 default one too");
+	m = mkm("127.0.0.1", 80, CTR_TCP, 49153);
+	ok(!binding_covers(&b, &m), "covers: no address: not a specific one");
+	m = mkm("0.0.0.0", 80, CTR_UDP, 49153);
+	ok(!binding_covers(&b, &m), "covers: not another protocol");
+	b = mk("127.0.0.1", 80, CTR_TCP, 8000, 8010);
+	m = mkm("127.0.0.1", 80, CTR_TCP, 8010);
+	ok(binding_covers(&b, &m), "covers: host port in the range");
+	m = mkm("127.0.0.1", 80, CTR_TCP, 8011);
+	ok(!binding_covers(&b, &m), "covers: host port outside the range");
+	b = mk("0:0::0", 80, CTR_TCP, 0, 0);
+	m = mkm("::", 80, CTR_TCP, 1);
+	ok(binding_covers(&b, &m), "covers: addresses compared as addresses");
+}
+
+static void test_first_dup(void)
+{
+	struct ctr_binding have[] = { mk("", 80, CTR_TCP, 8080, 8080), mk("::", 81, CTR_TCP, 0, 0),
+				      mk("1.2.3.4", 82, CTR_UDP, 9000, 9010) };
+	struct ctr_binding b[] = { mk("", 83, CTR_TCP, 0, 0), mk("0:0::0", 81, CTR_TCP, 0, 0),
+				   mk("", 80, CTR_TCP, 8080, 8080), mk("", 81, CTR_TCP, 0, 0) };
+	size_t first = 99;
+	int r = bindings_first_dup(b, 4, have, 3, &first);
+	ok(r == 1 && first == 1, "first_dup: the first in the order given (got %d, %zu)", r, first);
+	r = bindings_first_dup(b + 2, 2, have, 3, &first);
+	ok(r == 1 && first == 0, "first_dup: another start");
+	r = bindings_first_dup(b, 1, have, 3, &first);
+	ok(r == 0, "first_dup: none");
+	r = bindings_first_dup(b, 4, NULL, 0, &first);
+	ok(r == 0, "first_dup: nothing there yet");
+
+	/* random: as the pairwise loop ctr_publish_port had */
+	size_t agree = 0, rounds = 300;
+	for (size_t k = 0; k < rounds; k++) {
+		struct ctr_binding x[30], y[30];
+		size_t nx = rnd(30), ny = rnd(30), want = nx, got = 99;
+		for (size_t i = 0; i < nx; i++)
+			x[i] = rnd_binding();
+		for (size_t j = 0; j < ny; j++)
+			y[j] = rnd_binding();
+		for (size_t i = 0; i < nx && want == nx; i++)
+			for (size_t j = 0; j < ny && want == nx; j++)
+				if (binding_equal(&x[i], &y[j]))
+					want = i;
+		r = bindings_first_dup(x, nx, y, ny, &got);
+		agree += want == nx ? r == 0 : r == 1 && got == want;
+	}
+	is_int((long long)agree, (long long)rounds, "first_dup: random: as the pairwise check");
+}
+
+/* The pairwise matching ctr_unpublish_port had, as the reference. */
+static size_t naive_match(const struct ctr_binding *b, size_t nb, bool bare,
+			  const struct ctr_binding *have, size_t nh, const struct ctr_mapping *m,
+			  size_t nm, bool *db, bool *dm)
+{
+	size_t hits = 0;
+	memset(db, 0, nh * sizeof *db);
+	memset(dm, 0, nm * sizeof *dm);
+	for (size_t i = 0; i < nb; i++) {
+		bool hit = false;
+		for (size_t j = 0; j < nh; j++)
+			if (bare ? port_cmp(&b[i].cport, &have[j].cport) == 0
+				 : binding_equal(&b[i], &have[j]))
+				db[j] = hit = true;
+		for (size_t j = 0; j < nm; j++)
+			if (bare ? port_cmp(&b[i].cport, &m[j].cport) == 0 : binding_covers(&b[i], &m[j]))
+				dm[j] = hit = true;
+		hits += hit;
+	}
+	return hits;
+}
+
+static void test_unpublish_match(void)
+{
+	struct ctr_binding have[] = { mk("", 80, CTR_TCP, 8080, 8080), mk("", 80, CTR_UDP, 0, 0),
+				      mk("127.0.0.1", 81, CTR_TCP, 0, 0) };
+	struct ctr_mapping m[] = { mkm("0.0.0.0", 80, CTR_TCP, 8080), mkm("::", 80, CTR_TCP, 8080),
+				   mkm("0.0.0.0", 80, CTR_UDP, 49153), mkm("127.0.0.1", 81, CTR_TCP, 49154) };
+	struct ctr_binding *b = NULL;
+	size_t nb = 0, hits = 99;
+	bool bare = false, db[3], dm[4];
+	int e = portspec_parse_unpublish("80", &b, &nb, &bare);
+	e = e ? e : unpublish_match(b, nb, bare, have, 3, m, 4, db, dm, &hits);
+	ok(e == 0 && bare && hits == 1 && db[0] && !db[1] && !db[2] && dm[0] && dm[1] && !dm[2] &&
+		   !dm[3],
+	   "match: a bare port: every binding and mapping of 80/tcp");
+	free(b);
+	b = NULL;
+	nb = 0;
+	e = portspec_parse_unpublish("8080:80", &b, &nb, &bare);
+	e = e ? e : unpublish_match(b, nb, bare, have, 3, m, 4, db, dm, &hits);
+	ok(e == 0 && !bare && hits == 1 && db[0] && !db[1] && dm[0] && dm[1] && !dm[3],
+	   "match: host port and container port");
+	free(b);
+	b = NULL;
+	nb = 0;
+	e = portspec_parse_unpublish("127.0.0.1:49154:81", &b, &nb, &bare);
+	e = e ? e : unpublish_match(b, nb, bare, have, 3, m, 4, db, dm, &hits);
+	ok(e == 0 && hits == 1 && !db[2] && dm[3] && !dm[0],
+	   "match: a mapping without its binding being equal");
+	free(b);
+	b = NULL;
+	nb = 0;
+	e = portspec_parse_unpublish("9000-9002:80-82", &b, &nb, &bare);
+	e = e ? e : unpublish_match(b, nb, bare, have, 3, m, 4, db, dm, &hits);
+	ok(e == 0 && nb == 3 && hits == 0 && !db[0] && !dm[0], "match: nothing");
+	free(b);
+
+	size_t agree = 0, rounds = 300;
+	for (size_t k = 0; k < rounds; k++) {
+		struct ctr_binding x[20], y[30];
+		struct ctr_mapping z[30];
+		bool d1[30], d2[30], e1[30], e2[30];
+		size_t nx = 1 + rnd(20), ny = rnd(30), nz = rnd(30), h2 = 99;
+		bool bare2 = rnd(2);
+		for (size_t i = 0; i < nx; i++)
+			x[i] = rnd_binding();
+		for (size_t j = 0; j < ny; j++)
+			y[j] = rnd_binding();
+		for (size_t j = 0; j < nz; j++) {
+			static const char *const mips[] = { "0.0.0.0", "::", "1.2.3.4", "0:0::0" };
+			z[j] = mkm(mips[rnd(4)], (int)(80 + rnd(3)), (int)rnd(2), (int)(8079 + rnd(4)));
+		}
+		size_t h1 = naive_match(x, nx, bare2, y, ny, z, nz, d1, e1);
+		e = unpublish_match(x, nx, bare2, y, ny, z, nz, d2, e2, &h2);
+		agree += e == 0 && h1 == h2 && memcmp(d1, d2, ny * sizeof *d1) == 0 &&
+			 memcmp(e1, e2, nz * sizeof *e1) == 0;
+	}
+	is_int((long long)agree, (long long)rounds, "match: random: as the pairwise matching");
+}
+
 int main(void)
 {
 	test_publish_table();
@@ -530,6 +743,10 @@ int main(void)
 	test_publish_big();
 	test_unpublish();
 	test_equal();
+	test_order();
+	test_covers();
+	test_first_dup();
+	test_unpublish_match();
 	test_expose();
 	return done_testing();
 }

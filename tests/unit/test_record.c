@@ -697,6 +697,51 @@ static void test_editing(void)
 		free(r.exposed);
 	}
 
+	/* random batches, one port at a time or many at once, against a bitmap of what is in */
+	static bool in[2048 * CTR_NPROTO];
+	uint32_t seed = 99;
+	size_t agree = 0, rounds = 200;
+	struct ctr_rec rr = { 0 };
+	for (size_t k = 0; k < rounds; k++) {
+		struct ctr_port v[64];
+		size_t n = k % 5 == 0 ? 1 : k % 64;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			v[i].port = (uint16_t)((seed >> 16) % 2048);
+			v[i].proto = (uint8_t)((seed >> 8) % CTR_NPROTO);
+			in[v[i].port * CTR_NPROTO + v[i].proto] = true;
+		}
+		if (rec_expose(&rr, v, n) < 0)
+			break;
+		size_t m = 0, good = 1;
+		for (size_t p = 0; p < ARRAY_SIZE(in); p++)
+			if (in[p]) {
+				good = good && m < rr.n_exposed && rr.exposed[m].port == p / CTR_NPROTO &&
+				       rr.exposed[m].proto == p % CTR_NPROTO;
+				m++;
+			}
+		agree += good && m == rr.n_exposed;
+	}
+	is_int((long long)agree, (long long)rounds,
+	       "rec_expose: random batches: sorted, each port once");
+	free(rr.exposed);
+
+	/* a 1000-port range exposed in the middle of 10000 others */
+	struct ctr_rec big = { 0 };
+	struct ctr_port *bp = calloc(10000, sizeof *bp);
+	for (size_t i = 0; i < 10000; i++)
+		bp[i] = (struct ctr_port){ (uint16_t)(2 * i + 1), CTR_TCP };
+	int be = rec_expose(&big, bp, 10000);
+	for (size_t i = 0; i < 1000; i++)
+		bp[i] = (struct ctr_port){ (uint16_t)(5000 + i), CTR_TCP }; /* half already there */
+	be = be ? be : rec_expose(&big, bp, 1000);
+	bool sorted = be == 0 && big.n_exposed == 10500;
+	for (size_t i = 1; sorted && i < big.n_exposed; i++)
+		sorted = port_cmp(&big.exposed[i - 1], &big.exposed[i]) < 0;
+	ok(sorted, "rec_expose: a range into 10000 ports: %zu ports, in order", big.n_exposed);
+	free(bp);
+	free(big.exposed);
+
 	/* rec_add_bindings: appends in order, exposes the container ports */
 	struct ctr_rec r = { 0 };
 	const struct ctr_port p80 = { 80, CTR_TCP };
