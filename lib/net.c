@@ -704,23 +704,55 @@ static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule 
 	return e;
 }
 
-void net_flush_udp(const struct ctr_mapping *m, size_t n)
+/* One ct_match per mapping of `m` (host port and address); with `rec`, only the entries
+ * DNAT'd to rec's address and the mapping's container port. */
+static void flush_conntrack(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
+			    bool udp_only)
 {
 	static const uint8_t any[16];
-	for (size_t i = 0; i < n; i++) {
+	static const uint8_t ipproto[CTR_NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	struct ct_match *v = n ? calloc(n, sizeof *v) : NULL;
+	size_t k = 0;
+	for (size_t i = 0; v && i < n; i++) {
 		int fam;
 		uint8_t addr[16];
-		if (m[i].cport.proto != CTR_UDP || host_ip_parse(m[i].host_ip, &fam, addr) < 0)
+		if ((udp_only && m[i].cport.proto != CTR_UDP) || m[i].cport.proto >= CTR_NPROTO ||
+		    host_ip_parse(m[i].host_ip, &fam, addr) < 0)
 			continue;
-		bool is_any = memcmp(addr, any, fam == AF_INET6 ? 16 : 4) == 0;
-		conntrack_flush_dport(fam, IPPROTO_UDP, is_any ? NULL : addr, m[i].hport, NULL);
+		struct ct_match *x = &v[k];
+		size_t alen = fam == AF_INET6 ? 16 : 4;
+		x->family = (uint8_t)fam;
+		x->proto = ipproto[m[i].cport.proto];
+		x->dport = m[i].hport;
+		x->any_dst = memcmp(addr, any, alen) == 0;
+		memcpy(x->dst, addr, alen);
+		if (rec) {
+			const uint8_t *to = fam == AF_INET6 ? NET_IP6(&rec->net) : NULL;
+			if (fam == AF_INET6 && !to)
+				continue;
+			x->to = true;
+			if (to)
+				memcpy(x->to_addr, to, 16);
+			else
+				memcpy(x->to_addr, &rec->net.ip, 4);
+			x->to_port = m[i].cport.port;
+		}
+		k++;
 	}
+	conntrack_flush(v, k, NULL);
+	free(v);
 	ctr_err_clear();
 }
 
-static void flush_udp(const struct ctr_rec *rec)
+void net_flush_udp(const struct ctr_mapping *m, size_t n)
 {
-	net_flush_udp(rec->mappings, rec->n_mappings);
+	flush_conntrack(NULL, m, n, true);
+}
+
+void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n)
+{
+	if (rec->has_net)
+		flush_conntrack(rec, m, n, false);
 }
 
 int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
@@ -752,7 +784,7 @@ int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
 	}
 	free(rules);
 	if (!e)
-		flush_udp(rec);
+		net_flush_udp(rec->mappings, rec->n_mappings);
 	return e;
 }
 
@@ -800,7 +832,7 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 		e = nat_do(op, cfg, &txn, false);
 	}
 	free(rules);
-	flush_udp(rec);
+	net_flush_dnat(rec, rec->mappings, rec->n_mappings);
 	struct alloc *a;
 	if (op_alloc(op, &a) == 0) {
 		alloc_ip_release(a, rec->net.ip);

@@ -955,19 +955,64 @@ struct ct_entry {
 
 struct ct_dump {
 	uint8_t family;
-	uint8_t proto;
-	const uint8_t *dst;
-	uint16_t dport;        /* network order */
+	const struct ct_match *m; /* sorted by ct_match_cmp */
+	size_t nm;
 	struct ct_entry *v;
 	size_t n, cap;
 };
+
+/* Order of the matches: family, protocol, port (what a dumped entry is looked up by). */
+static int ct_key_cmp(uint8_t fa, uint8_t pa, uint16_t da, uint8_t fb, uint8_t pb, uint16_t db)
+{
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return (da > db) - (da < db);
+}
+
+static int ct_match_cmp(const void *pa, const void *pb)
+{
+	const struct ct_match *a = pa, *b = pb;
+	return ct_key_cmp(a->family, a->proto, a->dport, b->family, b->proto, b->dport);
+}
+
+/* true if the entry is one of the matches (m sorted). */
+static bool ct_wanted(const struct ct_dump *d, const struct ct_entry *e, const uint8_t *rsrc,
+		      uint16_t rsport)
+{
+	size_t alen = e->family == AF_INET6 ? 16 : 4, lo = 0, hi = d->nm;
+	uint16_t dport = ntohs(e->dport);
+	while (lo < hi) { /* the first match with this key */
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ct_match *x = &d->m[mid];
+		if (ct_key_cmp(x->family, x->proto, x->dport, e->family, e->proto, dport) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < d->nm; i++) {
+		const struct ct_match *x = &d->m[i];
+		if (ct_key_cmp(x->family, x->proto, x->dport, e->family, e->proto, dport) != 0)
+			break;
+		if (!x->any_dst && memcmp(x->dst, e->dst, alen) != 0)
+			continue;
+		if (x->to && (!rsrc || memcmp(x->to_addr, rsrc, alen) != 0 ||
+			      ntohs(rsport) != x->to_port))
+			continue;
+		return true;
+	}
+	return false;
+}
 
 static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ct_dump *d = data;
 	const struct nlattr *tb[CTA_MAX + 1], *tt[CTA_TUPLE_MAX + 1];
 	const struct nlattr *ti[CTA_IP_MAX + 1], *tp[CTA_PROTO_MAX + 1];
+	const struct nlattr *rt[CTA_TUPLE_MAX + 1], *ri[CTA_IP_MAX + 1], *rp[CTA_PROTO_MAX + 1];
 	struct ct_entry e;
+	uint16_t rsport = 0;
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
 		return 0;
@@ -976,18 +1021,27 @@ static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 	attrs_parse_nested(tb[CTA_TUPLE_ORIG], tt, CTA_TUPLE_MAX);
 	attrs_parse_nested(tt[CTA_TUPLE_IP], ti, CTA_IP_MAX);
 	attrs_parse_nested(tt[CTA_TUPLE_PROTO], tp, CTA_PROTO_MAX);
-	size_t alen = d->family == AF_INET6 ? 16 : 4;
-	const struct nlattr *sa = ti[d->family == AF_INET6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC];
-	const struct nlattr *da = ti[d->family == AF_INET6 ? CTA_IP_V6_DST : CTA_IP_V4_DST];
-	if (!attr_u8(tp[CTA_PROTO_NUM], &e.proto) || e.proto != d->proto ||
-	    !attr_u16(tp[CTA_PROTO_DST_PORT], &e.dport) || e.dport != d->dport ||
+	attrs_parse_nested(tb[CTA_TUPLE_REPLY], rt, CTA_TUPLE_MAX);
+	attrs_parse_nested(rt[CTA_TUPLE_IP], ri, CTA_IP_MAX);
+	attrs_parse_nested(rt[CTA_TUPLE_PROTO], rp, CTA_PROTO_MAX);
+	bool v6 = d->family == AF_INET6;
+	size_t alen = v6 ? 16 : 4;
+	const struct nlattr *sa = ti[v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC];
+	const struct nlattr *da = ti[v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST];
+	const struct nlattr *ra = ri[v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC];
+	if (!attr_u8(tp[CTA_PROTO_NUM], &e.proto) ||
+	    !attr_u16(tp[CTA_PROTO_DST_PORT], &e.dport) ||
 	    !attr_u16(tp[CTA_PROTO_SRC_PORT], &e.sport) || !sa || !da ||
 	    mnl_attr_get_payload_len(sa) != alen || mnl_attr_get_payload_len(da) != alen)
 		return 0;
+	if (ra && mnl_attr_get_payload_len(ra) != alen)
+		ra = NULL;
+	if (!attr_u16(rp[CTA_PROTO_SRC_PORT], &rsport))
+		ra = NULL;
 	e.family = d->family;
 	memcpy(e.src, mnl_attr_get_payload(sa), alen);
 	memcpy(e.dst, mnl_attr_get_payload(da), alen);
-	if (d->dst && memcmp(e.dst, d->dst, alen) != 0)
+	if (!ct_wanted(d, &e, ra ? mnl_attr_get_payload(ra) : NULL, rsport))
 		return 0;
 	e.has_zone = attr_u16(tb[CTA_ZONE], &e.zone);
 	e.has_id = attr_u32(tb[CTA_ID], &e.id);
@@ -1068,71 +1122,89 @@ static bool ct_unavailable(int err)
 	       err == -EINVAL || err == -EAFNOSUPPORT;
 }
 
-int conntrack_flush_dport(int family, int proto, const void *dst, uint16_t port,
-			  unsigned *deleted)
+static bool ct_has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
+	       proto == IPPROTO_DCCP || proto == IPPROTO_UDPLITE;
+}
+
+/* Dump one family's entries and delete those wanted; adds to *count. */
+static int ct_flush_family(struct nlsock *s, struct ct_dump *d, uint8_t family, unsigned *count)
+{
+	int r = -EINTR;
+	for (int tries = 0; r == -EINTR && tries < NL_DUMP_TRIES; tries++) {
+		union nl_req req;
+		struct nlmsghdr *nlh = ct_msg(&req, IPCTNL_MSG_CT_GET, NLM_F_DUMP, family);
+		d->family = family;
+		d->n = 0;
+		r = nl_talk(s, nlh, ct_dump_cb, d);
+	}
+	if (r < 0)
+		return ct_unavailable(r) ? 0 : ctr_err_prefix(r, "cannot list the conntrack entries");
+	for (size_t i = 0; i < d->n; i++) {
+		const struct ct_entry *e = &d->v[i];
+		r = ct_delete(s, e);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0) {
+			char a[INET6_ADDRSTRLEN];
+			inet_ntop(family, e->dst, a, sizeof a);
+			return ctr_err_prefix(r, family == AF_INET6
+						 ? "cannot delete the conntrack entries to [%s]:%u/%s"
+						 : "cannot delete the conntrack entries to %s:%u/%s",
+					      a, (unsigned)ntohs(e->dport), ct_proto_name(e->proto));
+		}
+		(*count)++;
+	}
+	return 0;
+}
+
+int conntrack_flush(const struct ct_match *m, size_t n, unsigned *deleted)
 {
 	struct nlsock s;
 	struct ct_dump d;
 	unsigned count = 0;
-	char where[INET6_ADDRSTRLEN + 8] = "";
+	bool fam4 = false, fam6 = false;
 	int r;
 
 	if (deleted)
 		*deleted = 0;
-	if (family != AF_INET && family != AF_INET6)
-		return ctr_err(-EAFNOSUPPORT, "conntrack: address family %d", family);
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP &&
-	    proto != IPPROTO_DCCP && proto != IPPROTO_UDPLITE)
-		return ctr_err(-EINVAL, "conntrack: protocol %d has no ports", proto);
-	if (dst) {
-		char a[INET6_ADDRSTRLEN];
-		inet_ntop(family, dst, a, sizeof a);
-		snprintf(where, sizeof where, family == AF_INET6 ? "[%s]:" : "%s:", a);
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].family != AF_INET && m[i].family != AF_INET6)
+			return ctr_err(-EAFNOSUPPORT, "conntrack: address family %d", m[i].family);
+		if (!ct_has_ports(m[i].proto))
+			return ctr_err(-EINVAL, "conntrack: protocol %d has no ports", m[i].proto);
+		fam4 |= m[i].family == AF_INET;
+		fam6 |= m[i].family == AF_INET6;
 	}
+	if (!n)
+		return 0;
+	memset(&d, 0, sizeof d);
+	struct ct_match *sorted = malloc(n * sizeof *sorted);
+	if (!sorted)
+		return ctr_err(-ENOMEM, "out of memory");
+	memcpy(sorted, m, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, ct_match_cmp);
+	d.m = sorted;
+	d.nm = n;
 
 	r = nl_open(&s, NETLINK_NETFILTER);
-	if (r == -EPROTONOSUPPORT)
-		return 0;
-	if (r < 0)
+	if (r < 0) {
+		free(sorted);
+		if (r == -EPROTONOSUPPORT)
+			return 0;
 		return r == -ENOMEM ? ctr_err(r, "out of memory")
 				    : ctr_err_sys(r, "cannot open a netfilter netlink socket");
-
-	r = -EINTR;
-	memset(&d, 0, sizeof d);
-	for (int tries = 0; r == -EINTR && tries < NL_DUMP_TRIES; tries++) {
-		union nl_req req;
-		struct nlmsghdr *nlh = ct_msg(&req, IPCTNL_MSG_CT_GET, NLM_F_DUMP, (uint8_t)family);
-		d.family = (uint8_t)family;
-		d.proto = (uint8_t)proto;
-		d.dst = dst;
-		d.dport = htons(port);
-		d.n = 0;
-		r = nl_talk(&s, nlh, ct_dump_cb, &d);
 	}
-	if (r < 0) {
-		if (ct_unavailable(r))
-			r = 0;
-		else
-			ctr_err_prefix(r, "cannot list the conntrack entries");
-		goto out;
-	}
-	for (size_t i = 0; i < d.n; i++) {
-		r = ct_delete(&s, &d.v[i]);
-		if (r == -ENOENT) {
-			r = 0;
-			continue;
-		}
-		if (r < 0) {
-			ctr_err_prefix(r, "cannot delete the conntrack entries to %s%u/%s", where,
-				       (unsigned)port, ct_proto_name(proto));
-			goto out;
-		}
-		count++;
-	}
-out:
+	r = 0;
+	if (fam4)
+		r = ct_flush_family(&s, &d, AF_INET, &count);
+	if (!r && fam6)
+		r = ct_flush_family(&s, &d, AF_INET6, &count);
 	if (deleted)
 		*deleted = count;
 	free(d.v);
+	free(sorted);
 	nl_close(&s);
 	return r;
 }

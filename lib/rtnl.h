@@ -72,12 +72,22 @@ int rtnl_route_add_default(struct rtnl *nl, int family, const void *gw, int ifin
 int rtnl_route_overlap4(struct rtnl *nl, uint32_t net, int prefixlen, int ignore_ifindex,
 			bool *overlaps, char *desc, size_t desc_len);
 
-/* Delete conntrack entries of `family` (AF_INET, AF_INET6) whose original direction is
- * `proto` (IPPROTO_UDP, ...) to destination port `port` and, unless `dst` is NULL (any),
- * destination address `dst` (4 or 16 bytes, network order).  Opens its own NETLINK_NETFILTER
- * socket.  *deleted (may be NULL) receives the number of entries removed. */
-int conntrack_flush_dport(int family, int proto, const void *dst, uint16_t port,
-			  unsigned *deleted);
+/* One kind of conntrack entry to delete: original direction `proto` (IPPROTO_UDP, ...) of
+ * `family` (AF_INET, AF_INET6) to port `dport` of `dst` (any address when `any_dst`); with `to`,
+ * only the entries whose replies come from to_addr:to_port, that is connections DNAT'd there.
+ * Addresses in network order (IPv4 in the first 4 bytes), ports in host order. */
+struct ct_match {
+	uint8_t family, proto;
+	uint16_t dport;
+	bool any_dst, to;
+	uint8_t dst[16], to_addr[16];
+	uint16_t to_port;
+};
+
+/* Delete the conntrack entries that match one of `m` (n of them): one dump per address family
+ * on a NETLINK_NETFILTER socket of its own, whatever n.  *deleted (may be NULL) receives the
+ * number of entries removed.  A kernel without conntrack netlink is not an error. */
+int conntrack_flush(const struct ct_match *m, size_t n, unsigned *deleted);
 
 /* Add the listening TCP sockets and the bound UDP sockets (IPv4 and IPv6) of the current
  * network namespace to `hs` (NETLINK_SOCK_DIAG; its own socket).  0, or a negative errno with

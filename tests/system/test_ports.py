@@ -281,6 +281,26 @@ def test_udp_conntrack_flushed_when_a_port_is_remapped():
     assert host_b == inspect("bb")["Config"]["Hostname"]
 
 
+def test_unpublish_cuts_the_connections_the_port_carried():
+    server_container("web", 80)
+    ctl("publish", "web", "8080:80")
+    s = socket.create_connection(("127.0.0.1", 8080), timeout=5)
+    with s:
+        assert s.recv(100).startswith(b"hello from")
+        s.sendall(b"one\n")
+        assert s.recv(100) == b"one\n"
+        ctl("unpublish", "web", "8080:80")
+        # its conntrack entry is gone: the next segment is a packet to the host's own port
+        # 8080, where nothing listens, and the host resets the connection
+        try:
+            s.sendall(b"two\n")
+            got = s.recv(100)
+        except OSError:
+            got = None
+        assert got in (None, b"")
+    assert tcp_try("127.0.0.1", 8080) is None
+
+
 def test_ps_ports_column_and_inspect_shapes():
     ctl("run", "-d", "--name", "web", "-p", "8080:80", "-p", "127.0.0.1::53/udp",
         "--expose", "3000-3001", "--expose", "3003", "sleep", "1000")

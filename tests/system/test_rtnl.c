@@ -214,16 +214,20 @@ static void put_tuple(struct nlmsghdr *nlh, int type, uint32_t src, uint32_t dst
 }
 
 /* Create a UDP entry src:sport -> dst:dport.  0 or -errno. */
-static int ct_add_udp(const char *src, uint16_t sport, const char *dst, uint16_t dport)
+/* A UDP entry src:sport -> dst:dport whose replies come from rsrc:rsport (a DNAT when they
+ * differ from dst:dport). */
+static int ct_add_nat(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		      const char *rsrc, uint16_t rsport)
 {
 	union {
 		struct nlmsghdr h;
 		char b[1024];
 	} req, ans;
-	struct in_addr s, d;
+	struct in_addr s, d, rs;
 	int r = 0;
 	inet_pton(AF_INET, src, &s);
 	inet_pton(AF_INET, dst, &d);
+	inet_pton(AF_INET, rsrc, &rs);
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!nl)
 		return -errno;
@@ -239,7 +243,7 @@ static int ct_add_udp(const char *src, uint16_t sport, const char *dst, uint16_t
 	nfg->nfgen_family = AF_INET;
 	nfg->version = NFNETLINK_V0;
 	put_tuple(nlh, CTA_TUPLE_ORIG, s.s_addr, d.s_addr, sport, dport);
-	put_tuple(nlh, CTA_TUPLE_REPLY, d.s_addr, s.s_addr, dport, sport);
+	put_tuple(nlh, CTA_TUPLE_REPLY, rs.s_addr, s.s_addr, rsport, sport);
 	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(120));
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		r = -errno;
@@ -251,6 +255,11 @@ static int ct_add_udp(const char *src, uint16_t sport, const char *dst, uint16_t
 out:
 	mnl_socket_close(nl);
 	return r;
+}
+
+static int ct_add_udp(const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	return ct_add_nat(src, sport, dst, dport, dst, dport);
 }
 
 /* ---- the tests ---------------------------------------------------------------------------- */
@@ -488,38 +497,80 @@ static void test_routes(struct rtnl *nl, int br)
 #undef OVERLAP
 }
 
+/* Flush with one match; returns conntrack_flush's result, the count in *n. */
+static int flush1(int proto, const char *dst, uint16_t dport, const char *to, uint16_t to_port,
+		  unsigned *n)
+{
+	struct ct_match m = { .family = AF_INET, .proto = (uint8_t)proto, .dport = dport };
+	m.any_dst = !dst;
+	if (dst)
+		inet_pton(AF_INET, dst, m.dst);
+	if (to) {
+		m.to = true;
+		inet_pton(AF_INET, to, m.to_addr);
+		m.to_port = to_port;
+	}
+	return conntrack_flush(&m, 1, n);
+}
+
 static void test_conntrack(void)
 {
 	unsigned n = 99;
-	struct in_addr d1, d2;
 	int r;
 
-	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5353, &n);
-	ok(r == 0 && n == 0, "conntrack_flush_dport on an empty table: %d, %u", r, n);
-	r = conntrack_flush_dport(AF_INET, IPPROTO_ICMP, NULL, 5353, &n);
+	r = flush1(IPPROTO_UDP, NULL, 5353, NULL, 0, &n);
+	ok(r == 0 && n == 0, "conntrack_flush on an empty table: %d, %u", r, n);
+	r = flush1(IPPROTO_ICMP, NULL, 5353, NULL, 0, &n);
 	is_int(r, -EINVAL, "a protocol without ports is refused");
+	r = conntrack_flush(NULL, 0, &n);
+	ok(r == 0 && n == 0, "no match, nothing to do");
 
 	r = ct_add_udp("10.1.2.9", 40000, "10.1.2.2", 5353);
 	if (!is_int(r, 0, "a conntrack entry made by hand (%s)", r ? strerror(-r) : "ok"))
 		return;
 	is_int(ct_add_udp("10.1.2.9", 40001, "10.1.2.2", 5354), 0, "and one to another port");
 	is_int(ct_add_udp("10.1.2.9", 40002, "10.1.2.3", 5353), 0, "and one to another address");
-	inet_pton(AF_INET, "10.1.2.2", &d1);
-	inet_pton(AF_INET, "10.9.9.9", &d2);
-	r = conntrack_flush_dport(AF_INET, IPPROTO_TCP, NULL, 5353, &n);
+	r = flush1(IPPROTO_TCP, NULL, 5353, NULL, 0, &n);
 	ok(r == 0 && n == 0, "tcp/5353: none (%u)", n);
-	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, &d2.s_addr, 5353, &n);
+	r = flush1(IPPROTO_UDP, "10.9.9.9", 5353, NULL, 0, &n);
 	ok(r == 0 && n == 0, "udp to 10.9.9.9:5353: none (%u)", n);
-	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, &d1.s_addr, 5353, &n);
+	r = flush1(IPPROTO_UDP, "10.1.2.2", 5353, NULL, 0, &n);
 	ok(r == 0 && n == 1, "udp to 10.1.2.2:5353: one (%u)", n);
-	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5353, &n);
+	r = flush1(IPPROTO_UDP, NULL, 5353, NULL, 0, &n);
 	ok(r == 0 && n == 1, "udp to any:5353: the other one (%u)", n);
-	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5353, &n);
+	r = flush1(IPPROTO_UDP, NULL, 5353, NULL, 0, &n);
 	ok(r == 0 && n == 0, "udp to any:5353 again: none (%u)", n);
-	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5354, NULL);
+	r = flush1(IPPROTO_UDP, NULL, 5354, NULL, 0, NULL);
 	is_int(r, 0, "udp to 5354 with deleted NULL");
-	r = conntrack_flush_dport(AF_INET, IPPROTO_UDP, NULL, 5354, &n);
+	r = flush1(IPPROTO_UDP, NULL, 5354, NULL, 0, &n);
 	ok(r == 0 && n == 0, "then it is gone (%u)", n);
+
+	/* entries DNAT'd to a container (10.1.2.20:53) and one that was not */
+	is_int(ct_add_nat("10.1.2.9", 41000, "10.1.2.2", 5353, "10.1.2.20", 53), 0, "a DNAT'd entry");
+	is_int(ct_add_nat("10.1.2.9", 41001, "10.1.2.2", 5353, "10.1.2.21", 53), 0,
+	       "one DNAT'd to another container");
+	is_int(ct_add_nat("10.1.2.9", 41002, "10.1.2.2", 5353, "10.1.2.20", 54), 0,
+	       "one to another container port");
+	is_int(ct_add_udp("10.1.2.9", 41003, "10.1.2.2", 5353), 0, "one to the host itself");
+	r = flush1(IPPROTO_UDP, NULL, 5353, "10.1.2.20", 53, &n);
+	ok(r == 0 && n == 1, "to 10.1.2.20:53: exactly the one DNAT'd there (%u)", n);
+	r = flush1(IPPROTO_UDP, NULL, 5353, "10.1.2.20", 53, &n);
+	ok(r == 0 && n == 0, "and again: none (%u)", n);
+
+	/* several matches, one dump: what is left goes in one call */
+	struct ct_match m[3] = {
+		{ .family = AF_INET, .proto = IPPROTO_UDP, .dport = 5353, .any_dst = true,
+		  .to = true, .to_port = 53 },
+		{ .family = AF_INET, .proto = IPPROTO_UDP, .dport = 5353, .any_dst = true,
+		  .to = true, .to_port = 54 },
+		{ .family = AF_INET, .proto = IPPROTO_TCP, .dport = 5353, .any_dst = true },
+	};
+	inet_pton(AF_INET, "10.1.2.21", m[0].to_addr);
+	inet_pton(AF_INET, "10.1.2.20", m[1].to_addr);
+	r = conntrack_flush(m, 3, &n);
+	ok(r == 0 && n == 2, "two matches in one call: both entries (%u)", n);
+	r = flush1(IPPROTO_UDP, NULL, 5353, NULL, 0, &n);
+	ok(r == 0 && n == 1, "the host's own entry was left alone until now (%u)", n);
 }
 
 /* Figures for the report (no assertion on time). */
