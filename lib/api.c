@@ -247,37 +247,6 @@ CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int out_fd, int err_fd, unsi
 
 /* ---- publishing --------------------------------------------------------------------------- */
 
-/* Make the kernel's DNAT rules of a running container go from `old` mappings to the record's
- * current ones, in one commit: only the difference is touched. */
-static int dnat_update(struct op *op, const struct ctr_rec *rec, const struct ctr_mapping *old,
-		       size_t nold)
-{
-	struct nat_rule *a = NULL, *b = NULL, *del = NULL, *add = NULL;
-	size_t na = 0, nb = 0, ndel = 0, nadd = 0;
-	int e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), old, nold, &a, &na);
-	if (!e)
-		e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
-				 rec->n_mappings, &b, &nb);
-	if (!e) {
-		del = calloc(na + 1, sizeof *del);
-		add = calloc(nb + 1, sizeof *add);
-		if (!del || !add)
-			e = ctr_err(-ENOMEM, "out of memory");
-	}
-	if (!e) /* sorted and merged: O(n log n) for containers with thousands of rules */
-		e = natplan_diff(a, na, b, nb, del, &ndel, add, &nadd);
-	if (!e && (ndel || nadd)) {
-		struct nat_txn txn = { .del = del, .n_del = ndel, .add = add, .n_add = nadd };
-		e = net_apply(op, &txn);
-	}
-	free(a);
-	free(b);
-	free(del);
-	free(add);
-	return e;
-}
-
-
 CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 {
 	ctr_err_clear();
@@ -295,6 +264,7 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	struct op op;
 	char id[CTR_ID_LEN + 1];
 	struct ctr_rec *rec = NULL;
+	struct ctr_port *old_exp = NULL;
 	if ((e = op_begin(&op, ctx)) < 0) {
 		free(b);
 		return e;
@@ -312,7 +282,15 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	}
 	if (e < 0)
 		goto out;
+	/* the exposed ports as they were: links open them, so they are part of the rules */
 	size_t old_exposed = rec->n_exposed;
+	old_exp = malloc((old_exposed + 1) * sizeof *old_exp);
+	if (!old_exp) {
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if (old_exposed)
+		memcpy(old_exp, rec->exposed, old_exposed * sizeof *old_exp);
 	if ((e = rec_add_bindings(rec, b, nb)) < 0)
 		goto out;
 	if (rec->status != ST_RUNNING) {
@@ -347,29 +325,27 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	memcpy(all + nold, m, nm * sizeof *m);
 	rec->n_mappings += nm;
 	free(m);
-	if ((e = op_journal(&op, rec->id, "sync")) == 0 && (e = dnat_update(&op, rec, old, nold)) == 0 &&
+	struct ctr_rec before = *rec;
+	before.mappings = old;
+	before.n_mappings = nold;
+	before.exposed = old_exp;
+	before.n_exposed = old_exposed;
+	/* the new DNAT rules and, for newly exposed ports, the linked parents' paths */
+	if ((e = op_journal(&op, rec->id, "sync")) == 0 && (e = net_update(&op, &before, rec)) == 0 &&
 	    (e = store_rec_save(op.st, rec)) < 0) {
 		/* the record could not be written: take the rules back */
 		char msg[2048];
 		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
-		struct ctr_mapping *now = rec->mappings;
-		size_t nnow = rec->n_mappings;
-		rec->mappings = old;
-		rec->n_mappings = nold;
-		dnat_update(&op, rec, now, nnow);
-		rec->mappings = now;
-		rec->n_mappings = nnow;
+		net_update(&op, rec, &before);
 		ctr_err(e, "%s", msg);
 	}
 	if (e < 0) /* nothing of it stays: the ports go back */
 		portplan_release(a, rec->mappings + nold, nm);
-	/* newly exposed ports reach the linked parents too */
-	if (!e && rec->n_exposed != old_exposed)
-		e = net_resync(&op, rec);
 	if (!e)
 		net_flush_udp(rec->mappings + nold, nm);
 	free(old);
 out:
+	free(old_exp);
 	free(b);
 	rec_free(rec);
 	return op_end(&op, e);
@@ -451,18 +427,15 @@ CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	if (rec->status == ST_RUNNING) {
 		struct alloc *a;
 		/* rules first: a commit that fails leaves the record as it was */
+		struct ctr_rec before = *rec;
+		before.mappings = old;
+		before.n_mappings = nold;
 		if ((e = op_journal(&op, rec->id, "sync")) == 0 &&
-		    (e = dnat_update(&op, rec, old, nold)) == 0 && (e = store_rec_save(op.st, rec)) < 0) {
+		    (e = net_update(&op, &before, rec)) == 0 && (e = store_rec_save(op.st, rec)) < 0) {
 			/* the record could not be written: put the rules back */
 			char msg[2048];
 			snprintf(msg, sizeof msg, "%s", ctr_err_msg());
-			struct ctr_mapping *now = rec->mappings;
-			size_t nnow = rec->n_mappings;
-			rec->mappings = old;
-			rec->n_mappings = nold;
-			dnat_update(&op, rec, now, nnow);
-			rec->mappings = now;
-			rec->n_mappings = nnow;
+			net_update(&op, rec, &before);
 			ctr_err(e, "%s", msg);
 		}
 		if (!e && (e = op_alloc(&op, &a)) == 0) {

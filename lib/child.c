@@ -72,6 +72,11 @@ static void setup_network(const struct launch *l, int up)
 		    rtnl_addr_add(nl, eth, AF_INET, &l->ip, l->prefixlen) < 0 ||
 		    (l->prefixlen6 && rtnl_addr_add(nl, eth, AF_INET6, l->ip6, l->prefixlen6) < 0) ||
 		    rtnl_link_set_up(nl, eth, true) < 0 ||
+		    /* a gateway whose MAC never changes needs no ARP: nothing to lose or wait for */
+		    (l->has_gw_mac &&
+		     (rtnl_neigh_set(nl, eth, AF_INET, &l->gateway, l->gw_mac, true) < 0 ||
+		      (l->prefixlen6 &&
+		       rtnl_neigh_set(nl, eth, AF_INET6, l->gateway6, l->gw_mac, true) < 0))) ||
 		    rtnl_route_add_default(nl, AF_INET, &l->gateway, eth) < 0 ||
 		    (l->prefixlen6 && rtnl_route_add_default(nl, AF_INET6, l->gateway6, eth) < 0) ||
 		    rtnl_link_wait_ready(nl, "eth0", 500) < 0)

@@ -103,16 +103,28 @@ int net_precheck(ctr_ctx *ctx);
 /* Decide (from the context's options and what is recorded) and record the network; make the
  * bridge, base rules and sysctls exist.  Under the state lock. */
 int net_ensure(struct op *op);
-/* Give a running container its network: veth into its namespace, published ports, link rules.
- * Fills rec->net and rec->mappings (addresses and ports are taken in the allocation index). */
+/* Give a starting container its link to the bridge: the veth pair, its peer created as eth0
+ * in the container's namespace, the host end in hairpin mode. */
 int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid);
+/* true (and the MAC in `mac`) when the bridge has the fixed MAC that the bridges we make get
+ * (02:42: + the gateway's address), which a container may then keep as a permanent neighbour
+ * entry; false for a bridge of someone else's, whose MAC may change. */
+bool net_gateway_mac(struct op *op, uint8_t mac[6]);
 /* After the container has brought eth0 up: wait (briefly) until the kernel has enabled its
  * bridge port and the bridge, so that the first frames to and from it are not dropped. */
 int net_wait_ready(struct op *op, const struct ctr_rec *rec);
+/* Then open the paths to it: its published ports and link rules (one commit), and forget stale
+ * UDP conntrack entries of its host ports.  Last, so that no client is sent its way before it
+ * can answer ARP: a first ARP request that goes unanswered costs a client a second. */
+int net_open_paths(struct op *op, const struct ctr_rec *rec);
 /* Undo net_attach (idempotent): veth, rules, conntrack entries, allocations. */
 int net_detach(struct op *op, struct ctr_rec *rec);
 /* Apply a rule change with the recorded network (nothing to do when none is recorded). */
 int net_apply(struct op *op, const struct nat_txn *txn);
+/* Take a running container's rules from what the record `before` implies to what `rec`
+ * implies (DNAT rules, and the link rules both ways, which follow its exposed ports), in one
+ * commit that touches only the difference; the kernel is not read. */
+int net_update(struct op *op, const struct ctr_rec *before, const struct ctr_rec *rec);
 /* Make the kernel's rules of one container exactly what its record says: drop every rule
  * naming it, add its DNAT rules and the link rules of its running links, in one commit. */
 int net_resync(struct op *op, const struct ctr_rec *rec);

@@ -52,7 +52,10 @@ static bool put_u64(cJSON *o, const char *key, uint64_t v)
 int launch_to_json(const struct launch *l, char **out)
 {
 	cJSON *o = cJSON_CreateObject();
-	char ip[16], gw[16], ip6[46], gw6[46];
+	char ip[16], gw[16], ip6[46], gw6[46], mac[18] = "";
+	if (l->has_gw_mac)
+		snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", l->gw_mac[0], l->gw_mac[1],
+			 l->gw_mac[2], l->gw_mac[3], l->gw_mac[4], l->gw_mac[5]);
 	inet_ntop(AF_INET, &l->ip, ip, sizeof ip);
 	inet_ntop(AF_INET, &l->gateway, gw, sizeof gw);
 	inet_ntop(AF_INET6, l->ip6, ip6, sizeof ip6);
@@ -68,7 +71,7 @@ int launch_to_json(const struct launch *l, char **out)
 		   cJSON_AddBoolToObject(o, "attached", l->attached) &&
 		   cJSON_AddNumberToObject(o, "prefixlen6", l->prefixlen6) &&
 		   put_str(o, "ip6", ip6) && put_str(o, "gateway6", gw6) &&
-		   cJSON_AddNumberToObject(o, "target_pid", l->target_pid) &&
+		   put_str(o, "gw_mac", mac) && cJSON_AddNumberToObject(o, "target_pid", l->target_pid) &&
 		   put_u64(o, "target_start", l->target_start);
 	char *s = okk ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
@@ -143,6 +146,16 @@ int launch_from_json(const char *json, size_t len, struct launch *l)
 		free(a6);
 		free(g6);
 	}
+	char *mac = get_str(o, "gw_mac");
+	if (!e && mac && *mac) {
+		char end;
+		uint8_t *m = l->gw_mac;
+		if (sscanf(mac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%c", &m[0], &m[1], &m[2], &m[3],
+			   &m[4], &m[5], &end) != 6)
+			e = ctr_err(-EINVAL, "launch spec: bad gateway MAC address");
+		l->has_gw_mac = true;
+	}
+	free(mac);
 	const cJSON *tp = cJSON_GetObjectItemCaseSensitive(o, "target_pid");
 	l->target_pid = cJSON_IsNumber(tp) ? tp->valueint : 0;
 	l->target_start = get_u64(o, "target_start");

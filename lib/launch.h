@@ -45,6 +45,8 @@ struct launch {
 	int prefixlen;
 	int prefixlen6;      /* 0: no IPv6 */
 	uint8_t ip6[16], gateway6[16];
+	bool has_gw_mac;     /* the gateway's MAC is fixed: a permanent neighbour entry for it */
+	uint8_t gw_mac[6];
 	bool attached;       /* also copy output to fds 1 and 2 */
 	/* exec only: the running container to enter */
 	int target_pid;

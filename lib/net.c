@@ -704,6 +704,18 @@ static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule 
 	return e;
 }
 
+/* Every rule a running container has: its DNAT rules and, under isolation, the link rules
+ * of its links both ways (appended to *rules). */
+static int rules_of(struct op *op, const struct netcfg *cfg, const struct ctr_rec *rec,
+		    struct nat_rule **rules, size_t *n)
+{
+	int e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
+			     rec->n_mappings, rules, n);
+	if (!e && !cfg->icc)
+		e = link_rules(op, rec, rules, n);
+	return e;
+}
+
 /* One ct_match per mapping of `m` (host port and address); with `rec`, only the entries
  * DNAT'd to rec's address and the mapping's container port. */
 static void flush_conntrack(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
@@ -768,16 +780,41 @@ int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
 		FAULT("net.veth");
 	if (!e) /* published ports (now or later) must reach their own container too */
 		e = rtnl_bridge_port_hairpin(nl, rec->net.veth, true);
+	/* the host knows the container's MAC (it made it): no ARP to lose or wait for */
+	if (!e)
+		e = rtnl_neigh_set(nl, br, AF_INET, &rec->net.ip, rec->net.mac, true);
+	if (!e && rec->net.prefixlen6)
+		e = rtnl_neigh_set(nl, br, AF_INET6, rec->net.ip6, rec->net.mac, true);
 	rtnl_close(nl);
+	return e;
+}
+
+bool net_gateway_mac(struct op *op, uint8_t mac[6])
+{
+	const struct netcfg *cfg;
+	struct rtnl *nl;
+	uint8_t want[6];
+	bool fixed = false;
+	if (op_netcfg(op, &cfg) == 0 && rtnl_open(&nl) == 0) {
+		mac_from_ip4(cfg->gateway, want);
+		fixed = rtnl_link_mac(nl, cfg->bridge, mac) == 0 && memcmp(mac, want, 6) == 0;
+		rtnl_close(nl);
+	}
+	ctr_err_clear();
+	return fixed;
+}
+
+int net_open_paths(struct op *op, const struct ctr_rec *rec)
+{
+	if (!rec->has_net)
+		return 0;
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
 	if (e < 0)
 		return e;
-
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
-	e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
-				 rec->n_mappings, &rules, &n);
-	if (!e && !cfg->icc)
-		e = link_rules(op, rec, &rules, &n);
+	e = rules_of(op, cfg, rec, &rules, &n);
 	if (!e && n) {
 		struct nat_txn txn = { .add = rules, .n_add = n };
 		e = nat_do(op, cfg, &txn, false);
@@ -815,7 +852,13 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 		return e;
 	struct rtnl *nl;
 	if (rtnl_open(&nl) == 0) {
+		int br;
 		rtnl_link_del(nl, rec->net.veth);
+		if (rtnl_link_index(nl, cfg->bridge, &br) == 0) {
+			rtnl_neigh_set(nl, br, AF_INET, &rec->net.ip, NULL, false);
+			if (rec->net.prefixlen6)
+				rtnl_neigh_set(nl, br, AF_INET6, rec->net.ip6, NULL, false);
+		}
 		rtnl_close(nl);
 		FAULT("net.veth_del");
 	}
@@ -823,10 +866,7 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 	/* exactly the rules this container has (as attach made them): no kernel listing */
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
-	e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
-				 rec->n_mappings, &rules, &n);
-	if (!e && !cfg->icc)
-		e = link_rules(op, rec, &rules, &n);
+	e = rules_of(op, cfg, rec, &rules, &n);
 	if (!e && n) {
 		struct nat_txn txn = { .del = rules, .n_del = n };
 		e = nat_do(op, cfg, &txn, false);
@@ -847,35 +887,66 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 	return e;
 }
 
+/* The network configuration, or 0 with *cfg NULL when none was ever made: no container has
+ * had a network, so there is no rule to change. */
+static int netcfg_or_none(struct op *op, const struct netcfg **cfg)
+{
+	int e = op_netcfg(op, cfg);
+	if (e == -ENOENT) {
+		ctr_err_clear();
+		*cfg = NULL;
+		return 0;
+	}
+	return e;
+}
+
+int net_update(struct op *op, const struct ctr_rec *before, const struct ctr_rec *rec)
+{
+	const struct netcfg *cfg;
+	int e = netcfg_or_none(op, &cfg);
+	if (e < 0 || !cfg)
+		return e;
+	struct nat_rule *a = NULL, *b = NULL, *del = NULL, *add = NULL;
+	size_t na = 0, nb = 0, ndel = 0, nadd = 0;
+	e = rules_of(op, cfg, before, &a, &na);
+	if (!e)
+		e = rules_of(op, cfg, rec, &b, &nb);
+	if (!e) {
+		del = calloc(na + 1, sizeof *del);
+		add = calloc(nb + 1, sizeof *add);
+		if (!del || !add)
+			e = ctr_err(-ENOMEM, "out of memory");
+	}
+	if (!e) /* sorted and merged: O(n log n) for containers with thousands of rules */
+		e = natplan_diff(a, na, b, nb, del, &ndel, add, &nadd);
+	if (!e && (ndel || nadd)) {
+		struct nat_txn txn = { .del = del, .n_del = ndel, .add = add, .n_add = nadd };
+		e = nat_do(op, cfg, &txn, false);
+	}
+	free(a);
+	free(b);
+	free(del);
+	free(add);
+	return e;
+}
+
 int net_apply(struct op *op, const struct nat_txn *txn)
 {
 	const struct netcfg *cfg;
-	int e = op_netcfg(op, &cfg);
-	if (e == -ENOENT) {
-		ctr_err_clear();
-		return 0;
-	}
-	return e < 0 ? e : nat_do(op, cfg, txn, false);
+	int e = netcfg_or_none(op, &cfg);
+	return e < 0 || !cfg ? e : nat_do(op, cfg, txn, false);
 }
 
 int net_resync(struct op *op, const struct ctr_rec *rec)
 {
 	const struct netcfg *cfg;
-	int e = op_netcfg(op, &cfg);
-	if (e == -ENOENT) {
-		ctr_err_clear();
-		return 0;
-	}
-	if (e < 0)
+	int e = netcfg_or_none(op, &cfg);
+	if (e < 0 || !cfg)
 		return e;
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
-	if (rec->status == ST_RUNNING && rec->has_net) {
-		e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
-				 rec->n_mappings, &rules, &n);
-		if (!e && !cfg->icc)
-			e = link_rules(op, rec, &rules, &n);
-	}
+	if (rec->status == ST_RUNNING && rec->has_net)
+		e = rules_of(op, cfg, rec, &rules, &n);
 	const char *ids[] = { rec->id };
 	struct nat_txn txn = { .drop_ids = ids, .n_drop_ids = 1, .add = rules, .n_add = n };
 	if (!e)

@@ -20,6 +20,7 @@
 #include <linux/inet_diag.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -352,6 +353,8 @@ struct link_info {
 	char kind[32];
 	int operstate;	/* IF_OPER_*, -1 if not said */
 	int port_state; /* IFLA_BRPORT_STATE of a bridge port, -1 for other interfaces */
+	uint8_t mac[6];
+	bool has_mac;
 	bool found;
 };
 
@@ -370,6 +373,9 @@ static int link_info_cb(const struct nlmsghdr *nlh, void *data)
 	attr_str(tb[IFLA_IFNAME], li->name, sizeof li->name);
 	if (!attr_u32(tb[IFLA_MASTER], &li->master))
 		li->master = 0;
+	li->has_mac = tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6;
+	if (li->has_mac)
+		memcpy(li->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 	li->operstate = -1;
 	if (tb[IFLA_OPERSTATE] && mnl_attr_get_payload_len(tb[IFLA_OPERSTATE]) >= 1)
 		li->operstate = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
@@ -461,6 +467,21 @@ static int check_ifindex(int ifindex)
 {
 	if (ifindex <= 0)
 		return ctr_err(-EINVAL, "invalid interface index %d", ifindex);
+	return 0;
+}
+
+int rtnl_link_mac(struct rtnl *nl, const char *name, uint8_t mac[6])
+{
+	struct link_info li;
+	int r = check_ifname(name);
+	if (r < 0)
+		return r;
+	if ((r = link_get(nl, 0, name, &li)) < 0)
+		return ctr_err(r, "cannot read interface %s: %s", name,
+			       r == -ENODEV ? "no such interface" : strerror(-r));
+	if (!li.has_mac)
+		return ctr_err(-ENOENT, "interface %s has no Ethernet address", name);
+	memcpy(mac, li.mac, 6);
 	return 0;
 }
 
@@ -807,6 +828,43 @@ int rtnl_route_add_default(struct rtnl *nl, int family, const void *gw, int ifin
 		return ctr_err(r, "cannot add the default route via %s dev %s: there is already "
 			       "a default route", text, name);
 	return ctr_err(r, "cannot add the default route via %s dev %s: %s", text, name, why);
+}
+
+int rtnl_neigh_set(struct rtnl *nl, int ifindex, int family, const void *addr,
+		   const uint8_t mac[6], bool add)
+{
+	union nl_req req;
+	char text[INET6_ADDRSTRLEN], name[32];
+	int max_prefix = 0, r;
+	int alen = addr_len(family, &max_prefix);
+
+	if (alen < 0)
+		return alen;
+	if ((r = check_ifindex(ifindex)) < 0)
+		return r;
+	if (!addr || (add && !mac))
+		return ctr_err(-EINVAL, "no address or MAC address for a neighbour entry");
+	if (!inet_ntop(family, addr, text, sizeof text))
+		snprintf(text, sizeof text, "?");
+
+	struct nlmsghdr *nlh = nl_msg(&req, add ? RTM_NEWNEIGH : RTM_DELNEIGH,
+				      add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof *nd);
+	nd->ndm_family = (uint8_t)family;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_PERMANENT;
+	nd->ndm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, NDA_DST, (size_t)alen, addr);
+	if (add)
+		mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+	r = nl_talk(&nl->s, nlh, NULL, NULL);
+	if (r == 0 || (!add && r == -ENOENT))
+		return 0;
+	char why[512];
+	snprintf(why, sizeof why, "%s", ctr_err_msg());
+	link_name(nl, ifindex, name, sizeof name);
+	return ctr_err(r, "cannot %s the neighbour entry of %s on %s: %s", add ? "add" : "delete",
+		       text, name, why);
 }
 
 /* The first route found that overlaps the subnet. */

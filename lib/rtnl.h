@@ -47,6 +47,9 @@ int rtnl_link_is_bridge(struct rtnl *nl, int ifindex, bool *is_bridge);
 int rtnl_veth_create(struct rtnl *nl, const char *host_name, int master_ifindex,
 		     const char *peer_name, const uint8_t peer_mac[6], pid_t peer_netns_pid);
 
+/* The Ethernet address of interface `name`. */
+int rtnl_link_mac(struct rtnl *nl, const char *name, uint8_t mac[6]);
+
 /* Hairpin mode of a bridge port (so that traffic NATed back to the port it came from is
  * delivered, as happens for a container reaching its own published port). */
 int rtnl_bridge_port_hairpin(struct rtnl *nl, const char *name, bool on);
@@ -65,6 +68,11 @@ int rtnl_addr_add(struct rtnl *nl, int ifindex, int family, const void *addr, in
 
 /* Add the default route via `gw` (AF_INET or AF_INET6) out of `ifindex`. */
 int rtnl_route_add_default(struct rtnl *nl, int family, const void *gw, int ifindex);
+
+/* Add (replace) or delete the permanent neighbour entry `addr` -> `mac` on `ifindex`
+ * (AF_INET: ARP, AF_INET6: NDP).  Deleting an entry that is not there is not an error. */
+int rtnl_neigh_set(struct rtnl *nl, int ifindex, int family, const void *addr,
+		   const uint8_t mac[6], bool add);
 
 /* Look through the main routing table for an IPv4 route that overlaps `net`/`prefixlen`
  * (network order), ignoring routes out of `ignore_ifindex` (0: none) and the default route.

@@ -744,6 +744,7 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	memcpy(l.ip6, rec->net.ip6, 16);
 	memcpy(l.gateway6, rec->net.gateway6, 16);
 	l.attached = so && (so->stdout_fd >= 0 || so->stderr_fd >= 0);
+	l.has_gw_mac = rec->has_net && net_gateway_mac(op, l.gw_mac);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) < 0 ||
 	    pipe2(up, O_CLOEXEC) < 0 ||
@@ -796,8 +797,9 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	FAULT("start.go");
 	if ((n = read_line(up[0], msg, sizeof msg, 60000)) == 2 && strcmp(msg, "N\n") == 0) {
 		/* its first packets must not meet a bridge port the kernel has not enabled yet;
-		 * then "G" again: it executes the command */
-		if ((e = net_wait_ready(op, rec)) < 0 || (e = write_all_fd(down[1], "G", 1)) < 0)
+		 * then the rules, and "G" again: it executes the command */
+		if ((e = net_wait_ready(op, rec)) < 0 || (e = net_open_paths(op, rec)) < 0 ||
+		    (e = write_all_fd(down[1], "G", 1)) < 0)
 			goto undo;
 		msg[0] = '\0';
 		n = read_until_eof(up[0], msg, sizeof msg, 60000);

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from conftest import (PY, SRV, ctl, inspect, link_rules, ruleset, server_container, sh, tcp_try,
-                      wait_for)
+from conftest import (PY, SRV, ctl, dnat_rules, inspect, link_rules, ruleset, server_container,
+                      sh, tcp_try, wait_for)
 
 CLIENT = os.path.join(os.path.dirname(SRV), "client.py")
 
@@ -151,6 +151,19 @@ def test_live_link_and_unlink():
     assert link_rules() == []
     r = ctl("unlink", "web", "pg", check=False)
     assert r.rc == 1 and "has no link with alias pg" in r.err
+
+
+def test_a_port_published_live_on_the_linked_container_opens_to_the_parent():
+    db_and_web(web_opts=("--link", "db:db"))
+    assert reach("web", "db", 6000) is None  # not exposed yet
+    ctl("publish", "db", "7000:6000")  # publishing exposes it, and the link follows at once
+    out = reach("web", "db", 6000)
+    assert out and "port 6000" in out
+    assert len(link_rules()) == 2
+    ctl("unpublish", "db", "6000")  # the port stays exposed, as Docker keeps it
+    assert reach("web", "db", 6000)
+    ctl("rm", "-f", "db")
+    assert link_rules() == [] and dnat_rules() == []
 
 
 def test_rules_follow_restarts_of_the_parent():

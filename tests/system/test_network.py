@@ -143,6 +143,22 @@ def test_gateway_mac_never_changes():
     assert neigh and neigh[0]["lladdr"] == want
 
 
+def test_neighbours_need_no_arp():
+    """Each side knows the other's MAC from the start (both are ours: 02:42 and the address),
+    so no first packet waits for ARP, and a host with many containers, whose neighbour table
+    is full, still reaches a new one at once."""
+    ctl("run", "-d", "--name", "c1", "sleep", "1000")
+    net = inspect("c1")["NetworkSettings"]
+    ip, mac, gw = net["IPAddress"], net["MacAddress"], net["Gateway"]
+    gwmac = "02:42:" + ":".join(f"{int(o):02x}" for o in gw.split("."))
+    host = json.loads(sh(f"ip -j neigh show {ip} dev ctrlink0"))
+    assert host and host[0]["lladdr"] == mac and "PERMANENT" in host[0]["state"]
+    inside = json.loads(ctl("exec", "c1", "ip", "-j", "neigh", "show", gw).out)
+    assert inside and inside[0]["lladdr"] == gwmac and "PERMANENT" in inside[0]["state"]
+    ctl("stop", "-t", "0", "c1")
+    assert json.loads(sh(f"ip -j neigh show {ip} dev ctrlink0")) == []
+
+
 def test_command_finds_eth0_up():
     """Not only configured: its operational state is up, so its first packets go out (the
     host side, bridge port and bridge, is checked right after ctr_start in test_embed)."""

@@ -855,6 +855,8 @@ static struct launch full_launch(void)
 	l.prefixlen6 = 64;
 	inet_pton(AF_INET6, "fd00::9", l.ip6);
 	inet_pton(AF_INET6, "fd00::1", l.gateway6);
+	l.has_gw_mac = true;
+	memcpy(l.gw_mac, "\x02\x42\xac\x11\x00\x01", 6);
 	return l;
 }
 
@@ -877,6 +879,8 @@ static const char *launch_diff(const struct launch *a, const struct launch *b)
 	if (a->prefixlen6 != b->prefixlen6 || memcmp(a->ip6, b->ip6, 16) ||
 	    memcmp(a->gateway6, b->gateway6, 16))
 		return "IPv6";
+	if (a->has_gw_mac != b->has_gw_mac || (a->has_gw_mac && memcmp(a->gw_mac, b->gw_mac, 6)))
+		return "gateway MAC";
 	return NULL;
 }
 
@@ -899,6 +903,8 @@ static void test_launch(void)
 			l.prefixlen6 = 0;
 			memset(l.ip6, 0, sizeof l.ip6);
 			memset(l.gateway6, 0, sizeof l.gateway6);
+			l.has_gw_mac = false;
+			memset(l.gw_mac, 0, sizeof l.gw_mac);
 		}
 		char *j = NULL, *j2 = NULL;
 		const char *diff = "(not parsed)";
@@ -938,6 +944,9 @@ static void test_launch(void)
 		{ "ip6", "\"10.0.0.1\"", "launch spec: bad IPv6 address" },
 		{ "gateway6", "\"fd00::1::2\"", "launch spec: bad IPv6 address" },
 		{ "gateway6", "6", "launch spec: bad IPv6 address" },
+		{ "gw_mac", "\"02:42:ac:11:00\"", "launch spec: bad gateway MAC address" },
+		{ "gw_mac", "\"02:42:ac:11:00:01:07\"", "launch spec: bad gateway MAC address" },
+		{ "gw_mac", "\"02:42:ac:11:00:zz\"", "launch spec: bad gateway MAC address" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *doc = mutate(good, cases[i].path, cases[i].val);
