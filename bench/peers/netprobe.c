@@ -1,4 +1,4 @@
-/* netprobe: the TCP client side of the benchmarks (built by bench/peers/setup.sh with cc).
+/* netprobe: the TCP client side of the benchmarks (built by bench/meson.build).
  *
  *   netprobe serve
  *       Reads requests from stdin, one per line, answers one line each on stdout.  Run as a
