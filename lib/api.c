@@ -441,7 +441,7 @@ CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 		if (!e && (e = op_alloc(&op, &a)) == 0) {
 			portplan_release(a, gone, ngone);
 			op.alloc_dirty = true;
-			net_flush_dnat(rec, gone, ngone);
+			net_flush_dnat(rec, gone, ngone, false); /* established flows are cut */
 		}
 	} else {
 		e = store_rec_save(op.st, rec);

@@ -135,10 +135,10 @@ int net_reconcile_base(struct op *op, const struct nat_txn *txn);
 /* Forget the conntrack entries of the UDP host ports among `m`, whatever their destination
  * (a UDP client would otherwise stay on what the port meant before it was published). */
 void net_flush_udp(const struct ctr_mapping *m, size_t n);
-/* Forget the conntrack entries, of every protocol, of connections that the mappings `m` of
- * `rec` DNAT'd to it: a withdrawn port carries no old flow on (established, or a TIME_WAIT
- * entry that a new connection from the same source port would reuse). */
-void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n);
+/* Forget the conntrack entries of connections that the mappings `m` of `rec` DNAT'd to it
+ * (UDP only, or every protocol): a withdrawn port carries no old flow on. */
+void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
+		    bool udp_only);
 /* Refuse host addresses the backend cannot publish on. */
 int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n);
 const char *net_backend_name(int backend);

@@ -761,10 +761,11 @@ void net_flush_udp(const struct ctr_mapping *m, size_t n)
 	flush_conntrack(NULL, m, n, true);
 }
 
-void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n)
+void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
+		    bool udp_only)
 {
 	if (rec->has_net)
-		flush_conntrack(rec, m, n, false);
+		flush_conntrack(rec, m, n, udp_only);
 }
 
 int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
@@ -872,7 +873,9 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 		e = nat_do(op, cfg, &txn, false);
 	}
 	free(rules);
-	net_flush_dnat(rec, rec->mappings, rec->n_mappings);
+	/* the container is going: its TCP flows end with it (and a dump of the conntrack table
+	 * costs 10-20 ms whatever its size), but a UDP client would stay on the old mapping */
+	net_flush_dnat(rec, rec->mappings, rec->n_mappings, true);
 	struct alloc *a;
 	if (op_alloc(op, &a) == 0) {
 		alloc_ip_release(a, rec->net.ip);
