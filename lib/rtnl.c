@@ -741,21 +741,33 @@ static int addr_len(int family, int *max_prefix)
 	return ctr_err(-EAFNOSUPPORT, "unsupported address family %d", family);
 }
 
-int rtnl_addr_add(struct rtnl *nl, int ifindex, int family, const void *addr, int prefixlen)
+/* The checks every address request starts with: the family (returns the address length),
+ * the interface index, an address given (`what` names it in the error); `text` receives the
+ * address as text for messages. */
+static int addr_args(int family, int ifindex, const void *addr, const char *what,
+		     char text[INET6_ADDRSTRLEN], int *max_prefix)
 {
-	union nl_req req;
-	char text[INET6_ADDRSTRLEN], name[32];
-	int max_prefix = 0, r;
-	int alen = addr_len(family, &max_prefix);
-
+	int r, alen = addr_len(family, max_prefix);
 	if (alen < 0)
 		return alen;
 	if ((r = check_ifindex(ifindex)) < 0)
 		return r;
 	if (!addr)
-		return ctr_err(-EINVAL, "no address to add");
-	if (!inet_ntop(family, addr, text, sizeof text))
-		snprintf(text, sizeof text, "?");
+		return ctr_err(-EINVAL, "no %s", what);
+	if (!inet_ntop(family, addr, text, INET6_ADDRSTRLEN))
+		snprintf(text, INET6_ADDRSTRLEN, "?");
+	return alen;
+}
+
+int rtnl_addr_add(struct rtnl *nl, int ifindex, int family, const void *addr, int prefixlen)
+{
+	union nl_req req;
+	char text[INET6_ADDRSTRLEN], name[32];
+	int max_prefix = 0, r;
+	int alen = addr_args(family, ifindex, addr, "address to add", text, &max_prefix);
+
+	if (alen < 0)
+		return alen;
 	if (prefixlen < 0 || prefixlen > max_prefix)
 		return ctr_err(-EINVAL, "invalid prefix length %d for %s", prefixlen, text);
 
@@ -797,16 +809,11 @@ int rtnl_route_add_default(struct rtnl *nl, int family, const void *gw, int ifin
 	union nl_req req;
 	char text[INET6_ADDRSTRLEN], name[32];
 	int max_prefix = 0, r;
-	int alen = addr_len(family, &max_prefix);
+	int alen = addr_args(family, ifindex, gw, "gateway for the default route", text,
+			     &max_prefix);
 
 	if (alen < 0)
 		return alen;
-	if ((r = check_ifindex(ifindex)) < 0)
-		return r;
-	if (!gw)
-		return ctr_err(-EINVAL, "no gateway for the default route");
-	if (!inet_ntop(family, gw, text, sizeof text))
-		snprintf(text, sizeof text, "?");
 
 	struct nlmsghdr *nlh = nl_msg(&req, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
@@ -836,16 +843,13 @@ int rtnl_neigh_set(struct rtnl *nl, int ifindex, int family, const void *addr,
 	union nl_req req;
 	char text[INET6_ADDRSTRLEN], name[32];
 	int max_prefix = 0, r;
-	int alen = addr_len(family, &max_prefix);
+	int alen = addr_args(family, ifindex, addr, "address for a neighbour entry", text,
+			     &max_prefix);
 
 	if (alen < 0)
 		return alen;
-	if ((r = check_ifindex(ifindex)) < 0)
-		return r;
-	if (!addr || (add && !mac))
-		return ctr_err(-EINVAL, "no address or MAC address for a neighbour entry");
-	if (!inet_ntop(family, addr, text, sizeof text))
-		snprintf(text, sizeof text, "?");
+	if (add && !mac)
+		return ctr_err(-EINVAL, "no MAC address for the neighbour entry of %s", text);
 
 	struct nlmsghdr *nlh = nl_msg(&req, add ? RTM_NEWNEIGH : RTM_DELNEIGH,
 				      add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
