@@ -1,8 +1,12 @@
 /* Pure helpers shared by every NAT backend. */
 #include "nat.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "model.h"
+#include "util.h"
 
 static bool id_eq(const char *a, const char *b, size_t n)
 {
@@ -92,4 +96,64 @@ int nat_rule_cmp(const struct nat_rule *a, const struct nat_rule *b)
 	default:
 		return cmp_id(a->peer, b->peer, sizeof a->peer);
 	}
+}
+
+bool nat_id_valid(const char *s, size_t n)
+{
+	if (strnlen(s, n) != 64)
+		return false;
+	for (size_t i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static bool zero16(const uint8_t a[16])
+{
+	static const uint8_t z[16];
+	return memcmp(a, z, 16) == 0;
+}
+
+int nat_rule_check(const struct nat_rule *r, const char *list, size_t i)
+{
+	if (r->kind != NAT_RULE_DNAT && r->kind != NAT_RULE_LINK)
+		return ctr_err(-EINVAL, "nat rule %zu to %s: unknown kind %u", i, list, r->kind);
+	if (r->proto >= CTR_NPROTO)
+		return ctr_err(-EINVAL, "nat rule %zu to %s: unknown protocol %u", i, list,
+			       r->proto);
+	if (r->family != 0 && r->family != AF_INET && r->family != AF_INET6)
+		return ctr_err(-EAFNOSUPPORT, "nat rule %zu to %s: unknown address family %u", i,
+			       list, r->family);
+	bool v6 = r->family == AF_INET6;
+	if (!nat_id_valid(r->owner, sizeof r->owner))
+		return ctr_err(-EINVAL, "nat rule %zu to %s: the owner is not a container ID "
+			       "(64 lower-case hex digits)", i, list);
+	if (r->kind == NAT_RULE_DNAT) {
+		const typeof(r->u.dnat) *d = &r->u.dnat;
+		if (r->peer[0])
+			return ctr_err(-EINVAL, "nat rule %zu to %s: a DNAT rule has no peer", i,
+				       list);
+		if (d->hport_lo == 0 || d->hport_hi < d->hport_lo)
+			return ctr_err(-EINVAL, "nat rule %zu to %s: invalid host ports %u-%u", i,
+				       list, d->hport_lo, d->hport_hi);
+		if (d->cport_lo == 0 ||
+		    (unsigned)d->cport_lo + (d->hport_hi - d->hport_lo) > 65535)
+			return ctr_err(-EINVAL, "nat rule %zu to %s: invalid container port %u for "
+				       "host ports %u-%u", i, list, d->cport_lo, d->hport_lo,
+				       d->hport_hi);
+		if (v6 ? zero16(d->cip6) : d->cip == 0)
+			return ctr_err(-EINVAL, "nat rule %zu to %s: no container address", i,
+				       list);
+	} else {
+		const typeof(r->u.link) *l = &r->u.link;
+		if (!nat_id_valid(r->peer, sizeof r->peer))
+			return ctr_err(-EINVAL, "nat rule %zu to %s: the peer is not a "
+				       "container ID (64 lower-case hex digits)", i, list);
+		if (l->port_lo == 0 || l->port_hi < l->port_lo)
+			return ctr_err(-EINVAL, "nat rule %zu to %s: invalid ports %u-%u", i, list,
+				       l->port_lo, l->port_hi);
+		if (v6 ? zero16(l->src6) || zero16(l->dst6) : l->src == 0 || l->dst == 0)
+			return ctr_err(-EINVAL, "nat rule %zu to %s: no address", i, list);
+	}
+	return 0;
 }

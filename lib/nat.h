@@ -86,6 +86,14 @@ bool nat_rule_equal(const struct nat_rule *a, const struct nat_rule *b);
  * here too).  Returns -1, 0 or 1. */
 int nat_rule_cmp(const struct nat_rule *a, const struct nat_rule *b);
 
+/* true if s (at most n bytes) is a container ID: 64 lower-case hex digits. */
+bool nat_id_valid(const char *s, size_t n);
+/* Check the fields of rule number `i` of the list `list` ("add", "delete"), whatever the
+ * backend: kind, protocol, family (0, AF_INET or AF_INET6), owner and peer IDs, ports and
+ * addresses of its family.  0, or -EINVAL / -EAFNOSUPPORT with a message naming the rule.
+ * Backends add their own limits (IPv6) before calling it. */
+int nat_rule_check(const struct nat_rule *r, const char *list, size_t i);
+
 /* One change, applied atomically per table (one commit per table that changes).  The hot
  * paths name exactly what to remove (`del`, computed from the records); `drop_ids` is for
  * recovery and may make a backend read the kernel's rules. */

@@ -493,16 +493,6 @@ static bool entry_is(struct xtc_handle *h, const struct ipt_entry *have, const s
 	       memcmp(ta->data, tb->data, tb->u.target_size - sizeof *tb) == 0;
 }
 
-static bool valid_id(const char *s, size_t n)
-{
-	if (strnlen(s, n) != ID_LEN)
-		return false;
-	for (size_t i = 0; i < ID_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 /* The owners named by a rule's "ctrlink:<owner>[:<peer>]" comment; false if it has none. */
 static bool rule_owners(const struct ipt_entry *e, char owner[ID_LEN + 1], char peer[ID_LEN + 1])
 {
@@ -522,12 +512,12 @@ static bool rule_owners(const struct ipt_entry *e, char owner[ID_LEN + 1], char 
 	if (len == ID_LEN + 1 + ID_LEN && c[ID_LEN] == ':') {
 		memcpy(peer, c + ID_LEN + 1, ID_LEN);
 		peer[ID_LEN] = '\0';
-		if (!valid_id(peer, ID_LEN + 1))
+		if (!nat_id_valid(peer, ID_LEN + 1))
 			return false;
 	} else if (len != ID_LEN) {
 		return false;
 	}
-	return valid_id(owner, ID_LEN + 1);
+	return nat_id_valid(owner, ID_LEN + 1);
 }
 
 static bool dports_of(const struct ipt_entry *e, uint8_t *proto, uint16_t *lo, uint16_t *hi)
@@ -614,45 +604,10 @@ static bool exact(struct xtc_handle *h, const struct ipt_entry *e, const struct 
 
 static int check_rule(const struct nat_rule *r, const char *list, size_t i)
 {
-	if (r->kind != NAT_RULE_DNAT && r->kind != NAT_RULE_LINK)
-		return ctr_err(-EINVAL, "nat rule %zu to %s: unknown kind %u", i, list, r->kind);
-	if (r->proto >= CTR_NPROTO)
-		return ctr_err(-EINVAL, "nat rule %zu to %s: unknown protocol %u", i, list,
-			       r->proto);
-	if (r->family != 0 && r->family != AF_INET)
+	if (r->family == AF_INET6)
 		return ctr_err(-EAFNOSUPPORT, "the iptables NAT backend handles IPv4 only (use the "
 			       "nftables backend for IPv6)");
-	if (!valid_id(r->owner, sizeof r->owner))
-		return ctr_err(-EINVAL, "nat rule %zu to %s: the owner is not a container ID "
-			       "(64 lower-case hex digits)", i, list);
-	if (r->kind == NAT_RULE_DNAT) {
-		const typeof(r->u.dnat) *d = &r->u.dnat;
-		if (r->peer[0])
-			return ctr_err(-EINVAL, "nat rule %zu to %s: a DNAT rule has no peer", i,
-				       list);
-		if (d->hport_lo == 0 || d->hport_hi < d->hport_lo)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: invalid host ports %u-%u", i,
-				       list, d->hport_lo, d->hport_hi);
-		if (d->cport_lo == 0 ||
-		    (unsigned)d->cport_lo + (d->hport_hi - d->hport_lo) > 65535)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: invalid container port %u for "
-				       "host ports %u-%u", i, list, d->cport_lo, d->hport_lo,
-				       d->hport_hi);
-		if (d->cip == 0)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: no container address", i,
-				       list);
-	} else {
-		const typeof(r->u.link) *l = &r->u.link;
-		if (!valid_id(r->peer, sizeof r->peer))
-			return ctr_err(-EINVAL, "nat rule %zu to %s: the peer is not a "
-				       "container ID (64 lower-case hex digits)", i, list);
-		if (l->port_lo == 0 || l->port_hi < l->port_lo)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: invalid ports %u-%u", i, list,
-				       l->port_lo, l->port_hi);
-		if (l->src == 0 || l->dst == 0)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: no address", i, list);
-	}
-	return 0;
+	return nat_rule_check(r, list, i);
 }
 
 /* ---- table sessions ------------------------------------------------------------------------ */
@@ -1181,7 +1136,7 @@ static int ipt_apply(struct nat *nat, const struct nat_txn *txn)
 	    (txn->n_add && !txn->add))
 		return ctr_err(-EINVAL, "nat change: a list with a count but no array");
 	for (size_t i = 0; i < txn->n_drop_ids; i++)
-		if (!txn->drop_ids[i] || !valid_id(txn->drop_ids[i], ID_LEN + 1))
+		if (!txn->drop_ids[i] || !nat_id_valid(txn->drop_ids[i], ID_LEN + 1))
 			return ctr_err(-EINVAL, "nat change: container ID %zu to drop is not a "
 				       "container ID (64 lower-case hex digits)", i);
 

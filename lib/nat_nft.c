@@ -114,6 +114,7 @@
 #include <linux/rtnetlink.h>
 
 #include "model.h"
+#include "nlack.h"
 #include "util.h"
 
 #define TABLE_PREFIX "ctrlink_"
@@ -240,9 +241,7 @@ struct nlres {
 	int err;          /* 0 or a negative errno */
 	bool kernel;      /* err is the kernel's answer (no message set yet) */
 	long idx;         /* batch: the failing message (-1: the batch as a whole) */
-	bool has_offs;
-	uint32_t offs;    /* the offending attribute, from the failing message's start */
-	char ext[256];    /* the kernel's explanation, or "" */
+	struct nl_extack ack; /* the kernel's explanation and the offending attribute */
 };
 
 /* A small request, aligned for struct nlmsghdr. */
@@ -465,16 +464,6 @@ static void elem_desc(const struct elem *e, bool host_only, char *buf, size_t le
 
 /* ---- owners in comments -------------------------------------------------------------------- */
 
-static bool valid_id(const char *s, size_t n)
-{
-	if (strnlen(s, n) != ID_LEN)
-		return false;
-	for (size_t i = 0; i < ID_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 /* The comment of an element of `rule` (NUL included in the returned length). */
 static size_t elem_comment(const struct nat_rule *r, char buf[COMMENT_MAX + 1])
 {
@@ -510,10 +499,10 @@ static void parse_owners(const uint8_t *ud, size_t len, uint8_t kind, struct kel
 			memcpy(owner, c, ID_LEN);
 			memcpy(peer, c + ID_LEN, ID_LEN);
 			owner[ID_LEN] = peer[ID_LEN] = '\0';
-			if (!valid_id(peer, sizeof peer))
+			if (!nat_id_valid(peer, sizeof peer))
 				return;
 		}
-		if (!valid_id(owner, sizeof owner))
+		if (!nat_id_valid(owner, sizeof owner))
 			return;
 		memcpy(k->owner, owner, sizeof owner);
 		memcpy(k->peer, peer, sizeof peer);
@@ -576,48 +565,6 @@ static void nft_sndbuf(struct nat *nat, size_t len)
 		nat->sndbuf = 0;
 }
 
-static int ack_attr_cb(const struct nlattr *a, void *data)
-{
-	struct nlres *res = data;
-	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG) {
-		const char *m = mnl_attr_get_payload(a);
-		size_t n = strnlen(m, mnl_attr_get_payload_len(a));
-		while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
-			n--;
-		if (n >= sizeof res->ext)
-			n = sizeof res->ext - 1;
-		memcpy(res->ext, m, n);
-		res->ext[n] = '\0';
-		for (char *p = res->ext; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = ' ';
-	} else if (mnl_attr_get_type(a) == NLMSGERR_ATTR_OFFS &&
-		   mnl_attr_get_payload_len(a) >= sizeof(uint32_t)) {
-		res->offs = mnl_attr_get_u32(a);
-		res->has_offs = true;
-	}
-	return MNL_CB_OK;
-}
-
-/* The error carried by an NLMSG_ERROR (0 for an ACK), with the extended ACK in `res`. */
-static int ack_error(const struct nlmsghdr *m, struct nlres *res)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
-	size_t plen = mnl_nlmsg_get_payload_len(m);
-	if (plen < sizeof *e)
-		return -EBADMSG;
-	if (e->error < 0 && (m->nlmsg_flags & NLM_F_ACK_TLVS)) {
-		size_t off = sizeof *e;
-		if (!(m->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
-			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-		res->ext[0] = '\0';
-		res->has_offs = false;
-		if (MNL_ALIGN(off) < plen)
-			mnl_attr_parse(m, (unsigned)off, ack_attr_cb, res);
-	}
-	return e->error > 0 ? -EPROTO : e->error;
-}
-
 typedef int (*msg_cb)(const struct nlmsghdr *nlh, void *data);
 
 /* Send one request — a dump, or a get (answered by its data, then an ACK) — and pass every
@@ -651,7 +598,7 @@ static int nl_request(struct nat *nat, struct nlmsghdr *nlh, msg_cb cb, void *da
 			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
 				intr = true;
 			if (m->nlmsg_type == NLMSG_ERROR) {
-				int e = ack_error(m, res);
+				int e = nl_ack_parse(m, &res->ack);
 				if (e < 0) {
 					res->err = e;
 					res->kernel = true;
@@ -662,9 +609,7 @@ static int nl_request(struct nat *nat, struct nlmsghdr *nlh, msg_cb cb, void *da
 				continue;
 			}
 			if (m->nlmsg_type == NLMSG_DONE) {
-				int e = 0;
-				if (mnl_nlmsg_get_payload_len(m) >= sizeof e)
-					memcpy(&e, mnl_nlmsg_get_payload(m), sizeof e);
+				int e = nl_done_parse(m, &res->ack);
 				if (e < 0) {
 					res->err = e;
 					res->kernel = true;
@@ -694,9 +639,9 @@ PRINTF(4, 5) static int nft_fail(const struct nlres *res, int e, const char *det
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	bool ext = res && res->ext[0];
+	bool ext = res && res->ack.msg[0];
 	return ctr_err(e, "nftables: %s: %s%s%s%s%s", what, strerror(-e),
-		       ext ? " (kernel says: " : "", ext ? res->ext : "", ext ? ")" : "",
+		       ext ? " (kernel says: " : "", ext ? res->ack.msg : "", ext ? ")" : "",
 		       detail ? detail : "");
 }
 
@@ -862,7 +807,7 @@ static int batch_send(struct nat *nat, struct batch *b, struct nlres *res)
 			    m->nlmsg_seq > end_seq || m->nlmsg_type != NLMSG_ERROR)
 				continue;
 			struct nlres cur = { 0 };
-			int e = ack_error(m, &cur);
+			int e = nl_ack_parse(m, &cur.ack);
 			if (e < 0 && !res->err) {
 				*res = cur;
 				res->err = e;
@@ -883,7 +828,7 @@ static int batch_send(struct nat *nat, struct batch *b, struct nlres *res)
 /* The element of the failing message that the kernel's error points at, if it says. */
 static const struct elem *failed_elem(const struct batch *b, const struct nlres *res)
 {
-	if (res->idx < 0 || !res->has_offs)
+	if (res->idx < 0 || !res->ack.has_offs)
 		return NULL;
 	const struct msgdesc *d = &b->m[res->idx];
 	if (!d->elems)
@@ -898,7 +843,7 @@ static const struct elem *failed_elem(const struct batch *b, const struct nlres 
 	size_t i = 0;
 	mnl_attr_for_each_nested(a, list) {
 		size_t start = (size_t)((const char *)a - (const char *)nlh);
-		if (res->offs >= start && res->offs < start + a->nla_len)
+		if (res->ack.offs >= start && res->ack.offs < start + a->nla_len)
 			return i < d->n_elems ? &d->elems[i] : NULL;
 		i++;
 	}
@@ -1998,50 +1943,10 @@ static int nft_ensure_base(struct nat *nat)
 
 static int check_rule(const struct nat *nat, const struct nat_rule *r, bool add, size_t i)
 {
-	const char *list = add ? "add" : "delete";
-	if (r->kind != NAT_RULE_DNAT && r->kind != NAT_RULE_LINK)
-		return ctr_err(-EINVAL, "nat rule %zu to %s: unknown kind %u", i, list, r->kind);
-	if (r->proto >= CTR_NPROTO)
-		return ctr_err(-EINVAL, "nat rule %zu to %s: unknown protocol %u", i, list,
-			       r->proto);
-	if (r->family != 0 && r->family != AF_INET && r->family != AF_INET6)
-		return ctr_err(-EAFNOSUPPORT, "nat rule %zu to %s: unknown address family %u", i,
-			       list, r->family);
-	bool v6 = r->family == AF_INET6;
-	if (v6 && !nat->v6 && add)
+	if (r->family == AF_INET6 && !nat->v6 && add)
 		return ctr_err(-EAFNOSUPPORT, "nat rule %zu to add is IPv6, but the network of %s "
 			       "has no IPv6 subnet", i, nat->net.bridge);
-	if (!valid_id(r->owner, sizeof r->owner))
-		return ctr_err(-EINVAL, "nat rule %zu to %s: the owner is not a container ID "
-			       "(64 lower-case hex digits)", i, list);
-	if (r->kind == NAT_RULE_DNAT) {
-		const typeof(r->u.dnat) *d = &r->u.dnat;
-		if (r->peer[0])
-			return ctr_err(-EINVAL, "nat rule %zu to %s: a DNAT rule has no peer", i,
-				       list);
-		if (d->hport_lo == 0 || d->hport_hi < d->hport_lo)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: invalid host ports %u-%u", i,
-				       list, d->hport_lo, d->hport_hi);
-		if (d->cport_lo == 0 ||
-		    (unsigned)d->cport_lo + (d->hport_hi - d->hport_lo) > 65535)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: invalid container port %u for "
-				       "host ports %u-%u", i, list, d->cport_lo, d->hport_lo,
-				       d->hport_hi);
-		if (v6 ? zero16(d->cip6) : d->cip == 0)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: no container address", i,
-				       list);
-	} else {
-		const typeof(r->u.link) *l = &r->u.link;
-		if (!valid_id(r->peer, sizeof r->peer))
-			return ctr_err(-EINVAL, "nat rule %zu to %s: the peer is not a "
-				       "container ID (64 lower-case hex digits)", i, list);
-		if (l->port_lo == 0 || l->port_hi < l->port_lo)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: invalid ports %u-%u", i, list,
-				       l->port_lo, l->port_hi);
-		if (v6 ? zero16(l->src6) || zero16(l->dst6) : l->src == 0 || l->dst == 0)
-			return ctr_err(-EINVAL, "nat rule %zu to %s: no address", i, list);
-	}
-	return 0;
+	return nat_rule_check(r, add ? "add" : "delete", i);
 }
 
 /* ---- apply --------------------------------------------------------------------------------- */
@@ -2206,7 +2111,7 @@ static int nft_apply(struct nat *nat, const struct nat_txn *txn)
 	    (txn->n_add && !txn->add))
 		return ctr_err(-EINVAL, "nat change: a list with a count but no array");
 	for (size_t i = 0; i < txn->n_drop_ids; i++)
-		if (!txn->drop_ids[i] || !valid_id(txn->drop_ids[i], ID_LEN + 1))
+		if (!txn->drop_ids[i] || !nat_id_valid(txn->drop_ids[i], ID_LEN + 1))
 			return ctr_err(-EINVAL, "nat change: container ID %zu to drop is not a "
 				       "container ID (64 lower-case hex digits)", i);
 	struct evec del = { NULL, 0, 0 }, add = { NULL, 0, 0 };

@@ -10,6 +10,7 @@
  * over to another).  There is no global state; conntrack_flush_dport() uses a socket of its
  * own and may be called from any thread. */
 #include "rtnl.h"
+#include "nlack.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -51,7 +52,7 @@ struct nlsock {
 	struct mnl_socket *sock;
 	uint32_t portid;
 	uint32_t seq;
-	char ext[256]; /* the kernel's extended ACK message for the last request, or "" */
+	struct nl_extack ack; /* the kernel's extended ACK for the last request */
 	char *rbuf;    /* NL_RECV_SIZE bytes */
 };
 
@@ -117,57 +118,6 @@ static struct nlmsghdr *nl_msg(union nl_req *req, uint16_t type, uint16_t flags)
 	return nlh;
 }
 
-static int ext_msg_cb(const struct nlattr *a, void *data)
-{
-	struct nlsock *s = data;
-	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG) {
-		const char *m = mnl_attr_get_payload(a);
-		size_t n = strnlen(m, mnl_attr_get_payload_len(a));
-		while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
-			n--;
-		if (n >= sizeof s->ext)
-			n = sizeof s->ext - 1;
-		memcpy(s->ext, m, n);
-		s->ext[n] = '\0';
-		for (char *p = s->ext; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = ' ';
-	}
-	return MNL_CB_OK;
-}
-
-/* The error carried by an NLMSG_ERROR (0 for an ACK); records the extended ACK message. */
-static int nl_ack_error(struct nlsock *s, const struct nlmsghdr *m)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
-	size_t plen = mnl_nlmsg_get_payload_len(m);
-
-	if (plen < sizeof *e)
-		return -EBADMSG;
-	if (e->error < 0 && (m->nlmsg_flags & NLM_F_ACK_TLVS)) {
-		size_t off = sizeof *e;
-		if (!(m->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
-			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-		if (MNL_ALIGN(off) < plen)
-			mnl_attr_parse(m, (unsigned)off, ext_msg_cb, s);
-	}
-	return e->error > 0 ? -EPROTO : e->error;
-}
-
-/* The error carried by an NLMSG_DONE (a dump can fail half-way). */
-static int nl_done_error(struct nlsock *s, const struct nlmsghdr *m)
-{
-	int err;
-
-	if (mnl_nlmsg_get_payload_len(m) < sizeof err)
-		return 0;
-	memcpy(&err, mnl_nlmsg_get_payload(m), sizeof err);
-	if (err < 0 && (m->nlmsg_flags & NLM_F_ACK_TLVS) &&
-	    MNL_ALIGN(sizeof err) < mnl_nlmsg_get_payload_len(m))
-		mnl_attr_parse(m, sizeof err, ext_msg_cb, s);
-	return err > 0 ? -EPROTO : err;
-}
-
 /* Send `nlh` and read its whole answer, passing data messages to `cb` (may be NULL).
  * A request (not a dump) gets NLM_F_ACK.  Returns 0 or a negative errno with the message set:
  * the kernel's error as "<strerror> (<kernel's explanation>)", -EINTR for a dump interrupted
@@ -183,7 +133,7 @@ static int nl_talk(struct nlsock *s, struct nlmsghdr *nlh, nl_data_cb cb, void *
 	if (++s->seq == 0)
 		s->seq = 1;
 	nlh->nlmsg_seq = s->seq;
-	s->ext[0] = '\0';
+	s->ack.msg[0] = '\0';
 
 	if (mnl_socket_sendto(s->sock, nlh, nlh->nlmsg_len) < 0)
 		return ctr_err_sys(-errno, "netlink: cannot send a request");
@@ -211,10 +161,10 @@ static int nl_talk(struct nlsock *s, struct nlmsghdr *nlh, nl_data_cb cb, void *
 			case NLMSG_OVERRUN:
 				continue;
 			case NLMSG_ERROR:
-				kerr = nl_ack_error(s, m);
+				kerr = nl_ack_parse(m, &s->ack);
 				goto out;
 			case NLMSG_DONE:
-				kerr = nl_done_error(s, m);
+				kerr = nl_done_parse(m, &s->ack);
 				goto out;
 			default:
 				if (cb && cb_err == 0)
@@ -226,8 +176,8 @@ static int nl_talk(struct nlsock *s, struct nlmsghdr *nlh, nl_data_cb cb, void *
 	}
 out:
 	if (kerr < 0) {
-		if (s->ext[0])
-			return ctr_err(kerr, "%s (%s)", strerror(-kerr), s->ext);
+		if (s->ack.msg[0])
+			return ctr_err(kerr, "%s (%s)", strerror(-kerr), s->ack.msg);
 		return ctr_err(kerr, "%s", strerror(-kerr));
 	}
 	if (cb_err < 0)
