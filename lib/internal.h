@@ -123,7 +123,8 @@ int net_detach(struct op *op, struct ctr_rec *rec);
 int net_apply(struct op *op, const struct nat_txn *txn);
 /* Take a running container's rules from what the record `before` implies to what `rec`
  * implies (DNAT rules, and the link rules both ways, which follow its exposed ports), in one
- * commit that touches only the difference; the kernel is not read. */
+ * commit that touches only the difference; the kernel is not read.  `before` and `rec` have
+ * the same links. */
 int net_update(struct op *op, const struct ctr_rec *before, const struct ctr_rec *rec);
 /* Make the kernel's rules of one container exactly what its record says: drop every rule
  * naming it, add its DNAT rules and the link rules of its running links, in one commit. */

@@ -704,14 +704,14 @@ static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule 
 	return e;
 }
 
-/* Every rule a running container has: its DNAT rules and, under isolation, the link rules
- * of its links both ways (appended to *rules). */
+/* The rules a running container has: its DNAT rules and, under isolation and if `links`,
+ * the link rules of its links both ways (appended to *rules). */
 static int rules_of(struct op *op, const struct netcfg *cfg, const struct ctr_rec *rec,
-		    struct nat_rule **rules, size_t *n)
+		    bool links, struct nat_rule **rules, size_t *n)
 {
 	int e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
 			     rec->n_mappings, rules, n);
-	if (!e && !cfg->icc)
+	if (!e && links && !cfg->icc)
 		e = link_rules(op, rec, rules, n);
 	return e;
 }
@@ -815,7 +815,7 @@ int net_open_paths(struct op *op, const struct ctr_rec *rec)
 		return e;
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
-	e = rules_of(op, cfg, rec, &rules, &n);
+	e = rules_of(op, cfg, rec, true, &rules, &n);
 	if (!e && n) {
 		struct nat_txn txn = { .add = rules, .n_add = n };
 		e = nat_do(op, cfg, &txn, false);
@@ -867,7 +867,7 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 	/* exactly the rules this container has (as attach made them): no kernel listing */
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
-	e = rules_of(op, cfg, rec, &rules, &n);
+	e = rules_of(op, cfg, rec, true, &rules, &n);
 	if (!e && n) {
 		struct nat_txn txn = { .del = rules, .n_del = n };
 		e = nat_do(op, cfg, &txn, false);
@@ -911,9 +911,14 @@ int net_update(struct op *op, const struct ctr_rec *before, const struct ctr_rec
 		return e;
 	struct nat_rule *a = NULL, *b = NULL, *del = NULL, *add = NULL;
 	size_t na = 0, nb = 0, ndel = 0, nadd = 0;
-	e = rules_of(op, cfg, before, &a, &na);
+	/* link rules follow the exposed ports (the links themselves do not change here): when
+	 * those are the same, only DNAT rules can differ, and no other record is read */
+	bool links = before->n_exposed != rec->n_exposed;
+	for (size_t i = 0; !links && i < rec->n_exposed; i++)
+		links = port_cmp(&before->exposed[i], &rec->exposed[i]) != 0;
+	e = rules_of(op, cfg, before, links, &a, &na);
 	if (!e)
-		e = rules_of(op, cfg, rec, &b, &nb);
+		e = rules_of(op, cfg, rec, links, &b, &nb);
 	if (!e) {
 		del = calloc(na + 1, sizeof *del);
 		add = calloc(nb + 1, sizeof *add);
@@ -949,7 +954,7 @@ int net_resync(struct op *op, const struct ctr_rec *rec)
 	struct nat_rule *rules = NULL;
 	size_t n = 0;
 	if (rec->status == ST_RUNNING && rec->has_net)
-		e = rules_of(op, cfg, rec, &rules, &n);
+		e = rules_of(op, cfg, rec, true, &rules, &n);
 	const char *ids[] = { rec->id };
 	struct nat_txn txn = { .drop_ids = ids, .n_drop_ids = 1, .add = rules, .n_add = n };
 	if (!e)
