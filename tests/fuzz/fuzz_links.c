@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hosts.h"
-#include "links.h"
-#include "names.h"
+#include "core/hosts.h"
+#include "core/links.h"
+#include "core/names.h"
 
 static void check_msg(void)
 {

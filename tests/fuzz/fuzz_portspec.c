@@ -1,17 +1,17 @@
-/* libFuzzer target for lib/portspec.c: arbitrary bytes, NUL-terminated, through the -p,
+/* libFuzzer target for lib/core/portspec.c: arbitrary bytes, NUL-terminated, through the -p,
  * --expose and unpublish parsers.  Checks the invariants the callers rely on.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ilib -Iinclude lib/util.c lib/model.c \
- *         lib/portspec.c tests/fuzz/fuzz_portspec.c -o /tmp/fuzz_portspec
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ilib -Iinclude lib/core/util.c lib/core/model.c \
+ *         lib/core/portspec.c tests/fuzz/fuzz_portspec.c -o /tmp/fuzz_portspec
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "portspec.h"
-#include "util.h"
+#include "core/model.h"
+#include "core/portspec.h"
+#include "core/util.h"
 
 static void check_bindings(int rc, const struct ctr_binding *v, size_t n)
 {

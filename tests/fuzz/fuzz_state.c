@@ -15,10 +15,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "alloc.h"
-#include "launch.h"
-#include "record.h"
-#include "util.h"
+#include "core/alloc.h"
+#include "core/launch.h"
+#include "core/record.h"
+#include "core/util.h"
 
 static void check_msg(void)
 {

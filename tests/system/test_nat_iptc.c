@@ -1,4 +1,4 @@
-/* System test of the libiptc NAT backend (lib/nat_iptc.c), in a private network + mount
+/* System test of the libiptc NAT backend (lib/sys/nat_iptc.c), in a private network + mount
  * namespace: the rules it writes are read back with iptables-legacy-save, and real TCP/UDP
  * traffic goes through them to a listener in a "container" namespace behind a bridge.
  *
@@ -32,9 +32,9 @@
 
 #include "tap.h"
 
-#include "model.h"
-#include "nat.h"
-#include "util.h"
+#include "core/model.h"
+#include "core/nat.h"
+#include "core/util.h"
 
 #define IPT_SO_SET_REPLACE_ 64 /* IPT_BASE_CTL: one call per table commit */
 #define ETH_P_IP_ 0x0800

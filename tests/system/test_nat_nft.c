@@ -1,4 +1,4 @@
-/* System test of the nftables NAT backend (lib/nat_nft.c), in a private network + mount
+/* System test of the nftables NAT backend (lib/sys/nat_nft.c), in a private network + mount
  * namespace: what it writes is read back with nft (text and JSON), and real TCP/UDP traffic,
  * IPv4 and IPv6, goes through it to a listener in a "container" namespace behind a bridge.
  *
@@ -36,9 +36,9 @@
 
 #include "tap.h"
 
-#include "model.h"
-#include "nat.h"
-#include "util.h"
+#include "core/model.h"
+#include "core/nat.h"
+#include "core/util.h"
 
 #define ETH_P_IP_ 0x0800
 #define NFT_TYPE(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))

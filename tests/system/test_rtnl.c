@@ -1,4 +1,4 @@
-/* System test of lib/rtnl.c against the real kernel.  It runs in a network and mount namespace
+/* System test of lib/sys/rtnl.c against the real kernel.  It runs in a network and mount namespace
  * of its own (created at start), so everything it creates disappears with it and the host's
  * interfaces are never touched.  Needs root.  A child process provides a second network
  * namespace, the "container", that the veth peers go into. */
@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rtnl.h"
+#include "sys/rtnl.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #define BR "ctrbr0"
 #define BR_FULL "ctrbr1"

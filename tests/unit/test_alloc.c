@@ -1,14 +1,14 @@
-/* Unit tests for lib/alloc.c: the allocation index (container addresses, host ports, round-robin
+/* Unit tests for lib/core/alloc.c: the allocation index (container addresses, host ports, round-robin
  * cursors) and its binary form.  Tables of steps run against one index; one TAP point per step. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "alloc.h"
-#include "model.h"
+#include "core/alloc.h"
+#include "core/model.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static uint32_t ip4(const char *s)
 {

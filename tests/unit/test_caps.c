@@ -1,11 +1,11 @@
-/* Unit tests for lib/caps.c: Docker's default capability set and --cap-add / --cap-drop.
+/* Unit tests for lib/core/caps.c: Docker's default capability set and --cap-add / --cap-drop.
  * One TAP point per table row. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "caps.h"
+#include "core/caps.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #define DEF 0xa80425fbull           /* Docker's default set */
 #define ALL ((1ull << 41) - 1)      /* CHOWN (0) to CHECKPOINT_RESTORE (40) */

@@ -1,8 +1,8 @@
-/* Unit tests for lib/hosts.c: rendering /etc/hosts and updating link records by alias. */
+/* Unit tests for lib/core/hosts.c: rendering /etc/hosts and updating link records by alias. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "hosts.h"
+#include "core/hosts.h"
 #include "tap.h"
 
 #define DEF4 "127.0.0.1\tlocalhost\n"

@@ -1,14 +1,14 @@
-/* Unit tests for lib/hostsocks.c: which host sockets a publication of an address and port
+/* Unit tests for lib/core/hostsocks.c: which host sockets a publication of an address and port
  * would take traffic from.  A table of host sockets, then a table of publications with the
  * expected answer; one TAP point per publication. */
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "hostsocks.h"
-#include "model.h"
+#include "core/hostsocks.h"
+#include "core/model.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static int fam_addr(const char *s, uint8_t addr[16])
 {

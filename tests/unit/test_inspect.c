@@ -1,13 +1,13 @@
-/* Unit tests for lib/inspect.c: `docker inspect` and `GET /containers/json` shapes.  The JSON
+/* Unit tests for lib/core/inspect.c: `docker inspect` and `GET /containers/json` shapes.  The JSON
  * is parsed back with cJSON and checked path by path; one TAP point per table row. */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect.h"
+#include "core/inspect.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

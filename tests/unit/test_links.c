@@ -1,8 +1,8 @@
-/* Unit tests for lib/links.c: --link parsing, the link environment (v28), env merge/defaults. */
+/* Unit tests for lib/core/links.c: --link parsing, the link environment (v28), env merge/defaults. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "links.h"
+#include "core/links.h"
 #include "tap.h"
 
 #define MAXL 64

@@ -1,8 +1,8 @@
-/* Unit tests for lib/names.c: name and alias validation, message escaping, the generator. */
+/* Unit tests for lib/core/names.c: name and alias validation, message escaping, the generator. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h"
+#include "core/names.h"
 #include "tap.h"
 
 #define ONLY "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"

@@ -1,4 +1,4 @@
-/* Unit tests for lib/natplan.c: DNAT rules from mappings (runs coalesced) and link rules from
+/* Unit tests for lib/core/natplan.c: DNAT rules from mappings (runs coalesced) and link rules from
  * a child's exposed ports (runs per protocol), over IPv4 and, when the containers have IPv6
  * addresses, IPv6.  One TAP point per table row. */
 #include <arpa/inet.h>
@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "natplan.h"
+#include "core/natplan.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #define OWNER "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define PEER "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"

@@ -1,11 +1,11 @@
-/* Unit tests for lib/passwd.c: resolving -u USER[:GROUP] against a container's /etc/passwd
+/* Unit tests for lib/core/passwd.c: resolving -u USER[:GROUP] against a container's /etc/passwd
  * and /etc/group, as runc does.  One TAP point per table row. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "passwd.h"
+#include "core/passwd.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static const char passwd[] =
 	"root:x:0:0:root:/root:/bin/bash\n"

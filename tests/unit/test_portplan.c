@@ -1,13 +1,13 @@
-/* Unit tests for lib/portplan.c: planning host ports for a container's bindings (and -P) in the
+/* Unit tests for lib/core/portplan.c: planning host ports for a container's bindings (and -P) in the
  * allocation index, as Docker's allocator does.  One TAP point per table row. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "portplan.h"
+#include "core/portplan.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #define T CTR_TCP
 #define U CTR_UDP

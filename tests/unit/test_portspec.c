@@ -1,14 +1,14 @@
-/* Unit tests of lib/portspec.c: -p (go-connections v0.8.0), the long syntax, --expose and
+/* Unit tests of lib/core/portspec.c: -p (go-connections v0.8.0), the long syntax, --expose and
  * the unpublish form.  One TAP point per table row. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "portspec.h"
+#include "core/model.h"
+#include "core/portspec.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #define EN_DASH "\xe2\x80\x93"
 

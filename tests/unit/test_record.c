@@ -1,14 +1,14 @@
-/* Unit tests for lib/record.c (the container record, its state JSON, editing helpers and
- * formatting) and lib/launch.c (the monitor's launch spec).  One TAP point per table row. */
+/* Unit tests for lib/core/record.c (the container record, its state JSON, editing helpers and
+ * formatting) and lib/core/launch.c (the monitor's launch spec).  One TAP point per table row. */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "launch.h"
-#include "record.h"
+#include "core/launch.h"
+#include "core/record.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #define ID1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ID2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"

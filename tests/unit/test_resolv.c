@@ -1,11 +1,11 @@
-/* Unit tests for lib/resolv.c: the container's /etc/resolv.conf from the host's.  One TAP
+/* Unit tests for lib/core/resolv.c: the container's /etc/resolv.conf from the host's.  One TAP
  * point per table row. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "resolv.h"
+#include "core/resolv.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 #define GOOGLE "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
 

@@ -1,0 +1,527 @@
+/* Reading state (inspect, list, logs, info), publishing ports, reconcile. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/inspect.h"
+#include "ops/internal.h"
+#include "core/natplan.h"
+#include "core/portplan.h"
+#include "core/portspec.h"
+#include "sys/proc.h"
+#include "sys/rtnl.h"
+
+/* ---- inspect and list --------------------------------------------------------------------- */
+
+/* HostConfig.Links of `r`: "/<child>:/<r>/<alias>" (a removed child is left out). */
+static int links_of(struct store *st, const struct ctr_rec *r, char ***out)
+{
+	char **v = NULL;
+	int e = 0;
+	for (size_t i = 0; !e && i < r->n_links; i++) {
+		struct ctr_rec *k;
+		if (store_rec_load(st, r->links[i].target, &k) < 0) {
+			ctr_err_clear();
+			continue;
+		}
+		char buf[600];
+		snprintf(buf, sizeof buf, "/%s:/%s/%s", k->name, r->name, r->links[i].alias);
+		rec_free(k);
+		e = strv_push(&v, buf);
+	}
+	if (e < 0) {
+		strv_free(v);
+		return e;
+	}
+	*out = v;
+	return 0;
+}
+
+CTR_API int ctr_inspect(ctr_ctx *ctx, const char *ref, char **json_out)
+{
+	ctr_err_clear();
+	if (!ctx || !json_out)
+		return ctr_err(-EINVAL, "ctr_inspect: context or output is NULL");
+	char id[CTR_ID_LEN + 1];
+	struct ctr_rec *r;
+	char **links = NULL;
+	int e = resolve_ref(&ctx->st, ref, id);
+	if (e < 0 || (e = store_rec_load(&ctx->st, id, &r)) < 0)
+		return e;
+	if ((e = heal_if_dead(ctx, &r)) != 0) {
+		rec_free(r);
+		return e == 1 ? ctr_err(-ENOENT, "No such container: %s", SHOWN(ref)) : e;
+	}
+	if ((e = links_of(&ctx->st, r, &links)) == 0) {
+		struct inspect_extra x = { ctx->st.path, (const char *const *)links };
+		e = inspect_render(r, &x, json_out);
+	}
+	strv_free(links);
+	rec_free(r);
+	return e;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+CTR_API int ctr_list(ctr_ctx *ctx, unsigned flags, char **json_out)
+{
+	ctr_err_clear();
+	if (!ctx || !json_out)
+		return ctr_err(-EINVAL, "ctr_list: context or output is NULL");
+	if (flags & ~CTR_LIST_ALL)
+		return ctr_err(-EINVAL, "unknown ctr_list flags %#x", flags);
+	char **ids;
+	int e = store_ids(&ctx->st, &ids);
+	if (e < 0)
+		return e;
+	size_t n = strv_len((const char *const *)ids);
+	struct ctr_rec **recs = calloc(n + 1, sizeof *recs);
+	cJSON *arr = cJSON_CreateArray();
+	if (!recs || !arr)
+		e = ctr_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; !e && i < n; i++) {
+		if (store_rec_load(&ctx->st, ids[i], &recs[i]) < 0) {
+			recs[i] = NULL; /* removed meanwhile */
+			ctr_err_clear();
+		} else if (heal_if_dead(ctx, &recs[i]) != 0) {
+			rec_free(recs[i]);
+			recs[i] = NULL;
+			ctr_err_clear();
+		}
+	}
+	/* names: own name, then every link name that points at the container (§7.2) */
+	char ***names = calloc(n + 1, sizeof *names);
+	if (!e && !names)
+		e = ctr_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; !e && i < n; i++) {
+		if (!recs[i])
+			continue;
+		char buf[300];
+		snprintf(buf, sizeof buf, "/%s", recs[i]->name);
+		e = strv_push(&names[i], buf);
+	}
+	for (size_t i = 0; !e && i < n; i++) {
+		for (size_t l = 0; recs[i] && !e && l < recs[i]->n_links; l++)
+			for (size_t j = 0; !e && j < n; j++)
+				if (recs[j] && strcmp(recs[j]->id, recs[i]->links[l].target) == 0) {
+					char buf[600];
+					snprintf(buf, sizeof buf, "/%s/%s", recs[i]->name,
+						 recs[i]->links[l].alias);
+					e = strv_push(&names[j], buf);
+				}
+	}
+	/* newest first, as docker ps */
+	for (size_t i = 0; !e && i < n; i++) {
+		size_t best = n;
+		for (size_t j = 0; j < n; j++)
+			if (recs[j] && (best == n || recs[j]->created > recs[best]->created))
+				best = j;
+		if (best == n)
+			break;
+		if ((flags & CTR_LIST_ALL) || recs[best]->status == ST_RUNNING) {
+			qsort(names[best], strv_len((const char *const *)names[best]), sizeof(char *),
+			      cmp_str);
+			e = list_entry(recs[best], (const char *const *)names[best], arr);
+		}
+		rec_free(recs[best]);
+		recs[best] = NULL;
+	}
+	if (!e) {
+		*json_out = cJSON_Print(arr);
+		if (!*json_out)
+			e = ctr_err(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (recs)
+			rec_free(recs[i]);
+		if (names)
+			strv_free(names[i]);
+	}
+	free(recs);
+	free(names);
+	cJSON_Delete(arr);
+	strv_free(ids);
+	return e;
+}
+
+/* ---- logs --------------------------------------------------------------------------------- */
+
+static int emit_line(const char *line, size_t len, int out_fd, int err_fd, unsigned flags)
+{
+	cJSON *o = cJSON_ParseWithLength(line, len);
+	const cJSON *log = cJSON_GetObjectItemCaseSensitive(o, "log");
+	const cJSON *stream = cJSON_GetObjectItemCaseSensitive(o, "stream");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
+	int e = 0;
+	if (cJSON_IsString(log) && cJSON_IsString(stream)) {
+		int fd = strcmp(stream->valuestring, "stderr") == 0 ? err_fd : out_fd;
+		struct sbuf sb = SBUF_INIT;
+		if ((flags & CTR_LOGS_TIMESTAMPS) && cJSON_IsString(t))
+			sb_addf(&sb, "%s ", t->valuestring);
+		sb_add(&sb, log->valuestring);
+		const char *s = sb_str(&sb);
+		size_t left = sb.len;
+		while (fd >= 0 && left) {
+			ssize_t w = write(fd, s, left);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				e = ctr_err_sys(-errno, "cannot write the log");
+				break;
+			}
+			s += w;
+			left -= (size_t)w;
+		}
+		sb_free(&sb);
+	}
+	cJSON_Delete(o);
+	return e;
+}
+
+CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int out_fd, int err_fd, unsigned flags)
+{
+	ctr_err_clear();
+	if (!ctx)
+		return ctr_err(-EINVAL, "ctr_logs: context is NULL");
+	if (flags & ~(CTR_LOGS_TIMESTAMPS | CTR_LOGS_FOLLOW))
+		return ctr_err(-EINVAL, "unknown ctr_logs flags %#x", flags);
+	char id[CTR_ID_LEN + 1], rel[128];
+	struct ctr_rec *r;
+	int e = resolve_ref(&ctx->st, ref, id);
+	if (e < 0 || (e = store_rec_load(&ctx->st, id, &r)) < 0)
+		return e;
+	struct proc mon = PROC_NONE;
+	if ((flags & CTR_LOGS_FOLLOW) && r->status == ST_RUNNING)
+		proc_open(r->mon_pid, r->mon_start, &mon);
+	ctr_err_clear();
+	rec_free(r);
+	store_rec_file(id, "log.json", rel, sizeof rel);
+	int fd = openat(ctx->st.dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno != ENOENT)
+		e = ctr_err_sys(-errno, "cannot open the log of %s", id);
+	struct sbuf pend = SBUF_INIT;
+	bool last_round = mon.pid <= 0;
+	for (;;) {
+		char buf[65536];
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			sb_addn(&pend, buf, (size_t)n);
+			size_t start = 0;
+			for (size_t i = 0; !e && i < pend.len; i++)
+				if (pend.s[i] == '\n') {
+					e = emit_line(pend.s + start, i - start, out_fd, err_fd, flags);
+					start = i + 1;
+				}
+			memmove(pend.s, pend.s + start, pend.len - start);
+			pend.len -= start;
+			if (e)
+				break;
+			continue;
+		}
+		if (last_round)
+			break;
+		/* following: wait a little for more, or for the monitor to finish */
+		if (proc_wait(&mon, 200) == 0)
+			last_round = true;
+		if (fd < 0)
+			fd = openat(ctx->st.dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	sb_free(&pend);
+	if (fd >= 0)
+		close(fd);
+	proc_close(&mon);
+	return e;
+}
+
+/* ---- publishing --------------------------------------------------------------------------- */
+
+CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
+{
+	ctr_err_clear();
+	if (!ctx || !spec)
+		return ctr_err(-EINVAL, "ctr_publish_port: context or spec is NULL");
+	struct ctr_binding *b = NULL;
+	size_t nb = 0;
+	int e = portspec_parse(spec, &b, &nb);
+	if (!e)
+		e = ports_check_bindings(spec, b, nb);
+	if (e < 0) {
+		free(b);
+		return e;
+	}
+	struct op op;
+	char id[CTR_ID_LEN + 1];
+	struct ctr_rec *rec = NULL;
+	struct ctr_port *old_exp = NULL;
+	if ((e = op_begin(&op, ctx)) < 0) {
+		free(b);
+		return e;
+	}
+	if ((e = resolve_ref(op.st, ref, id)) < 0 || (e = store_rec_load(op.st, id, &rec)) < 0 ||
+	    (e = ports_check_backend(&op, b, nb)) < 0)
+		goto out;
+	/* the first binding asked for that is there already (sorted and searched) */
+	size_t dup;
+	if ((e = bindings_first_dup(b, nb, rec->bindings, rec->n_bindings, &dup)) > 0) {
+		char cp[16];
+		port_format(&b[dup].cport, cp, sizeof cp);
+		e = ctr_err(-EEXIST, "%s is already published as \"%s\" on %s", cp, SHOWN(spec),
+			    rec->name);
+	}
+	if (e < 0)
+		goto out;
+	/* the exposed ports as they were: links open them, so they are part of the rules */
+	size_t old_exposed = rec->n_exposed;
+	old_exp = malloc((old_exposed + 1) * sizeof *old_exp);
+	if (!old_exp) {
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if (old_exposed)
+		memcpy(old_exp, rec->exposed, old_exposed * sizeof *old_exp);
+	if ((e = rec_add_bindings(rec, b, nb)) < 0)
+		goto out;
+	if (rec->status != ST_RUNNING) {
+		e = store_rec_save(op.st, rec);
+		goto out;
+	}
+	/* running: allocate, the rules (one commit), then the record: a commit that fails
+	 * leaves the record as it was, a crash in between is resynced from the journal */
+	struct alloc *a;
+	struct portplan_env env;
+	struct ctr_mapping *m = NULL;
+	size_t nm = 0;
+	net_port_env(&op, &env);
+	if ((e = op_alloc(&op, &a)) < 0 ||
+	    (e = portplan(a, &env, b, nb, NULL, 0, false, &m, &nm)) < 0)
+		goto out;
+	op.alloc_dirty = true;
+	struct ctr_mapping *old = malloc((rec->n_mappings + 1) * sizeof *old);
+	struct ctr_mapping *all = realloc(rec->mappings, (rec->n_mappings + nm + 1) * sizeof *all);
+	if (!old || !all) {
+		free(old);
+		if (all)
+			rec->mappings = all;
+		portplan_release(a, m, nm);
+		free(m);
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	size_t nold = rec->n_mappings;
+	memcpy(old, all, nold * sizeof *old);
+	rec->mappings = all;
+	memcpy(all + nold, m, nm * sizeof *m);
+	rec->n_mappings += nm;
+	free(m);
+	struct ctr_rec before = *rec;
+	before.mappings = old;
+	before.n_mappings = nold;
+	before.exposed = old_exp;
+	before.n_exposed = old_exposed;
+	/* the new DNAT rules and, for newly exposed ports, the linked parents' paths */
+	if ((e = op_journal(&op, rec->id, "sync")) == 0 && (e = net_update(&op, &before, rec)) == 0 &&
+	    (e = store_rec_save(op.st, rec)) < 0) {
+		/* the record could not be written: take the rules back */
+		char msg[2048];
+		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+		net_update(&op, rec, &before);
+		ctr_err(e, "%s", msg);
+	}
+	if (e < 0) /* nothing of it stays: the ports go back */
+		portplan_release(a, rec->mappings + nold, nm);
+	if (!e)
+		net_flush_udp(rec->mappings + nold, nm);
+	free(old);
+out:
+	free(old_exp);
+	free(b);
+	rec_free(rec);
+	return op_end(&op, e);
+}
+
+CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
+{
+	ctr_err_clear();
+	if (!ctx || !spec)
+		return ctr_err(-EINVAL, "ctr_unpublish_port: context or spec is NULL");
+	struct ctr_binding *b = NULL;
+	size_t nb = 0;
+	bool bare = false;
+	int e = portspec_parse_unpublish(spec, &b, &nb, &bare);
+	if (e < 0)
+		return e;
+	struct op op;
+	char id[CTR_ID_LEN + 1];
+	struct ctr_rec *rec = NULL;
+	struct ctr_mapping *old = NULL;
+	if ((e = op_begin(&op, ctx)) < 0) {
+		free(b);
+		return e;
+	}
+	if ((e = resolve_ref(op.st, ref, id)) < 0 || (e = store_rec_load(op.st, id, &rec)) < 0)
+		goto out;
+	/* which bindings and mappings go */
+	bool *drop_b = calloc(rec->n_bindings + 1, sizeof *drop_b);
+	bool *drop_m = calloc(rec->n_mappings + 1, sizeof *drop_m);
+	size_t hits = 0;
+	if (!drop_b || !drop_m) {
+		free(drop_b);
+		free(drop_m);
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = unpublish_match(b, nb, bare, rec->bindings, rec->n_bindings, rec->mappings,
+				 rec->n_mappings, drop_b, drop_m, &hits)) < 0) {
+		free(drop_b);
+		free(drop_m);
+		goto out;
+	}
+	if (hits == 0) {
+		free(drop_b);
+		free(drop_m);
+		e = ctr_err(-ENOENT, "no published port matches \"%s\" on %s", SHOWN(spec),
+			    rec->name);
+		goto out;
+	}
+	size_t k = 0, nold = rec->n_mappings;
+	for (size_t j = 0; j < rec->n_bindings; j++)
+		if (!drop_b[j])
+			rec->bindings[k++] = rec->bindings[j];
+	rec->n_bindings = k;
+	old = malloc((nold + 1) * sizeof *old);
+	if (!old) {
+		free(drop_b);
+		free(drop_m);
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(old, rec->mappings, nold * sizeof *old);
+	struct ctr_mapping *gone = malloc((nold + 1) * sizeof *gone);
+	size_t ngone = 0;
+	k = 0;
+	for (size_t j = 0; j < nold; j++) {
+		if (!drop_m[j])
+			rec->mappings[k++] = rec->mappings[j];
+		else if (gone)
+			gone[ngone++] = rec->mappings[j];
+	}
+	rec->n_mappings = k;
+	free(drop_b);
+	free(drop_m);
+	if (!gone) {
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if (rec->status == ST_RUNNING) {
+		struct alloc *a;
+		/* rules first: a commit that fails leaves the record as it was */
+		struct ctr_rec before = *rec;
+		before.mappings = old;
+		before.n_mappings = nold;
+		if ((e = op_journal(&op, rec->id, "sync")) == 0 &&
+		    (e = net_update(&op, &before, rec)) == 0 && (e = store_rec_save(op.st, rec)) < 0) {
+			/* the record could not be written: put the rules back */
+			char msg[2048];
+			snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+			net_update(&op, rec, &before);
+			ctr_err(e, "%s", msg);
+		}
+		if (!e && (e = op_alloc(&op, &a)) == 0) {
+			portplan_release(a, gone, ngone);
+			op.alloc_dirty = true;
+			net_flush_dnat(rec, gone, ngone, false); /* established flows are cut */
+		}
+	} else {
+		e = store_rec_save(op.st, rec);
+	}
+	free(gone);
+out:
+	free(old);
+	free(b);
+	rec_free(rec);
+	return op_end(&op, e);
+}
+
+/* ---- reconcile ---------------------------------------------------------------------------- */
+
+CTR_API int ctr_reconcile(ctr_ctx *ctx, char **report_out)
+{
+	ctr_err_clear();
+	if (!ctx)
+		return ctr_err(-EINVAL, "ctr_reconcile: context is NULL");
+	return reconcile(ctx, report_out);
+}
+
+/* ---- info --------------------------------------------------------------------------------- */
+
+CTR_API int ctr_info(ctr_ctx *ctx, char **json_out)
+{
+	ctr_err_clear();
+	if (!ctx || !json_out)
+		return ctr_err(-EINVAL, "ctr_info: context or output is NULL");
+	struct netcfg cfg;
+	bool have;
+	int e = net_describe(ctx, &cfg, &have);
+	if (e < 0)
+		return e;
+	cJSON *o = cJSON_CreateObject(), *f;
+	char sub[24] = "", gw[16] = "", sub6[56] = "", gw6[46] = "";
+	if (cfg.subnet) {
+		char net[16];
+		ip4_format(cfg.subnet, net, sizeof net);
+		snprintf(sub, sizeof sub, "%s/%d", net, cfg.prefixlen);
+		ip4_format(cfg.gateway, gw, sizeof gw);
+	}
+	if (cfg.prefixlen6) {
+		char net6[46];
+		ip6_format(cfg.subnet6, net6, sizeof net6);
+		snprintf(sub6, sizeof sub6, "%s/%d", net6, cfg.prefixlen6);
+		ip6_format(cfg.gateway6, gw6, sizeof gw6);
+	}
+	int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	bool pidfd = pfd >= 0;
+	if (pfd >= 0)
+		close(pfd);
+	ctr_err_clear();
+	bool okk = o && cJSON_AddStringToObject(o, "Version", CTR_VERSION_STRING) &&
+		   cJSON_AddStringToObject(o, "StateDir", ctx->st.path) &&
+		   cJSON_AddStringToObject(o, "NatBackend", net_backend_name(cfg.backend)) &&
+		   cJSON_AddStringToObject(o, "Bridge", cfg.bridge) &&
+		   cJSON_AddStringToObject(o, "Subnet", sub) &&
+		   cJSON_AddStringToObject(o, "Gateway", gw) &&
+		   cJSON_AddStringToObject(o, "Subnet6", sub6) &&
+		   cJSON_AddStringToObject(o, "Gateway6", gw6) &&
+		   cJSON_AddBoolToObject(o, "ICC", cfg.icc) &&
+		   cJSON_AddBoolToObject(o, "NetworkConfigured", have) &&
+		   cJSON_AddStringToObject(o, "Helper", ctx->helper) &&
+		   (f = cJSON_AddObjectToObject(o, "KernelFeatures")) &&
+		   cJSON_AddBoolToObject(f, "Nftables", net_nft_available()) &&
+		   cJSON_AddBoolToObject(
+			   f, "BridgeNetfilter",
+			   access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) == 0) &&
+		   cJSON_AddBoolToObject(f, "IptablesLegacy",
+					 access("/proc/net/ip_tables_names", F_OK) == 0) &&
+		   cJSON_AddBoolToObject(f, "Conntrack",
+					 access("/proc/sys/net/netfilter/nf_conntrack_max", F_OK) ==
+						 0) &&
+		   cJSON_AddBoolToObject(f, "IPv6", access("/proc/net/if_inet6", F_OK) == 0) &&
+		   cJSON_AddBoolToObject(f, "PidFd", pidfd);
+	char *s = okk ? cJSON_Print(o) : NULL;
+	cJSON_Delete(o);
+	if (!s)
+		return ctr_err(-ENOMEM, "out of memory");
+	*json_out = s;
+	return 0;
+}

@@ -1,0 +1,196 @@
+#include "core/natplan.h"
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+/* Append one rule.  The array is grown to the next power of two: that is never less than the
+ * caller's array needs, whatever allocated it, and it makes realloc return at once (no copy)
+ * until the next power, so n rules cost O(n) copying, not O(n^2). */
+static int push(struct nat_rule **rules, size_t *n, const struct nat_rule *r)
+{
+	size_t cap = 1;
+	while (cap < *n + 1)
+		cap *= 2;
+	struct nat_rule *nr = realloc(*rules, cap * sizeof *nr);
+	if (!nr)
+		return ctr_err(-ENOMEM, "out of memory");
+	nr[*n] = *r;
+	*rules = nr;
+	(*n)++;
+	return 0;
+}
+
+struct dm {
+	uint8_t proto;
+	uint8_t family;
+	uint8_t hip[16]; /* IPv4 in the first 4 bytes */
+	uint16_t hport, cport;
+};
+
+static int dm_cmp(const void *pa, const void *pb)
+{
+	const struct dm *a = pa, *b = pb;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	int c = memcmp(a->hip, b->hip, sizeof a->hip);
+	if (c)
+		return c;
+	return (a->hport > b->hport) - (a->hport < b->hport);
+}
+
+int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct ctr_mapping *m,
+		 size_t n, struct nat_rule **rules, size_t *nrules)
+{
+	struct dm *v = calloc(n ? n : 1, sizeof *v);
+	size_t k = 0;
+	if (!v)
+		return ctr_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct dm d = { .proto = m[i].cport.proto, .hport = m[i].hport,
+				.cport = m[i].cport.port };
+		if (inet_pton(AF_INET, m[i].host_ip, d.hip) == 1)
+			d.family = AF_INET;
+		else if (cip6 && inet_pton(AF_INET6, m[i].host_ip, d.hip) == 1)
+			d.family = AF_INET6;
+		else
+			continue; /* IPv6 without an IPv6 address to go to */
+		v[k++] = d;
+	}
+	qsort(v, k, sizeof *v, dm_cmp);
+	int e = 0;
+	for (size_t i = 0; i < k && !e;) {
+		size_t j = i + 1;
+		while (j < k && v[j].family == v[i].family && v[j].proto == v[i].proto &&
+		       memcmp(v[j].hip, v[i].hip, sizeof v[i].hip) == 0 &&
+		       v[j].hport == v[j - 1].hport + 1 && v[j].cport == v[j - 1].cport + 1)
+			j++;
+		struct nat_rule r = { 0 };
+		r.kind = NAT_RULE_DNAT;
+		r.proto = v[i].proto;
+		r.family = v[i].family;
+		snprintf(r.owner, sizeof r.owner, "%s", id);
+		if (v[i].family == AF_INET6) {
+			memcpy(r.u.dnat.host_ip6, v[i].hip, 16);
+			memcpy(r.u.dnat.cip6, cip6, 16);
+		} else {
+			memcpy(&r.u.dnat.host_ip, v[i].hip, 4);
+			r.u.dnat.cip = cip;
+		}
+		r.u.dnat.hport_lo = v[i].hport;
+		r.u.dnat.hport_hi = v[j - 1].hport;
+		r.u.dnat.cport_lo = v[i].cport;
+		e = push(rules, nrules, &r);
+		i = j;
+	}
+	free(v);
+	return e;
+}
+
+int natplan_link(const char *pid, uint32_t pip, const uint8_t *pip6, const char *cid,
+		 uint32_t cip, const uint8_t *cip6, const struct ctr_port *exposed, size_t n,
+		 struct nat_rule **rules, size_t *nrules)
+{
+	/* `exposed` is sorted by port then protocol: coalesce per protocol (and family) */
+	int e = 0;
+	int families = pip6 && cip6 ? 2 : 1;
+	for (unsigned fp = 0; fp < (unsigned)families * CTR_NPROTO && !e; fp++) {
+		unsigned proto = fp % CTR_NPROTO;
+		bool v6 = fp >= CTR_NPROTO;
+		for (size_t i = 0; i < n && !e;) {
+			if (exposed[i].proto != proto) {
+				i++;
+				continue;
+			}
+			uint16_t lo = exposed[i].port, hi = lo;
+			size_t j = i + 1;
+			for (; j < n; j++) {
+				if (exposed[j].proto != proto)
+					continue;
+				if (exposed[j].port != hi + 1)
+					break;
+				hi = exposed[j].port;
+			}
+			struct nat_rule r = { 0 };
+			r.kind = NAT_RULE_LINK;
+			r.proto = (uint8_t)proto;
+			snprintf(r.owner, sizeof r.owner, "%s", pid);
+			snprintf(r.peer, sizeof r.peer, "%s", cid);
+			if (v6) {
+				r.family = AF_INET6;
+				memcpy(r.u.link.src6, pip6, 16);
+				memcpy(r.u.link.dst6, cip6, 16);
+			} else {
+				r.family = AF_INET;
+				r.u.link.src = pip;
+				r.u.link.dst = cip;
+			}
+			r.u.link.port_lo = lo;
+			r.u.link.port_hi = hi;
+			e = push(rules, nrules, &r);
+			i = j;
+		}
+	}
+	return e;
+}
+
+static int rule_ptr_cmp(const void *pa, const void *pb)
+{
+	const struct nat_rule *a = *(const struct nat_rule *const *)pa;
+	const struct nat_rule *b = *(const struct nat_rule *const *)pb;
+	int c = nat_rule_cmp(a, b);
+	return c ? c : (a > b) - (a < b);
+}
+
+int natplan_diff(const struct nat_rule *a, size_t na, const struct nat_rule *b, size_t nb,
+		 struct nat_rule *del, size_t *ndel, struct nat_rule *add, size_t *nadd)
+{
+	const struct nat_rule **pa = malloc((na + nb + 1) * sizeof *pa);
+	bool *ka = calloc(na + nb + 1, sizeof *ka); /* found on the other side */
+	if (!pa || !ka) {
+		free(pa);
+		free(ka);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	const struct nat_rule **pb = pa + na;
+	bool *kb = ka + na;
+	for (size_t i = 0; i < na; i++)
+		pa[i] = &a[i];
+	for (size_t j = 0; j < nb; j++)
+		pb[j] = &b[j];
+	qsort(pa, na, sizeof *pa, rule_ptr_cmp);
+	qsort(pb, nb, sizeof *pb, rule_ptr_cmp);
+	for (size_t i = 0, j = 0; i < na && j < nb;) {
+		int c = nat_rule_cmp(pa[i], pb[j]);
+		if (c < 0) {
+			i++;
+		} else if (c > 0) {
+			j++;
+		} else { /* a run of equal rules on both sides: all of them are kept */
+			const struct nat_rule *r = pa[i];
+			for (; i < na && nat_rule_cmp(pa[i], r) == 0; i++)
+				ka[pa[i] - a] = true;
+			for (; j < nb && nat_rule_cmp(pb[j], r) == 0; j++)
+				kb[pb[j] - b] = true;
+		}
+	}
+	/* in the order of the inputs, as a pairwise comparison would give them */
+	*ndel = *nadd = 0;
+	for (size_t i = 0; i < na; i++)
+		if (!ka[i])
+			del[(*ndel)++] = a[i];
+	for (size_t j = 0; j < nb; j++)
+		if (!kb[j])
+			add[(*nadd)++] = b[j];
+	free(pa);
+	free(ka);
+	return 0;
+}

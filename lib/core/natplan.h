@@ -1,0 +1,32 @@
+/* Planning the per-container NAT rules (pure): published ports become DNAT rules (runs of
+ * consecutive ports with one offset coalesced into one rule), links become ACCEPT rules for
+ * the child's exposed ports (runs coalesced). */
+#ifndef CTR_NATPLAN_H
+#define CTR_NATPLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/model.h"
+#include "core/nat.h"
+
+/* Append DNAT rules for `m` owned by `id`: IPv4 host addresses to the container's `cip`,
+ * IPv6 ones to its `cip6` (NULL: the container has no IPv6 address; IPv6 mappings are then
+ * skipped). */
+int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct ctr_mapping *m,
+		 size_t n, struct nat_rule **rules, size_t *nrules);
+
+/* Append the rules of one link: parent `pid` at `pip` may reach child `cid` at `cip` on the
+ * child's exposed ports; with both IPv6 addresses given, over IPv6 as well. */
+int natplan_link(const char *pid, uint32_t pip, const uint8_t *pip6, const char *cid,
+		 uint32_t cip, const uint8_t *cip6, const struct ctr_port *exposed, size_t n,
+		 struct nat_rule **rules, size_t *nrules);
+
+/* The difference between two rule lists, as nat_rule_equal() sees rules: `del` gets the rules
+ * of `a` that are not in `b` (in a's order), `add` the rules of `b` not in `a` (in b's order);
+ * both arrays are the caller's, with room for na and nb rules.  O((na + nb) log(na + nb)).
+ * 0 or -ENOMEM (nothing written). */
+int natplan_diff(const struct nat_rule *a, size_t na, const struct nat_rule *b, size_t nb,
+		 struct nat_rule *del, size_t *ndel, struct nat_rule *add, size_t *nadd);
+
+#endif

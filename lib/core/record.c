@@ -1,0 +1,714 @@
+#include "core/record.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/util.h"
+
+#define REC_VERSION 1
+
+static const char *const status_names[] = { "created", "starting", "running", "exited" };
+
+const char *status_name(enum ctr_status st)
+{
+	return (unsigned)st < ARRAY_SIZE(status_names) ? status_names[st] : "unknown";
+}
+
+void rec_free(struct ctr_rec *rec)
+{
+	if (!rec)
+		return;
+	free(rec->name);
+	strv_free(rec->argv);
+	strv_free(rec->env);
+	free(rec->hostname);
+	free(rec->domainname);
+	free(rec->workdir);
+	free(rec->rootfs);
+	free(rec->user);
+	strv_free(rec->cap_add);
+	strv_free(rec->cap_drop);
+	free(rec->exposed);
+	free(rec->bindings);
+	for (size_t i = 0; i < rec->n_links; i++) {
+		free(rec->links[i].target);
+		free(rec->links[i].alias);
+	}
+	free(rec->links);
+	free(rec->error);
+	free(rec->mappings);
+	free(rec);
+}
+
+void mac_format(const uint8_t mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+void ip4_format(uint32_t ip, char *buf, size_t len)
+{
+	if (!inet_ntop(AF_INET, &ip, buf, (socklen_t)len) && len)
+		buf[0] = '\0';
+}
+
+void ip6_format(const uint8_t ip[16], char *buf, size_t len)
+{
+	if (!inet_ntop(AF_INET6, ip, buf, (socklen_t)len) && len)
+		buf[0] = '\0';
+}
+
+void mac_from_ip4(uint32_t ip, uint8_t mac[6])
+{
+	mac[0] = 0x02;
+	mac[1] = 0x42;
+	memcpy(mac + 2, &ip, 4);
+}
+
+void time_format(int64_t ns, char *buf, size_t len)
+{
+	if (ns <= 0) {
+		snprintf(buf, len, "0001-01-01T00:00:00Z");
+		return;
+	}
+	time_t sec = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	char head[32];
+	strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac == 0) {
+		snprintf(buf, len, "%sZ", head);
+		return;
+	}
+	char f[16];
+	snprintf(f, sizeof f, "%09ld", frac);
+	for (int i = 8; i > 0 && f[i] == '0'; i--)
+		f[i] = '\0';
+	snprintf(buf, len, "%s.%sZ", head, f);
+}
+
+/* ---- writing ------------------------------------------------------------------------------ */
+
+static bool add_str(cJSON *o, const char *key, const char *v)
+{
+	if (!v)
+		return true;
+	return cJSON_AddStringToObject(o, key, v) != NULL;
+}
+
+static bool add_strv(cJSON *o, const char *key, char **v)
+{
+	if (!v)
+		return true;
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+	if (!a)
+		return false;
+	for (size_t i = 0; v[i]; i++) {
+		cJSON *s = cJSON_CreateString(v[i]);
+		if (!s || !cJSON_AddItemToArray(a, s)) {
+			cJSON_Delete(s);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool add_u64(cJSON *o, const char *key, uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "%" PRIu64, v);
+	return cJSON_AddStringToObject(o, key, buf) != NULL;
+}
+
+static bool add_num(cJSON *o, const char *key, double v)
+{
+	return cJSON_AddNumberToObject(o, key, v) != NULL;
+}
+
+static bool add_ip(cJSON *o, const char *key, uint32_t ip)
+{
+	char buf[16];
+	ip4_format(ip, buf, sizeof buf);
+	return add_str(o, key, buf);
+}
+
+static cJSON *port_json(const struct ctr_port *p)
+{
+	char buf[16];
+	port_format(p, buf, sizeof buf);
+	return cJSON_CreateString(buf);
+}
+
+static bool push(cJSON *arr, cJSON *item)
+{
+	if (!item || !cJSON_AddItemToArray(arr, item)) {
+		cJSON_Delete(item);
+		return false;
+	}
+	return true;
+}
+
+static cJSON *build(const struct ctr_rec *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	bool okk = add_num(o, "v", REC_VERSION) && add_str(o, "id", r->id) &&
+		   add_str(o, "name", r->name) && add_u64(o, "created", (uint64_t)r->created) &&
+		   add_strv(o, "argv", r->argv) && add_strv(o, "env", r->env) &&
+		   add_str(o, "hostname", r->hostname) && add_str(o, "domainname", r->domainname) &&
+		   add_str(o, "workdir", r->workdir) && add_str(o, "rootfs", r->rootfs) &&
+		   add_str(o, "user", r->user) && add_strv(o, "cap_add", r->cap_add) &&
+		   add_strv(o, "cap_drop", r->cap_drop) &&
+		   cJSON_AddBoolToObject(o, "publish_all", r->publish_all) &&
+		   cJSON_AddBoolToObject(o, "auto_remove", r->auto_remove);
+	cJSON *a;
+	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "exposed")) != NULL))
+		for (size_t i = 0; okk && i < r->n_exposed; i++)
+			okk = push(a, port_json(&r->exposed[i]));
+	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "bindings")) != NULL))
+		for (size_t i = 0; okk && i < r->n_bindings; i++) {
+			const struct ctr_binding *b = &r->bindings[i];
+			char hp[16], cp[16];
+			binding_hostport(b, hp, sizeof hp);
+			port_format(&b->cport, cp, sizeof cp);
+			cJSON *e = cJSON_CreateObject();
+			okk = push(a, e) && add_str(e, "port", cp) && add_str(e, "host_ip", b->host_ip) &&
+			      add_str(e, "host_port", hp);
+		}
+	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "links")) != NULL))
+		for (size_t i = 0; okk && i < r->n_links; i++) {
+			cJSON *e = cJSON_CreateObject();
+			okk = push(a, e) && add_str(e, "target", r->links[i].target) &&
+			      add_str(e, "alias", r->links[i].alias) &&
+			      cJSON_AddBoolToObject(e, "env", r->links[i].env);
+		}
+	okk = okk && add_str(o, "status", status_name(r->status)) && add_num(o, "pid", r->pid) &&
+	      add_u64(o, "pid_start", r->pid_start) && add_num(o, "mon_pid", r->mon_pid) &&
+	      add_u64(o, "mon_start", r->mon_start) && add_num(o, "exit_code", r->exit_code) &&
+	      add_u64(o, "started", (uint64_t)r->started) &&
+	      add_u64(o, "finished", (uint64_t)r->finished) && add_str(o, "error", r->error) &&
+	      add_u64(o, "generation", r->generation);
+	if (okk && r->has_net) {
+		cJSON *n = cJSON_AddObjectToObject(o, "net");
+		char mac[18];
+		mac_format(r->net.mac, mac, sizeof mac);
+		okk = n && add_ip(n, "ip", r->net.ip) && add_ip(n, "gateway", r->net.gateway) &&
+		      add_num(n, "prefixlen", r->net.prefixlen) && add_str(n, "mac", mac) &&
+		      add_str(n, "veth", r->net.veth) && add_str(n, "bridge", r->net.bridge);
+		if (okk && r->net.prefixlen6) {
+			char a6[46], g6[46];
+			ip6_format(r->net.ip6, a6, sizeof a6);
+			ip6_format(r->net.gateway6, g6, sizeof g6);
+			okk = add_str(n, "ip6", a6) && add_str(n, "gateway6", g6) &&
+			      add_num(n, "prefixlen6", r->net.prefixlen6);
+		}
+	}
+	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "mappings")) != NULL))
+		for (size_t i = 0; okk && i < r->n_mappings; i++) {
+			const struct ctr_mapping *m = &r->mappings[i];
+			char cp[16];
+			port_format(&m->cport, cp, sizeof cp);
+			cJSON *e = cJSON_CreateObject();
+			okk = push(a, e) && add_str(e, "port", cp) && add_str(e, "host_ip", m->host_ip) &&
+			      add_num(e, "host_port", m->hport);
+		}
+	if (!okk) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+int rec_to_json(const struct ctr_rec *rec, char **out)
+{
+	cJSON *o = build(rec);
+	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (!s)
+		return ctr_err(-ENOMEM, "out of memory");
+	*out = s;
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+struct rd {
+	const char *field; /* first bad field, for the message */
+};
+
+static int bad(struct rd *rd, const char *field)
+{
+	if (!rd->field)
+		rd->field = field;
+	return -EINVAL;
+}
+
+/* Optional string (absent or null → NULL).  Values never carry control characters: many end
+ * up in files built line by line. */
+static int get_str(struct rd *rd, const cJSON *o, const char *key, bool required, bool ctl_ok,
+		   char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return required ? bad(rd, key) : 0;
+	if (!cJSON_IsString(v) || (!ctl_ok && str_has_ctl(v->valuestring)))
+		return bad(rd, key);
+	*out = strdup(v->valuestring);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int get_strv(struct rd *rd, const cJSON *o, const char *key, char ***out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key), *e;
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsArray(v))
+		return bad(rd, key);
+	char **l = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof *l);
+	if (!l)
+		return -ENOMEM;
+	size_t n = 0;
+	cJSON_ArrayForEach(e, v)
+	{
+		if (!cJSON_IsString(e)) {
+			strv_free(l);
+			return bad(rd, key);
+		}
+		if (!(l[n++] = strdup(e->valuestring))) {
+			strv_free(l);
+			return -ENOMEM;
+		}
+	}
+	*out = l;
+	return 0;
+}
+
+static int get_u64(struct rd *rd, const cJSON *o, const char *key, uint64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	unsigned long x = 0;
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v) || parse_uint(v->valuestring, 0, UINT64_MAX, &x))
+		return bad(rd, key);
+	*out = x;
+	return 0;
+}
+
+static int get_int(struct rd *rd, const cJSON *o, const char *key, long min, long max, long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	*out = 0;
+	if (!v) /* absent reads as 0, if 0 is a value the field may have */
+		return min <= 0 && max >= 0 ? 0 : bad(rd, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max ||
+	    v->valuedouble != (double)(long)v->valuedouble)
+		return bad(rd, key);
+	*out = (long)v->valuedouble;
+	return 0;
+}
+
+static bool get_bool(const cJSON *o, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static int get_ip(struct rd *rd, const cJSON *o, const char *key, uint32_t *out)
+{
+	char *s;
+	int r = get_str(rd, o, key, true, false, &s);
+	if (r < 0)
+		return r;
+	r = inet_pton(AF_INET, s, out) == 1 ? 0 : bad(rd, key);
+	free(s);
+	return r;
+}
+
+/* Exactly "02:42:ac:11:00:03": six pairs of hex digits joined by ':'. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)strtoul(s + 3 * i, NULL, 16);
+	return true;
+}
+
+static bool is_hex_id(const char *s)
+{
+	if (strlen(s) != CTR_ID_LEN)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+static bool valid_host_ip(const char *s)
+{
+	unsigned char buf[16];
+	return strlen(s) < CTR_IP_MAX &&
+	       (!*s || inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+static int parse_hostport(const char *s, struct ctr_binding *b)
+{
+	unsigned long lo, hi;
+	const char *dash = strchr(s, '-');
+	b->hp_lo = b->hp_hi = 0;
+	if (!*s)
+		return 0;
+	if (!dash) {
+		if (parse_uint(s, 1, 65535, &lo))
+			return -EINVAL;
+		b->hp_lo = b->hp_hi = (uint16_t)lo;
+		return 0;
+	}
+	char first[8];
+	size_t n = (size_t)(dash - s);
+	if (n == 0 || n >= sizeof first)
+		return -EINVAL;
+	memcpy(first, s, n);
+	first[n] = '\0';
+	if (parse_uint(first, 1, 65535, &lo) || parse_uint(dash + 1, 1, 65535, &hi) || hi < lo)
+		return -EINVAL;
+	b->hp_lo = (uint16_t)lo;
+	b->hp_hi = (uint16_t)hi;
+	return 0;
+}
+
+static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
+{
+	int e;
+	long l;
+	uint64_t u;
+	char *s;
+	const cJSON *a, *x;
+
+	if (!cJSON_IsObject(o))
+		return bad(rd, "(document)");
+	if ((e = get_int(rd, o, "v", 1, 1, &l)) < 0 || l != REC_VERSION)
+		return bad(rd, "v");
+	if ((e = get_str(rd, o, "id", true, false, &s)) < 0)
+		return e;
+	bool idok = is_hex_id(s);
+	if (idok)
+		memcpy(r->id, s, sizeof r->id);
+	free(s);
+	if (!idok)
+		return bad(rd, "id");
+	if ((e = get_str(rd, o, "name", true, false, &r->name)) < 0 ||
+	    (e = get_u64(rd, o, "created", &u)) < 0)
+		return e;
+	r->created = (int64_t)u;
+	if ((e = get_strv(rd, o, "argv", &r->argv)) < 0 || (e = get_strv(rd, o, "env", &r->env)) < 0 ||
+	    (e = get_str(rd, o, "hostname", true, false, &r->hostname)) < 0 ||
+	    (e = get_str(rd, o, "domainname", false, false, &r->domainname)) < 0 ||
+	    (e = get_str(rd, o, "workdir", false, true, &r->workdir)) < 0 ||
+	    (e = get_str(rd, o, "rootfs", false, true, &r->rootfs)) < 0 ||
+	    (e = get_str(rd, o, "user", false, false, &r->user)) < 0 ||
+	    (e = get_strv(rd, o, "cap_add", &r->cap_add)) < 0 ||
+	    (e = get_strv(rd, o, "cap_drop", &r->cap_drop)) < 0)
+		return e;
+	if (!r->argv || !r->argv[0])
+		return bad(rd, "argv");
+	r->publish_all = get_bool(o, "publish_all");
+	r->auto_remove = get_bool(o, "auto_remove");
+
+	a = cJSON_GetObjectItemCaseSensitive(o, "exposed");
+	if (a && !cJSON_IsArray(a))
+		return bad(rd, "exposed");
+	cJSON_ArrayForEach(x, a)
+	{
+		struct ctr_port p;
+		if (!cJSON_IsString(x) || port_parse_key(x->valuestring, &p) < 0)
+			return bad(rd, "exposed");
+		if ((e = rec_expose(r, &p, 1)) < 0)
+			return e;
+	}
+
+	a = cJSON_GetObjectItemCaseSensitive(o, "bindings");
+	if (a && !cJSON_IsArray(a))
+		return bad(rd, "bindings");
+	cJSON_ArrayForEach(x, a)
+	{
+		struct ctr_binding b = { 0 };
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(x, "port");
+		const cJSON *ip = cJSON_GetObjectItemCaseSensitive(x, "host_ip");
+		const cJSON *hp = cJSON_GetObjectItemCaseSensitive(x, "host_port");
+		if (!cJSON_IsString(p) || !cJSON_IsString(ip) || !cJSON_IsString(hp) ||
+		    port_parse_key(p->valuestring, &b.cport) < 0 || !valid_host_ip(ip->valuestring) ||
+		    parse_hostport(hp->valuestring, &b) < 0)
+			return bad(rd, "bindings");
+		snprintf(b.host_ip, sizeof b.host_ip, "%s", ip->valuestring);
+		if ((e = rec_add_bindings(r, &b, 1)) < 0)
+			return e;
+	}
+
+	a = cJSON_GetObjectItemCaseSensitive(o, "links");
+	if (a && !cJSON_IsArray(a))
+		return bad(rd, "links");
+	cJSON_ArrayForEach(x, a)
+	{
+		struct ctr_link k = { 0 };
+		if ((e = get_str(rd, x, "target", true, false, &k.target)) < 0 ||
+		    (e = get_str(rd, x, "alias", true, false, &k.alias)) < 0 || !is_hex_id(k.target)) {
+			free(k.target);
+			free(k.alias);
+			return e < 0 ? e : bad(rd, "links");
+		}
+		k.env = get_bool(x, "env");
+		struct ctr_link *nl = realloc(r->links, (r->n_links + 1) * sizeof *nl);
+		if (!nl) {
+			free(k.target);
+			free(k.alias);
+			return -ENOMEM;
+		}
+		r->links = nl;
+		r->links[r->n_links++] = k;
+	}
+
+	if ((e = get_str(rd, o, "status", true, false, &s)) < 0)
+		return e;
+	r->status = ARRAY_SIZE(status_names);
+	for (unsigned i = 0; i < ARRAY_SIZE(status_names); i++)
+		if (strcmp(s, status_names[i]) == 0)
+			r->status = (enum ctr_status)i;
+	free(s);
+	if (r->status == ARRAY_SIZE(status_names))
+		return bad(rd, "status");
+	if ((e = get_int(rd, o, "pid", 0, INT32_MAX, &l)) < 0)
+		return e;
+	r->pid = (pid_t)l;
+	if ((e = get_u64(rd, o, "pid_start", &r->pid_start)) < 0 ||
+	    (e = get_int(rd, o, "mon_pid", 0, INT32_MAX, &l)) < 0)
+		return e;
+	r->mon_pid = (pid_t)l;
+	if ((e = get_u64(rd, o, "mon_start", &r->mon_start)) < 0 ||
+	    (e = get_int(rd, o, "exit_code", -1, 255, &l)) < 0)
+		return e;
+	r->exit_code = (int)l;
+	if ((e = get_u64(rd, o, "started", &u)) < 0)
+		return e;
+	r->started = (int64_t)u;
+	if ((e = get_u64(rd, o, "finished", &u)) < 0)
+		return e;
+	r->finished = (int64_t)u;
+	if ((e = get_str(rd, o, "error", false, true, &r->error)) < 0 ||
+	    (e = get_u64(rd, o, "generation", &r->generation)) < 0)
+		return e;
+
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "net");
+	if (n) {
+		char *mac = NULL, *veth = NULL, *br = NULL;
+		r->has_net = true;
+		if ((e = get_ip(rd, n, "ip", &r->net.ip)) < 0 ||
+		    (e = get_ip(rd, n, "gateway", &r->net.gateway)) < 0 ||
+		    (e = get_int(rd, n, "prefixlen", 1, 32, &l)) < 0)
+			return e;
+		r->net.prefixlen = (int)l;
+		e = get_str(rd, n, "mac", true, false, &mac);
+		if (!e)
+			e = get_str(rd, n, "veth", true, false, &veth);
+		if (!e)
+			e = get_str(rd, n, "bridge", true, false, &br);
+		if (!e && (!parse_mac(mac, r->net.mac) || strlen(veth) >= sizeof r->net.veth ||
+			   strlen(br) >= sizeof r->net.bridge))
+			e = bad(rd, "net");
+		if (!e) {
+			strcpy(r->net.veth, veth);
+			strcpy(r->net.bridge, br);
+		}
+		free(mac);
+		free(veth);
+		free(br);
+		if (e)
+			return e;
+		if (cJSON_GetObjectItemCaseSensitive(n, "ip6")) {
+			char *a6 = NULL, *g6 = NULL;
+			if ((e = get_int(rd, n, "prefixlen6", 48, 128, &l)) < 0)
+				return e;
+			r->net.prefixlen6 = (int)l;
+			e = get_str(rd, n, "ip6", true, false, &a6);
+			if (!e)
+				e = get_str(rd, n, "gateway6", true, false, &g6);
+			if (!e && (inet_pton(AF_INET6, a6, r->net.ip6) != 1 ||
+				   inet_pton(AF_INET6, g6, r->net.gateway6) != 1))
+				e = bad(rd, "net");
+			free(a6);
+			free(g6);
+			if (e)
+				return e;
+		}
+	}
+
+	a = cJSON_GetObjectItemCaseSensitive(o, "mappings");
+	if (a && !cJSON_IsArray(a))
+		return bad(rd, "mappings");
+	size_t nm = (size_t)cJSON_GetArraySize(a);
+	if (nm) {
+		r->mappings = calloc(nm, sizeof *r->mappings);
+		if (!r->mappings)
+			return -ENOMEM;
+	}
+	cJSON_ArrayForEach(x, a)
+	{
+		struct ctr_mapping *m = &r->mappings[r->n_mappings];
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(x, "port");
+		const cJSON *ip = cJSON_GetObjectItemCaseSensitive(x, "host_ip");
+		if (!cJSON_IsString(p) || !cJSON_IsString(ip) || !*ip->valuestring ||
+		    port_parse_key(p->valuestring, &m->cport) < 0 || !valid_host_ip(ip->valuestring) ||
+		    get_int(rd, x, "host_port", 1, 65535, &l) < 0)
+			return bad(rd, "mappings");
+		snprintf(m->host_ip, sizeof m->host_ip, "%s", ip->valuestring);
+		m->hport = (uint16_t)l;
+		r->n_mappings++;
+	}
+	return 0;
+}
+
+int rec_from_json(const char *json, size_t len, struct ctr_rec **out)
+{
+	const char *end = NULL;
+	cJSON *o = cJSON_ParseWithLengthOpts(json, len, &end, false);
+	while (o && end < json + len && *end && strchr(" \t\n\r", *end))
+		end++;
+	if (o && end != json + len) { /* something after the document */
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	if (!o)
+		return ctr_err(-EINVAL, "state file is not valid JSON");
+	struct ctr_rec *r = calloc(1, sizeof *r);
+	if (!r) {
+		cJSON_Delete(o);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	struct rd rd = { NULL };
+	int e = parse_doc(&rd, o, r);
+	cJSON_Delete(o);
+	if (e < 0) {
+		rec_free(r);
+		if (e == -ENOMEM)
+			return ctr_err(e, "out of memory");
+		return ctr_err(-EINVAL, "state file has a bad \"%s\" field",
+			       rd.field ? rd.field : "?");
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- editing ------------------------------------------------------------------------------ */
+
+/* Room for n elements of `size` in *v: grown to the next power of two, which is never less than
+ * needed whatever allocated *v, and makes realloc return at once (no copy) until the next
+ * power: adding elements one at a time costs O(n) copying in all, not O(n^2). */
+static void *grow(void *v, size_t n, size_t size)
+{
+	size_t cap = 1;
+	while (cap < n)
+		cap *= 2;
+	return realloc(v, cap * size);
+}
+
+static bool exposed_has(const struct ctr_rec *rec, const struct ctr_port *p)
+{
+	size_t lo = 0, hi = rec->n_exposed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = port_cmp(&rec->exposed[mid], p);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int port_qcmp(const void *a, const void *b)
+{
+	return port_cmp(a, b);
+}
+
+int rec_expose(struct ctr_rec *rec, const struct ctr_port *ports, size_t n)
+{
+	/* the new ones, sorted, without duplicates, then merged in from the end: only the exposed
+	 * ports above the smallest new one move, so appending in order costs nothing more */
+	struct ctr_port one, *v = n == 1 ? &one : malloc((n + 1) * sizeof *v);
+	size_t k = 0;
+	if (!v)
+		return ctr_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!exposed_has(rec, &ports[i]))
+			v[k++] = ports[i];
+	if (k > 1) {
+		qsort(v, k, sizeof *v, port_qcmp);
+		size_t u = 1;
+		for (size_t i = 1; i < k; i++)
+			if (port_cmp(&v[i], &v[u - 1]) != 0)
+				v[u++] = v[i];
+		k = u;
+	}
+	struct ctr_port *x = k ? grow(rec->exposed, rec->n_exposed + k, sizeof *x) : NULL;
+	int e = k && !x ? ctr_err(-ENOMEM, "out of memory") : 0;
+	if (x) {
+		rec->exposed = x;
+		size_t i = rec->n_exposed, j = k, o = rec->n_exposed + k;
+		while (j > 0) {
+			if (i > 0 && port_cmp(&x[i - 1], &v[j - 1]) > 0)
+				x[--o] = x[--i];
+			else
+				x[--o] = v[--j];
+		}
+		rec->n_exposed += k;
+	}
+	if (v != &one)
+		free(v);
+	return e;
+}
+
+int rec_add_bindings(struct ctr_rec *rec, const struct ctr_binding *b, size_t n)
+{
+	if (!n)
+		return 0;
+	struct ctr_binding *nb = grow(rec->bindings, rec->n_bindings + n, sizeof *nb);
+	if (!nb)
+		return ctr_err(-ENOMEM, "out of memory");
+	rec->bindings = nb;
+	memcpy(nb + rec->n_bindings, b, n * sizeof *b);
+	rec->n_bindings += n;
+	if (n == 1)
+		return rec_expose(rec, &b[0].cport, 1);
+	struct ctr_port *p = malloc(n * sizeof *p);
+	if (!p)
+		return ctr_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		p[i] = b[i].cport;
+	int e = rec_expose(rec, p, n); /* all at once: one merge, not one insertion each */
+	free(p);
+	return e;
+}
+
+struct ctr_link *rec_find_link(const struct ctr_rec *rec, const char *alias)
+{
+	for (size_t i = 0; i < rec->n_links; i++)
+		if (strcmp(rec->links[i].alias, alias) == 0)
+			return &rec->links[i];
+	return NULL;
+}

@@ -1,0 +1,359 @@
+/* ctr-monitor: the helper program the library runs for each started container (and for each
+ * exec).  It is a separate, single-threaded program so that the container's setup never runs
+ * inside the caller's (possibly multi-threaded, possibly large) process, and so that the
+ * long-lived monitor holds none of the caller's memory or descriptors.
+ *
+ *   ctr-monitor start   double-forks; the monitor clones the container's init into new
+ *                       namespaces, collects its output into the log, reaps it, records its
+ *                       exit and tears its network down (see launch.h for the descriptors).
+ *   ctr-monitor exec    enters a running container's namespaces, runs one command, and exits
+ *                       with its exit code.
+ */
+#define _GNU_SOURCE
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sys/child.h"
+#include "ops/internal.h"
+#include "core/launch.h"
+#include "sys/proc.h"
+
+static int read_full(int fd, char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = read(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void write_full(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* "<len>\n<json>" from fd */
+static int read_spec(int fd, struct launch *l)
+{
+	char head[24];
+	size_t i = 0;
+	while (i < sizeof head - 1) {
+		if (read_full(fd, head + i, 1) < 0)
+			return -1;
+		if (head[i] == '\n')
+			break;
+		i++;
+	}
+	head[i] = '\0';
+	unsigned long len;
+	if (parse_uint(head, 1, 64u << 20, &len) < 0)
+		return -1;
+	char *buf = malloc(len);
+	if (!buf || read_full(fd, buf, len) < 0) {
+		free(buf);
+		return -1;
+	}
+	int e = launch_from_json(buf, len, l);
+	free(buf);
+	return e;
+}
+
+static int exit_code_of(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
+/* ---- log collection ----------------------------------------------------------------------- */
+
+struct stream {
+	int fd;          /* read end of the container's pipe, -1 when closed */
+	int copy_fd;     /* caller's descriptor when attached, else -1 */
+	const char *name;
+	struct sbuf line; /* partial line */
+};
+
+static void log_line(int logfd, const struct stream *s, const char *text, size_t len)
+{
+	if (logfd < 0)
+		return;
+	char ts[40];
+	time_format(now_ns(), ts, sizeof ts);
+	char *copy = strndup(text, len);
+	cJSON *o = cJSON_CreateObject();
+	char *out = NULL;
+	if (copy && o && cJSON_AddStringToObject(o, "log", copy) &&
+	    cJSON_AddStringToObject(o, "stream", s->name) && cJSON_AddStringToObject(o, "time", ts))
+		out = cJSON_PrintUnformatted(o);
+	if (out) {
+		size_t n = strlen(out);
+		out[n] = '\n'; /* replaces the NUL: write n + 1 bytes */
+		write_full(logfd, out, n + 1);
+		free(out);
+	}
+	cJSON_Delete(o);
+	free(copy);
+}
+
+/* Read what is there; returns false at end of file. */
+static bool pump(struct stream *s, int logfd)
+{
+	char buf[16384];
+	ssize_t n = read(s->fd, buf, sizeof buf);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		if (s->line.len)
+			log_line(logfd, s, sb_str(&s->line), s->line.len);
+		sb_free(&s->line);
+		close(s->fd);
+		s->fd = -1;
+		return false;
+	}
+	if (s->copy_fd >= 0)
+		write_full(s->copy_fd, buf, (size_t)n);
+	sb_addn(&s->line, buf, (size_t)n);
+	/* emit complete lines; very long lines in 16 KiB pieces, as Docker does */
+	size_t start = 0;
+	for (size_t i = 0; i < s->line.len; i++)
+		if (s->line.s[i] == '\n' || i - start + 1 >= 16384) {
+			log_line(logfd, s, s->line.s + start, i - start + 1);
+			start = i + 1;
+		}
+	if (start) {
+		size_t rest = s->line.len - start;
+		memmove(s->line.s, s->line.s + start, rest);
+		s->line.len = rest;
+		s->line.s[rest] = '\0';
+	}
+	return true;
+}
+
+/* ---- start -------------------------------------------------------------------------------- */
+
+static int monitor_start(void)
+{
+	/* First fork: the library reaps this process at once; the monitor is orphaned to init
+	 * (or the caller's subreaper) and outlives the caller. */
+	pid_t p = fork();
+	if (p < 0)
+		return 125;
+	if (p > 0)
+		_exit(0);
+	setsid();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+
+	struct launch l;
+	if (read_spec(LAUNCH_FD_DOWN, &l) < 0) {
+		write_full(LAUNCH_FD_UP, "E 125 monitor: bad launch spec", 30);
+		return 125;
+	}
+	bool want_exit = fcntl(LAUNCH_FD_EXIT, F_GETFD) >= 0;
+
+	char path[4096];
+	snprintf(path, sizeof path, "%s/containers/%s/log.json", l.state_dir, l.id);
+	int logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	int out[2], err[2];
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		write_full(LAUNCH_FD_UP, "E 125 monitor: pipe failed", 26);
+		return 125;
+	}
+
+	pid_t c = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
+						    CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD,
+				 NULL, NULL, NULL, NULL);
+	if (c < 0) {
+		char msg[128];
+		int n = snprintf(msg, sizeof msg, "E 125 cannot create the namespaces: %s",
+				 strerror(errno));
+		write_full(LAUNCH_FD_UP, msg, (size_t)n);
+		return 125;
+	}
+	if (c == 0) {
+		if (dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+			_exit(125);
+		child_init(&l, LAUNCH_FD_DOWN, LAUNCH_FD_UP);
+	}
+
+	close(out[1]);
+	close(err[1]);
+	close(LAUNCH_FD_DOWN);
+	uint64_t cstart = 0, mstart = 0;
+	proc_start_time(c, &cstart);
+	proc_start_time(getpid(), &mstart);
+	char msg[128];
+	int n = snprintf(msg, sizeof msg, "P %d %llu %d %llu\n", (int)c, (unsigned long long)cstart,
+			 (int)getpid(), (unsigned long long)mstart);
+	write_full(LAUNCH_FD_UP, msg, (size_t)n);
+	close(LAUNCH_FD_UP);
+	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nullfd >= 0) {
+		dup2(nullfd, 0);
+		close(nullfd);
+	}
+
+	struct stream s[2] = {
+		{ out[0], l.attached ? 1 : -1, "stdout", SBUF_INIT },
+		{ err[0], l.attached ? 2 : -1, "stderr", SBUF_INIT },
+	};
+	int pidfd = (int)syscall(SYS_pidfd_open, c, 0);
+	int status = 0;
+	bool exited = false;
+	int64_t drain_until = 0;
+	while (!exited || s[0].fd >= 0 || s[1].fd >= 0) {
+		struct pollfd pf[3] = {
+			{ s[0].fd, POLLIN, 0 },
+			{ s[1].fd, POLLIN, 0 },
+			{ exited ? -1 : pidfd, POLLIN, 0 },
+		};
+		int timeout = -1;
+		if (exited) {
+			int64_t left = (drain_until - now_ns()) / 1000000;
+			if (left <= 0)
+				break;
+			timeout = (int)left;
+		} else if (pidfd < 0) {
+			timeout = 100; /* no pidfd: poll for the exit */
+		}
+		int r = poll(pf, 3, timeout);
+		if (r < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++)
+			if (s[i].fd >= 0 && (pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				pump(&s[i], logfd);
+		if (!exited && waitpid(c, &status, WNOHANG) == c) {
+			exited = true;
+			/* the kernel kills the rest of the namespace; its output ends soon */
+			drain_until = now_ns() + 2000000000LL;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (s[i].fd >= 0) {
+			close(s[i].fd);
+			sb_free(&s[i].line);
+		}
+	if (logfd >= 0)
+		close(logfd);
+	if (pidfd >= 0)
+		close(pidfd);
+
+	int code = exit_code_of(status);
+	ctr_ctx *ctx;
+	if (ctx_open_state(&ctx, l.state_dir) == 0) {
+		struct op op;
+		if (op_begin(&op, ctx) == 0)
+			op_end(&op, run_finish(&op, l.id, l.generation, code));
+		ctr_ctx_close(ctx);
+	}
+	if (want_exit) {
+		n = snprintf(msg, sizeof msg, "%d\n", code);
+		write_full(LAUNCH_FD_EXIT, msg, (size_t)n);
+	}
+	launch_free(&l);
+	return 0;
+}
+
+/* ---- exec --------------------------------------------------------------------------------- */
+
+static int monitor_exec(void)
+{
+	struct launch l;
+	if (read_spec(LAUNCH_FD_DOWN, &l) < 0) {
+		write_full(LAUNCH_FD_UP, "E 125 monitor: bad exec spec", 28);
+		return 125;
+	}
+	close(LAUNCH_FD_DOWN);
+	struct proc target;
+	if (proc_open(l.target_pid, l.target_start, &target) < 0) {
+		write_full(LAUNCH_FD_UP, "E 125 the container is not running", 34);
+		return 125;
+	}
+	/* Join the container's namespaces.  The mount namespace last but one: entering it moves
+	 * us to its root; the PID namespace applies to our child. */
+	static const char *const ns[] = { "ipc", "uts", "net", "pid", "mnt" };
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", l.target_pid, ns[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, 0) < 0) {
+			char msg[160];
+			int n = snprintf(msg, sizeof msg, "E 125 cannot enter the container's %s namespace: %s",
+					 ns[i], strerror(errno));
+			write_full(LAUNCH_FD_UP, msg, (size_t)n);
+			return 125;
+		}
+		close(fd);
+	}
+	pid_t c = fork();
+	if (c < 0)
+		return 125;
+	if (c == 0) {
+		fcntl(LAUNCH_FD_UP, F_SETFD, FD_CLOEXEC);
+		child_exec(l.user, l.caps, l.workdir, l.argv, l.env, LAUNCH_FD_UP);
+	}
+	signal(SIGINT, SIG_IGN);
+	int status;
+	while (waitpid(c, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(125);
+	/* the exit code goes up the channel: the caller may not be able to wait for us (a caller
+	 * that ignores SIGCHLD has its children reaped by the kernel) */
+	char msg[32];
+	int n = snprintf(msg, sizeof msg, "C %d\n", exit_code_of(status));
+	write_full(LAUNCH_FD_UP, msg, (size_t)n);
+	close(LAUNCH_FD_UP);
+	launch_free(&l);
+	/* _exit: having joined another PID namespace, exit-time hooks that clone (a leak
+	 * checker's stop-the-world) would find themselves in the container's namespace */
+	_exit(exit_code_of(status));
+}
+
+int main(int argc, char **argv)
+{
+#ifdef CTR_FAULT_INJECTION
+	/* the monitor counts its own fault points (the caller's count is not ours) */
+	const char *mf = getenv("CTRLINK_FAULT_MONITOR");
+	if (mf)
+		setenv("CTRLINK_FAULT", mf, 1);
+	else
+		unsetenv("CTRLINK_FAULT");
+#endif
+	if (argc == 2 && strcmp(argv[1], "start") == 0)
+		return monitor_start();
+	if (argc == 2 && strcmp(argv[1], "exec") == 0)
+		return monitor_exec();
+	static const char usage[] = "ctr-monitor is run by libcontainer-link; it takes no "
+				    "options of yours.\n";
+	write_full(2, usage, sizeof usage - 1);
+	return 2;
+}

@@ -1,0 +1,190 @@
+/* Internal interfaces between the orchestrating parts of the library (api.c, run.c, net.c,
+ * recover.c) and the monitor helper, which links the same code. */
+#ifndef CTR_INTERNAL_H
+#define CTR_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "core/hostsocks.h"
+#include "container-link.h"
+#include "core/nat.h"
+#include "core/record.h"
+#include "sys/store.h"
+#include "core/util.h"
+
+#define DEFAULT_STATE_DIR "/run/ctrlink"
+#define DEFAULT_BRIDGE "ctrlink0"
+#define DEFAULT_STOP_TIMEOUT 10
+
+/* The network of a state directory, as recorded in network.json. */
+struct netcfg {
+	char bridge[16];
+	uint32_t subnet, gateway; /* network order */
+	int prefixlen;
+	bool icc;
+	int backend;              /* ctr_nat_backend, never AUTO once recorded */
+	int prefixlen6;           /* 0: no IPv6 */
+	uint8_t subnet6[16], gateway6[16];
+};
+
+struct ctr_ctx {
+	struct store st;
+	char *helper;             /* the monitor program */
+	/* network options as given to ctr_ctx_open (NULL / -1: not given) */
+	char *opt_bridge, *opt_subnet, *opt_subnet6;
+	int opt_icc;
+	int opt_backend;
+	/* the NAT handle, kept for the context's life (used under the state lock only) */
+	struct nat *nat;
+	const struct nat_ops *nat_ops;
+	struct nat_net nat_net;
+};
+
+/* A context on a state directory with no options (the monitor's). */
+int ctx_open_state(ctr_ctx **out, const char *state_dir);
+
+/* One locked operation: holds the state lock; the allocation index is loaded on demand and
+ * written back at the end if it changed. */
+struct op {
+	ctr_ctx *ctx;
+	struct store *st;
+	int lockfd;
+	bool have_net;
+	struct netcfg net;
+	bool alloc_loaded, alloc_dirty;
+	struct alloc alloc;
+	char **journal;  /* IDs this operation journaled: cleared by op_end, after the index */
+	/* the host's sockets, read once per operation when a host port is first checked */
+	int socks_state; /* 0 not read, 1 read, < 0 unreadable (bind tests instead) */
+	struct hostsocks socks;
+	uint8_t addr_ok[17]; /* the last specific host address found local: family, bytes */
+};
+
+/* Lock the state directory and recover what dead processes left half-done. */
+int op_begin(struct op *op, ctr_ctx *ctx);
+/* Write the allocation index if it changed, unlock.  Returns `e` (or the write's error if
+ * e == 0). */
+int op_end(struct op *op, int e);
+/* Journal an operation on `id` ("start", "remove", "sync <child>", ...): if this process dies
+ * before op_end, the next lock holder recovers it (recover.c). */
+int op_journal(struct op *op, const char *id, const char *what);
+/* The allocation index, loaded (or rebuilt from the records) on first use. */
+int op_alloc(struct op *op, struct alloc **out);
+/* The recorded network (-ENOENT: none recorded yet). */
+int op_netcfg(struct op *op, const struct netcfg **out);
+
+/* Resolve a reference (ID, name, link name, ID prefix) to an ID, with Docker's messages. */
+int resolve_ref(struct store *st, const char *ref, char id[CTR_ID_LEN + 1]);
+
+/* "a.b.c.d/N" (N from 16 to 30, host bits clear) into network-order address and prefix. */
+int parse_subnet(const char *s, uint32_t *net, int *prefixlen);
+/* An IPv6 subnet "x::/N" (N from 48 to 96, host bits clear). */
+int parse_subnet6(const char *s, uint8_t net[16], int *prefixlen);
+/* The IPv6 address of a container: the IPv6 subnet plus the IPv4 address's host number. */
+void ip6_for(const struct netcfg *cfg, uint32_t ip4, uint8_t out[16]);
+
+/* Untrusted text made safe for a message: control characters escaped, cut at ~100 chars.
+ * Returns buf. */
+const char *shown(const char *s, char *buf, size_t len);
+#define SHOWN(s) shown((s), (char[160]){ 0 }, 160)
+
+/* ---- network (net.c) ---------------------------------------------------------------------- */
+
+/* Close the context's NAT handle. */
+void net_close(ctr_ctx *ctx);
+/* Load network.json into cfg; -ENOENT if none. */
+int net_load(struct store *st, struct netcfg *cfg);
+/* At open: a subnet given in the options that overlaps a route of the host is refused before
+ * anything happens. */
+int net_precheck(ctr_ctx *ctx);
+/* Decide (from the context's options and what is recorded) and record the network; make the
+ * bridge, base rules and sysctls exist.  Under the state lock. */
+int net_ensure(struct op *op);
+/* Give a starting container its link to the bridge: the veth pair, its peer created as eth0
+ * in the container's namespace, the host end in hairpin mode. */
+int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid);
+/* true (and the MAC in `mac`) when the bridge has the fixed MAC that the bridges we make get
+ * (02:42: + the gateway's address), which a container may then keep as a permanent neighbour
+ * entry; false for a bridge of someone else's, whose MAC may change. */
+bool net_gateway_mac(struct op *op, uint8_t mac[6]);
+/* After the container has brought eth0 up: wait (briefly) until the kernel has enabled its
+ * bridge port and the bridge, so that the first frames to and from it are not dropped. */
+int net_wait_ready(struct op *op, const struct ctr_rec *rec);
+/* Then open the paths to it: its published ports and link rules (one commit), and forget stale
+ * UDP conntrack entries of its host ports.  Last, so that no client is sent its way before it
+ * can answer ARP: a first ARP request that goes unanswered costs a client a second. */
+int net_open_paths(struct op *op, const struct ctr_rec *rec);
+/* Undo net_attach (idempotent): veth, rules, conntrack entries, allocations. */
+int net_detach(struct op *op, struct ctr_rec *rec);
+/* Apply a rule change with the recorded network (nothing to do when none is recorded). */
+int net_apply(struct op *op, const struct nat_txn *txn);
+/* Take a running container's rules from what the record `before` implies to what `rec`
+ * implies (DNAT rules, and the link rules both ways, which follow its exposed ports), in one
+ * commit that touches only the difference; the kernel is not read.  `before` and `rec` have
+ * the same links. */
+int net_update(struct op *op, const struct ctr_rec *before, const struct ctr_rec *rec);
+/* Make the kernel's rules of one container exactly what its record says: drop every rule
+ * naming it, add its DNAT rules and the link rules of its running links, in one commit. */
+int net_resync(struct op *op, const struct ctr_rec *rec);
+/* Every per-container rule in the kernel (for reconcile). */
+int net_rules_list(struct op *op, struct nat_rule **out, size_t *n);
+/* Ensure the bridge and base rules, then apply txn (reconcile). */
+int net_reconcile_base(struct op *op, const struct nat_txn *txn);
+/* Forget the conntrack entries of the UDP host ports among `m`, whatever their destination
+ * (a UDP client would otherwise stay on what the port meant before it was published). */
+void net_flush_udp(const struct ctr_mapping *m, size_t n);
+/* Forget the conntrack entries of connections that the mappings `m` of `rec` DNAT'd to it
+ * (UDP only, or every protocol): a withdrawn port carries no old flow on. */
+void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
+		    bool udp_only);
+/* Refuse host addresses the backend cannot publish on. */
+int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n);
+const char *net_backend_name(int backend);
+/* The backend `auto` resolves to on this host. */
+int net_auto_backend(void);
+bool net_nft_available(void);
+/* The network this context would use: the recorded one changed by its options (subnet 0:
+ * not chosen yet).  *recorded: whether one is recorded. */
+int net_describe(ctr_ctx *ctx, struct netcfg *cfg, bool *recorded);
+/* How host ports are allocated here: the ephemeral range, and the check that no host process
+ * listens on a port. */
+struct portplan_env;
+void net_port_env(struct op *op, struct portplan_env *env);
+/* Plan an address for rec (before the container exists): fills rec->net. */
+int net_plan(struct op *op, struct ctr_rec *rec);
+
+/* ---- containers (run.c) ------------------------------------------------------------------- */
+
+/* Record a container's end (called by its monitor, and by recovery when the monitor died):
+ * network down, status exited, auto-remove.  Under the state lock. */
+int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code);
+
+/* Remove a stopped container's state and indexes.  Under the state lock. */
+int run_remove_locked(struct op *op, struct ctr_rec *rec);
+
+/* The hosts file of a container, and its process environment (§1.7) at start or exec. */
+int render_hosts(struct op *op, const struct ctr_rec *rec, char **out);
+int build_env(struct op *op, const struct ctr_rec *rec, const char *const *extra, char ***out);
+
+/* ---- links (linkops.c) -------------------------------------------------------------------- */
+
+/* Remove the link `alias` of the container `parent_id`: record, index, rules, hosts. */
+int unlink_locked(struct op *op, const char *parent_id, const char *alias);
+/* A linked container started: rewrite the hosts files of the running containers linking to
+ * it. */
+int links_child_started(struct op *op, const struct ctr_rec *child);
+
+/* ---- recovery (recover.c) ----------------------------------------------------------------- */
+
+/* Finish or undo the operation that a dead process left pending on `id`. */
+int recover_pending(struct op *op, const char *id);
+/* A record that says running but whose monitor is dead: record its end now (lock, finish),
+ * and reload *rec.  Returns 0, 1 if the container is gone (auto-removed), or an error. */
+int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **rec);
+/* ctr_reconcile: dead monitors, indexes, and the rules, made to match the records. */
+int reconcile(ctr_ctx *ctx, char **report_out);
+
+#endif

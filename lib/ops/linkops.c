@@ -1,0 +1,226 @@
+/* Links between containers: adding and removing them, and keeping the linking containers'
+ * /etc/hosts and firewall current as the linked ones come and go. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hosts.h"
+#include "ops/internal.h"
+#include "core/links.h"
+#include "core/names.h"
+#include "core/natplan.h"
+
+/* Rewrite the hosts file of a running container from scratch (its links as they are now). */
+static int rerender_hosts(struct op *op, const struct ctr_rec *rec)
+{
+	char *hosts, rel[128];
+	int e = render_hosts(op, rec, &hosts);
+	if (e < 0)
+		return e;
+	store_rec_file(rec->id, "hosts", rel, sizeof rel);
+	e = store_rewrite(op->st, rel, hosts, strlen(hosts));
+	free(hosts);
+	return e;
+}
+
+/* A linked container (re)started with a new address: every running container linking to it
+ * sees the new address in its /etc/hosts at once (§2.6: the lines of the alias are rewritten
+ * in place; a container without such a line gets its file rendered anew). */
+int links_child_started(struct op *op, const struct ctr_rec *child)
+{
+	char **rl = NULL;
+	int e = store_rlinks(op->st, child->id, &rl);
+	char ip[16];
+	ip4_format(child->net.ip, ip, sizeof ip);
+	for (size_t i = 0; !e && rl && rl[i]; i++) {
+		char *colon = strchr(rl[i], ':');
+		struct ctr_rec *p;
+		if (!colon)
+			continue;
+		*colon = '\0';
+		if (store_rec_load(op->st, rl[i], &p) < 0) {
+			ctr_err_clear();
+			continue;
+		}
+		if (p->status == ST_RUNNING && child->net.prefixlen6) {
+			/* two lines per alias (IPv4 and IPv6): render the file anew rather than
+			 * rewriting both lines with one address as Docker's regexp does */
+			e = rerender_hosts(op, p);
+		} else if (p->status == ST_RUNNING) {
+			char rel[128], *old = NULL, *upd = NULL;
+			store_rec_file(p->id, "hosts", rel, sizeof rel);
+			if (store_read(op->st, rel, &old, NULL) == 0 &&
+			    hosts_update_alias(old, colon + 1, ip, &upd) == 0 && strcmp(old, upd) != 0)
+				e = store_rewrite(op->st, rel, upd, strlen(upd));
+			else
+				e = rerender_hosts(op, p);
+			free(old);
+			free(upd);
+		}
+		rec_free(p);
+	}
+	strv_free(rl);
+	return e;
+}
+
+/* The firewall rules of one link (empty when either side is not running, or with icc). */
+static int link_rule_set(struct op *op, const struct ctr_rec *p, const struct ctr_rec *c,
+			 struct nat_rule **rules, size_t *n)
+{
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
+	*rules = NULL;
+	*n = 0;
+	if (e == -ENOENT) {
+		ctr_err_clear();
+		return 0;
+	}
+	if (e < 0 || cfg->icc || p->status != ST_RUNNING || c->status != ST_RUNNING || !p->has_net ||
+	    !c->has_net)
+		return e;
+	return natplan_link(p->id, p->net.ip, NET_IP6(&p->net), c->id, c->net.ip, NET_IP6(&c->net),
+			    c->exposed, c->n_exposed, rules, n);
+}
+
+int unlink_locked(struct op *op, const char *parent_id, const char *alias)
+{
+	struct ctr_rec *p, *c = NULL;
+	int e = store_rec_load(op->st, parent_id, &p);
+	if (e < 0)
+		return e;
+	struct ctr_link *l = rec_find_link(p, alias);
+	if (!l) {
+		e = ctr_err(-ENOENT, "container %s has no link with alias %s", p->name, SHOWN(alias));
+		rec_free(p);
+		return e;
+	}
+	char child[CTR_ID_LEN + 1], what[CTR_ID_LEN + 8];
+	snprintf(child, sizeof child, "%s", l->target);
+	if (store_rec_load(op->st, child, &c) < 0)
+		ctr_err_clear();
+	/* journaled: recovery makes the parent's rules, hosts and the reverse index whole */
+	snprintf(what, sizeof what, "sync %s", child);
+	if ((e = op_journal(op, p->id, what)) < 0) {
+		rec_free(p);
+		rec_free(c);
+		return e;
+	}
+	struct nat_rule *rules = NULL;
+	size_t n = 0;
+	if (c)
+		e = link_rule_set(op, p, c, &rules, &n);
+	/* the rules first: a commit that fails leaves everything as it was */
+	if (!e && n) {
+		struct nat_txn txn = { .del = rules, .n_del = n };
+		e = net_apply(op, &txn);
+	}
+	if (!e) {
+		free(l->target);
+		free(l->alias);
+		*l = p->links[--p->n_links];
+		e = store_rec_save(op->st, p);
+	}
+	if (!e)
+		e = store_rlink_del(op->st, child, p->id, alias);
+	if (!e && p->status == ST_RUNNING)
+		e = rerender_hosts(op, p);
+	free(rules);
+	rec_free(p);
+	rec_free(c);
+	return e;
+}
+
+CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const char *alias,
+		     unsigned flags)
+{
+	ctr_err_clear();
+	if (!ctx || !target)
+		return ctr_err(-EINVAL, "ctr_link: context or target is NULL");
+	if (flags & ~CTR_LINK_ENV)
+		return ctr_err(-EINVAL, "unknown ctr_link flags %#x", flags);
+	struct op op;
+	char pid[CTR_ID_LEN + 1], cid[CTR_ID_LEN + 1];
+	struct ctr_rec *p = NULL, *c = NULL;
+	struct nat_rule *rules = NULL;
+	size_t n = 0;
+	int e = op_begin(&op, ctx);
+	if (e < 0)
+		return e;
+	if ((e = resolve_ref(op.st, ref, pid)) < 0 || (e = store_rec_load(op.st, pid, &p)) < 0)
+		goto out;
+	if ((e = resolve_ref(op.st, target, cid)) < 0) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+		e = ctr_err(e == -ENOENT ? -EINVAL : e, "could not get container for %s: %s",
+			    SHOWN(target), msg);
+		goto out;
+	}
+	if ((e = store_rec_load(op.st, cid, &c)) < 0)
+		goto out;
+	const char *a = alias ? (alias[0] == '/' ? alias + 1 : alias) : c->name;
+	if ((e = alias_validate(a)) < 0)
+		goto out;
+	if (strcmp(pid, cid) == 0) {
+		e = ctr_err(-EINVAL, "a container cannot link to itself (%s)", p->name);
+		goto out;
+	}
+	if (rec_find_link(p, a)) {
+		e = ctr_err(-EEXIST, "container %s already has a link with alias %s", p->name, a);
+		goto out;
+	}
+	char *t = xstrdup(cid), *al = xstrdup(a);
+	struct ctr_link *nl = realloc(p->links, (p->n_links + 1) * sizeof *nl);
+	if (nl)
+		p->links = nl;
+	if (!t || !al || !nl) {
+		free(t);
+		free(al);
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	p->links[p->n_links++] = (struct ctr_link){ t, al, (flags & CTR_LINK_ENV) != 0 };
+	char what[CTR_ID_LEN + 8];
+	snprintf(what, sizeof what, "sync %s", cid);
+	if ((e = op_journal(&op, pid, what)) < 0 || (e = store_rlink_add(op.st, cid, pid, a)) < 0)
+		goto out;
+	/* live: the firewall (first: a commit that fails changes nothing) and /etc/hosts change
+	 * now; the environment at the next start */
+	if ((e = link_rule_set(&op, p, c, &rules, &n)) == 0 && n) {
+		struct nat_txn txn = { .add = rules, .n_add = n };
+		e = net_apply(&op, &txn);
+	}
+	if (!e && (e = store_rec_save(op.st, p)) < 0 && n) {
+		char msg[2048];
+		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+		struct nat_txn undo = { .del = rules, .n_del = n };
+		net_apply(&op, &undo);
+		ctr_err(e, "%s", msg);
+	}
+	if (e < 0) {
+		store_rlink_del(op.st, cid, pid, a);
+		goto out;
+	}
+	if (p->status == ST_RUNNING)
+		e = rerender_hosts(&op, p);
+out:
+	free(rules);
+	rec_free(p);
+	rec_free(c);
+	return op_end(&op, e);
+}
+
+CTR_API int ctr_unlink(ctr_ctx *ctx, const char *ref, const char *alias)
+{
+	ctr_err_clear();
+	if (!ctx || !alias)
+		return ctr_err(-EINVAL, "ctr_unlink: context or alias is NULL");
+	struct op op;
+	char pid[CTR_ID_LEN + 1];
+	int e = op_begin(&op, ctx);
+	if (e < 0)
+		return e;
+	if ((e = resolve_ref(op.st, ref, pid)) == 0)
+		e = unlink_locked(&op, pid, alias[0] == '/' ? alias + 1 : alias);
+	return op_end(&op, e);
+}

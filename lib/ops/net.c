@@ -1,0 +1,994 @@
+/* The container network: the bridge and its base rules, each container's veth, address,
+ * published ports and link rules. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <libmnl/libmnl.h>
+#include <limits.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ops/internal.h"
+#include "core/natplan.h"
+#include "core/portplan.h"
+#include "sys/rtnl.h"
+
+static const char *const backend_names[] = { "auto", "iptables", "nftables" };
+
+/* The nftables backend is wired in when it is built (NFT_BACKEND, set by meson). */
+#ifndef NFT_BACKEND
+#define NFT_BACKEND 0
+#endif
+
+static const struct nat_ops *backend_ops(int backend)
+{
+#if NFT_BACKEND
+	if (backend == CTR_NAT_NFTABLES)
+		return &nat_nftables_ops;
+#else
+	(void)backend;
+#endif
+	return &nat_iptables_ops;
+}
+
+const char *net_backend_name(int backend)
+{
+	return (unsigned)backend < ARRAY_SIZE(backend_names) ? backend_names[backend] : "?";
+}
+
+/* ---- network.json ------------------------------------------------------------------------- */
+
+int net_load(struct store *st, struct netcfg *cfg)
+{
+	char *buf;
+	size_t len;
+	int e = store_read(st, "network.json", &buf, &len);
+	if (e < 0)
+		return e;
+	cJSON *o = cJSON_ParseWithLength(buf, len);
+	free(buf);
+	const cJSON *br = cJSON_GetObjectItemCaseSensitive(o, "bridge");
+	const cJSON *sn = cJSON_GetObjectItemCaseSensitive(o, "subnet");
+	const cJSON *icc = cJSON_GetObjectItemCaseSensitive(o, "icc");
+	const cJSON *be = cJSON_GetObjectItemCaseSensitive(o, "backend");
+	const cJSON *sn6 = cJSON_GetObjectItemCaseSensitive(o, "subnet6");
+	memset(cfg, 0, sizeof *cfg);
+	e = -EINVAL;
+	if (cJSON_IsString(br) && strlen(br->valuestring) < sizeof cfg->bridge && cJSON_IsString(sn) &&
+	    cJSON_IsBool(icc) && cJSON_IsString(be) &&
+	    parse_subnet(sn->valuestring, &cfg->subnet, &cfg->prefixlen) == 0) {
+		strcpy(cfg->bridge, br->valuestring);
+		cfg->gateway = htonl(ntohl(cfg->subnet) + 1);
+		cfg->icc = cJSON_IsTrue(icc);
+		for (size_t i = 1; i < ARRAY_SIZE(backend_names); i++)
+			if (strcmp(be->valuestring, backend_names[i]) == 0) {
+				cfg->backend = (int)i;
+				e = 0;
+			}
+		if (!e && sn6) {
+			if (!cJSON_IsString(sn6) ||
+			    parse_subnet6(sn6->valuestring, cfg->subnet6, &cfg->prefixlen6) < 0)
+				e = -EINVAL;
+			memcpy(cfg->gateway6, cfg->subnet6, 16);
+			cfg->gateway6[15] |= 1;
+		}
+	}
+	cJSON_Delete(o);
+	if (e < 0)
+		return ctr_err(-EINVAL, "%s/network.json is damaged; remove it to choose the network "
+					"anew",
+			       st->path);
+	return 0;
+}
+
+static int net_save(struct store *st, const struct netcfg *cfg)
+{
+	char net[16], sub[24];
+	ip4_format(cfg->subnet, net, sizeof net);
+	snprintf(sub, sizeof sub, "%s/%d", net, cfg->prefixlen);
+	cJSON *o = cJSON_CreateObject();
+	char *s = NULL;
+	char net6[46], sub6[56] = "";
+	if (cfg->prefixlen6) {
+		ip6_format(cfg->subnet6, net6, sizeof net6);
+		snprintf(sub6, sizeof sub6, "%s/%d", net6, cfg->prefixlen6);
+	}
+	if (o && cJSON_AddStringToObject(o, "bridge", cfg->bridge) &&
+	    cJSON_AddStringToObject(o, "subnet", sub) && cJSON_AddBoolToObject(o, "icc", cfg->icc) &&
+	    cJSON_AddStringToObject(o, "backend", net_backend_name(cfg->backend)) &&
+	    (!cfg->prefixlen6 || cJSON_AddStringToObject(o, "subnet6", sub6)))
+		s = cJSON_Print(o);
+	cJSON_Delete(o);
+	if (!s)
+		return ctr_err(-ENOMEM, "out of memory");
+	int e = store_write(st, "network.json", s, strlen(s));
+	free(s);
+	return e;
+}
+
+static void to_natnet(const struct netcfg *c, struct nat_net *n)
+{
+	memset(n, 0, sizeof *n);
+	snprintf(n->bridge, sizeof n->bridge, "%s", c->bridge);
+	n->subnet = c->subnet;
+	n->prefixlen = c->prefixlen;
+	n->gateway = c->gateway;
+	n->icc = c->icc;
+	if (c->prefixlen6) {
+		memcpy(n->subnet6, c->subnet6, 16);
+		memcpy(n->gateway6, c->gateway6, 16);
+		n->prefixlen6 = c->prefixlen6;
+	}
+}
+
+/* The context's NAT handle for the network `cfg` describes (opened on first use, kept for the
+ * context's life: closing a netfilter socket right after deletions waits for an RCU grace
+ * period, so a long-lived context pays that once).  Used only under the state lock. */
+static int nat_handle(ctr_ctx *ctx, const struct netcfg *cfg, const struct nat_ops **ops,
+		      struct nat **nat)
+{
+	struct nat_net nn;
+	const struct nat_ops *o = backend_ops(cfg->backend);
+	to_natnet(cfg, &nn);
+	if (ctx->nat && (ctx->nat_ops != o || memcmp(&ctx->nat_net, &nn, sizeof nn) != 0)) {
+		ctx->nat_ops->close(ctx->nat);
+		ctx->nat = NULL;
+	}
+	if (!ctx->nat) {
+		int e = o->open(&ctx->nat, &nn);
+		if (e < 0) {
+			ctx->nat = NULL;
+			return e;
+		}
+		ctx->nat_ops = o;
+		ctx->nat_net = nn;
+	}
+	*ops = o;
+	*nat = ctx->nat;
+	return 0;
+}
+
+void net_close(ctr_ctx *ctx)
+{
+	if (ctx->nat)
+		ctx->nat_ops->close(ctx->nat);
+	ctx->nat = NULL;
+}
+
+/* One change with the context's handle. */
+static int nat_do(struct op *op, const struct netcfg *cfg, const struct nat_txn *txn, bool base)
+{
+	const struct nat_ops *ops;
+	struct nat *nat;
+	int e = nat_handle(op->ctx, cfg, &ops, &nat);
+	if (e < 0)
+		return e;
+	if (base)
+		e = ops->ensure_base(nat);
+	if (!e && txn)
+		e = ops->apply(nat, txn);
+	FAULT("nat.commit");
+	return e;
+}
+
+/* ---- sysctls ------------------------------------------------------------------------------ */
+
+static int sysctl_set(const char *path, const char *value)
+{
+	char cur[16] = "";
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return ctr_err_sys(-errno, "cannot open %s", path);
+	ssize_t n = read(fd, cur, sizeof cur - 1);
+	int e = 0;
+	if (n <= 0 || strncmp(cur, value, strlen(value)) != 0 || cur[strlen(value)] != '\n') {
+		if (pwrite(fd, value, strlen(value), 0) < 0)
+			e = ctr_err_sys(-errno, "cannot write %s", path);
+	}
+	close(fd);
+	return e;
+}
+
+/* ---- deciding and making the network ------------------------------------------------------ */
+
+static bool any_running(struct op *op)
+{
+	struct alloc *a;
+	if (op_alloc(op, &a) < 0) {
+		ctr_err_clear();
+		return true; /* be careful */
+	}
+	size_t bytes = (1u << (32 - a->prefixlen)) / 8;
+	for (size_t i = 0; i < bytes; i++)
+		if (a->ipmap[i])
+			return true;
+	return false;
+}
+
+static int choose_subnet(struct rtnl *nl, int ignore, uint32_t *net, int *pl)
+{
+	/* Docker's private pool first, then a quieter corner of 10/8 */
+	for (int i = 0; i < 15 + 56; i++) {
+		uint32_t cand = i < 15 ? (172u << 24) | ((uint32_t)(17 + i) << 16)
+				       : (10u << 24) | ((uint32_t)(200 + i - 15) << 16);
+		bool overlaps;
+		char desc[80];
+		int e = rtnl_route_overlap4(nl, htonl(cand), 16, ignore, &overlaps, desc, sizeof desc);
+		if (e < 0)
+			return e;
+		if (!overlaps) {
+			*net = htonl(cand);
+			*pl = 16;
+			return 0;
+		}
+	}
+	return ctr_err(-ENOSPC, "no free private /16 subnet found for the containers; give one with "
+				"--subnet");
+}
+
+static int bridge_up(const struct netcfg *cfg, struct rtnl *nl, int *ifindex)
+{
+	int e = rtnl_link_index(nl, cfg->bridge, ifindex);
+	if (e == 0) {
+		bool is_br = false;
+		if ((e = rtnl_link_is_bridge(nl, *ifindex, &is_br)) < 0)
+			return e;
+		if (!is_br)
+			return ctr_err(-EEXIST, "interface %s exists and is not a bridge", cfg->bridge);
+		return 0;
+	}
+	if (e != -ENODEV)
+		return e;
+	ctr_err_clear();
+	/* the gateway's MAC from its address, as a container's is from its own (02:42:...):
+	 * fixed, and the same if the bridge is ever made again */
+	uint8_t mac[6];
+	mac_from_ip4(cfg->gateway, mac);
+	e = rtnl_bridge_create(nl, cfg->bridge, mac, true);
+	if (e < 0 && e != -EEXIST)
+		return e;
+	if ((e = rtnl_link_index(nl, cfg->bridge, ifindex)) < 0 ||
+	    (e = rtnl_addr_add(nl, *ifindex, AF_INET, &cfg->gateway, cfg->prefixlen)) < 0 ||
+	    (cfg->prefixlen6 &&
+	     (e = rtnl_addr_add(nl, *ifindex, AF_INET6, cfg->gateway6, cfg->prefixlen6)) < 0) ||
+	    (e = rtnl_link_set_up(nl, *ifindex, true)) < 0)
+		return e;
+	return 1; /* created */
+}
+
+/* Does the kernel offer nftables?  One NFT_MSG_GETGEN request tells. */
+static bool nft_available(void)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl)
+		return false;
+	char buf[8192];
+	memset(buf, 0, sizeof buf);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	bool ok = mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 &&
+		  mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0;
+	if (ok) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof buf);
+		ok = n > 0 && mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(nl), NULL, NULL) >=
+				      MNL_CB_STOP;
+	}
+	mnl_socket_close(nl);
+	return ok;
+}
+
+/* The backend `auto` picks: nftables where the kernel offers it and the host's iptables
+ * command is the nft variant (or absent), so that our rules show in the tools the host
+ * uses; else iptables (legacy). */
+int net_auto_backend(void)
+{
+	static const char *const paths[] = { "/usr/sbin/iptables", "/sbin/iptables" };
+	if (!NFT_BACKEND || !nft_available())
+		return CTR_NAT_IPTABLES;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		char real[PATH_MAX];
+		if (!realpath(paths[i], real))
+			continue;
+		return strstr(real, "legacy") ? CTR_NAT_IPTABLES : CTR_NAT_NFTABLES;
+	}
+	return CTR_NAT_NFTABLES;
+}
+
+static bool same6(const struct netcfg *a, const struct netcfg *b)
+{
+	return a->prefixlen6 == b->prefixlen6 && memcmp(a->subnet6, b->subnet6, 16) == 0;
+}
+
+/* The network the context asks for: the recorded one, changed by the options given. */
+static int wanted_net(ctr_ctx *ctx, const struct netcfg *old, struct netcfg *cfg)
+{
+	int e;
+	*cfg = old ? *old : (struct netcfg){ 0 };
+	if (ctx->opt_bridge)
+		snprintf(cfg->bridge, sizeof cfg->bridge, "%s", ctx->opt_bridge);
+	else if (!old)
+		snprintf(cfg->bridge, sizeof cfg->bridge, "%s", DEFAULT_BRIDGE);
+	if (ctx->opt_icc >= 0)
+		cfg->icc = ctx->opt_icc;
+	if (ctx->opt_backend != CTR_NAT_AUTO)
+		cfg->backend = ctx->opt_backend;
+	else if (!old)
+		cfg->backend = net_auto_backend();
+	if (cfg->backend == CTR_NAT_NFTABLES && !NFT_BACKEND)
+		return ctr_err(-EOPNOTSUPP, "the nftables NAT backend is not in this build");
+	if (ctx->opt_subnet && (e = parse_subnet(ctx->opt_subnet, &cfg->subnet,
+						 &cfg->prefixlen)) < 0)
+		return e;
+	if (ctx->opt_subnet6) { /* "none" clears it */
+		if ((e = parse_subnet6(ctx->opt_subnet6, cfg->subnet6, &cfg->prefixlen6)) < 0)
+			return e;
+		memset(cfg->gateway6, 0, 16);
+		if (cfg->prefixlen6) {
+			memcpy(cfg->gateway6, cfg->subnet6, 16);
+			cfg->gateway6[15] |= 1;
+		}
+	}
+	if (cfg->prefixlen6 && cfg->backend != CTR_NAT_NFTABLES)
+		return ctr_err(-EINVAL, "an IPv6 subnet needs the nftables NAT backend (the iptables "
+					"backend publishes IPv4 only)");
+	return 0;
+}
+
+int net_ensure(struct op *op)
+{
+	ctr_ctx *ctx = op->ctx;
+	struct netcfg old, cfg;
+	bool have_old = false;
+	int e = net_load(op->st, &old);
+	if (e == 0)
+		have_old = true;
+	else if (e != -ENOENT)
+		return e;
+	ctr_err_clear();
+	if ((e = wanted_net(ctx, have_old ? &old : NULL, &cfg)) < 0)
+		return e;
+
+	struct rtnl *nl;
+	if ((e = rtnl_open(&nl)) < 0)
+		return e;
+	int brindex = 0;
+	if (rtnl_link_index(nl, cfg.bridge, &brindex) < 0) {
+		brindex = 0;
+		ctr_err_clear();
+	}
+	bool subnet_given = ctx->opt_subnet != NULL;
+	bool changed = !have_old || strcmp(cfg.bridge, old.bridge) != 0 ||
+		       cfg.subnet != old.subnet || cfg.prefixlen != old.prefixlen ||
+		       cfg.icc != old.icc || cfg.backend != old.backend || !same6(&cfg, &old);
+	if (!have_old && !subnet_given)
+		e = choose_subnet(nl, brindex, &cfg.subnet, &cfg.prefixlen);
+	if (!e && subnet_given && changed) {
+		bool overlaps;
+		char desc[80];
+		e = rtnl_route_overlap4(nl, cfg.subnet, cfg.prefixlen, brindex, &overlaps, desc,
+					sizeof desc);
+		if (!e && overlaps)
+			e = ctr_err(-EEXIST, "subnet %s overlaps the host's route %s", ctx->opt_subnet,
+				    desc);
+	}
+	cfg.gateway = htonl(ntohl(cfg.subnet) + 1);
+	if (!e && changed && have_old && any_running(op)) {
+		char sub[20];
+		ip4_format(old.subnet, sub, sizeof sub);
+		e = ctr_err(-EBUSY,
+			    "the network of %s is bridge %s, subnet %s/%d, icc %s, backend %s; it "
+			    "cannot change while containers are running",
+			    op->st->path, old.bridge, sub, old.prefixlen, old.icc ? "on" : "off",
+			    net_backend_name(old.backend));
+	}
+	if (!e && changed && have_old &&
+	    (strcmp(old.bridge, cfg.bridge) || old.subnet != cfg.subnet ||
+	     old.backend != cfg.backend || !same6(&cfg, &old))) {
+		/* the old layout goes: its rules, and its bridge if no one uses it */
+		const struct nat_ops *ops = backend_ops(old.backend);
+		struct nat_net nn;
+		struct nat *nat;
+		to_natnet(&old, &nn);
+		if (ops->open(&nat, &nn) == 0) {
+			ops->remove_all(nat);
+			ops->close(nat);
+		}
+		rtnl_link_del(nl, old.bridge);
+		ctr_err_clear();
+		brindex = 0;
+		if (op->alloc_loaded) {
+			alloc_free(&op->alloc);
+			op->alloc_loaded = false;
+		}
+	}
+	if (!e && changed)
+		e = net_save(op->st, &cfg);
+	bool created = false;
+	if (!e) {
+		op->net = cfg;
+		op->have_net = true;
+		e = bridge_up(&cfg, nl, &brindex);
+		created = e == 1;
+		if (created) {
+			FAULT("net.bridge");
+			e = 0;
+		}
+	}
+	if (!e && !cfg.icc && (access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) < 0 ||
+			       (cfg.prefixlen6 &&
+				access("/proc/sys/net/bridge/bridge-nf-call-ip6tables", F_OK) < 0)))
+		e = ctr_err(-EOPNOTSUPP, "isolating containers (icc off) needs the kernel's bridge "
+					 "netfilter (br_netfilter), which is not available");
+	/* a bridge we did not create just now may predate a setting: bridged traffic must go
+	 * through the firewall, IPv4 and IPv6 (else isolation is only skin-deep) */
+	if (!e && !created && changed)
+		e = rtnl_bridge_set_nf_call(nl, brindex, true);
+	if (!e)
+		e = sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
+	if (!e && cfg.prefixlen6)
+		e = sysctl_set("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+	if (!e && (created || changed)) {
+		char path[96];
+		snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", cfg.bridge);
+		if ((e = sysctl_set(path, "1")) == 0)
+			e = nat_do(op, &cfg, NULL, true);
+	}
+	rtnl_close(nl);
+	return e;
+}
+
+int net_describe(ctr_ctx *ctx, struct netcfg *cfg, bool *recorded)
+{
+	struct netcfg old;
+	*recorded = net_load(&ctx->st, &old) == 0;
+	ctr_err_clear();
+	int e = wanted_net(ctx, *recorded ? &old : NULL, cfg);
+	if (e == 0 && !*recorded && !ctx->opt_subnet)
+		cfg->subnet = 0; /* chosen at the first start */
+	if (e == 0)
+		cfg->gateway = cfg->subnet ? htonl(ntohl(cfg->subnet) + 1) : 0;
+	return e;
+}
+
+bool net_nft_available(void)
+{
+	return NFT_BACKEND && nft_available();
+}
+
+int net_precheck(ctr_ctx *ctx)
+{
+	if (!ctx->opt_subnet && !ctx->opt_subnet6 && ctx->opt_backend == CTR_NAT_AUTO)
+		return 0;
+	struct netcfg old, cfg;
+	bool have_old = net_load(&ctx->st, &old) == 0;
+	ctr_err_clear();
+	int e = wanted_net(ctx, have_old ? &old : NULL, &cfg);
+	if (e < 0 || !ctx->opt_subnet || (have_old && old.subnet == cfg.subnet &&
+					 old.prefixlen == cfg.prefixlen))
+		return e;
+	struct rtnl *nl;
+	if ((e = rtnl_open(&nl)) < 0)
+		return e;
+	int brindex = 0;
+	if (rtnl_link_index(nl, cfg.bridge, &brindex) < 0) {
+		brindex = 0;
+		ctr_err_clear();
+	}
+	bool overlaps = false;
+	char desc[80];
+	e = rtnl_route_overlap4(nl, cfg.subnet, cfg.prefixlen, brindex, &overlaps, desc, sizeof desc);
+	rtnl_close(nl);
+	if (!e && overlaps)
+		e = ctr_err(-EEXIST, "subnet %s overlaps the host's route %s", ctx->opt_subnet, desc);
+	return e;
+}
+
+/* ---- per container ------------------------------------------------------------------------ */
+
+static void read_eph_range(uint16_t *lo, uint16_t *hi)
+{
+	*lo = 49153;
+	*hi = 65535;
+	int fd = open("/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[64];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	unsigned a, b;
+	if (n > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b <= 65535) {
+			*lo = (uint16_t)a;
+			*hi = (uint16_t)b;
+		}
+	}
+}
+
+/* bind(2) a socket of `type` to addr:port with SO_REUSEADDR (so that a TCP port with only
+ * connections in TIME_WAIT counts as free, as the kernel would let a server have it): 0, or the
+ * errno of the failure. */
+static int bind_test(int fam, const uint8_t *addr, int type, uint16_t port)
+{
+	int s = socket(fam, type | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	if (fam == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, addr, 4);
+		sl = sizeof *sin;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, addr, 16);
+		sl = sizeof *sin6;
+	}
+	int r = bind(s, (struct sockaddr *)&ss, sl) == 0 ? 0 : errno;
+	close(s);
+	return r;
+}
+
+/* Is the host port in use by a host process?  Checked against the host's sockets, read once
+ * per operation (a 1000-port range is one dump, not 1000 bind tests); where the kernel cannot
+ * list them, by a bind test of each port.  A specific host address must be one of the host's
+ * (a bind test of port 0, once per address). */
+static int probe_port(void *ctx, int proto, const char *host_ip, uint16_t port)
+{
+	struct op *op = ctx;
+	int fam, type = proto == CTR_UDP ? SOCK_DGRAM : SOCK_STREAM, err;
+	uint8_t addr[16];
+	static const uint8_t any[16];
+	if (proto == CTR_SCTP || host_ip_parse(host_ip, &fam, addr) < 0)
+		return 0;
+	size_t alen = fam == AF_INET6 ? 16 : 4;
+	if (memcmp(addr, any, alen) != 0 &&
+	    (op->addr_ok[0] != fam || memcmp(op->addr_ok + 1, addr, alen) != 0)) {
+		if (bind_test(fam, addr, type, 0) == EADDRNOTAVAIL)
+			return ctr_err(-EADDRNOTAVAIL,
+				       "host address %s is not an address of this host", host_ip);
+		op->addr_ok[0] = (uint8_t)fam;
+		memcpy(op->addr_ok + 1, addr, alen);
+	}
+	if (op->socks_state == 0) {
+		op->socks_state = sockdiag_load(&op->socks) == 0 ? 1 : -1;
+		ctr_err_clear();
+	}
+	if (op->socks_state > 0)
+		err = hostsocks_conflict(&op->socks, proto, fam, addr, port) ? EADDRINUSE : 0;
+	else
+		err = bind_test(fam, addr, type, port);
+	if (err == EADDRINUSE)
+		return ctr_err(-EADDRINUSE,
+			       "failed to bind host port %s%s%s:%u/%s: address already in use (by a "
+			       "process on the host)",
+			       fam == AF_INET6 ? "[" : "", host_ip, fam == AF_INET6 ? "]" : "", port,
+			       proto_name((unsigned)proto));
+	return 0;
+}
+
+int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n)
+{
+	struct netcfg old, cfg;
+	bool have = net_load(op->st, &old) == 0, v6 = false;
+	ctr_err_clear();
+	if (wanted_net(op->ctx, have ? &old : NULL, &cfg) == 0)
+		v6 = cfg.prefixlen6 != 0;
+	ctr_err_clear();
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(b[i].host_ip, "::1") == 0 || strcmp(b[i].host_ip, "0:0:0:0:0:0:0:1") == 0)
+			return ctr_err(-EADDRNOTAVAIL,
+				       "cannot publish on ::1: the kernel never lets the IPv6 loopback "
+				       "address leave the host's loopback interface, so no NAT can reach "
+				       "a container from it (publish on :: and connect to a global "
+				       "address of the host, or on 127.0.0.1)");
+		if (strchr(b[i].host_ip, ':') && !v6)
+			return ctr_err(-EAFNOSUPPORT,
+				       "cannot publish on the IPv6 host address %s: the containers have "
+				       "no IPv6 address (give the network an IPv6 subnet with "
+				       "--subnet6, which needs the nftables backend)",
+				       b[i].host_ip);
+	}
+	return 0;
+}
+
+void net_port_env(struct op *op, struct portplan_env *env)
+{
+	const struct netcfg *cfg;
+	memset(env, 0, sizeof *env);
+	read_eph_range(&env->eph_lo, &env->eph_hi);
+	env->probe = probe_port;
+	env->probe_ctx = op;
+	if (op_netcfg(op, &cfg) == 0)
+		env->ipv6 = cfg->prefixlen6 != 0;
+	ctr_err_clear();
+}
+
+int net_plan(struct op *op, struct ctr_rec *rec)
+{
+	const struct netcfg *cfg;
+	struct alloc *a;
+	int e;
+	if ((e = op_netcfg(op, &cfg)) < 0 || (e = op_alloc(op, &a)) < 0)
+		return e;
+	uint32_t ip;
+	if ((e = alloc_ip_next(a, &ip)) < 0)
+		return e;
+	op->alloc_dirty = true;
+
+	struct portplan_env env;
+	net_port_env(op, &env);
+	struct ctr_mapping *m = NULL;
+	size_t nm = 0;
+	e = portplan(a, &env, rec->bindings, rec->n_bindings, rec->exposed, rec->n_exposed,
+		     rec->publish_all, &m, &nm);
+	if (e < 0) {
+		alloc_ip_release(a, ip);
+		return e;
+	}
+	free(rec->mappings);
+	rec->mappings = m;
+	rec->n_mappings = nm;
+	rec->has_net = true;
+	memset(&rec->net, 0, sizeof rec->net);
+	rec->net.ip = ip;
+	rec->net.gateway = cfg->gateway;
+	rec->net.prefixlen = cfg->prefixlen;
+	mac_from_ip4(ip, rec->net.mac);
+	if (cfg->prefixlen6) {
+		ip6_for(cfg, ip, rec->net.ip6);
+		memcpy(rec->net.gateway6, cfg->gateway6, 16);
+		rec->net.prefixlen6 = cfg->prefixlen6;
+	}
+	/* the host end: named after the container and its run, so a new run never meets an old
+	 * end that the kernel has not finished removing */
+	snprintf(rec->net.veth, sizeof rec->net.veth, "ctl%.8s%04x", rec->id,
+		 (unsigned)(rec->generation & 0xffff));
+	snprintf(rec->net.bridge, sizeof rec->net.bridge, "%s", cfg->bridge);
+	return 0;
+}
+
+/* Link rules that involve `rec` now that it runs: as parent and as child. */
+static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule **rules,
+		      size_t *n)
+{
+	int e = 0;
+	for (size_t i = 0; !e && i < rec->n_links; i++) {
+		struct ctr_rec *k;
+		if (store_rec_load(op->st, rec->links[i].target, &k) < 0) {
+			ctr_err_clear();
+			continue;
+		}
+		if (k->status == ST_RUNNING && k->has_net)
+			e = natplan_link(rec->id, rec->net.ip, NET_IP6(&rec->net), k->id, k->net.ip,
+					 NET_IP6(&k->net), k->exposed,
+					 k->n_exposed, rules, n);
+		rec_free(k);
+	}
+	char **rl = NULL;
+	if (!e && (e = store_rlinks(op->st, rec->id, &rl)) == 0) {
+		for (size_t i = 0; !e && rl && rl[i]; i++) {
+			char pid[CTR_ID_LEN + 1];
+			struct ctr_rec *p;
+			snprintf(pid, sizeof pid, "%.*s", CTR_ID_LEN, rl[i]);
+			if (store_rec_load(op->st, pid, &p) < 0) {
+				ctr_err_clear();
+				continue;
+			}
+			if (p->status == ST_RUNNING && p->has_net)
+				e = natplan_link(p->id, p->net.ip, NET_IP6(&p->net), rec->id, rec->net.ip,
+						 NET_IP6(&rec->net), rec->exposed,
+						 rec->n_exposed, rules, n);
+			rec_free(p);
+		}
+	}
+	strv_free(rl);
+	return e;
+}
+
+/* The rules a running container has: its DNAT rules and, under isolation and if `links`,
+ * the link rules of its links both ways (appended to *rules). */
+static int rules_of(struct op *op, const struct netcfg *cfg, const struct ctr_rec *rec,
+		    bool links, struct nat_rule **rules, size_t *n)
+{
+	int e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
+			     rec->n_mappings, rules, n);
+	if (!e && links && !cfg->icc)
+		e = link_rules(op, rec, rules, n);
+	return e;
+}
+
+/* One ct_match per mapping of `m` (host port and address); with `rec`, only the entries
+ * DNAT'd to rec's address and the mapping's container port. */
+static void flush_conntrack(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
+			    bool udp_only)
+{
+	static const uint8_t any[16];
+	static const uint8_t ipproto[CTR_NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	struct ct_match *v = n ? calloc(n, sizeof *v) : NULL;
+	size_t k = 0;
+	for (size_t i = 0; v && i < n; i++) {
+		int fam;
+		uint8_t addr[16];
+		if ((udp_only && m[i].cport.proto != CTR_UDP) || m[i].cport.proto >= CTR_NPROTO ||
+		    host_ip_parse(m[i].host_ip, &fam, addr) < 0)
+			continue;
+		struct ct_match *x = &v[k];
+		size_t alen = fam == AF_INET6 ? 16 : 4;
+		x->family = (uint8_t)fam;
+		x->proto = ipproto[m[i].cport.proto];
+		x->dport = m[i].hport;
+		x->any_dst = memcmp(addr, any, alen) == 0;
+		memcpy(x->dst, addr, alen);
+		if (rec) {
+			const uint8_t *to = fam == AF_INET6 ? NET_IP6(&rec->net) : NULL;
+			if (fam == AF_INET6 && !to)
+				continue;
+			x->to = true;
+			if (to)
+				memcpy(x->to_addr, to, 16);
+			else
+				memcpy(x->to_addr, &rec->net.ip, 4);
+			x->to_port = m[i].cport.port;
+		}
+		k++;
+	}
+	conntrack_flush(v, k, NULL);
+	free(v);
+	ctr_err_clear();
+}
+
+void net_flush_udp(const struct ctr_mapping *m, size_t n)
+{
+	flush_conntrack(NULL, m, n, true);
+}
+
+void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
+		    bool udp_only)
+{
+	if (rec->has_net)
+		flush_conntrack(rec, m, n, udp_only);
+}
+
+int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
+{
+	const struct netcfg *cfg;
+	struct rtnl *nl;
+	int e, br;
+	if ((e = op_netcfg(op, &cfg)) < 0 || (e = rtnl_open(&nl)) < 0)
+		return e;
+	if ((e = rtnl_link_index(nl, cfg->bridge, &br)) == 0)
+		e = rtnl_veth_create(nl, rec->net.veth, br, "eth0", rec->net.mac, pid);
+	if (!e)
+		FAULT("net.veth");
+	if (!e) /* published ports (now or later) must reach their own container too */
+		e = rtnl_bridge_port_hairpin(nl, rec->net.veth, true);
+	/* the host knows the container's MAC (it made it): no ARP to lose or wait for */
+	if (!e)
+		e = rtnl_neigh_set(nl, br, AF_INET, &rec->net.ip, rec->net.mac, true);
+	if (!e && rec->net.prefixlen6)
+		e = rtnl_neigh_set(nl, br, AF_INET6, rec->net.ip6, rec->net.mac, true);
+	rtnl_close(nl);
+	return e;
+}
+
+bool net_gateway_mac(struct op *op, uint8_t mac[6])
+{
+	const struct netcfg *cfg;
+	struct rtnl *nl;
+	uint8_t want[6];
+	bool fixed = false;
+	if (op_netcfg(op, &cfg) == 0 && rtnl_open(&nl) == 0) {
+		mac_from_ip4(cfg->gateway, want);
+		fixed = rtnl_link_mac(nl, cfg->bridge, mac) == 0 && memcmp(mac, want, 6) == 0;
+		rtnl_close(nl);
+	}
+	ctr_err_clear();
+	return fixed;
+}
+
+int net_open_paths(struct op *op, const struct ctr_rec *rec)
+{
+	if (!rec->has_net)
+		return 0;
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
+	if (e < 0)
+		return e;
+	struct nat_rule *rules = NULL;
+	size_t n = 0;
+	e = rules_of(op, cfg, rec, true, &rules, &n);
+	if (!e && n) {
+		struct nat_txn txn = { .add = rules, .n_add = n };
+		e = nat_do(op, cfg, &txn, false);
+	}
+	free(rules);
+	if (!e)
+		net_flush_udp(rec->mappings, rec->n_mappings);
+	return e;
+}
+
+int net_wait_ready(struct op *op, const struct ctr_rec *rec)
+{
+	if (!rec->has_net)
+		return 0;
+	const struct netcfg *cfg;
+	struct rtnl *nl;
+	int e;
+	if ((e = op_netcfg(op, &cfg)) < 0 || (e = rtnl_open(&nl)) < 0)
+		return e;
+	/* the port, and the bridge itself, whose carrier went off when its last port went */
+	e = rtnl_link_wait_ready(nl, rec->net.veth, 500);
+	if (!e)
+		e = rtnl_link_wait_ready(nl, cfg->bridge, 500);
+	rtnl_close(nl);
+	return e;
+}
+
+int net_detach(struct op *op, struct ctr_rec *rec)
+{
+	if (!rec->has_net)
+		return 0;
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
+	if (e < 0)
+		return e;
+	struct rtnl *nl;
+	if (rtnl_open(&nl) == 0) {
+		int br;
+		rtnl_link_del(nl, rec->net.veth);
+		if (rtnl_link_index(nl, cfg->bridge, &br) == 0) {
+			rtnl_neigh_set(nl, br, AF_INET, &rec->net.ip, NULL, false);
+			if (rec->net.prefixlen6)
+				rtnl_neigh_set(nl, br, AF_INET6, rec->net.ip6, NULL, false);
+		}
+		rtnl_close(nl);
+		FAULT("net.veth_del");
+	}
+	ctr_err_clear();
+	/* exactly the rules this container has (as attach made them): no kernel listing */
+	struct nat_rule *rules = NULL;
+	size_t n = 0;
+	e = rules_of(op, cfg, rec, true, &rules, &n);
+	if (!e && n) {
+		struct nat_txn txn = { .del = rules, .n_del = n };
+		e = nat_do(op, cfg, &txn, false);
+	}
+	free(rules);
+	/* the container is going: its TCP flows end with it (and a dump of the conntrack table
+	 * costs 10-20 ms whatever its size), but a UDP client would stay on the old mapping */
+	net_flush_dnat(rec, rec->mappings, rec->n_mappings, true);
+	struct alloc *a;
+	if (op_alloc(op, &a) == 0) {
+		alloc_ip_release(a, rec->net.ip);
+		portplan_release(a, rec->mappings, rec->n_mappings);
+		op->alloc_dirty = true;
+	}
+	rec->has_net = false;
+	memset(&rec->net, 0, sizeof rec->net);
+	free(rec->mappings);
+	rec->mappings = NULL;
+	rec->n_mappings = 0;
+	return e;
+}
+
+/* The network configuration, or 0 with *cfg NULL when none was ever made: no container has
+ * had a network, so there is no rule to change. */
+static int netcfg_or_none(struct op *op, const struct netcfg **cfg)
+{
+	int e = op_netcfg(op, cfg);
+	if (e == -ENOENT) {
+		ctr_err_clear();
+		*cfg = NULL;
+		return 0;
+	}
+	return e;
+}
+
+int net_update(struct op *op, const struct ctr_rec *before, const struct ctr_rec *rec)
+{
+	const struct netcfg *cfg;
+	int e = netcfg_or_none(op, &cfg);
+	if (e < 0 || !cfg)
+		return e;
+	struct nat_rule *a = NULL, *b = NULL, *del = NULL, *add = NULL;
+	size_t na = 0, nb = 0, ndel = 0, nadd = 0;
+	/* link rules follow the exposed ports (the links themselves do not change here): when
+	 * those are the same, only DNAT rules can differ, and no other record is read */
+	bool links = before->n_exposed != rec->n_exposed;
+	for (size_t i = 0; !links && i < rec->n_exposed; i++)
+		links = port_cmp(&before->exposed[i], &rec->exposed[i]) != 0;
+	e = rules_of(op, cfg, before, links, &a, &na);
+	if (!e)
+		e = rules_of(op, cfg, rec, links, &b, &nb);
+	if (!e) {
+		del = calloc(na + 1, sizeof *del);
+		add = calloc(nb + 1, sizeof *add);
+		if (!del || !add)
+			e = ctr_err(-ENOMEM, "out of memory");
+	}
+	if (!e) /* sorted and merged: O(n log n) for containers with thousands of rules */
+		e = natplan_diff(a, na, b, nb, del, &ndel, add, &nadd);
+	if (!e && (ndel || nadd)) {
+		struct nat_txn txn = { .del = del, .n_del = ndel, .add = add, .n_add = nadd };
+		e = nat_do(op, cfg, &txn, false);
+	}
+	free(a);
+	free(b);
+	free(del);
+	free(add);
+	return e;
+}
+
+int net_apply(struct op *op, const struct nat_txn *txn)
+{
+	const struct netcfg *cfg;
+	int e = netcfg_or_none(op, &cfg);
+	return e < 0 || !cfg ? e : nat_do(op, cfg, txn, false);
+}
+
+int net_resync(struct op *op, const struct ctr_rec *rec)
+{
+	const struct netcfg *cfg;
+	int e = netcfg_or_none(op, &cfg);
+	if (e < 0 || !cfg)
+		return e;
+	struct nat_rule *rules = NULL;
+	size_t n = 0;
+	if (rec->status == ST_RUNNING && rec->has_net)
+		e = rules_of(op, cfg, rec, true, &rules, &n);
+	const char *ids[] = { rec->id };
+	struct nat_txn txn = { .drop_ids = ids, .n_drop_ids = 1, .add = rules, .n_add = n };
+	if (!e)
+		e = nat_do(op, cfg, &txn, false);
+	free(rules);
+	return e;
+}
+
+int net_rules_list(struct op *op, struct nat_rule **out, size_t *n)
+{
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
+	if (e < 0)
+		return e;
+	const struct nat_ops *ops;
+	struct nat *nat;
+	if ((e = nat_handle(op->ctx, cfg, &ops, &nat)) < 0)
+		return e;
+	return ops->list(nat, out, n);
+}
+
+int net_reconcile_base(struct op *op, const struct nat_txn *txn)
+{
+	int e = net_ensure(op);
+	if (e < 0)
+		return e;
+	struct rtnl *nl;
+	int br;
+	if ((e = rtnl_open(&nl)) < 0)
+		return e;
+	if ((e = rtnl_link_index(nl, op->net.bridge, &br)) == 0)
+		e = rtnl_bridge_set_nf_call(nl, br, true);
+	rtnl_close(nl);
+	if (e < 0)
+		return e;
+	return nat_do(op, &op->net, txn, true);
+}

@@ -1,0 +1,396 @@
+/* Recovery: finishing or undoing what a killed process left half-done.  Every operation that
+ * changes more than one thing journals itself (op_journal) before its first change and
+ * clears the journal after its last; the next lock holder that finds a journal entry knows
+ * its writer died (the lock is held for the whole operation) and runs the matching step
+ * here.  Every step is idempotent, so a recovery killed half-way is recovered again. */
+#define _GNU_SOURCE
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ops/internal.h"
+#include "core/natplan.h"
+#include "sys/proc.h"
+
+static void kill_proc(pid_t pid, uint64_t start)
+{
+	struct proc p;
+	if (proc_open(pid, start, &p) == 0) {
+		proc_signal(&p, SIGKILL);
+		proc_wait(&p, 5000);
+		proc_close(&p);
+	}
+	ctr_err_clear();
+}
+
+/* Names pointing at `id` (a create killed before its record was written cannot say). */
+static void release_names_of(struct op *op, const char *id)
+{
+	char **names = NULL;
+	if (store_list(op->st, "names", &names) < 0) {
+		ctr_err_clear();
+		return;
+	}
+	for (size_t i = 0; names && names[i]; i++)
+		store_name_release(op->st, names[i], id);
+	strv_free(names);
+	ctr_err_clear();
+}
+
+/* Drop the rlinks entries naming `parent` whose link the parent's record no longer has. */
+static void prune_rlinks(struct op *op, const char *child, const struct ctr_rec *parent,
+			 const char *parent_id)
+{
+	char **rl = NULL;
+	if (store_rlinks(op->st, child, &rl) < 0) {
+		ctr_err_clear();
+		return;
+	}
+	for (size_t i = 0; rl && rl[i]; i++) {
+		char *colon = strchr(rl[i], ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		if (strcmp(rl[i], parent_id) != 0)
+			continue;
+		const struct ctr_link *l = parent ? rec_find_link(parent, colon + 1) : NULL;
+		if (!l || strcmp(l->target, child) != 0)
+			store_rlink_del(op->st, child, parent_id, colon + 1);
+	}
+	strv_free(rl);
+}
+
+int recover_pending(struct op *op, const char *id)
+{
+	char rel[128], *what = NULL;
+	snprintf(rel, sizeof rel, "pending/%s", id);
+	if (store_read(op->st, rel, &what, NULL) < 0) {
+		ctr_err_clear();
+		return 0;
+	}
+	struct ctr_rec *rec = NULL;
+	if (store_rec_load(op->st, id, &rec) < 0) {
+		ctr_err_clear();
+		rec = NULL;
+	}
+	int e = 0;
+
+	if (strcmp(what, "create") == 0) {
+		/* the caller never got the ID: undo */
+		if (rec) {
+			for (size_t i = 0; i < rec->n_links; i++)
+				store_rlink_del(op->st, rec->links[i].target, id, rec->links[i].alias);
+			store_name_release(op->st, rec->name, id);
+		} else {
+			release_names_of(op, id);
+		}
+		store_rlink_clear(op->st, id);
+		e = store_rec_remove(op->st, id);
+	} else if (strcmp(what, "start") == 0 || strcmp(what, "finish") == 0) {
+		if (rec && rec->status == ST_RUNNING && strcmp(what, "start") == 0 &&
+		    proc_alive(rec->pid, rec->pid_start)) {
+			/* the start had finished: keep it, make its rules whole */
+			e = net_resync(op, rec);
+		} else if (rec && (rec->status == ST_STARTING || rec->status == ST_RUNNING)) {
+			kill_proc(rec->pid, rec->pid_start);
+			kill_proc(rec->mon_pid, rec->mon_start);
+			net_detach(op, rec);
+			bool finish = strcmp(what, "finish") == 0 || rec->status == ST_RUNNING;
+			rec->status = finish ? ST_EXITED : ST_CREATED;
+			if (!finish) {
+				free(rec->error);
+				rec->error = xstrdup("the start was interrupted (its process was killed)");
+				rec->exit_code = 125;
+			} else {
+				rec->exit_code = 137;
+				rec->finished = now_ns();
+			}
+			rec->pid = rec->mon_pid = 0;
+			rec->pid_start = rec->mon_start = 0;
+			e = store_rec_save(op->st, rec);
+			if (!e && finish && rec->auto_remove)
+				e = run_remove_locked(op, rec);
+		}
+	} else if (strcmp(what, "remove") == 0) {
+		if (rec) {
+			e = run_remove_locked(op, rec);
+		} else {
+			release_names_of(op, id);
+			store_rlink_clear(op->st, id);
+			store_rec_remove(op->st, id);
+		}
+	} else if (strncmp(what, "sync", 4) == 0) {
+		/* a link, unlink, publish or unpublish: make rules and hosts match the record */
+		const char *child = what[4] == ' ' ? what + 5 : NULL;
+		if (child && strlen(child) == CTR_ID_LEN)
+			prune_rlinks(op, child, rec, id);
+		if (rec && rec->status == ST_RUNNING) {
+			e = net_resync(op, rec);
+			char *hosts;
+			if (!e && (e = render_hosts(op, rec, &hosts)) == 0) {
+				store_rec_file(id, "hosts", rel, sizeof rel);
+				e = store_rewrite(op->st, rel, hosts, strlen(hosts));
+				free(hosts);
+			}
+		}
+	}
+	free(what);
+	rec_free(rec);
+	/* the allocation index may hold what the dead operation had taken: rebuild it */
+	if (op->alloc_loaded) {
+		alloc_free(&op->alloc);
+		op->alloc_loaded = false;
+	}
+	store_unlink(op->st, "alloc");
+	if (e < 0)
+		return e;
+	return store_pending_clear(op->st, id);
+}
+
+/* ---- noticing dead monitors -------------------------------------------------------------- */
+
+int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
+{
+	struct ctr_rec *r = *recp;
+	if ((r->status != ST_RUNNING && r->status != ST_STARTING) ||
+	    proc_alive(r->mon_pid, r->mon_start))
+		return 0;
+	/* the monitor is gone (killed): nobody will record this container's end but us */
+	char id[CTR_ID_LEN + 1];
+	memcpy(id, r->id, sizeof id);
+	struct op op;
+	int e = op_begin(&op, ctx);
+	if (e < 0)
+		return e;
+	struct ctr_rec *cur = NULL;
+	if ((e = store_rec_load(op.st, id, &cur)) == 0 &&
+	    (cur->status == ST_RUNNING || cur->status == ST_STARTING) &&
+	    !proc_alive(cur->mon_pid, cur->mon_start)) {
+		kill_proc(cur->pid, cur->pid_start);
+		e = run_finish(&op, id, cur->generation, 137);
+	}
+	rec_free(cur);
+	e = op_end(&op, e);
+	if (e < 0)
+		return e;
+	rec_free(*recp);
+	*recp = NULL;
+	e = store_rec_load(&ctx->st, id, recp);
+	return e == -ENOENT ? 1 : e; /* 1: removed (auto-remove) */
+}
+
+/* ---- reconcile ---------------------------------------------------------------------------- */
+
+static bool rule_in(const struct nat_rule *r, const struct nat_rule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nat_rule_equal(r, &v[i]))
+			return true;
+	return false;
+}
+
+static int add_id(cJSON *arr, const char *id)
+{
+	cJSON *s = cJSON_CreateString(id);
+	if (!s || !cJSON_AddItemToArray(arr, s)) {
+		cJSON_Delete(s);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Re-create index entries the records call for (a name, a reverse link) that are missing. */
+static int restore_indexes(struct op *op, char **ids, int *restored, cJSON *conflicts)
+{
+	int e = 0;
+	for (size_t i = 0; !e && ids[i]; i++) {
+		struct ctr_rec *r;
+		if (store_rec_load(op->st, ids[i], &r) < 0) {
+			ctr_err_clear();
+			continue;
+		}
+		char owner[CTR_ID_LEN + 1];
+		if (store_name_get(op->st, r->name, owner) == -ENOENT) {
+			if (store_name_claim(op->st, r->name, r->id, NULL) == 0)
+				(*restored)++;
+		} else if (strcmp(owner, r->id) != 0) {
+			e = add_id(conflicts, r->id); /* another container holds its name */
+		}
+		ctr_err_clear();
+		for (size_t l = 0; !e && l < r->n_links; l++) {
+			char rel[512];
+			snprintf(rel, sizeof rel, "rlinks/%s/%s:%s", r->links[l].target, r->id,
+				 r->links[l].alias);
+			if (faccessat(op->st->dfd, rel, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+			    store_rlink_add(op->st, r->links[l].target, r->id, r->links[l].alias) == 0)
+				(*restored)++;
+		}
+		rec_free(r);
+	}
+	return e;
+}
+
+/* Remove index entries (names, reverse links) that no record backs. */
+static int prune_indexes(struct op *op, int *pruned)
+{
+	char **names = NULL, **kids = NULL;
+	int e = store_list(op->st, "names", &names);
+	for (size_t i = 0; !e && names && names[i]; i++) {
+		char id[CTR_ID_LEN + 1], rel[128];
+		if (store_name_get(op->st, names[i], id) < 0) {
+			ctr_err_clear();
+			continue;
+		}
+		snprintf(rel, sizeof rel, "containers/%s/config.json", id);
+		if (faccessat(op->st->dfd, rel, F_OK, 0) < 0) {
+			store_name_release(op->st, names[i], id);
+			(*pruned)++;
+		}
+	}
+	if (!e)
+		e = store_list(op->st, "rlinks", &kids);
+	for (size_t i = 0; !e && kids && kids[i]; i++) {
+		struct ctr_rec *c;
+		if (store_rec_load(op->st, kids[i], &c) < 0) {
+			ctr_err_clear();
+			store_rlink_clear(op->st, kids[i]);
+			(*pruned)++;
+			continue;
+		}
+		rec_free(c);
+		char **rl = NULL;
+		store_rlinks(op->st, kids[i], &rl);
+		for (size_t j = 0; rl && rl[j]; j++) {
+			char pid[CTR_ID_LEN + 1];
+			snprintf(pid, sizeof pid, "%.*s", CTR_ID_LEN, rl[j]);
+			struct ctr_rec *p = NULL;
+			if (store_rec_load(op->st, pid, &p) < 0)
+				ctr_err_clear();
+			prune_rlinks(op, kids[i], p, pid);
+			rec_free(p);
+		}
+		strv_free(rl);
+	}
+	strv_free(names);
+	strv_free(kids);
+	return e;
+}
+
+int reconcile(ctr_ctx *ctx, char **report_out)
+{
+	struct op op;
+	int e = op_begin(&op, ctx);
+	if (e < 0)
+		return e;
+	cJSON *rep = cJSON_CreateObject();
+	cJSON *dead = cJSON_AddArrayToObject(rep, "ContainersFoundDead");
+	char **ids = NULL;
+	struct nat_rule *want = NULL, *have = NULL, *del = NULL, *add = NULL;
+	size_t nwant = 0, nhave = 0, ndel = 0, nadd = 0;
+	int pruned = 0;
+	if (!rep || !dead) {
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	/* 1. containers whose processes died without their monitor recording it */
+	if ((e = store_ids(op.st, &ids)) < 0)
+		goto out;
+	for (size_t i = 0; !e && ids[i]; i++) {
+		struct ctr_rec *r;
+		if (store_rec_load(op.st, ids[i], &r) < 0) {
+			ctr_err_clear();
+			continue;
+		}
+		bool active = r->status == ST_RUNNING || r->status == ST_STARTING;
+		if (active && !proc_alive(r->mon_pid, r->mon_start)) {
+			kill_proc(r->pid, r->pid_start);
+			e = run_finish(&op, r->id, r->generation, 137);
+			if (!e)
+				e = add_id(dead, r->id);
+		}
+		rec_free(r);
+	}
+	/* 2. the indexes, rebuilt from the records */
+	int restored = 0;
+	cJSON *conflicts = cJSON_AddArrayToObject(rep, "NameConflicts");
+	if (!e)
+		e = prune_indexes(&op, &pruned);
+	if (!e)
+		e = conflicts ? restore_indexes(&op, ids, &restored, conflicts)
+			      : ctr_err(-ENOMEM, "out of memory");
+	if (op.alloc_loaded) {
+		alloc_free(&op.alloc);
+		op.alloc_loaded = false;
+	}
+	store_unlink(op.st, "alloc");
+	/* 3. the rules: exactly what the records say, nothing else in our chains */
+	const struct netcfg *cfg;
+	int ne = op_netcfg(&op, &cfg);
+	if (ne == -ENOENT) {
+		ctr_err_clear();
+	} else if (!e && ne < 0) {
+		e = ne;
+	} else if (!e) {
+		struct alloc *a;
+		e = op_alloc(&op, &a); /* rebuilds */
+		for (size_t i = 0; !e && ids[i]; i++) {
+			struct ctr_rec *r;
+			if (store_rec_load(op.st, ids[i], &r) < 0) {
+				ctr_err_clear();
+				continue;
+			}
+			if (r->status == ST_RUNNING && r->has_net) {
+				e = natplan_dnat(r->id, r->net.ip, NET_IP6(&r->net), r->mappings,
+						 r->n_mappings, &want,
+						 &nwant);
+				for (size_t l = 0; !e && !cfg->icc && l < r->n_links; l++) {
+					struct ctr_rec *k;
+					if (store_rec_load(op.st, r->links[l].target, &k) < 0) {
+						ctr_err_clear();
+						continue;
+					}
+					if (k->status == ST_RUNNING && k->has_net)
+						e = natplan_link(r->id, r->net.ip, NET_IP6(&r->net), k->id,
+								 k->net.ip, NET_IP6(&k->net),
+								 k->exposed, k->n_exposed, &want, &nwant);
+					rec_free(k);
+				}
+			}
+			rec_free(r);
+		}
+		if (!e)
+			e = net_rules_list(&op, &have, &nhave);
+		if (!e && (!(del = calloc(nhave + 1, sizeof *del)) ||
+			   !(add = calloc(nwant + 1, sizeof *add))))
+			e = ctr_err(-ENOMEM, "out of memory");
+		for (size_t i = 0; !e && i < nhave; i++)
+			if (!rule_in(&have[i], want, nwant))
+				del[ndel++] = have[i];
+		for (size_t i = 0; !e && i < nwant; i++)
+			if (!rule_in(&want[i], have, nhave) && !rule_in(&want[i], add, nadd))
+				add[nadd++] = want[i];
+		if (!e) {
+			struct nat_txn txn = { .del = del, .n_del = ndel, .add = add, .n_add = nadd };
+			e = net_reconcile_base(&op, &txn);
+		}
+	}
+	if (!e && (!cJSON_AddNumberToObject(rep, "RulesAdded", (double)nadd) ||
+		   !cJSON_AddNumberToObject(rep, "RulesRemoved", (double)ndel) ||
+		   !cJSON_AddNumberToObject(rep, "IndexEntriesPruned", pruned) ||
+		   !cJSON_AddNumberToObject(rep, "IndexEntriesRestored", restored)))
+		e = ctr_err(-ENOMEM, "out of memory");
+	if (!e && report_out && !(*report_out = cJSON_Print(rep)))
+		e = ctr_err(-ENOMEM, "out of memory");
+out:
+	cJSON_Delete(rep);
+	strv_free(ids);
+	free(want);
+	free(have);
+	free(del);
+	free(add);
+	return op_end(&op, e);
+}

@@ -1,0 +1,348 @@
+#define _GNU_SOURCE
+#include "sys/child.h"
+
+#include <cap-ng.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "core/caps.h"
+#include "core/passwd.h"
+#include "sys/rtnl.h"
+#include "core/util.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+__attribute__((noreturn, format(printf, 3, 4))) static void fail(int up, int code,
+								  const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = snprintf(msg, sizeof msg, "E %d ", code);
+	vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (up >= 0) {
+		ssize_t w = write(up, msg, strlen(msg));
+		(void)w;
+	}
+	_exit(code);
+}
+
+static void fail_errno(int up, const char *what)
+{
+	fail(up, 125, "%s: %s", what, strerror(errno));
+}
+
+static void do_mount(int up, const char *src, const char *dst, const char *type,
+		     unsigned long flags, const char *data)
+{
+	if (mount(src, dst, type, flags, data) < 0)
+		fail(up, 125, "cannot mount %.200s on %.1000s: %s", type ? type : src, dst,
+		     strerror(errno));
+}
+
+/* ---- network ------------------------------------------------------------------------------ */
+
+static void setup_network(const struct launch *l, int up)
+{
+	struct rtnl *nl;
+	int lo, eth;
+	if (rtnl_open(&nl) < 0 || rtnl_link_index(nl, "lo", &lo) < 0 ||
+	    rtnl_link_set_up(nl, lo, true) < 0)
+		fail(up, 125, "cannot set up the loopback interface: %s", ctr_err_msg());
+	if (l->has_net) {
+		if (rtnl_link_index(nl, "eth0", &eth) < 0 ||
+		    rtnl_addr_add(nl, eth, AF_INET, &l->ip, l->prefixlen) < 0 ||
+		    (l->prefixlen6 && rtnl_addr_add(nl, eth, AF_INET6, l->ip6, l->prefixlen6) < 0) ||
+		    rtnl_link_set_up(nl, eth, true) < 0 ||
+		    /* a gateway whose MAC never changes needs no ARP: nothing to lose or wait for */
+		    (l->has_gw_mac &&
+		     (rtnl_neigh_set(nl, eth, AF_INET, &l->gateway, l->gw_mac, true) < 0 ||
+		      (l->prefixlen6 &&
+		       rtnl_neigh_set(nl, eth, AF_INET6, l->gateway6, l->gw_mac, true) < 0))) ||
+		    rtnl_route_add_default(nl, AF_INET, &l->gateway, eth) < 0 ||
+		    (l->prefixlen6 && rtnl_route_add_default(nl, AF_INET6, l->gateway6, eth) < 0) ||
+		    rtnl_link_wait_ready(nl, "eth0", 500) < 0)
+			fail(up, 125, "cannot configure eth0: %s", ctr_err_msg());
+	}
+	rtnl_close(nl);
+}
+
+/* ---- filesystem --------------------------------------------------------------------------- */
+
+static void ensure_dir(int up, const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST) {
+		char what[PATH_MAX + 32];
+		snprintf(what, sizeof what, "cannot create %s", path);
+		fail_errno(up, what);
+	}
+}
+
+static void ensure_file(int up, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 && errno != EISDIR) {
+		char what[PATH_MAX + 32];
+		snprintf(what, sizeof what, "cannot create %s", path);
+		fail_errno(up, what);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Bind the container's own hosts, hostname and resolv.conf over <root>/etc/... */
+static void bind_etc(const struct launch *l, int up, const char *root)
+{
+	static const char *const files[][2] = {
+		{ "hosts", "etc/hosts" },
+		{ "hostname", "etc/hostname" },
+		{ "resolv.conf", "etc/resolv.conf" },
+	};
+	char src[PATH_MAX], dst[PATH_MAX];
+	snprintf(dst, sizeof dst, "%s/etc", root);
+	ensure_dir(up, dst, 0755);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(src, sizeof src, "%s/containers/%s/%s", l->state_dir, l->id, files[i][0]);
+		snprintf(dst, sizeof dst, "%s/%s", root, files[i][1]);
+		ensure_file(up, dst);
+		do_mount(up, src, dst, NULL, MS_BIND, NULL);
+	}
+}
+
+static void setup_dev(int up)
+{
+	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "dev/fd" },       { "/proc/self/fd/0", "dev/stdin" },
+		{ "/proc/self/fd/1", "dev/stdout" }, { "/proc/self/fd/2", "dev/stderr" },
+		{ "pts/ptmx", "dev/ptmx" },
+	};
+	char src[64], dst[64];
+	ensure_dir(up, "dev", 0755);
+	do_mount(up, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
+		snprintf(src, sizeof src, "/dev/%s", nodes[i]);
+		snprintf(dst, sizeof dst, "dev/%s", nodes[i]);
+		ensure_file(up, dst);
+		do_mount(up, src, dst, NULL, MS_BIND, NULL);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST)
+			fail_errno(up, "cannot create /dev links");
+	ensure_dir(up, "dev/pts", 0755);
+	do_mount(up, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		 "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	ensure_dir(up, "dev/shm", 01777);
+	do_mount(up, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		 "mode=1777,size=65536k");
+	ensure_dir(up, "dev/mqueue", 0755);
+	do_mount(up, "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+static void setup_rootfs(const struct launch *l, int up)
+{
+	do_mount(up, l->rootfs, l->rootfs, NULL, MS_BIND | MS_REC, NULL);
+	if (chdir(l->rootfs) < 0)
+		fail_errno(up, "cannot enter the root filesystem");
+	ensure_dir(up, "proc", 0555);
+	do_mount(up, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	ensure_dir(up, "sys", 0555);
+	do_mount(up, "sysfs", "sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	setup_dev(up);
+	bind_etc(l, up, ".");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		fail_errno(up, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		fail_errno(up, "cannot detach the old root");
+	if (chdir("/") < 0)
+		fail_errno(up, "chdir /");
+}
+
+static void setup_hostfs(const struct launch *l, int up)
+{
+	do_mount(up, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	do_mount(up, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	if (access("/dev/shm", F_OK) == 0)
+		do_mount(up, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			 "mode=1777,size=65536k");
+	if (access("/dev/mqueue", F_OK) == 0)
+		do_mount(up, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			 NULL);
+	bind_etc(l, up, "");
+	/* hide the state directory: a container has no business with other containers' files */
+	do_mount(up, "tmpfs", l->state_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+		 "mode=700,size=4k");
+}
+
+/* ---- becoming the container's process ----------------------------------------------------- */
+
+static char *read_small(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct sbuf sb = SBUF_INIT;
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof buf)) > 0 && sb.len < (1u << 22))
+		sb_addn(&sb, buf, (size_t)n);
+	close(fd);
+	return sb_finish(&sb);
+}
+
+static const char *env_get(char **env, const char *key)
+{
+	size_t k = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], key, k) == 0 && env[i][k] == '=')
+			return env[i] + k + 1;
+	return NULL;
+}
+
+static void apply_caps(int up, uint64_t caps, bool bounding)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (int c = 0; c <= caps_last() && c <= CAP_LAST_CAP; c++)
+		if (caps & (1ull << c))
+			capng_update(CAPNG_ADD,
+				     CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE |
+					     CAPNG_BOUNDING_SET,
+				     (unsigned)c);
+	if (capng_apply(bounding ? CAPNG_SELECT_BOUNDS : CAPNG_SELECT_CAPS) < 0)
+		fail(up, 125, "cannot set capabilities");
+}
+
+void child_exec(const char *user, uint64_t caps, const char *workdir, char **argv, char **env,
+		int up)
+{
+	char *passwd = read_small("/etc/passwd"), *group = read_small("/etc/group");
+	struct user_ids ids;
+	int e = user_resolve(user, passwd, group, &ids);
+	free(passwd);
+	free(group);
+	if (e < 0)
+		fail(up, 125, "%s", ctr_err_msg());
+
+	if (!env_get(env, "HOME")) {
+		char home[300];
+		snprintf(home, sizeof home, "HOME=%s", ids.home);
+		if (strv_push(&env, home) < 0)
+			fail(up, 125, "out of memory");
+	}
+
+	/* The bounding set shrinks while we are still root; the other sets after the switch. */
+	apply_caps(up, caps, true);
+	if (setgroups(ids.n_groups, ids.groups) < 0)
+		fail_errno(up, "setgroups");
+	if (setresgid(ids.gid, ids.gid, ids.gid) < 0)
+		fail_errno(up, "setgid");
+	if (setresuid(ids.uid, ids.uid, ids.uid) < 0)
+		fail_errno(up, "setuid");
+	if (ids.uid == 0)
+		apply_caps(up, caps, false);
+	/* a change of credentials clears the parent-death signal: set it again, so that a
+	 * container of any user dies with its monitor */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+	const char *wd = workdir && *workdir ? workdir : "/";
+	if (chdir(wd) < 0)
+		fail(up, 125, "cannot change to working directory \"%s\": %s", wd, strerror(errno));
+
+	/* Signals as a fresh process expects them. */
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+
+	/* Nothing of ours may leak into the command (up closes on exec: the library's signal). */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (up >= 0 && write(up, "X", 1) != 1)
+		_exit(125);
+
+	const char *cmd = argv[0];
+	if (strchr(cmd, '/')) {
+		execve(cmd, argv, env);
+		if (errno == ENOENT)
+			fail(up, 127, "exec: \"%s\": stat %s: no such file or directory", cmd, cmd);
+		fail(up, 126, "exec: \"%s\": %s", cmd, strerror(errno));
+	}
+	const char *path = env_get(env, "PATH");
+	if (!path)
+		path = DEFAULT_PATH;
+	int saved = ENOENT;
+	for (const char *p = path;;) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		char full[PATH_MAX];
+		if (snprintf(full, sizeof full, "%.*s%s%s", (int)n, p, n ? "/" : "", cmd) <
+		    (int)sizeof full) {
+			execve(full, argv, env);
+			if (errno == EACCES)
+				saved = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				fail(up, 126, "exec: \"%s\": %s", cmd, strerror(errno));
+		}
+		if (!colon)
+			break;
+		p = colon + 1;
+	}
+	if (saved == EACCES)
+		fail(up, 126, "exec: \"%s\": permission denied", cmd);
+	fail(up, 127, "exec: \"%s\": executable file not found in $PATH", cmd);
+}
+
+static void wait_go(int down)
+{
+	char go = 0;
+	while (read(down, &go, 1) < 0 && errno == EINTR)
+		;
+	if (go != 'G')
+		_exit(125);
+}
+
+void child_init(const struct launch *l, int down, int up)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fcntl(up, F_SETFD, FD_CLOEXEC);
+	setsid();
+
+	/* what needs no network first, while the library makes the veth and the rules */
+	do_mount(up, NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
+	if (l->rootfs)
+		setup_rootfs(l, up);
+	else
+		setup_hostfs(l, up);
+	if (sethostname(l->hostname, strlen(l->hostname)) < 0)
+		fail_errno(up, "sethostname");
+	if (l->domainname && setdomainname(l->domainname, strlen(l->domainname)) < 0)
+		fail_errno(up, "setdomainname");
+
+	/* then "G": eth0 is there; "N" back when it is configured, and "G" again to run the
+	 * command (end of file instead of a "G": the start was given up) */
+	wait_go(down);
+	setup_network(l, up);
+	if (write(up, "N\n", 2) != 2)
+		_exit(125);
+	wait_go(down);
+	close(down);
+	child_exec(l->user, l->caps, l->workdir, l->argv, l->env, up);
+}

@@ -1,0 +1,81 @@
+/* The state directory (effects): files, the lock, atomic writes, and the small indexes that
+ * make every operation O(1) in the number of containers.
+ *
+ *   <dir>/lock                    flock()ed exclusively by every operation that changes state
+ *   <dir>/network.json            the network: bridge, subnet, gateway, icc, backend
+ *   <dir>/alloc                   allocation index (alloc.h): addresses, host ports, cursors
+ *   <dir>/containers/<id>/        config.json (the record), hosts, hostname, resolv.conf, log
+ *   <dir>/names/<name>            symlink -> <id>: container names (unique)
+ *   <dir>/rlinks/<child>/<parent>:<alias>   who links to <child> (reverse link index)
+ *   <dir>/pending/<id>            an operation on <id> in progress; found by the next lock
+ *                                 holder only if its process died: then it is recovered
+ *
+ * Container records are the truth; names/, rlinks/ and alloc are indexes that gc can rebuild
+ * from them.  Everything is created 0700/0600, and a state directory others can write is
+ * refused.
+ */
+#ifndef CTR_STORE_H
+#define CTR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/record.h"
+
+struct store {
+	int dfd;     /* O_PATH|O_DIRECTORY descriptor of the state directory */
+	char *path;
+};
+
+/* Open (creating it and its subdirectories when missing) the state directory. */
+int store_open(struct store *st, const char *path);
+void store_close(struct store *st);
+
+/* Take the state lock (blocking); returns the lock descriptor (≥ 0) or a negative errno. */
+int store_lock(struct store *st);
+void store_unlock(int lockfd);
+
+/* Whole-file helpers relative to the state directory.  store_read: -ENOENT if missing,
+ * *buf NUL-terminated.  store_write: atomic (temporary file, fsync, rename).  store_rewrite:
+ * rewrites the file in place (same inode: for files bind-mounted into containers). */
+int store_read(struct store *st, const char *rel, char **buf, size_t *len);
+int store_write(struct store *st, const char *rel, const char *data, size_t len);
+int store_rewrite(struct store *st, const char *rel, const char *data, size_t len);
+int store_unlink(struct store *st, const char *rel);
+
+/* Absolute path of `rel` inside the state directory (malloc'd). */
+char *store_abspath(const struct store *st, const char *rel);
+
+/* Container records. */
+int store_rec_load(struct store *st, const char *id, struct ctr_rec **out);
+int store_rec_save(struct store *st, const struct ctr_rec *rec);
+int store_rec_mkdir(struct store *st, const char *id);
+/* Remove the container's directory and everything in it. */
+int store_rec_remove(struct store *st, const char *id);
+/* IDs of every container (NULL-terminated list, strv_free). */
+int store_ids(struct store *st, char ***ids);
+/* Entries of the directory `rel` (not starting with '.'; *out NULL when empty). */
+int store_list(struct store *st, const char *rel, char ***out);
+/* Path of a container file: "containers/<id>/<name>" into buf. */
+void store_rec_file(const char *id, const char *name, char *buf, size_t len);
+
+/* Name claims.  claim: -EEXIST (no message) if taken, *owner (may be NULL) gets its ID. */
+int store_name_claim(struct store *st, const char *name, const char *id, char owner[65]);
+int store_name_get(struct store *st, const char *name, char id[65]); /* -ENOENT */
+/* Release `name` if `id` owns it. */
+int store_name_release(struct store *st, const char *name, const char *id);
+
+/* Reverse link index. */
+int store_rlink_add(struct store *st, const char *child, const char *parent, const char *alias);
+int store_rlink_del(struct store *st, const char *child, const char *parent, const char *alias);
+/* Entries "<parent>:<alias>" of containers linking to `child` (NULL-terminated, strv_free). */
+int store_rlinks(struct store *st, const char *child, char ***out);
+int store_rlink_clear(struct store *st, const char *child);
+
+/* Pending-operation journal. */
+int store_pending_set(struct store *st, const char *id, const char *op);
+int store_pending_clear(struct store *st, const char *id);
+/* IDs with a pending entry (NULL-terminated; *out NULL when there are none). */
+int store_pending_list(struct store *st, char ***out);
+
+#endif
