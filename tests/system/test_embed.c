@@ -62,6 +62,10 @@ struct buf {
 
 static void bput(struct buf *b, const char *s, size_t n)
 {
+	if (n > SIZE_MAX / 4 - b->len) {
+		printf("Bail out! a buffer of %zu + %zu bytes\n", b->len, n);
+		exit(1);
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + n + 1)

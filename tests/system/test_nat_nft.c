@@ -303,7 +303,7 @@ static struct nat_rule dnat(const char *owner, uint8_t proto, const char *hip, u
 	memset(&r, 0, sizeof r);
 	r.kind = NAT_RULE_DNAT;
 	r.proto = proto;
-	snprintf(r.owner, sizeof r.owner, "%s", owner);
+	snprintf(r.owner, sizeof r.owner, "%.64s", owner); /* an ID: 64 characters */
 	r.u.dnat.host_ip = hip ? ip4(hip) : 0;
 	r.u.dnat.hport_lo = lo;
 	r.u.dnat.hport_hi = hi;
@@ -329,7 +329,7 @@ static struct nat_rule link_rule(const char *owner, const char *peer, uint8_t pr
 	memset(&r, 0, sizeof r);
 	r.kind = NAT_RULE_LINK;
 	r.proto = proto;
-	snprintf(r.owner, sizeof r.owner, "%s", owner);
+	snprintf(r.owner, sizeof r.owner, "%.64s", owner); /* an ID: 64 characters */
 	snprintf(r.peer, sizeof r.peer, "%s", peer);
 	r.u.link.src = ip4(src);
 	r.u.link.dst = ip4(dst);
