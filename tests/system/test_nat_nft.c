@@ -34,6 +34,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include "private.h"
 #include "tap.h"
 
 #include "model.h"
@@ -1700,7 +1701,7 @@ int main(void)
 	/* A private world: network namespace, mount namespace, /run on a tmpfs. */
 	bool priv = unshare(CLONE_NEWNET | CLONE_NEWNS) == 0 &&
 		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
-		    mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") == 0;
+		    private_tmpfs("/run", "mode=0755") == 0;
 	if (!ok(priv, "private network and mount namespace, /run on a tmpfs")) {
 		free(host0);
 		return done_testing();
