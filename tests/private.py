@@ -67,7 +67,7 @@ def main(argv):
     if argv[:1] == ["--source"] and len(argv) > 1:
         source, argv = argv[1], argv[2:]
     if not argv or argv[0].startswith("-"):
-        sys.exit(__doc__.split("As a program")[1].strip())
+        sys.exit("usage: tests/private.py [--source NAME] DIR [OPTIONS [KEEP...]]")
     tmpfs_over(argv[0], argv[1] if len(argv) > 1 and argv[1] else None, argv[2:], source)
 
 

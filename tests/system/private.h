@@ -5,8 +5,8 @@
  * library, ctr-monitor, the helper programs.  So before the tmpfs is mounted, every path to keep
  * that lies under the directory is opened (O_PATH); after it, the same path is made inside the
  * new tmpfs and the opened directory is bound back onto it.  Kept: the source and build trees
- * this program was built from (CTR_SOURCE_ROOT, CTR_BUILD_ROOT, defined by the build) and
- * $CTRLINK_BUILD.  Call it in a private mount namespace, before /proc is remounted for a new
+ * this program was built from (CTR_SOURCE_ROOT, CTR_BUILD_ROOT: checkout.h, made by the build)
+ * and $CTRLINK_BUILD.  Call it in a private mount namespace, before /proc is remounted for a new
  * PID namespace (the bind goes through /proc/self/fd).  The Python tests have the same in
  * tests/private.py. */
 #ifndef CTR_PRIVATE_H
@@ -22,12 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef CTR_SOURCE_ROOT
-#error "CTR_SOURCE_ROOT (the top of the source tree) must be defined by the build"
-#endif
-#ifndef CTR_BUILD_ROOT
-#error "CTR_BUILD_ROOT (the top of the build tree) must be defined by the build"
-#endif
+#include "checkout.h"
 
 /* Is `path` `top` or inside it (both canonical)? */
 static inline int private_under(const char *path, const char *top)
