@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "container-link.h"
+#include "../tests/system/private.h"
 
 static const char *tinysrv;
 static int reps = 15;
@@ -285,7 +286,7 @@ static void isolate(void)
 		exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
 	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("tmpfs", "/run", "tmpfs", 0, NULL) < 0 ||
+	    private_tmpfs("/run", NULL) < 0 ||
 	    mount("proc", "/proc", "proc", 0, NULL) < 0 || system("ip link set lo up") != 0) {
 		perror("namespace setup");
 		exit(1);

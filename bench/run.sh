@@ -87,7 +87,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
     echo "command:  bench/run.sh${ARGS:+ $ARGS}"
     echo "machine:  $(nproc) CPUs ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME")"
     echo "load:     $(load) at the start (1, 5, 15 min)"
-    echo "ours:     default NAT backend $(unshare --net --mount --propagation private sh -c 'mount -t tmpfs x /run && "$0" info -f "{{.NatBackend}}"' "$BENCH_DIR/build/examples/ctrlink/ctrlink" 2>/dev/null || echo '?') (ctrlink); ctrlink_ipt / ctrlink_nft: --nat-backend iptables / nftables"
+    echo "ours:     default NAT backend $(CTRLINK_BUILD="$BENCH_DIR/build" unshare --net --mount --propagation private sh -c '/usr/bin/python3 "$1" /run && "$0" info -f "{{.NatBackend}}"' "$BENCH_DIR/build/examples/ctrlink/ctrlink" "$TOP/tests/private.py" 2>/dev/null || echo '?') (ctrlink); ctrlink_ipt / ctrlink_nft: --nat-backend iptables / nftables"
     echo "us:       $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$TOP" diff --quiet HEAD -- lib include examples 2>/dev/null || echo ' + uncommitted changes in lib/include/examples'), meson --buildtype=release in bench/build"
     echo "peers:    $(dpkg-query -W -f '${Package} ${Version}, ' docker.io podman netavark containernetworking-plugins systemd-container lxc runc iperf3 2>/dev/null | sed 's/, $//')"
 } > "$RESULTS_DIR/meta.txt"

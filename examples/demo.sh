@@ -13,7 +13,8 @@ if [ "${1:-}" != "--host" ] && [ -z "${CTRLINK_DEMO_INSIDE:-}" ]; then
 fi
 WORK=$(mktemp -d /tmp/ctrlink-demo.XXXXXX)
 if [ -n "${CTRLINK_DEMO_INSIDE:-}" ]; then
-	mount -t tmpfs tmpfs /run
+	# a fresh /run; a checkout that lives there stays visible where it is
+	CTRLINK_BUILD=$BUILD /usr/bin/python3 "$TOP/tests/private.py" /run
 	ip link set lo up
 fi
 export PATH="$BUILD/examples/ctrlink:$PATH"

@@ -2,10 +2,11 @@
 
 For each test, pytest's process forks a child that unshares the namespaces and forks again:
 the grandchild is PID 1 of a new PID namespace, with a private mount namespace (tmpfs on /run
-and /tmp, a fresh /proc) and a new network namespace (loopback up).  It runs the test and
-sends the reports back through a pipe.  When it exits, the kernel ends every process it
-started (containers and their monitors included) and drops its namespaces: nothing the test
-made can outlive it or touch the host.
+and /tmp, where the checkout stays visible if it lives there: tests/private.py; a fresh /proc)
+and a new network namespace (loopback up).  It runs the test and sends the reports back
+through a pipe.  When it exits, the kernel ends every process it started (containers and their
+monitors included) and drops its namespaces: nothing the test made can outlive it or touch the
+host.
 """
 import ctypes
 import os
@@ -18,11 +19,11 @@ import traceback
 import pytest
 from _pytest.runner import runtestprotocol
 
+from private import MS_PRIVATE, MS_REC, mount as _mount, tmpfs_over
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_REC = 0x4000
-MS_PRIVATE = 1 << 18
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -33,17 +34,11 @@ def _check(rc, what):
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def _mount(src, dst, fstype, flags=0, data=None):
-    _check(_libc.mount(src.encode() if src else None, dst.encode(),
-                       fstype.encode() if fstype else None, ctypes.c_ulong(flags),
-                       data.encode() if data else None), f"mount {dst}")
-
-
 def enter_private_world():
     """Called in the grandchild (PID 1 of its namespace): private mounts, loopback up."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", "/run", "tmpfs", 0, "mode=755")
-    _mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777")
+    tmpfs_over("/run", "mode=755")
+    tmpfs_over("/tmp", "mode=1777")
     _mount("proc", "/proc", "proc")
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 

@@ -10,6 +10,7 @@
 int host_ip_parse(const char *s, int *family, uint8_t addr[16])
 {
 	memset(addr, 0, 16);
+	*family = AF_UNSPEC; /* on failure too: the caller's variable is never left undefined */
 	if (!s || !*s) {
 		*family = AF_INET;
 		return 0;

@@ -202,6 +202,7 @@ static void ctx_free(ctr_ctx *ctx)
 
 int ctx_open_state(ctr_ctx **out, const char *state_dir)
 {
+	*out = NULL;
 	ctr_ctx *ctx = calloc(1, sizeof *ctx);
 	if (!ctx)
 		return ctr_err(-ENOMEM, "out of memory");

@@ -1757,19 +1757,19 @@ static int put_del(struct nat *nat, struct batch *b, uint16_t type, const char *
 	if (r < 0)
 		return r;
 	struct nlmsghdr *nlh = batch_hdr(nat, b, type, 0);
-	char what[NFT_CHAIN_MAXNAMELEN + 32];
+	char what[sizeof ((struct msgdesc *)0)->what]; /* the name is cut to fit the record */
 	if (type == NFT_MSG_DELRULE) {
 		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, nat->table);
 		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, name);
-		snprintf(what, sizeof what, "flush chain %.200s", name);
+		snprintf(what, sizeof what, "flush chain %.80s", name);
 	} else if (type == NFT_MSG_DELCHAIN) {
 		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, nat->table);
 		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
-		snprintf(what, sizeof what, "delete chain %.200s", name);
+		snprintf(what, sizeof what, "delete chain %.80s", name);
 	} else {
 		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, nat->table);
 		mnl_attr_put_strz(nlh, NFTA_SET_NAME, name);
-		snprintf(what, sizeof what, "delete set %.200s", name);
+		snprintf(what, sizeof what, "delete set %.80s", name);
 	}
 	return batch_push(b, nlh, NULL, 0, what);
 }

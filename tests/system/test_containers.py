@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 
@@ -403,7 +404,8 @@ def test_ps_all_quiet_no_trunc_format():
 
 
 def test_concurrent_creates_never_share_a_name():
-    procs = [subprocess.Popen(["sh", "-c", f"for i in $(seq 8); do {BUILD}/examples/ctrlink/ctrlink "
+    ctrlink = shlex.quote(f"{BUILD}/examples/ctrlink/ctrlink")
+    procs = [subprocess.Popen(["sh", "-c", f"for i in $(seq 8); do {ctrlink} "
                                "create true >/dev/null || exit 1; done"]) for _ in range(4)]
     assert all(p.wait() == 0 for p in procs)
     names = [inspect(i)["Name"] for i in ctl("ps", "-a", "-q", "--no-trunc").out.split()]

@@ -6,8 +6,8 @@
  * threads, exit descriptors, ctr_exec (also when the caller ignores SIGCHLD).
  *
  * It isolates itself: new network, mount and PID namespaces; PID 1 of the new PID namespace
- * makes the mounts private, puts tmpfs on /run and /tmp and a fresh /proc and /sys (of the new
- * network namespace), brings lo up, and
+ * makes the mounts private, puts tmpfs on /run and /tmp (the checkout stays visible: private.h)
+ * and a fresh /proc and /sys (of the new network namespace), brings lo up, and
  * forks the process that runs the checks.  PID 1 only reaps: the monitors the library
  * double-forks are orphaned to it, so the checking process is an ordinary embedding program
  * (not init, not a subreaper) whose children are its own.  When PID 1 exits, the kernel ends
@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "container-link.h"
+#include "private.h"
 #include "tap.h"
 
 extern char **environ;
@@ -62,6 +63,10 @@ struct buf {
 
 static void bput(struct buf *b, const char *s, size_t n)
 {
+	if (n > SIZE_MAX / 4 - b->len) {
+		printf("Bail out! a buffer of %zu + %zu bytes\n", b->len, n);
+		exit(1);
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + n + 1)
@@ -1952,8 +1957,7 @@ static int lo_up(void)
 static int run_init(void)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("tmpfs", "/run", "tmpfs", 0, "mode=755") < 0 ||
-	    mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777") < 0 ||
+	    private_tmpfs("/run", "mode=755") < 0 || private_tmpfs("/tmp", "mode=1777") < 0 ||
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
 	    mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		printf("Bail out! cannot set up the private mounts: %s\n", strerror(errno));

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "private.h"
 #include "tap.h"
 
 #include "core/model.h"
@@ -184,7 +185,7 @@ static struct nat_rule dnat(const char *owner, uint8_t proto, const char *hip, u
 	memset(&r, 0, sizeof r);
 	r.kind = NAT_RULE_DNAT;
 	r.proto = proto;
-	snprintf(r.owner, sizeof r.owner, "%s", owner);
+	snprintf(r.owner, sizeof r.owner, "%.64s", owner); /* an ID: 64 characters */
 	r.u.dnat.host_ip = hip ? ip4(hip) : 0;
 	r.u.dnat.hport_lo = lo;
 	r.u.dnat.hport_hi = hi;
@@ -200,7 +201,7 @@ static struct nat_rule link_rule(const char *owner, const char *peer, uint8_t pr
 	memset(&r, 0, sizeof r);
 	r.kind = NAT_RULE_LINK;
 	r.proto = proto;
-	snprintf(r.owner, sizeof r.owner, "%s", owner);
+	snprintf(r.owner, sizeof r.owner, "%.64s", owner); /* an ID: 64 characters */
 	snprintf(r.peer, sizeof r.peer, "%s", peer);
 	r.u.link.src = ip4(src);
 	r.u.link.dst = ip4(dst);
@@ -1209,7 +1210,7 @@ int main(void)
 	/* A private world: network namespace, mount namespace, /run on a tmpfs. */
 	bool priv = unshare(CLONE_NEWNET | CLONE_NEWNS) == 0 &&
 		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
-		    mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") == 0;
+		    private_tmpfs("/run", "mode=0755") == 0;
 	if (!ok(priv, "private network and mount namespace, /run on a tmpfs")) {
 		free(host0);
 		return done_testing();

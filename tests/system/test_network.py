@@ -3,6 +3,7 @@ import ipaddress
 import json
 import os
 import re
+import shlex
 import subprocess
 
 import pytest
@@ -167,7 +168,8 @@ def test_command_finds_eth0_up():
 
 
 def test_concurrent_processes_get_different_addresses():
-    cmd = f"for i in 1 2 3 4 5; do {CTRLINK} run -d sleep 1000 >/dev/null || exit 1; done"
+    cmd = (f"for i in 1 2 3 4 5; do {shlex.quote(CTRLINK)} run -d sleep 1000 >/dev/null || "
+           "exit 1; done")
     procs = [subprocess.Popen(["sh", "-c", cmd]) for _ in range(3)]
     assert [p.wait() for p in procs] == [0, 0, 0]
     ids = ctl("ps", "-q", "--no-trunc").out.split()

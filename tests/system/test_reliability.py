@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import threading
@@ -249,18 +250,18 @@ def test_concurrent_processes_stress():
     """8 processes × 25 containers at once: create, start, publish, link, remove."""
     script = f"""
 set -e
-C={CTRLINK}
+C={shlex.quote(CTRLINK)}
 w=$1
-$C run -d --name base$w --expose 80 sleep 1000 >/dev/null
+"$C" run -d --name base$w --expose 80 sleep 1000 >/dev/null
 for i in $(seq 25); do
   n=w$w-$i
-  $C run -d --name $n --link base$w:base -P --expose 80 sleep 1000 >/dev/null
-  $C publish $n $((20000 + w * 100 + i)):81
-  $C inspect -f '{{{{.NetworkSettings.IPAddress}}}}' $n >> /tmp/ips
-  $C port $n >> /tmp/ports
+  "$C" run -d --name $n --link base$w:base -P --expose 80 sleep 1000 >/dev/null
+  "$C" publish $n $((20000 + w * 100 + i)):81
+  "$C" inspect -f '{{{{.NetworkSettings.IPAddress}}}}' $n >> /tmp/ips
+  "$C" port $n >> /tmp/ports
 done
-for i in $(seq 25); do $C rm -f w$w-$i >/dev/null; done
-$C rm -f base$w >/dev/null
+for i in $(seq 25); do "$C" rm -f w$w-$i >/dev/null; done
+"$C" rm -f base$w >/dev/null
 """
     with open("/tmp/stress.sh", "w") as f:
         f.write(script)
@@ -278,9 +279,10 @@ $C rm -f base$w >/dev/null
 
 
 def test_concurrent_processes_never_share_an_address_or_port():
+    c = shlex.quote(CTRLINK)
     script = f"""
 set -e
-for i in $(seq 10); do {CTRLINK} run -d -P --expose 80 --expose 81/udp sleep 1000 >/dev/null; done
+for i in $(seq 10); do {c} run -d -P --expose 80 --expose 81/udp sleep 1000 >/dev/null; done
 """
     procs = [subprocess.Popen(["bash", "-c", script]) for _ in range(6)]
     assert [p.wait() for p in procs] == [0] * 6

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "private.h"
 #include "sys/rtnl.h"
 #include "tap.h"
 #include "core/util.h"
@@ -619,7 +620,7 @@ int main(void)
 		return 0;
 	}
 	/* A private /tmp for the sysfs mounts: nothing can be left behind on the host. */
-	if (mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m,mode=0755") < 0 ||
+	if (private_tmpfs("/tmp", "size=1m,mode=0755") < 0 ||
 	    mkdir(HOST_SYS, 0755) < 0 || mount("sysfs", HOST_SYS, "sysfs", 0, NULL) < 0) {
 		printf("Bail out! cannot mount a sysfs: %s\n", strerror(errno));
 		return 1;
