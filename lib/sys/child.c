@@ -2,6 +2,7 @@
 #include "sys/child.h"
 
 #include <cap-ng.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -20,6 +21,7 @@
 
 #include "core/caps.h"
 #include "core/passwd.h"
+#include "sys/mounts.h"
 #include "sys/rtnl.h"
 #include "core/util.h"
 
@@ -137,7 +139,10 @@ static void setup_dev(int up)
 	};
 	char src[64], dst[64];
 	ensure_dir(up, "dev", 0755);
-	do_mount(up, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+	/* nodev: the nodes below are bind mounts, which keep the flags of the host's /dev; a node
+	 * the container makes here with mknod(2) cannot be opened */
+	do_mount(up, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
+		 "mode=755,size=65536k");
 	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
 		snprintf(src, sizeof src, "/dev/%s", nodes[i]);
 		snprintf(dst, sizeof dst, "dev/%s", nodes[i]);
@@ -160,6 +165,10 @@ static void setup_dev(int up)
 static void setup_rootfs(const struct launch *l, int up)
 {
 	do_mount(up, l->rootfs, l->rootfs, NULL, MS_BIND | MS_REC, NULL);
+	/* the device policy: no device node of the root filesystem (or one that container root
+	 * makes with CAP_MKNOD) can be opened; /dev has the few it needs */
+	if (mnt_nodev_recursive(l->rootfs) < 0)
+		fail(up, 125, "%s", ctr_err_msg());
 	if (chdir(l->rootfs) < 0)
 		fail_errno(up, "cannot enter the root filesystem");
 	ensure_dir(up, "proc", 0555);
@@ -190,6 +199,19 @@ static void setup_hostfs(const struct launch *l, int up)
 	/* hide the state directory: a container has no business with other containers' files */
 	do_mount(up, "tmpfs", l->state_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
 		 "mode=700,size=4k");
+}
+
+/* Docker's default (moby daemon/oci_linux.go): every group may open ICMP datagram sockets,
+ * so that ping works without CAP_NET_RAW.  Per network namespace: the container's own. */
+static void allow_ping(int up)
+{
+	static const char range[] = "0 2147483647";
+	int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return; /* a kernel without IPv4 */
+	if (fd < 0 || write(fd, range, sizeof range - 1) != (ssize_t)(sizeof range - 1))
+		fail_errno(up, "cannot set net.ipv4.ping_group_range");
+	close(fd);
 }
 
 /* ---- becoming the container's process ----------------------------------------------------- */
@@ -228,6 +250,35 @@ static void apply_caps(int up, uint64_t caps, bool bounding)
 				     (unsigned)c);
 	if (capng_apply(bounding ? CAPNG_SELECT_BOUNDS : CAPNG_SELECT_CAPS) < 0)
 		fail(up, 125, "cannot set capabilities");
+}
+
+/* Mark every descriptor from `lowest` on close-on-exec: close_range(2) where the kernel has
+ * CLOSE_RANGE_CLOEXEC (5.11), else each one /proc/self/fd lists (the container's own /proc
+ * by now: a new PID namespace has it), else every number up to the limit. */
+static void cloexec_from(int lowest, int up)
+{
+	if (syscall(SYS_close_range, (unsigned)lowest, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *de;
+		int self = dirfd(d);
+		while ((de = readdir(d))) {
+			char *end;
+			long fd = strtol(de->d_name, &end, 10);
+			if (*end || end == de->d_name || fd < lowest || fd == self || fd > INT_MAX)
+				continue;
+			if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+				fail_errno(up, "cannot mark descriptors close-on-exec");
+		}
+		closedir(d);
+		return;
+	}
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > (1 << 20))
+		max = 1 << 20;
+	for (int fd = lowest; fd < max; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 void child_exec(const char *user, uint64_t caps, const char *workdir, char **argv, char **env,
@@ -274,7 +325,7 @@ void child_exec(const char *user, uint64_t caps, const char *workdir, char **arg
 		signal(s, SIG_DFL);
 
 	/* Nothing of ours may leak into the command (up closes on exec: the library's signal). */
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	cloexec_from(3, up);
 	if (up >= 0 && write(up, "X", 1) != 1)
 		_exit(125);
 
@@ -331,6 +382,10 @@ void child_init(const struct launch *l, int down, int up)
 		setup_rootfs(l, up);
 	else
 		setup_hostfs(l, up);
+	allow_ping(up);
+	/* last, since it makes /proc/sys read-only */
+	if (mnt_confine_proc_sys() < 0)
+		fail(up, 125, "%s", ctr_err_msg());
 	if (sethostname(l->hostname, strlen(l->hostname)) < 0)
 		fail_errno(up, "sethostname");
 	if (l->domainname && setdomainname(l->domainname, strlen(l->domainname)) < 0)

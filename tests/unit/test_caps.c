@@ -7,7 +7,7 @@
 #include "tap.h"
 #include "core/util.h"
 
-#define DEF 0xa80425fbull           /* Docker's default set */
+#define DEF 0xa80405fbull           /* Docker's default set less NET_RAW */
 #define ALL ((1ull << 41) - 1)      /* CHOWN (0) to CHECKPOINT_RESTORE (40) */
 #define BIT(n) (1ull << (n))
 #define NET_ADMIN 12
