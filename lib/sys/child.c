@@ -23,6 +23,7 @@
 #include "core/passwd.h"
 #include "sys/mounts.h"
 #include "sys/rtnl.h"
+#include "sys/seccomp.h"
 #include "core/util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -281,8 +282,8 @@ static void cloexec_from(int lowest, int up)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-void child_exec(const char *user, uint64_t caps, const char *workdir, char **argv, char **env,
-		int up)
+void child_exec(const char *user, uint64_t caps, bool unconfined, const char *workdir,
+		char **argv, char **env, int up)
 {
 	char *passwd = read_small("/etc/passwd"), *group = read_small("/etc/group");
 	struct user_ids ids;
@@ -299,6 +300,10 @@ void child_exec(const char *user, uint64_t caps, const char *workdir, char **arg
 			fail(up, 125, "out of memory");
 	}
 
+	/* The filter first, while we still have CAP_SYS_ADMIN (no no_new_privs needed); what
+	 * follows (setgroups, setresuid, capset, prctl, chdir, execve) it allows. */
+	if (!unconfined && seccomp_load_default(caps) < 0)
+		fail(up, 125, "%s", ctr_err_msg());
 	/* The bounding set shrinks while we are still root; the other sets after the switch. */
 	apply_caps(up, caps, true);
 	if (setgroups(ids.n_groups, ids.groups) < 0)
@@ -399,5 +404,5 @@ void child_init(const struct launch *l, int down, int up)
 		_exit(125);
 	wait_go(down);
 	close(down);
-	child_exec(l->user, l->caps, l->workdir, l->argv, l->env, up);
+	child_exec(l->user, l->caps, l->unconfined, l->workdir, l->argv, l->env, up);
 }

@@ -7,6 +7,7 @@ import os
 import stat
 
 from conftest import PY, ctl
+from seccomp_probe import SYSCALLS
 
 ROOTFS = "/tmp/secroot"
 TOOLS = ("sh", "ls", "cat", "echo", "mount", "touch", "id", "sleep", "env", "grep", "mknod",
@@ -166,3 +167,53 @@ def test_the_command_holds_only_stdin_stdout_stderr():
     r = ctl("exec", "fds", "/bin/sh", "-c", "ls /proc/1/fd; echo --; ls /proc/$$/fd; true")
     assert r.out.split() == ["0", "1", "2", "--", "0", "1", "2"], r
     ctl("rm", "-f", "fds")
+
+
+# ---- 4. seccomp ----------------------------------------------------------------------------
+
+EPERM, ENOSYS = 1, 38
+
+
+def syscalls(*opts):
+    out = ctl("run", "--rm", *opts, PY, "-c", SYSCALLS).out
+    return dict(l.split(None, 1) for l in out.splitlines())
+
+
+def test_seccomp_refuses_what_docker_refuses():
+    got = syscalls()
+    assert got["keyctl"] == str(EPERM), got
+    assert got["add_key"] == "refused" and got["bpf"] == "refused", got
+    assert got["clone-newuser"] == str(EPERM), got
+    assert got["clone3"] == str(ENOSYS), got   # so that the C library falls back to clone
+    assert got["unshare-newuser"] == str(EPERM), got
+    assert got["personality-query"] == "0" and got["personality-norandom"] == str(EPERM), got
+    assert got["vsock"] == str(EPERM), got
+    assert got["fork"] == "0", got               # plain clone (fork) works
+    status = ctl("run", "--rm", "grep", "^Seccomp:", "/proc/self/status").out.split()
+    assert status == ["Seccomp:", "2"]           # a filter
+    # NoNewPrivs stays off, as with Docker: set-user-ID programs work
+    assert ctl("run", "--rm", "grep", "^NoNewPrivs:", "/proc/self/status").out.split()[1] == "0"
+
+
+def test_seccomp_in_a_rootfs_and_in_exec():
+    make_rootfs()
+    r = rootfs_sh("unshare -U true", check=False)
+    assert r.rc != 0 and "Operation not permitted" in r.err, r
+    r = rootfs_sh("unshare -m true", check=False)
+    assert r.rc != 0 and "Operation not permitted" in r.err, r
+    ctl("run", "-d", "--name", "sc", "--rootfs", ROOTFS, "sleep", "1000")
+    r = ctl("exec", "sc", "unshare", "-U", "true", check=False)
+    assert r.rc != 0 and "Operation not permitted" in r.err, r
+    assert ctl("exec", "sc", "grep", "^Seccomp:", "/proc/self/status").out.split()[1] == "2"
+    ctl("rm", "-f", "sc")
+
+
+def test_seccomp_follows_capabilities_as_docker_does():
+    # CAP_SYS_ADMIN brings back mount, unshare, setns and namespace flags of clone
+    make_rootfs()
+    r = rootfs_sh("mkdir -p /mnt && mount -t tmpfs t /mnt && unshare -m true && echo ok",
+                  "--cap-add", "SYS_ADMIN")
+    assert r.out == "ok\n", r
+    got = syscalls("--cap-add", "SYS_ADMIN")
+    assert got["clone-newuser"] == "0" and got["unshare-newuser"] == "0", got
+    assert got["keyctl"] == str(EPERM), got   # never allowed
