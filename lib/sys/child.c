@@ -111,7 +111,8 @@ static void ensure_file(int up, const char *path)
 		close(fd);
 }
 
-/* Bind the container's own hosts, hostname and resolv.conf over <root>/etc/... */
+/* Bind the container's own hosts, hostname and resolv.conf over the host's /etc/... (on the
+ * host's filesystem, root "") */
 static void bind_etc(const struct launch *l, int up, const char *root)
 {
 	static const char *const files[][2] = {
@@ -130,37 +131,62 @@ static void bind_etc(const struct launch *l, int up, const char *root)
 	}
 }
 
-static void setup_dev(int up)
+/* With --rootfs, whoever made the root filesystem (or another container running on it)
+ * controls every name in it: each place we mount on is resolved inside the root
+ * (root_open(): no symbolic link or ".." leads out, no FIFO or device is opened) and mounted
+ * on through its descriptor, so that nothing can be swapped in between. */
+static int in_root(int up, int root, const char *path, bool dir)
+{
+	int fd = root_open(root, path, dir, true);
+	if (fd < 0)
+		fail(up, 125, "%s", ctr_err_msg());
+	return fd;
+}
+
+static void mount_in_root(int up, int root, const char *path, bool dir, const char *src,
+			  const char *type, unsigned long flags, const char *data)
+{
+	int fd = in_root(up, root, path, dir);
+	if (mnt_at(src, fd, path, type, flags, data) < 0)
+		fail(up, 125, "%s", ctr_err_msg());
+	close(fd);
+}
+
+/* The container's /dev: a fresh tmpfs (ours alone: no one else can see into it) with the
+ * usual nodes bound from the host's, a new devpts instance, shm and mqueue. */
+static void setup_dev(int up, int root)
 {
 	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "dev/fd" },       { "/proc/self/fd/0", "dev/stdin" },
-		{ "/proc/self/fd/1", "dev/stdout" }, { "/proc/self/fd/2", "dev/stderr" },
-		{ "pts/ptmx", "dev/ptmx" },
+		{ "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+		{ "pts/ptmx", "ptmx" },
 	};
-	char src[64], dst[64];
-	ensure_dir(up, "dev", 0755);
 	/* nodev: the nodes below are bind mounts, which keep the flags of the host's /dev; a node
 	 * the container makes here with mknod(2) cannot be opened */
-	do_mount(up, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
-		 "mode=755,size=65536k");
+	mount_in_root(up, root, "dev", true, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
+		      "mode=755,size=65536k");
+	int dev = in_root(up, root, "dev", true);
+	char src[64];
 	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
 		snprintf(src, sizeof src, "/dev/%s", nodes[i]);
-		snprintf(dst, sizeof dst, "dev/%s", nodes[i]);
-		ensure_file(up, dst);
-		do_mount(up, src, dst, NULL, MS_BIND, NULL);
+		int fd = openat(dev, nodes[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0644);
+		if (fd < 0)
+			fail_errno(up, "cannot create the /dev nodes");
+		close(fd);
+		mount_in_root(up, dev, nodes[i], false, src, NULL, MS_BIND, NULL);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
-		if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
 			fail_errno(up, "cannot create /dev links");
-	ensure_dir(up, "dev/pts", 0755);
-	do_mount(up, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-		 "newinstance,ptmxmode=0666,mode=0620,gid=5");
-	ensure_dir(up, "dev/shm", 01777);
-	do_mount(up, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		 "mode=1777,size=65536k");
-	ensure_dir(up, "dev/mqueue", 0755);
-	do_mount(up, "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_in_root(up, dev, "pts", true, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		      "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	mount_in_root(up, dev, "shm", true, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		      "mode=1777,size=65536k");
+	mount_in_root(up, dev, "mqueue", true, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		      NULL);
+	close(dev);
 }
 
 static void setup_rootfs(const struct launch *l, int up)
@@ -172,12 +198,25 @@ static void setup_rootfs(const struct launch *l, int up)
 		fail(up, 125, "%s", ctr_err_msg());
 	if (chdir(l->rootfs) < 0)
 		fail_errno(up, "cannot enter the root filesystem");
-	ensure_dir(up, "proc", 0555);
-	do_mount(up, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	ensure_dir(up, "sys", 0555);
-	do_mount(up, "sysfs", "sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
-	setup_dev(up);
-	bind_etc(l, up, ".");
+	int root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		fail_errno(up, "cannot open the root filesystem");
+	mount_in_root(up, root, "proc", true, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		      NULL);
+	mount_in_root(up, root, "sys", true, "sysfs", "sysfs",
+		      MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	setup_dev(up, root);
+	static const char *const files[][2] = {
+		{ "hosts", "etc/hosts" },
+		{ "hostname", "etc/hostname" },
+		{ "resolv.conf", "etc/resolv.conf" },
+	};
+	char src[PATH_MAX];
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(src, sizeof src, "%s/containers/%s/%s", l->state_dir, l->id, files[i][0]);
+		mount_in_root(up, root, files[i][1], false, src, NULL, MS_BIND, NULL);
+	}
+	close(root);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		fail_errno(up, "pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
@@ -217,11 +256,18 @@ static void allow_ping(int up)
 
 /* ---- becoming the container's process ----------------------------------------------------- */
 
+/* A small regular file of the container (its /etc/passwd): a FIFO or a device there is
+ * treated as absent, never waited on. */
 static char *read_small(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
 	struct sbuf sb = SBUF_INIT;
 	char buf[4096];
 	ssize_t n;

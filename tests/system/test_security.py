@@ -217,3 +217,70 @@ def test_seccomp_follows_capabilities_as_docker_does():
     got = syscalls("--cap-add", "SYS_ADMIN")
     assert got["clone-newuser"] == "0" and got["unshare-newuser"] == "0", got
     assert got["keyctl"] == str(EPERM), got   # never allowed
+
+
+# ---- 5. a root filesystem the container controls ---------------------------------------------
+
+def test_rootfs_symlinks_stay_inside_the_root():
+    # /etc a link to a host directory: the container's files are made inside the root, where
+    # the link points there, not in the host's directory
+    os.makedirs("/tmp/hostdir")
+    make_rootfs()
+    os.rename(f"{ROOTFS}/etc", f"{ROOTFS}/etc.real")
+    os.symlink("/tmp/hostdir", f"{ROOTFS}/etc")
+    r = rootfs_sh("cat /etc/hostname; readlink /etc", "--hostname", "inside")
+    assert r.out == "inside\n/tmp/hostdir\n", r
+    assert os.listdir("/tmp/hostdir") == []
+    assert sorted(os.listdir(f"{ROOTFS}/tmp/hostdir")) == ["hostname", "hosts", "resolv.conf"]
+
+    # /etc/hosts a link to a host file: the host's file is neither written nor covered
+    with open("/tmp/precious", "w") as f:
+        f.write("precious\n")
+    os.remove(f"{ROOTFS}/etc")
+    os.rename(f"{ROOTFS}/etc.real", f"{ROOTFS}/etc")
+    os.symlink("/tmp/precious", f"{ROOTFS}/etc/hosts")
+    os.symlink("../../../../../tmp/precious2", f"{ROOTFS}/etc/hostname")
+    r = rootfs_sh("grep -q localhost /etc/hosts && echo ours; cat /etc/hostname",
+                  "--hostname", "box")
+    assert r.out == "ours\nbox\n", r
+    with open("/tmp/precious") as f:
+        assert f.read() == "precious\n"
+    assert not os.path.exists("/tmp/precious2")
+    assert os.path.isfile(f"{ROOTFS}/tmp/precious") and os.path.isfile(f"{ROOTFS}/tmp/precious2")
+
+    # a link that loops is refused, with a message
+    os.remove(f"{ROOTFS}/etc/hosts")
+    os.symlink("/etc/hosts", f"{ROOTFS}/etc/hosts")
+    r = rootfs_sh("true", check=False)
+    assert r.rc == 125 and "/etc/hosts" in r.err and "symbolic links" in r.err, r
+
+
+def test_rootfs_fifos_and_devices_are_refused_not_opened():
+    # a FIFO where a file is bound would block the start (and the library's lock) while it
+    # waits for a writer; it is refused at once (the timeout is far below the 60 s wait)
+    make_rootfs()
+    os.mkfifo(f"{ROOTFS}/etc/resolv.conf")
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "true", check=False, timeout=30)
+    assert r.rc == 125 and "/etc/resolv.conf in the root filesystem is not a regular file" \
+        in r.err, r
+    os.remove(f"{ROOTFS}/etc/resolv.conf")
+    if os.path.exists(f"{ROOTFS}/etc/hostname"):  # made by the first start, before it failed
+        os.remove(f"{ROOTFS}/etc/hostname")
+    os.mknod(f"{ROOTFS}/etc/hostname", 0o644 | stat.S_IFCHR, os.makedev(1, 3))
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "true", check=False, timeout=30)
+    assert r.rc == 125 and "/etc/hostname in the root filesystem is not a regular file" \
+        in r.err, r
+    os.remove(f"{ROOTFS}/etc/hostname")
+    # a FIFO as /etc/passwd: read as no file (root needs none), never waited on (the
+    # command is one that does not read it)
+    os.remove(f"{ROOTFS}/etc/passwd")
+    os.mkfifo(f"{ROOTFS}/etc/passwd")
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "echo", "started", timeout=30)
+    assert r.out == "started\n", r
+    # a file where a directory is mounted
+    if os.path.isdir(f"{ROOTFS}/proc"):
+        os.rmdir(f"{ROOTFS}/proc")
+    with open(f"{ROOTFS}/proc", "w"):
+        pass
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "true", check=False, timeout=30)
+    assert r.rc == 125 and "/proc in the root filesystem is not a directory" in r.err, r
