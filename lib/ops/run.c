@@ -806,13 +806,19 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	rec->pid_start = ps;
 	rec->mon_pid = mpid;
 	rec->mon_start = ms;
-	if ((e = store_rec_save(op->st, rec)) < 0 || (e = net_attach(op, rec, pid)) < 0)
+	char msg[2048];
+	int n;
+	if ((e = store_rec_save(op->st, rec)) < 0)
 		goto undo;
+	if ((e = net_attach(op, rec, pid)) < 0) {
+		/* the init may have failed its setup (and so gone) meanwhile: its message says why */
+		if (read_until_eof(up[0], msg, sizeof msg, 1000) > 0 && msg[0] == 'E')
+			e = child_error(msg, &code);
+		goto undo;
+	}
 
 	/* "G": the container configures its network (its mounts may have failed meanwhile:
 	 * then its message is waiting on "up"); it answers "N" */
-	char msg[2048];
-	int n;
 	if ((e = write_all_fd(down[1], "G", 1)) < 0) {
 		if (read_until_eof(up[0], msg, sizeof msg, 5000) > 0 && msg[0] == 'E')
 			e = child_error(msg, &code);
