@@ -138,7 +138,8 @@ CTR_API void ctr_ctx_close(ctr_ctx *ctx);
 /* Containers                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-#define CTR_CREATE_OPTIONS_VERSION 1
+/* Version 1 ends with links_env; version 2 adds seccomp. */
+#define CTR_CREATE_OPTIONS_VERSION 2
 
 typedef struct {
 	unsigned version;           /**< CTR_CREATE_OPTIONS_VERSION */
@@ -178,10 +179,13 @@ typedef struct {
 	const char *const *links;
 	/** Links whose target's environment is also copied as <ALIAS>_ENV_* (`--link-env`). */
 	const char *const *links_env;
+	/** The seccomp profile: NULL or "default": the default filter (Docker's default profile's
+	 *  refusals, doc/security.md); "unconfined": none (`--security-opt seccomp=unconfined`). */
+	const char *seccomp;
 } ctr_create_options;
 
 #define CTR_CREATE_OPTIONS_INIT { CTR_CREATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
-	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
 
 CTR_API int ctr_create_options_init(ctr_create_options *opts, unsigned version);
 

@@ -18,9 +18,12 @@ static const char *const cap_names[] = {
 	"PERFMON", "BPF", "CHECKPOINT_RESTORE",
 };
 
-/* Docker's default set (moby oci/caps). */
+/* Docker's default set (moby oci/caps/defaults.go DefaultCapabilities) without NET_RAW:
+ * raw sockets let container root forge any packet on the bridge (ARP, spoofed sources); ping
+ * works without it through ICMP datagram sockets (the container's net.ipv4.ping_group_range,
+ * lib/sys/child.c).  `--cap-add NET_RAW` gives it back. */
 static const char *const defaults[] = {
-	"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID",
+	"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "SETGID", "SETUID",
 	"SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
 };
 

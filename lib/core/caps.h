@@ -1,10 +1,10 @@
-/* Capability sets (pure): Docker's default set, adjusted by cap-add / cap-drop. */
+/* Capability sets (pure): Docker's default set (less NET_RAW), adjusted by cap-add / cap-drop. */
 #ifndef CTR_CAPS_H
 #define CTR_CAPS_H
 
 #include <stdint.h>
 
-/* Docker's default capability set as a bit mask (bit N = capability N). */
+/* Docker's default capability set without NET_RAW, as a bit mask (bit N = capability N). */
 uint64_t caps_default(void);
 
 /* Apply cap-add and cap-drop lists ("NET_ADMIN", "cap_net_admin", "ALL") as Docker does:

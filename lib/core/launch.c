@@ -65,7 +65,9 @@ int launch_to_json(const struct launch *l, char **out)
 		   put_strv(o, "env", l->env) && put_str(o, "hostname", l->hostname) &&
 		   put_str(o, "domainname", l->domainname) && put_str(o, "workdir", l->workdir) &&
 		   put_str(o, "rootfs", l->rootfs) && put_str(o, "user", l->user) &&
-		   put_u64(o, "caps", l->caps) && cJSON_AddBoolToObject(o, "has_net", l->has_net) &&
+		   put_u64(o, "caps", l->caps) &&
+		   cJSON_AddBoolToObject(o, "unconfined", l->unconfined) &&
+		   cJSON_AddBoolToObject(o, "has_net", l->has_net) &&
 		   put_str(o, "ip", ip) && put_str(o, "gateway", gw) &&
 		   cJSON_AddNumberToObject(o, "prefixlen", l->prefixlen) &&
 		   cJSON_AddBoolToObject(o, "attached", l->attached) &&
@@ -132,6 +134,7 @@ int launch_from_json(const char *json, size_t len, struct launch *l)
 	l->rootfs = get_str(o, "rootfs");
 	l->user = get_str(o, "user");
 	l->caps = get_u64(o, "caps");
+	l->unconfined = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "unconfined"));
 	l->has_net = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "has_net"));
 	l->attached = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "attached"));
 	const cJSON *pl = cJSON_GetObjectItemCaseSensitive(o, "prefixlen");

@@ -40,6 +40,7 @@ struct launch {
 	char *rootfs;        /* may be NULL: host filesystem */
 	char *user;          /* may be NULL: root */
 	uint64_t caps;       /* capability mask */
+	bool unconfined;     /* no seccomp filter (the default filter otherwise) */
 	bool has_net;
 	uint32_t ip, gateway; /* network order */
 	int prefixlen;

@@ -168,7 +168,8 @@ static cJSON *build(const struct ctr_rec *r)
 		   add_str(o, "user", r->user) && add_strv(o, "cap_add", r->cap_add) &&
 		   add_strv(o, "cap_drop", r->cap_drop) &&
 		   cJSON_AddBoolToObject(o, "publish_all", r->publish_all) &&
-		   cJSON_AddBoolToObject(o, "auto_remove", r->auto_remove);
+		   cJSON_AddBoolToObject(o, "auto_remove", r->auto_remove) &&
+		   (!r->unconfined || cJSON_AddBoolToObject(o, "unconfined", true));
 	cJSON *a;
 	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "exposed")) != NULL))
 		for (size_t i = 0; okk && i < r->n_exposed; i++)
@@ -428,6 +429,7 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 		return bad(rd, "argv");
 	r->publish_all = get_bool(o, "publish_all");
 	r->auto_remove = get_bool(o, "auto_remove");
+	r->unconfined = get_bool(o, "unconfined");
 
 	a = cJSON_GetObjectItemCaseSensitive(o, "exposed");
 	if (a && !cJSON_IsArray(a))

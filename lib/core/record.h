@@ -60,6 +60,7 @@ struct ctr_rec {
 	struct ctr_binding *bindings; /* HostConfig.PortBindings, in the order given */
 	size_t n_bindings;
 	bool publish_all, auto_remove;
+	bool unconfined;           /* no seccomp filter ("seccomp": "unconfined") */
 	struct ctr_link *links;
 	size_t n_links;
 

@@ -319,7 +319,7 @@ static int monitor_exec(void)
 		return 125;
 	if (c == 0) {
 		fcntl(LAUNCH_FD_UP, F_SETFD, FD_CLOEXEC);
-		child_exec(l.user, l.caps, l.workdir, l.argv, l.env, LAUNCH_FD_UP);
+		child_exec(l.user, l.caps, l.unconfined, l.workdir, l.argv, l.env, LAUNCH_FD_UP);
 	}
 	signal(SIGINT, SIG_IGN);
 	int status;

@@ -125,6 +125,11 @@ static int build_record(const ctr_create_options *o, struct ctr_rec *r)
 	uint64_t caps;
 	if ((e = caps_compute(o->cap_add, o->cap_drop, &caps)) < 0)
 		return e;
+	if (o->seccomp && strcmp(o->seccomp, "default") != 0 && strcmp(o->seccomp, "unconfined"))
+		return ctr_err(-EINVAL, "seccomp profile \"%s\" is not supported (\"default\" or "
+					"\"unconfined\")",
+			       SHOWN(o->seccomp));
+	r->unconfined = o->seccomp && strcmp(o->seccomp, "unconfined") == 0;
 
 	if ((e = strv_dup(&r->argv, o->argv)) < 0 || (e = strv_dup(&r->env, o->env)) < 0 ||
 	    (e = strv_dup(&r->cap_add, o->cap_add)) < 0 ||
@@ -293,26 +298,46 @@ static void forget(struct op *op, const char *id, struct ctr_rec *r)
 	store_rec_remove(op->st, id);
 }
 
+static size_t create_options_size(unsigned version)
+{
+	switch (version) {
+	case 1:
+		return offsetof(ctr_create_options, seccomp);
+	case 2:
+		return sizeof(ctr_create_options);
+	default:
+		return 0;
+	}
+}
+
 CTR_API int ctr_create_options_init(ctr_create_options *opts, unsigned version)
 {
 	ctr_err_clear();
-	if (!opts || version != CTR_CREATE_OPTIONS_VERSION)
+	size_t size = create_options_size(version);
+	if (!opts || !size)
 		return ctr_err(-EINVAL, "ctr_create_options version %u is not supported (this "
-					"library knows version %d)",
+					"library knows versions 1 to %d)",
 			       version, CTR_CREATE_OPTIONS_VERSION);
-	*opts = (ctr_create_options)CTR_CREATE_OPTIONS_INIT;
+	ctr_create_options d = CTR_CREATE_OPTIONS_INIT;
+	d.version = version;
+	memcpy(opts, &d, size);
 	return 0;
 }
 
-CTR_API int ctr_create(ctr_ctx *ctx, const ctr_create_options *o, char id_out[CTR_ID_LEN + 1])
+CTR_API int ctr_create(ctr_ctx *ctx, const ctr_create_options *given,
+		       char id_out[CTR_ID_LEN + 1])
 {
 	ctr_err_clear();
-	if (!ctx || !o)
+	if (!ctx || !given)
 		return ctr_err(-EINVAL, "ctr_create: context or options is NULL");
-	if (o->version != CTR_CREATE_OPTIONS_VERSION)
+	size_t size = create_options_size(given->version);
+	if (!size)
 		return ctr_err(-EINVAL, "ctr_create_options version %u is not supported (this "
-					"library knows version %d)",
-			       o->version, CTR_CREATE_OPTIONS_VERSION);
+					"library knows versions 1 to %d)",
+			       given->version, CTR_CREATE_OPTIONS_VERSION);
+	ctr_create_options full = CTR_CREATE_OPTIONS_INIT;
+	memcpy(&full, given, size);
+	const ctr_create_options *o = &full;
 	if (o->name && name_validate(o->name) < 0)
 		return -EINVAL;
 	struct ctr_rec *r = calloc(1, sizeof *r);
@@ -736,6 +761,7 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	l.rootfs = rec->rootfs;
 	l.user = rec->user;
 	l.caps = caps;
+	l.unconfined = rec->unconfined;
 	l.has_net = rec->has_net;
 	l.ip = rec->net.ip;
 	l.gateway = rec->net.gateway;
@@ -780,13 +806,19 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	rec->pid_start = ps;
 	rec->mon_pid = mpid;
 	rec->mon_start = ms;
-	if ((e = store_rec_save(op->st, rec)) < 0 || (e = net_attach(op, rec, pid)) < 0)
+	char msg[2048];
+	int n;
+	if ((e = store_rec_save(op->st, rec)) < 0)
 		goto undo;
+	if ((e = net_attach(op, rec, pid)) < 0) {
+		/* the init may have failed its setup (and so gone) meanwhile: its message says why */
+		if (read_until_eof(up[0], msg, sizeof msg, 1000) > 0 && msg[0] == 'E')
+			e = child_error(msg, &code);
+		goto undo;
+	}
 
 	/* "G": the container configures its network (its mounts may have failed meanwhile:
 	 * then its message is waiting on "up"); it answers "N" */
-	char msg[2048];
-	int n;
 	if ((e = write_all_fd(down[1], "G", 1)) < 0) {
 		if (read_until_eof(up[0], msg, sizeof msg, 5000) > 0 && msg[0] == 'E')
 			e = child_error(msg, &code);
@@ -1205,6 +1237,7 @@ CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, 
 	l.user = (char *)(xo->user ? xo->user : rec->user);
 	l.workdir = (char *)(xo->workdir ? xo->workdir : rec->workdir);
 	l.caps = caps;
+	l.unconfined = rec->unconfined;
 	l.target_pid = rec->pid;
 	l.target_start = rec->pid_start;
 

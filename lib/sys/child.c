@@ -2,6 +2,7 @@
 #include "sys/child.h"
 
 #include <cap-ng.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -20,7 +21,9 @@
 
 #include "core/caps.h"
 #include "core/passwd.h"
+#include "sys/mounts.h"
 #include "sys/rtnl.h"
+#include "sys/seccomp.h"
 #include "core/util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -108,7 +111,8 @@ static void ensure_file(int up, const char *path)
 		close(fd);
 }
 
-/* Bind the container's own hosts, hostname and resolv.conf over <root>/etc/... */
+/* Bind the container's own hosts, hostname and resolv.conf over the host's /etc/... (on the
+ * host's filesystem, root "") */
 static void bind_etc(const struct launch *l, int up, const char *root)
 {
 	static const char *const files[][2] = {
@@ -127,47 +131,92 @@ static void bind_etc(const struct launch *l, int up, const char *root)
 	}
 }
 
-static void setup_dev(int up)
+/* With --rootfs, whoever made the root filesystem (or another container running on it)
+ * controls every name in it: each place we mount on is resolved inside the root
+ * (root_open(): no symbolic link or ".." leads out, no FIFO or device is opened) and mounted
+ * on through its descriptor, so that nothing can be swapped in between. */
+static int in_root(int up, int root, const char *path, bool dir)
+{
+	int fd = root_open(root, path, dir, true);
+	if (fd < 0)
+		fail(up, 125, "%s", ctr_err_msg());
+	return fd;
+}
+
+static void mount_in_root(int up, int root, const char *path, bool dir, const char *src,
+			  const char *type, unsigned long flags, const char *data)
+{
+	int fd = in_root(up, root, path, dir);
+	if (mnt_at(src, fd, path, type, flags, data) < 0)
+		fail(up, 125, "%s", ctr_err_msg());
+	close(fd);
+}
+
+/* The container's /dev: a fresh tmpfs (ours alone: no one else can see into it) with the
+ * usual nodes bound from the host's, a new devpts instance, shm and mqueue. */
+static void setup_dev(int up, int root)
 {
 	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "dev/fd" },       { "/proc/self/fd/0", "dev/stdin" },
-		{ "/proc/self/fd/1", "dev/stdout" }, { "/proc/self/fd/2", "dev/stderr" },
-		{ "pts/ptmx", "dev/ptmx" },
+		{ "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+		{ "pts/ptmx", "ptmx" },
 	};
-	char src[64], dst[64];
-	ensure_dir(up, "dev", 0755);
-	do_mount(up, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+	/* nodev: the nodes below are bind mounts, which keep the flags of the host's /dev; a node
+	 * the container makes here with mknod(2) cannot be opened */
+	mount_in_root(up, root, "dev", true, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
+		      "mode=755,size=65536k");
+	int dev = in_root(up, root, "dev", true);
+	char src[64];
 	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
 		snprintf(src, sizeof src, "/dev/%s", nodes[i]);
-		snprintf(dst, sizeof dst, "dev/%s", nodes[i]);
-		ensure_file(up, dst);
-		do_mount(up, src, dst, NULL, MS_BIND, NULL);
+		int fd = openat(dev, nodes[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0644);
+		if (fd < 0)
+			fail_errno(up, "cannot create the /dev nodes");
+		close(fd);
+		mount_in_root(up, dev, nodes[i], false, src, NULL, MS_BIND, NULL);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
-		if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
 			fail_errno(up, "cannot create /dev links");
-	ensure_dir(up, "dev/pts", 0755);
-	do_mount(up, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-		 "newinstance,ptmxmode=0666,mode=0620,gid=5");
-	ensure_dir(up, "dev/shm", 01777);
-	do_mount(up, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		 "mode=1777,size=65536k");
-	ensure_dir(up, "dev/mqueue", 0755);
-	do_mount(up, "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_in_root(up, dev, "pts", true, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		      "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	mount_in_root(up, dev, "shm", true, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		      "mode=1777,size=65536k");
+	mount_in_root(up, dev, "mqueue", true, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		      NULL);
+	close(dev);
 }
 
 static void setup_rootfs(const struct launch *l, int up)
 {
 	do_mount(up, l->rootfs, l->rootfs, NULL, MS_BIND | MS_REC, NULL);
+	/* the device policy: no device node of the root filesystem (or one that container root
+	 * makes with CAP_MKNOD) can be opened; /dev has the few it needs */
+	if (mnt_nodev_recursive(l->rootfs) < 0)
+		fail(up, 125, "%s", ctr_err_msg());
 	if (chdir(l->rootfs) < 0)
 		fail_errno(up, "cannot enter the root filesystem");
-	ensure_dir(up, "proc", 0555);
-	do_mount(up, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	ensure_dir(up, "sys", 0555);
-	do_mount(up, "sysfs", "sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
-	setup_dev(up);
-	bind_etc(l, up, ".");
+	int root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		fail_errno(up, "cannot open the root filesystem");
+	mount_in_root(up, root, "proc", true, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		      NULL);
+	mount_in_root(up, root, "sys", true, "sysfs", "sysfs",
+		      MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	setup_dev(up, root);
+	static const char *const files[][2] = {
+		{ "hosts", "etc/hosts" },
+		{ "hostname", "etc/hostname" },
+		{ "resolv.conf", "etc/resolv.conf" },
+	};
+	char src[PATH_MAX];
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(src, sizeof src, "%s/containers/%s/%s", l->state_dir, l->id, files[i][0]);
+		mount_in_root(up, root, files[i][1], false, src, NULL, MS_BIND, NULL);
+	}
+	close(root);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		fail_errno(up, "pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
@@ -192,13 +241,33 @@ static void setup_hostfs(const struct launch *l, int up)
 		 "mode=700,size=4k");
 }
 
+/* Docker's default (moby daemon/oci_linux.go): every group may open ICMP datagram sockets,
+ * so that ping works without CAP_NET_RAW.  Per network namespace: the container's own. */
+static void allow_ping(int up)
+{
+	static const char range[] = "0 2147483647";
+	int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return; /* a kernel without IPv4 */
+	if (fd < 0 || write(fd, range, sizeof range - 1) != (ssize_t)(sizeof range - 1))
+		fail_errno(up, "cannot set net.ipv4.ping_group_range");
+	close(fd);
+}
+
 /* ---- becoming the container's process ----------------------------------------------------- */
 
+/* A small regular file of the container (its /etc/passwd): a FIFO or a device there is
+ * treated as absent, never waited on. */
 static char *read_small(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
 	struct sbuf sb = SBUF_INIT;
 	char buf[4096];
 	ssize_t n;
@@ -230,8 +299,37 @@ static void apply_caps(int up, uint64_t caps, bool bounding)
 		fail(up, 125, "cannot set capabilities");
 }
 
-void child_exec(const char *user, uint64_t caps, const char *workdir, char **argv, char **env,
-		int up)
+/* Mark every descriptor from `lowest` on close-on-exec: close_range(2) where the kernel has
+ * CLOSE_RANGE_CLOEXEC (5.11), else each one /proc/self/fd lists (the container's own /proc
+ * by now: a new PID namespace has it), else every number up to the limit. */
+static void cloexec_from(int lowest, int up)
+{
+	if (syscall(SYS_close_range, (unsigned)lowest, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *de;
+		int self = dirfd(d);
+		while ((de = readdir(d))) {
+			char *end;
+			long fd = strtol(de->d_name, &end, 10);
+			if (*end || end == de->d_name || fd < lowest || fd == self || fd > INT_MAX)
+				continue;
+			if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+				fail_errno(up, "cannot mark descriptors close-on-exec");
+		}
+		closedir(d);
+		return;
+	}
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > (1 << 20))
+		max = 1 << 20;
+	for (int fd = lowest; fd < max; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+void child_exec(const char *user, uint64_t caps, bool unconfined, const char *workdir,
+		char **argv, char **env, int up)
 {
 	char *passwd = read_small("/etc/passwd"), *group = read_small("/etc/group");
 	struct user_ids ids;
@@ -248,6 +346,10 @@ void child_exec(const char *user, uint64_t caps, const char *workdir, char **arg
 			fail(up, 125, "out of memory");
 	}
 
+	/* The filter first, while we still have CAP_SYS_ADMIN (no no_new_privs needed); what
+	 * follows (setgroups, setresuid, capset, prctl, chdir, execve) it allows. */
+	if (!unconfined && seccomp_load_default(caps) < 0)
+		fail(up, 125, "%s", ctr_err_msg());
 	/* The bounding set shrinks while we are still root; the other sets after the switch. */
 	apply_caps(up, caps, true);
 	if (setgroups(ids.n_groups, ids.groups) < 0)
@@ -274,7 +376,7 @@ void child_exec(const char *user, uint64_t caps, const char *workdir, char **arg
 		signal(s, SIG_DFL);
 
 	/* Nothing of ours may leak into the command (up closes on exec: the library's signal). */
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	cloexec_from(3, up);
 	if (up >= 0 && write(up, "X", 1) != 1)
 		_exit(125);
 
@@ -331,6 +433,10 @@ void child_init(const struct launch *l, int down, int up)
 		setup_rootfs(l, up);
 	else
 		setup_hostfs(l, up);
+	allow_ping(up);
+	/* last, since it makes /proc/sys read-only */
+	if (mnt_confine_proc_sys() < 0)
+		fail(up, 125, "%s", ctr_err_msg());
 	if (sethostname(l->hostname, strlen(l->hostname)) < 0)
 		fail_errno(up, "sethostname");
 	if (l->domainname && setdomainname(l->domainname, strlen(l->domainname)) < 0)
@@ -344,5 +450,5 @@ void child_init(const struct launch *l, int down, int up)
 		_exit(125);
 	wait_go(down);
 	close(down);
-	child_exec(l->user, l->caps, l->workdir, l->argv, l->env, up);
+	child_exec(l->user, l->caps, l->unconfined, l->workdir, l->argv, l->env, up);
 }

@@ -7,7 +7,7 @@
 #include "tap.h"
 #include "core/util.h"
 
-#define DEF 0xa80425fbull           /* Docker's default set */
+#define DEF 0xa80405fbull           /* Docker's default set less NET_RAW */
 #define ALL ((1ull << 41) - 1)      /* CHOWN (0) to CHECKPOINT_RESTORE (40) */
 #define BIT(n) (1ull << (n))
 #define NET_ADMIN 12
@@ -37,6 +37,9 @@ static const struct caps_case cases[] = {
 	  DEF | BIT(40), NULL },
 	{ "drop CHOWN", NULL, L("CHOWN"), DEF & ~BIT(CHOWN), NULL },
 	{ "drop cap_mknod", NULL, L("cap_mknod"), DEF & ~BIT(MKNOD), NULL },
+	{ "NET_RAW is not in the default set: add it back", L("NET_RAW"), NULL, DEF | BIT(13),
+	  NULL },
+	{ "drop NET_RAW: nothing to drop", NULL, L("NET_RAW"), DEF, NULL },
 	{ "drop one not in the set", NULL, L("SYS_ADMIN"), DEF, NULL },
 	{ "drop then add the same: added (drop first, then add)", L("CHOWN"), L("CHOWN"), DEF,
 	  NULL },
@@ -108,7 +111,7 @@ static void test_compute(void)
 
 static void test_default(void)
 {
-	is_int((long long)caps_default(), (long long)DEF, "caps_default() is 0xa80425fb");
+	is_int((long long)caps_default(), (long long)DEF, "caps_default() is 0xa80405fb (no NET_RAW)");
 	is_int(caps_last(), 40, "caps_last() is CAP_CHECKPOINT_RESTORE (40)");
 }
 

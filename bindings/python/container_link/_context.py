@@ -179,7 +179,7 @@ class Context:
                expose: Optional[Iterable[Union[str, int]]] = None,
                publish: Optional[Iterable[Union[str, int]]] = None, publish_all: bool = False,
                auto_remove: bool = False, links: Links = None,
-               links_env: Links = None) -> Container:
+               links_env: Links = None, seccomp: Optional[str] = None) -> Container:
         """Create a container (not started).
 
         Args:
@@ -205,6 +205,8 @@ class Context:
             links: links, as ``--link``: ``"db"``, ``"db:alias"``, a Container, a
                 ``(target, alias)`` pair, or a mapping target → alias.
             links_env: links whose target's environment is also copied as ``<ALIAS>_ENV_*``.
+            seccomp: ``"unconfined"``: no seccomp filter; default (None or ``"default"``):
+                the default filter.
 
         Returns:
             the new :class:`Container`.
@@ -234,6 +236,7 @@ class Context:
         o.auto_remove = _flag(auto_remove, "auto_remove")
         o.links = a.strv(_link_specs(links, "links"))
         o.links_env = a.strv(_link_specs(links_env, "links_env"))
+        o.seccomp = a.str(seccomp, "seccomp")
         id_out = ffi.new("char[]", lib.CTR_ID_LEN + 1)
         with self._use() as ctx:
             call(lib.ctrpy_create, ctx, o, id_out)
@@ -252,7 +255,7 @@ class Context:
             expose: Optional[Iterable[Union[str, int]]] = None,
             publish: Optional[Iterable[Union[str, int]]] = None, publish_all: bool = False,
             auto_remove: bool = False, links: Links = None,
-            links_env: Links = None) -> Container:
+            links_env: Links = None, seccomp: Optional[str] = None) -> Container:
         """Create and start a container, as ``docker run -d``; the other options are
         :meth:`create`'s, `stdin`, `stdout` and `stderr` are :meth:`Container.start`'s.
 
@@ -271,7 +274,7 @@ class Context:
                         workdir=workdir, rootfs=rootfs, user=user, cap_add=cap_add,
                         cap_drop=cap_drop, expose=expose, publish=publish,
                         publish_all=publish_all, auto_remove=auto_remove, links=links,
-                        links_env=links_env)
+                        links_env=links_env, seccomp=seccomp)
         try:
             c.start(stdin=stdin, stdout=stdout, stderr=stderr)
         except ContainerLinkError as e:

@@ -1,0 +1,40 @@
+/* Mount helpers for the container's init (effects): read-only and masked paths, mount flags
+ * set without disturbing the others.  Each returns 0 or a negative errno with the message set
+ * (ctr_err). */
+#ifndef CTR_MOUNTS_H
+#define CTR_MOUNTS_H
+
+#include <stdbool.h>
+
+/* Bind `path` over itself and make that mount read-only (nosuid, nodev, noexec kept or
+ * added).  A path that does not exist is not an error. */
+int mnt_readonly(const char *path);
+
+/* Hide `path`: a directory gets an empty read-only tmpfs, anything else /dev/null bound over
+ * it.  A path that does not exist is not an error. */
+int mnt_mask(const char *path);
+
+/* Add nodev to the mount at `path` and to every mount below it (mount_setattr(2), or a bind
+ * remount of the top mount where the kernel lacks it, before Linux 5.12). */
+int mnt_nodev_recursive(const char *path);
+
+/* What runc and crun hide from a container (moby oci/defaults.go, runc libcontainer
+ * rootfs_linux.go maskPath/readonlyPath): the lists are applied after /proc and /sys are
+ * mounted in the container's root.  Returns 0 or the first error. */
+int mnt_confine_proc_sys(void);
+
+#endif
+
+/* Open `path` inside the directory `rootfd` as if it were "/": symbolic links and ".." never
+ * leave it (openat2(2) RESOLVE_IN_ROOT; before Linux 5.6 no symbolic link is followed at
+ * all).  The result is an O_PATH descriptor of a directory (`dir`) or a regular file, checked
+ * by type: a FIFO, socket or device is refused, and never opened for reading or writing.
+ * With `create`, what is missing is made: the parents as directories (0755), then the target
+ * (an empty 0644 file or a 0755 directory), also where a symbolic link points to nothing
+ * (inside the root, as runc's securejoin does).  Returns the descriptor or a negative errno
+ * with the message set. */
+int root_open(int rootfd, const char *path, bool dir, bool create);
+
+/* mount(2) onto what an O_PATH descriptor names (through /proc/self/fd). */
+int mnt_at(const char *src, int target_fd, const char *what, const char *type,
+	   unsigned long flags, const char *data);

@@ -1,0 +1,286 @@
+"""Confinement (issue 18): each test attacks as container root would and shows it fails.
+
+The attacks are harmless if they succeed: a sysctl is written with the value it has, the sysrq
+trigger gets "h" (help, a line in the kernel log), device nodes are opened for reading only.
+"""
+import os
+import stat
+
+from conftest import PY, ctl
+from seccomp_probe import SYSCALLS
+
+ROOTFS = "/tmp/secroot"
+TOOLS = ("sh", "ls", "cat", "echo", "mount", "touch", "id", "sleep", "env", "grep", "mknod",
+         "head", "dd", "stat", "readlink", "unshare", "test", "true", "ping", "wc", "sysctl",
+         "mkdir", "tr")
+
+
+def make_rootfs(path=ROOTFS):
+    os.makedirs(os.path.join(path, "bin"))
+    with open("/bin/busybox", "rb") as src, open(os.path.join(path, "bin", "busybox"), "wb") as d:
+        d.write(src.read())
+    os.chmod(os.path.join(path, "bin", "busybox"), 0o755)
+    for tool in TOOLS:
+        os.symlink("busybox", os.path.join(path, "bin", tool))
+    os.makedirs(os.path.join(path, "etc"))
+    os.makedirs(os.path.join(path, "tmp"))
+    with open(os.path.join(path, "etc", "passwd"), "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
+    with open(os.path.join(path, "etc", "group"), "w") as f:
+        f.write("root:x:0:\nnogroup:x:65534:\n")
+    return path
+
+
+def rootfs_sh(script, *opts, check=True):
+    return ctl("run", "--rm", "--rootfs", ROOTFS, *opts, "/bin/sh", "-c", script, check=check)
+
+
+def host_sh(script, *opts, check=True):
+    return ctl("run", "--rm", *opts, "sh", "-c", script, check=check)
+
+
+# ---- 1. /proc and /sys ---------------------------------------------------------------------
+
+# Write back what is there: harmless if the attack works, refused if it does not.
+PROC_ATTACK = (
+    "for f in /proc/sys/kernel/core_pattern /proc/sys/kernel/modprobe; do "
+    "  v=$(cat $f); echo \"$v\" > $f 2>/dev/null && echo WROTE $f || echo REFUSED $f; "
+    "done; "
+    "echo h > /proc/sysrq-trigger 2>/dev/null && echo WROTE sysrq || echo REFUSED sysrq; "
+    "for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do "
+    "  test -e $f || { echo ABSENT $f; continue; }; "
+    "  n=$(head -c 64 $f 2>/dev/null | wc -c); echo READ $n $f; "
+    "done; "
+    "for d in /sys/firmware /proc/acpi /proc/scsi; do "
+    "  test -d $d || { echo ABSENT $d; continue; }; echo LIST $(ls -A $d | wc -l) $d; "
+    "done; "
+    "touch /sys/x 2>/dev/null && echo WROTE sys || echo REFUSED sys; "
+    "cat /proc/sys/net/ipv4/ping_group_range")
+
+
+def check_proc_attack(out):
+    lines = out.splitlines()
+    for f in ("/proc/sys/kernel/core_pattern", "/proc/sys/kernel/modprobe"):
+        assert f"REFUSED {f}" in lines, out
+    assert "REFUSED sysrq" in lines and "REFUSED sys" in lines, out
+    for l in lines:
+        if l.startswith("READ ") or l.startswith("LIST "):
+            assert l.split()[1] == "0", out  # masked: empty
+    assert "READ 0 /proc/keys" in lines, out  # (/proc/kcore: where the kernel has it)
+    assert "LIST 0 /sys/firmware" in lines, out
+    assert lines[-1].split() == ["0", "2147483647"], out  # still readable
+
+
+def test_proc_sys_read_only_and_masked_with_rootfs():
+    make_rootfs()
+    check_proc_attack(rootfs_sh(PROC_ATTACK).out)
+    # the read-only paths are read-only mounts, nothing else of /proc is
+    mounts = rootfs_sh("cat /proc/self/mounts").out.splitlines()
+    ro = {l.split()[1] for l in mounts if "ro" in l.split()[3].split(",")}
+    assert {"/proc/sys", "/sys"} <= ro, mounts
+    if os.path.exists("/proc/sysrq-trigger"):  # (kernels with CONFIG_MAGIC_SYSRQ)
+        assert "/proc/sysrq-trigger" in ro, mounts
+    assert "/proc" not in ro
+
+
+def test_proc_sys_read_only_and_masked_on_the_host_filesystem():
+    check_proc_attack(host_sh(PROC_ATTACK).out)
+
+
+# ---- 2. devices ----------------------------------------------------------------------------
+
+def test_dev_is_minimal_and_made_nodes_cannot_be_opened():
+    make_rootfs()
+    r = rootfs_sh("ls -A /dev; echo --; ls -A /dev/pts; echo --; "
+                  "for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; echo --; "
+                  "echo x > /dev/null && head -c 4 /dev/zero | wc -c && "
+                  "head -c 4 /dev/urandom | wc -c && echo nodes-work")
+    parts = r.out.split("--\n")
+    assert sorted(parts[0].split()) == sorted(
+        ["full", "null", "random", "tty", "urandom", "zero", "pts", "shm", "mqueue",
+         "fd", "stdin", "stdout", "stderr", "ptmx"]), r.out
+    assert parts[1].split() == ["ptmx"], r.out  # a new devpts instance: no host terminals
+    assert parts[2].split() == ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1",
+                                "/proc/self/fd/2", "pts/ptmx"], r.out
+    assert parts[3].split() == ["4", "4", "nodes-work"], r.out
+
+    # CAP_MKNOD is in the default set (as Docker's): a node can be made, but not used, in
+    # every writable place: the root filesystem, /dev, /dev/shm
+    attack = ("for p in /tmp/sda /dev/sda /dev/shm/sda /sda; do "
+              "  mknod $p b 8 0 && echo MADE $p; "
+              "  head -c 1 $p > /dev/null 2>/tmp/err; echo OPEN $? $p $(cat /tmp/err); "
+              "done; "
+              "mknod /tmp/mem c 1 1 && echo MADE mem; "
+              "head -c 1 /tmp/mem > /dev/null 2>/tmp/err; echo OPEN $? mem $(cat /tmp/err); "
+              "mknod /tmp/null c 1 3 && echo MADE null; "
+              "echo x 2>/tmp/err > /tmp/null; echo OPEN $? null $(cat /tmp/err)")
+    out = rootfs_sh(attack).out
+    lines = out.splitlines()
+    for what in ("/tmp/sda", "/dev/sda", "/dev/shm/sda", "/sda"):
+        assert f"MADE {what}" in lines, out
+    opens = [l for l in lines if l.startswith("OPEN ")]
+    assert len(opens) == 6, out
+    for l in opens:
+        assert l.split()[1] != "0" and "Permission denied" in l, out
+    assert "MADE mem" in lines and "MADE null" in lines, out
+    # the root filesystem on the host is unchanged but for the nodes (a device is never opened)
+    assert stat.S_ISBLK(os.stat(f"{ROOTFS}/tmp/sda").st_mode)
+
+
+# ---- 3. raw sockets and ping -----------------------------------------------------------------
+
+SOCKETS = (
+    "import socket, struct\n"
+    "try:\n"
+    "    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n"
+    "    print('raw: made')\n"
+    "except PermissionError:\n"
+    "    print('raw: refused')\n"
+    "try:\n"
+    "    socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
+    "    print('packet: made')\n"
+    "except PermissionError:\n"
+    "    print('packet: refused')\n"
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)\n"
+    "s.settimeout(5)\n"
+    "s.sendto(struct.pack('!BBHHH', 8, 0, 0, 0, 1) + b'x', ('127.0.0.1', 0))\n"
+    "reply = s.recv(64)\n"
+    "print('ping:', 'reply' if reply[0] == 0 else reply[0])\n")
+
+
+def test_no_raw_sockets_by_default_but_ping_works():
+    for opts in ((), ("-u", "nobody")):
+        r = ctl("run", "--rm", *opts, PY, "-c", SOCKETS)
+        assert r.out == "raw: refused\npacket: refused\nping: reply\n", (opts, r)
+    r = ctl("run", "--rm", "--cap-add", "NET_RAW", PY, "-c", SOCKETS)
+    assert r.out == "raw: made\npacket: made\nping: reply\n", r
+
+
+# ---- 6. descriptors ------------------------------------------------------------------------
+
+def test_the_command_holds_only_stdin_stdout_stderr():
+    make_rootfs()
+    # the shell lists its own descriptors (ls is its child: "; true" keeps the shell)
+    assert rootfs_sh("ls /proc/$$/fd; true").out.split() == ["0", "1", "2"]
+    assert host_sh("ls /proc/$$/fd; true").out.split() == ["0", "1", "2"]
+    ctl("run", "-d", "--name", "fds", "--rootfs", ROOTFS, "sleep", "1000")
+    r = ctl("exec", "fds", "/bin/sh", "-c", "ls /proc/1/fd; echo --; ls /proc/$$/fd; true")
+    assert r.out.split() == ["0", "1", "2", "--", "0", "1", "2"], r
+    ctl("rm", "-f", "fds")
+
+
+# ---- 4. seccomp ----------------------------------------------------------------------------
+
+EPERM, ENOSYS = 1, 38
+
+
+def syscalls(*opts):
+    out = ctl("run", "--rm", *opts, PY, "-c", SYSCALLS).out
+    return dict(l.split(None, 1) for l in out.splitlines())
+
+
+def test_seccomp_refuses_what_docker_refuses():
+    got = syscalls()
+    assert got["keyctl"] == str(EPERM), got
+    assert got["add_key"] == "refused" and got["bpf"] == "refused", got
+    assert got["clone-newuser"] == str(EPERM), got
+    assert got["clone3"] == str(ENOSYS), got   # so that the C library falls back to clone
+    assert got["unshare-newuser"] == str(EPERM), got
+    assert got["personality-query"] == "0" and got["personality-norandom"] == str(EPERM), got
+    assert got["vsock"] == str(EPERM), got
+    assert got["fork"] == "0", got               # plain clone (fork) works
+    status = ctl("run", "--rm", "grep", "^Seccomp:", "/proc/self/status").out.split()
+    assert status == ["Seccomp:", "2"]           # a filter
+    # NoNewPrivs stays off, as with Docker: set-user-ID programs work
+    assert ctl("run", "--rm", "grep", "^NoNewPrivs:", "/proc/self/status").out.split()[1] == "0"
+
+
+def test_seccomp_in_a_rootfs_and_in_exec():
+    make_rootfs()
+    r = rootfs_sh("unshare -U true", check=False)
+    assert r.rc != 0 and "Operation not permitted" in r.err, r
+    r = rootfs_sh("unshare -m true", check=False)
+    assert r.rc != 0 and "Operation not permitted" in r.err, r
+    ctl("run", "-d", "--name", "sc", "--rootfs", ROOTFS, "sleep", "1000")
+    r = ctl("exec", "sc", "unshare", "-U", "true", check=False)
+    assert r.rc != 0 and "Operation not permitted" in r.err, r
+    assert ctl("exec", "sc", "grep", "^Seccomp:", "/proc/self/status").out.split()[1] == "2"
+    ctl("rm", "-f", "sc")
+
+
+def test_seccomp_follows_capabilities_as_docker_does():
+    # CAP_SYS_ADMIN brings back mount, unshare, setns and namespace flags of clone
+    make_rootfs()
+    r = rootfs_sh("mkdir -p /mnt && mount -t tmpfs t /mnt && unshare -m true && echo ok",
+                  "--cap-add", "SYS_ADMIN")
+    assert r.out == "ok\n", r
+    got = syscalls("--cap-add", "SYS_ADMIN")
+    assert got["clone-newuser"] == "0" and got["unshare-newuser"] == "0", got
+    assert got["keyctl"] == str(EPERM), got   # never allowed
+
+
+# ---- 5. a root filesystem the container controls ---------------------------------------------
+
+def test_rootfs_symlinks_stay_inside_the_root():
+    # /etc a link to a host directory: the container's files are made inside the root, where
+    # the link points there, not in the host's directory
+    os.makedirs("/tmp/hostdir")
+    make_rootfs()
+    os.rename(f"{ROOTFS}/etc", f"{ROOTFS}/etc.real")
+    os.symlink("/tmp/hostdir", f"{ROOTFS}/etc")
+    r = rootfs_sh("cat /etc/hostname; readlink /etc", "--hostname", "inside")
+    assert r.out == "inside\n/tmp/hostdir\n", r
+    assert os.listdir("/tmp/hostdir") == []
+    assert sorted(os.listdir(f"{ROOTFS}/tmp/hostdir")) == ["hostname", "hosts", "resolv.conf"]
+
+    # /etc/hosts a link to a host file: the host's file is neither written nor covered
+    with open("/tmp/precious", "w") as f:
+        f.write("precious\n")
+    os.remove(f"{ROOTFS}/etc")
+    os.rename(f"{ROOTFS}/etc.real", f"{ROOTFS}/etc")
+    os.symlink("/tmp/precious", f"{ROOTFS}/etc/hosts")
+    os.symlink("../../../../../tmp/precious2", f"{ROOTFS}/etc/hostname")
+    r = rootfs_sh("grep -q localhost /etc/hosts && echo ours; cat /etc/hostname",
+                  "--hostname", "box")
+    assert r.out == "ours\nbox\n", r
+    with open("/tmp/precious") as f:
+        assert f.read() == "precious\n"
+    assert not os.path.exists("/tmp/precious2")
+    assert os.path.isfile(f"{ROOTFS}/tmp/precious") and os.path.isfile(f"{ROOTFS}/tmp/precious2")
+
+    # a link that loops is refused, with a message
+    os.remove(f"{ROOTFS}/etc/hosts")
+    os.symlink("/etc/hosts", f"{ROOTFS}/etc/hosts")
+    r = rootfs_sh("true", check=False)
+    assert r.rc == 125 and "/etc/hosts" in r.err and "symbolic links" in r.err, r
+
+
+def test_rootfs_fifos_and_devices_are_refused_not_opened():
+    # a FIFO where a file is bound would block the start (and the library's lock) while it
+    # waits for a writer; it is refused at once (the timeout is far below the 60 s wait)
+    make_rootfs()
+    os.mkfifo(f"{ROOTFS}/etc/resolv.conf")
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "true", check=False, timeout=30)
+    assert r.rc == 125 and "/etc/resolv.conf in the root filesystem is not a regular file" \
+        in r.err, r
+    os.remove(f"{ROOTFS}/etc/resolv.conf")
+    if os.path.exists(f"{ROOTFS}/etc/hostname"):  # made by the first start, before it failed
+        os.remove(f"{ROOTFS}/etc/hostname")
+    os.mknod(f"{ROOTFS}/etc/hostname", 0o644 | stat.S_IFCHR, os.makedev(1, 3))
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "true", check=False, timeout=30)
+    assert r.rc == 125 and "/etc/hostname in the root filesystem is not a regular file" \
+        in r.err, r
+    os.remove(f"{ROOTFS}/etc/hostname")
+    # a FIFO as /etc/passwd: read as no file (root needs none), never waited on (the
+    # command is one that does not read it)
+    os.remove(f"{ROOTFS}/etc/passwd")
+    os.mkfifo(f"{ROOTFS}/etc/passwd")
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "echo", "started", timeout=30)
+    assert r.out == "started\n", r
+    # a file where a directory is mounted
+    if os.path.isdir(f"{ROOTFS}/proc"):
+        os.rmdir(f"{ROOTFS}/proc")
+    with open(f"{ROOTFS}/proc", "w"):
+        pass
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "true", check=False, timeout=30)
+    assert r.rc == 125 and "/proc in the root filesystem is not a directory" in r.err, r
