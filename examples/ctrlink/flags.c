@@ -3,22 +3,14 @@
 #define _GNU_SOURCE
 #include "flags.h"
 
+#include "errmsg.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-__attribute__((format(printf, 2, 3))) static int fail(char **err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-	return *err ? -EINVAL : -ENOMEM;
-}
 
 int flags_index(const struct flag_spec *spec, const char *name)
 {
@@ -75,7 +67,7 @@ static int set_value(const struct flag_spec *f, struct flag_val *v, const char *
 	case FLAG_BOOL: {
 		bool b;
 		if (parse_bool(val, &b) < 0)
-			return fail(err, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseBool: "
+			return errmsg(err, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseBool: "
 				    "parsing \"%s\": invalid syntax", val, display_name(f, nb), val);
 		v->b = b;
 		break;
@@ -85,7 +77,7 @@ static int set_value(const struct flag_spec *f, struct flag_val *v, const char *
 		errno = 0;
 		long long n = strtoll(val, &end, 0);
 		if (!*val || *end || errno == ERANGE)
-			return fail(err, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: "
+			return errmsg(err, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: "
 				    "parsing \"%s\": %s", val, display_name(f, nb), val,
 				    errno == ERANGE ? "value out of range" : "invalid syntax");
 		v->n = n;
@@ -125,14 +117,14 @@ static int parse_long(const struct flag_spec *spec, struct flag_val *vals, int a
 {
 	const char *s = argv[(*i)++], *name = s + 2;
 	if (!*name || *name == '-' || *name == '=')
-		return fail(err, "bad flag syntax: %s", s);
+		return errmsg(err, "bad flag syntax: %s", s);
 	const char *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
 	int k = find_long(spec, name, len);
 	if (k < 0) {
 		if (len == 4 && strncmp(name, "help", 4) == 0)
 			return 1;
-		return fail(err, "unknown flag: --%.*s", (int)len, name);
+		return errmsg(err, "unknown flag: --%.*s", (int)len, name);
 	}
 	const char *val;
 	if (eq)
@@ -142,7 +134,7 @@ static int parse_long(const struct flag_spec *spec, struct flag_val *vals, int a
 	else if (*i < argc)
 		val = argv[(*i)++];
 	else
-		return fail(err, "flag needs an argument: --%.*s", (int)len, name);
+		return errmsg(err, "flag needs an argument: --%.*s", (int)len, name);
 	return set_value(&spec[k], &vals[k], val, err);
 }
 
@@ -156,7 +148,7 @@ static int parse_short(const struct flag_spec *spec, struct flag_val *vals, int 
 		if (k < 0) {
 			if (*c == 'h')
 				return 1;
-			return fail(err, "unknown shorthand flag: '%c' in -%s", *c, c);
+			return errmsg(err, "unknown shorthand flag: '%c' in -%s", *c, c);
 		}
 		const char *val;
 		const char *next = c + 1;
@@ -171,7 +163,7 @@ static int parse_short(const struct flag_spec *spec, struct flag_val *vals, int 
 		} else if (*i < argc) {
 			val = argv[(*i)++];
 		} else {
-			return fail(err, "flag needs an argument: '%c' in -%s", *c, c);
+			return errmsg(err, "flag needs an argument: '%c' in -%s", *c, c);
 		}
 		int e = set_value(&spec[k], &vals[k], val, err);
 		if (e)

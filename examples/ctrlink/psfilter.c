@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "psfilter.h"
 
+#include "errmsg.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -30,16 +32,6 @@ struct ps_filter {
 	struct value *v[K_N];
 	size_t n[K_N];
 };
-
-__attribute__((format(printf, 2, 3))) static int fail(char **err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-	return *err ? -EINVAL : -ENOMEM;
-}
 
 static char *trimmed(const char *s, size_t n)
 {
@@ -73,9 +65,9 @@ static int parse_port_filter(const char *key, struct value *v, char **err)
 {
 	const char *s = v->s;
 	if (strchr(s, ':'))
-		return fail(err, "filter for '%s' should not contain ':': %s", key, s);
+		return errmsg(err, "filter for '%s' should not contain ':': %s", key, s);
 	if (!*s)
-		return fail(err, "error while looking up for %s %s: invalid port range: value is empty",
+		return errmsg(err, "error while looking up for %s %s: invalid port range: value is empty",
 			    key, s);
 	const char *slash = strchr(s, '/');
 	size_t rlen = slash ? (size_t)(slash - s) : strlen(s);
@@ -93,15 +85,15 @@ static int parse_port_filter(const char *key, struct value *v, char **err)
 	const char *why = parse_port_number(range, &v->start);
 	int e = 0;
 	if (why) {
-		e = fail(err, "error while looking up for %s %s: invalid start port '%s': %s", key, s,
+		e = errmsg(err, "error while looking up for %s %s: invalid start port '%s': %s", key, s,
 			 range, why);
 	} else if (!dash || strcmp(range, dash + 1) == 0) {
 		v->end = v->start;
 	} else if ((why = parse_port_number(dash + 1, &v->end))) {
-		e = fail(err, "error while looking up for %s %s: invalid end port '%s': %s", key, s,
+		e = errmsg(err, "error while looking up for %s %s: invalid end port '%s': %s", key, s,
 			 dash + 1, why);
 	} else if (v->end < v->start) {
-		e = fail(err, "error while looking up for %s %s: invalid port range: %s", key, s, s);
+		e = errmsg(err, "error while looking up for %s %s: invalid port range: %s", key, s, s);
 	}
 	free(range);
 	return e;
@@ -117,12 +109,12 @@ static int parse_exit_code(struct value *v, char **err)
 	for (const char *q = p; *q; q++)
 		digits = digits && *q >= '0' && *q <= '9';
 	if (!digits)
-		return fail(err, "invalid filter 'exited=%s': strconv.Atoi: parsing \"%s\": invalid syntax",
+		return errmsg(err, "invalid filter 'exited=%s': strconv.Atoi: parsing \"%s\": invalid syntax",
 			    s, s);
 	errno = 0;
 	v->code = strtoll(s, NULL, 10);
 	if (errno == ERANGE)
-		return fail(err, "invalid filter 'exited=%s': strconv.Atoi: parsing \"%s\": value out "
+		return errmsg(err, "invalid filter 'exited=%s': strconv.Atoi: parsing \"%s\": value out "
 			    "of range", s, s);
 	return 0;
 }
@@ -134,7 +126,7 @@ static int check_status(const struct value *v, char **err)
 	for (size_t i = 0; i < sizeof states / sizeof *states; i++)
 		if (strcmp(v->s, states[i]) == 0)
 			return 0;
-	return fail(err, "invalid filter 'status=%s': invalid value for state (%s): must be one of "
+	return errmsg(err, "invalid filter 'status=%s': invalid value for state (%s): must be one of "
 		    "created, running, paused, restarting, removing, exited, dead", v->s, v->s);
 }
 
@@ -169,7 +161,7 @@ int ps_filter_new(const char *const *values, size_t n, struct ps_filter **out, c
 		while (k < K_N && strcmp(key, key_names[k]) != 0)
 			k++;
 		if (k == K_N) {
-			e = fail(err, "invalid filter '%s'", key);
+			e = errmsg(err, "invalid filter '%s'", key);
 			free(key);
 			free(val);
 			break;
