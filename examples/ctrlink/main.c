@@ -1,8 +1,12 @@
 /* ctrlink — a docker-like command line for libcontainer-link, built only on its public API.
  *
+ * One table of commands (name, usage, handler, argument counts, flags) and one flag parser
+ * (flags.c) give every command docker/cli's syntax, help and error texts.
+ *
  * Exit status: the container's for `run` (foreground) and `exec`; 125 when ctrlink itself
- * fails at run/create or cannot parse its arguments, 126/127 when the container's command
- * cannot be invoked / found (as Docker); 1 when another command fails. */
+ * fails at run/create or a flag is wrong, 126/127 when the container's command cannot be
+ * invoked / found (as Docker); 1 when another command fails or the arguments are too few or
+ * too many (as docker/cli's cobra argument checks). */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -18,12 +22,16 @@
 #include <unistd.h>
 
 #include "container-link.h"
+#include "flags.h"
 #include "humanize.h"
 #include "jsonout.h"
 #include "portfmt.h"
+#include "psfilter.h"
+#include "tabwrite.h"
 #include "template.h"
 
 #define EXIT_OWN 125
+#define EXIT_TEMPLATE_PARSE 64 /* docker/cli cli/command/inspect: a template that does not parse */
 
 static const char *prog = "ctrlink";
 
@@ -37,7 +45,16 @@ __attribute__((format(printf, 1, 2))) static void errf(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---- a small growable list of strings ----------------------------------------------------- */
+static void *or_die(void *p)
+{
+	if (!p) {
+		errf("out of memory");
+		exit(EXIT_OWN);
+	}
+	return p;
+}
+
+/* ---- strings we made, freed at the end of a command ---------------------------------------- */
 
 struct list {
 	const char **v;
@@ -46,117 +63,119 @@ struct list {
 
 static void list_add(struct list *l, const char *s)
 {
-	const char **v = realloc(l->v, (l->n + 2) * sizeof *v);
-	if (!v) {
-		errf("out of memory");
-		exit(EXIT_OWN);
-	}
+	const char **v = or_die(realloc(l->v, (l->n + 2) * sizeof *v));
 	v[l->n++] = s;
 	v[l->n] = NULL;
 	l->v = v;
 }
 
-/* ---- option parsing (Docker's style: flags first, then arguments) ------------------------- */
-
-enum { ARG_NONE, ARG_REQ };
-
-struct opt {
-	const char *lng;
-	char shrt;
-	int arg;
-	int id;
-};
-
-struct parsed {
-	int id;
-	const char *val;
-};
-
-/* Parse flags of one command from argv[*i]; stops at the first argument that is not a flag
- * (or after "--").  Calls back for each flag.  Returns 0, or prints the error and returns -1. */
-static int parse_flags(const char *cmd, const struct opt *opts, int argc, char **argv, int *i,
-		       int (*cb)(void *ctx, int id, const char *val), void *ctx)
+static void list_free_all(struct list *l)
 {
-	while (*i < argc) {
-		const char *a = argv[*i];
-		if (strcmp(a, "--") == 0) {
-			(*i)++;
-			break;
-		}
-		if (a[0] != '-' || a[1] == '\0')
-			break;
-		(*i)++;
-		if (a[1] == '-') { /* --long[=value] */
-			const char *name = a + 2, *eq = strchr(name, '=');
-			size_t len = eq ? (size_t)(eq - name) : strlen(name);
-			const struct opt *o = NULL;
-			for (const struct opt *p = opts; p->lng || p->shrt; p++)
-				if (p->lng && strlen(p->lng) == len && strncmp(p->lng, name, len) == 0)
-					o = p;
-			if (!o) {
-				errf("unknown flag: --%.*s\nSee '%s %s --help'.", (int)len, name, prog, cmd);
-				return -1;
-			}
-			const char *val = NULL;
-			if (o->arg == ARG_REQ) {
-				if (eq)
-					val = eq + 1;
-				else if (*i < argc)
-					val = argv[(*i)++];
-				else {
-					errf("flag needs an argument: --%s\nSee '%s %s --help'.", o->lng, prog,
-					     cmd);
-					return -1;
-				}
-			} else if (eq) {
-				if (strcmp(eq + 1, "true") && strcmp(eq + 1, "false")) {
-					errf("invalid argument \"%s\" for \"--%s\" flag: invalid syntax", eq + 1,
-					     o->lng);
-					return -1;
-				}
-				if (strcmp(eq + 1, "false") == 0)
-					continue;
-			}
-			if (cb(ctx, o->id, val) < 0)
-				return -1;
-			continue;
-		}
-		for (const char *c = a + 1; *c; c++) { /* -abc, -nVALUE, -n VALUE */
-			const struct opt *o = NULL;
-			for (const struct opt *p = opts; p->lng || p->shrt; p++)
-				if (p->shrt == *c)
-					o = p;
-			if (!o) {
-				errf("unknown shorthand flag: '%c' in %s\nSee '%s %s --help'.", *c, a, prog,
-				     cmd);
-				return -1;
-			}
-			const char *val = NULL;
-			if (o->arg == ARG_REQ) {
-				if (c[1])
-					val = c + 1;
-				else if (*i < argc)
-					val = argv[(*i)++];
-				else {
-					errf("flag needs an argument: '%c' in %s", *c, a);
-					return -1;
-				}
-			}
-			if (cb(ctx, o->id, val) < 0)
-				return -1;
-			if (val)
-				break;
-		}
-	}
-	return 0;
+	for (size_t i = 0; i < l->n; i++)
+		free((char *)l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }
 
-/* ---- the context -------------------------------------------------------------------------- */
+/* ---- the command table --------------------------------------------------------------------- */
 
 struct global {
 	const char *state_dir, *bridge, *subnet, *backend, *subnet6;
 	int icc;
 };
+
+struct command;
+
+/* One call of a command: its parsed flags and arguments. */
+struct call {
+	const struct global *g;
+	const struct command *cmd;
+	struct flag_val *v;
+	const char **args;
+	int nargs;
+};
+
+struct command {
+	const char *name, *use, *short_help;
+	int (*run)(struct call *c);
+	int min_args, max_args; /* max_args -1: no limit */
+	const struct flag_spec *flags;
+	bool interspersed; /* flags may follow arguments (all but run, create, exec) */
+};
+
+static const struct flag_val *flag(const struct call *c, const char *name)
+{
+	static const struct flag_val none;
+	int i = flags_index(c->cmd->flags, name);
+	return i < 0 ? &none : &c->v[i];
+}
+
+static bool fbool(const struct call *c, const char *name)
+{
+	return flag(c, name)->b;
+}
+
+static const char *fstr(const struct call *c, const char *name)
+{
+	return flag(c, name)->str;
+}
+
+static const char *const *flist(const struct call *c, const char *name)
+{
+	return flag(c, name)->list;
+}
+
+/* A flag error, as docker/cli's FlagErrorFunc writes it (status 125). */
+static int flag_error(const struct command *cmd, const char *msg)
+{
+	fprintf(stderr, "%s\n\nUsage:  %s%s%s %s\n\nRun '%s%s%s --help' for more information\n", msg,
+		prog, cmd->name[0] ? " " : "", cmd->name, cmd->use, prog, cmd->name[0] ? " " : "",
+		cmd->name);
+	return EXIT_OWN;
+}
+
+/* A wrong number of arguments, as docker/cli's cli/required.go writes it (status 1). */
+static int args_error(const struct command *cmd, int n)
+{
+	char what[96];
+	const char *see = "Run";
+	if (cmd->max_args == 0) {
+		snprintf(what, sizeof what, "accepts no arguments");
+	} else if (cmd->max_args < 0) {
+		snprintf(what, sizeof what, "requires at least %d argument%s", cmd->min_args,
+			 cmd->min_args == 1 ? "" : "s");
+		see = "See";
+	} else if (cmd->min_args == cmd->max_args) {
+		snprintf(what, sizeof what, "requires %d argument%s", cmd->min_args,
+			 cmd->min_args == 1 ? "" : "s");
+	} else if (cmd->min_args == 0 || n > cmd->max_args) {
+		snprintf(what, sizeof what, "requires at most %d argument%s", cmd->max_args,
+			 cmd->max_args == 1 ? "" : "s");
+	} else {
+		snprintf(what, sizeof what, "requires at least %d and at most %d argument%s",
+			 cmd->min_args, cmd->max_args, cmd->max_args == 1 ? "" : "s");
+	}
+	if (cmd->min_args > 0 && cmd->max_args > cmd->min_args && n > cmd->max_args)
+		snprintf(what, sizeof what, "requires at least %d and at most %d argument%s",
+			 cmd->min_args, cmd->max_args, cmd->max_args == 1 ? "" : "s");
+	fprintf(stderr, "%s: '%s %s' %s\n\nUsage:  %s %s %s\n\n%s '%s %s --help' for more information\n",
+		prog, prog, cmd->name, what, prog, cmd->name, cmd->use, see, prog, cmd->name);
+	return 1;
+}
+
+static void print_help(const struct command *cmd)
+{
+	printf("\nUsage:  %s%s%s %s\n\n%s\n", prog, cmd->name[0] ? " " : "", cmd->name, cmd->use,
+	       cmd->short_help);
+	if (cmd->flags && cmd->flags[0].name) {
+		char *u = or_die(flags_usage(cmd->flags));
+		printf("\nOptions:\n%s", u);
+		free(u);
+	}
+}
+
+/* ---- the context -------------------------------------------------------------------------- */
 
 static ctr_ctx *open_ctx(const struct global *g)
 {
@@ -186,122 +205,95 @@ static ctr_ctx *open_ctx(const struct global *g)
 	return ctx;
 }
 
+/* `-e KEY=VALUE` as given; `-e KEY` takes KEY from our environment, or is dropped.  The
+ * strings made are added to `owned`. */
+static const char **env_list(const char *const *given, struct list *owned)
+{
+	struct list out = { 0 };
+	list_add(&out, NULL);
+	out.n = 0;
+	for (size_t i = 0; given && given[i]; i++) {
+		if (strchr(given[i], '=')) {
+			list_add(&out, given[i]);
+			continue;
+		}
+		const char *val = getenv(given[i]);
+		if (!val)
+			continue;
+		char *kv;
+		if (asprintf(&kv, "%s=%s", given[i], val) < 0)
+			or_die(NULL);
+		list_add(owned, kv);
+		list_add(&out, kv);
+	}
+	return out.v;
+}
+
+/* The long syntax of -p with a host address, `published=8080,target=80,protocol=udp,
+ * host_ip=127.0.0.1` (Compose's host_ip), which the library's parser does not take:
+ * rewritten to `127.0.0.1:8080:80/udp`.  Other values are the library's to parse (the long
+ * syntax without host_ip included).  Returns the value to use; *made is what to free. */
+static const char *publish_spec(const char *v, char **made)
+{
+	*made = NULL;
+	if (!strchr(v, '=') || !strstr(v, "host_ip="))
+		return v;
+	const char *published = "", *target = "", *proto = "tcp", *ip = NULL;
+	size_t lp = 0, lt = 0, lr = 3, li = 0;
+	for (const char *p = v;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		if (!eq || eq == p)
+			return v; /* the library says what is wrong with it */
+		size_t kl = (size_t)(eq - p), vl = len - kl - 1;
+		if (kl == 9 && strncmp(p, "published", 9) == 0)
+			published = eq + 1, lp = vl;
+		else if (kl == 6 && strncmp(p, "target", 6) == 0)
+			target = eq + 1, lt = vl;
+		else if (kl == 8 && strncmp(p, "protocol", 8) == 0)
+			proto = eq + 1, lr = vl;
+		else if (kl == 7 && strncmp(p, "host_ip", 7) == 0)
+			ip = eq + 1, li = vl;
+		else if (!(kl == 4 && strncmp(p, "mode", 4) == 0))
+			return v;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	if (!ip)
+		return v;
+	bool v6 = memchr(ip, ':', li) != NULL && ip[0] != '[';
+	if (asprintf(made, "%s%.*s%s:%.*s:%.*s/%.*s", v6 ? "[" : "", (int)li, ip, v6 ? "]" : "",
+		     (int)lp, published, (int)lt, target, (int)lr, proto) < 0)
+		or_die(NULL);
+	return *made;
+}
+
 /* ---- run / create ------------------------------------------------------------------------- */
 
-enum {
-	O_DETACH = 1, O_RM, O_NAME, O_ENV, O_HOSTNAME, O_DOMAIN, O_ROOTFS, O_EXPOSE, O_PUBLISH,
-	O_PUBLISH_ALL, O_LINK, O_LINK_ENV, O_WORKDIR, O_USER, O_CAP_ADD, O_CAP_DROP, O_INTERACTIVE,
-	O_HELP,
+/* run's flags; create takes them all but the first, -d */
+static const struct flag_spec run_flags[] = {
+	{ "detach", 'd', FLAG_BOOL, "Run container in background and print container ID", NULL },
+	{ "cap-add", 0, FLAG_LIST, "Add Linux capabilities", NULL },
+	{ "cap-drop", 0, FLAG_LIST, "Drop Linux capabilities", NULL },
+	{ "domainname", 0, FLAG_STRING, "Container NIS domain name", NULL },
+	{ "env", 'e', FLAG_LIST, "Set environment variables (KEY=VALUE, or KEY to pass ours)", NULL },
+	{ "expose", 0, FLAG_LIST, "Expose a port or a range of ports", NULL },
+	{ "hostname", 'h', FLAG_STRING, "Container host name", NULL },
+	{ "interactive", 'i', FLAG_BOOL, "Keep STDIN open (run in the foreground)", NULL },
+	{ "link", 0, FLAG_LIST, "Add link to another container (name[:alias])", NULL },
+	{ "link-env", 0, FLAG_LIST, "Add link, also copying its environment as ALIAS_ENV_*", NULL },
+	{ "name", 0, FLAG_STRING, "Assign a name to the container", NULL },
+	{ "publish", 'p', FLAG_LIST, "Publish a container's port(s) to the host", NULL },
+	{ "publish-all", 'P', FLAG_BOOL, "Publish all exposed ports to random ports", NULL },
+	{ "rm", 0, FLAG_BOOL, "Automatically remove the container when it exits", NULL },
+	{ "rootfs", 0, FLAG_STRING, "Root filesystem directory (default: the host's, privately)",
+	  NULL },
+	{ "user", 'u', FLAG_STRING, "Username or UID (format: <name|uid>[:<group|gid>])", NULL },
+	{ "workdir", 'w', FLAG_STRING, "Working directory inside the container", NULL },
+	{ NULL, 0, 0, NULL, NULL },
 };
-
-static const struct opt run_opts[] = {
-	{ "detach", 'd', ARG_NONE, O_DETACH },
-	{ "rm", 0, ARG_NONE, O_RM },
-	{ "name", 0, ARG_REQ, O_NAME },
-	{ "env", 'e', ARG_REQ, O_ENV },
-	{ "hostname", 'h', ARG_REQ, O_HOSTNAME },
-	{ "domainname", 0, ARG_REQ, O_DOMAIN },
-	{ "rootfs", 0, ARG_REQ, O_ROOTFS },
-	{ "expose", 0, ARG_REQ, O_EXPOSE },
-	{ "publish", 'p', ARG_REQ, O_PUBLISH },
-	{ "publish-all", 'P', ARG_NONE, O_PUBLISH_ALL },
-	{ "link", 0, ARG_REQ, O_LINK },
-	{ "link-env", 0, ARG_REQ, O_LINK_ENV },
-	{ "workdir", 'w', ARG_REQ, O_WORKDIR },
-	{ "user", 'u', ARG_REQ, O_USER },
-	{ "cap-add", 0, ARG_REQ, O_CAP_ADD },
-	{ "cap-drop", 0, ARG_REQ, O_CAP_DROP },
-	{ "interactive", 'i', ARG_NONE, O_INTERACTIVE },
-	{ "help", 0, ARG_NONE, O_HELP },
-	{ NULL, 0, 0, 0 },
-};
-
-struct run_args {
-	ctr_create_options o;
-	struct list env, expose, publish, link, link_env, cap_add, cap_drop;
-	bool *env_owned; /* env entries built by us (-e KEY taken from our environment) */
-	bool detach, interactive, help;
-};
-
-static int run_cb(void *p, int id, const char *v)
-{
-	struct run_args *r = p;
-	switch (id) {
-	case O_DETACH: r->detach = true; break;
-	case O_RM: r->o.auto_remove = 1; break;
-	case O_NAME: r->o.name = v; break;
-	case O_ENV:
-		if (!strchr(v, '=')) { /* -e KEY: the value from our environment, if set */
-			const char *val = getenv(v);
-			if (!val)
-				break;
-			char *kv;
-			if (asprintf(&kv, "%s=%s", v, val) < 0)
-				return -1;
-			list_add(&r->env, kv);
-			bool *own = realloc(r->env_owned, r->env.n * sizeof *own);
-			if (!own)
-				return -1;
-			for (size_t k = 0; k < r->env.n; k++)
-				own[k] = k + 1 == r->env.n ? true : (r->env_owned ? r->env_owned[k] : false);
-			r->env_owned = own;
-			break;
-		}
-		list_add(&r->env, v);
-		if (r->env_owned) {
-			bool *own = realloc(r->env_owned, r->env.n * sizeof *own);
-			if (!own)
-				return -1;
-			own[r->env.n - 1] = false;
-			r->env_owned = own;
-		}
-		break;
-	case O_HOSTNAME: r->o.hostname = v; break;
-	case O_DOMAIN: r->o.domainname = v; break;
-	case O_ROOTFS: r->o.rootfs = v; break;
-	case O_EXPOSE: list_add(&r->expose, v); break;
-	case O_PUBLISH: list_add(&r->publish, v); break;
-	case O_PUBLISH_ALL: r->o.publish_all = 1; break;
-	case O_LINK: list_add(&r->link, v); break;
-	case O_LINK_ENV: list_add(&r->link_env, v); break;
-	case O_WORKDIR: r->o.workdir = v; break;
-	case O_USER: r->o.user = v; break;
-	case O_CAP_ADD: list_add(&r->cap_add, v); break;
-	case O_CAP_DROP: list_add(&r->cap_drop, v); break;
-	case O_INTERACTIVE: r->interactive = true; break;
-	case O_HELP: r->help = true; break;
-	}
-	return 0;
-}
-
-static void run_usage(const char *cmd)
-{
-	printf("Usage:  %s %s [OPTIONS] COMMAND [ARG...]\n\n"
-	       "%s a new container%s\n\n"
-	       "Options:\n"
-	       "      --cap-add list       Add Linux capabilities\n"
-	       "      --cap-drop list      Drop Linux capabilities\n"
-	       "%s"
-	       "      --domainname string  Container NIS domain name\n"
-	       "  -e, --env list           Set environment variables (KEY=VALUE, or KEY to pass ours)\n"
-	       "      --expose list        Expose a port or a range of ports\n"
-	       "  -h, --hostname string    Container host name\n"
-	       "  -i, --interactive        Keep STDIN open (run in the foreground)\n"
-	       "      --link list          Add link to another container (name[:alias])\n"
-	       "      --link-env list      Add link, also copying its environment as ALIAS_ENV_*\n"
-	       "      --name string        Assign a name to the container\n"
-	       "  -p, --publish list       Publish a container's port(s) to the host\n"
-	       "  -P, --publish-all        Publish all exposed ports to random ports\n"
-	       "      --rm                 Automatically remove the container when it exits\n"
-	       "      --rootfs string      Root filesystem directory (default: the host's, privately)\n"
-	       "  -u, --user string        Username or UID (format: <name|uid>[:<group|gid>])\n"
-	       "  -w, --workdir string     Working directory inside the container\n",
-	       prog, cmd, strcmp(cmd, "run") == 0 ? "Create and run" : "Create",
-	       strcmp(cmd, "run") == 0 ? " and run a command in it" : "",
-	       strcmp(cmd, "run") == 0 ? "  -d, --detach             Run container in background "
-					 "and print container ID\n"
-				       : "");
-}
 
 /* Signals ctrlink forwards to a foreground container, as docker run's sig-proxy. */
 static int sig_pipe[2] = { -1, -1 };
@@ -314,6 +306,7 @@ static void on_signal(int sig)
 	}
 	errno = saved;
 }
+
 
 /* The exit code a failed start left in the container's record (127 not found, ...). */
 static int failed_start_code(ctr_ctx *ctx, const char *id)
@@ -329,63 +322,11 @@ static int failed_start_code(ctr_ctx *ctx, const char *id)
 	return code;
 }
 
-static int do_run(struct run_args *r, const struct global *g, const char *cmd, int argc,
-		  char **argv, int i)
+static int run_foreground(ctr_ctx *ctx, const char *id, bool interactive, bool auto_remove)
 {
-	bool is_run = strcmp(cmd, "run") == 0;
-	if (parse_flags(cmd, run_opts, argc, argv, &i, run_cb, r) < 0)
-		return EXIT_OWN;
-	if (r->help) {
-		run_usage(cmd);
-		return 0;
-	}
-	if (r->detach && !is_run) {
-		errf("unknown shorthand flag: 'd' in -d");
-		return EXIT_OWN;
-	}
-	if (i >= argc) {
-		errf("\"%s %s\" requires at least 1 argument.\nSee '%s %s --help'.", prog, cmd, prog,
-		     cmd);
-		return EXIT_OWN;
-	}
-	r->o.argv = (const char *const *)argv + i;
-	r->o.env = r->env.v;
-	r->o.expose = r->expose.v;
-	r->o.publish = r->publish.v;
-	r->o.links = r->link.v;
-	r->o.links_env = r->link_env.v;
-	r->o.cap_add = r->cap_add.v;
-	r->o.cap_drop = r->cap_drop.v;
-
-	ctr_ctx *ctx = open_ctx(g);
-	char id[CTR_ID_LEN + 1];
-	if (ctr_create(ctx, &r->o, id) < 0) {
-		errf("%s", ctr_last_error());
-		ctr_ctx_close(ctx);
-		return EXIT_OWN;
-	}
-	if (!is_run) {
-		printf("%s\n", id);
-		ctr_ctx_close(ctx);
-		return 0;
-	}
-	if (r->detach) {
-		if (ctr_start(ctx, id, NULL) < 0) {
-			int code = failed_start_code(ctx, id);
-			if (r->o.auto_remove)
-				ctr_remove(ctx, id, CTR_REMOVE_FORCE);
-			ctr_ctx_close(ctx);
-			return code;
-		}
-		printf("%s\n", id);
-		ctr_ctx_close(ctx);
-		return 0;
-	}
-
-	/* foreground: our stdio is the container's, its exit code is ours */
 	int exit_fd = -1;
 	ctr_start_options so = CTR_START_OPTIONS_INIT;
-	so.stdin_fd = r->interactive ? 0 : -1;
+	so.stdin_fd = interactive ? 0 : -1;
 	so.stdout_fd = 1;
 	so.stderr_fd = 2;
 	so.exit_fd = &exit_fd;
@@ -397,9 +338,8 @@ static int do_run(struct run_args *r, const struct global *g, const char *cmd, i
 	}
 	if (ctr_start(ctx, id, &so) < 0) {
 		int code = failed_start_code(ctx, id);
-		if (r->o.auto_remove)
+		if (auto_remove)
 			ctr_remove(ctx, id, CTR_REMOVE_FORCE);
-		ctr_ctx_close(ctx);
 		return code;
 	}
 	for (;;) {
@@ -420,65 +360,65 @@ static int do_run(struct run_args *r, const struct global *g, const char *cmd, i
 		code = EXIT_OWN;
 	}
 	close(exit_fd);
-	ctr_ctx_close(ctx);
 	return code;
 }
 
-static void list_free(struct list *l)
+static int cmd_run(struct call *c)
 {
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
+	bool is_run = strcmp(c->cmd->name, "run") == 0;
+	struct list owned = { 0 }, publish = { 0 };
+	ctr_create_options o = CTR_CREATE_OPTIONS_INIT;
+	o.name = fstr(c, "name");
+	o.hostname = fstr(c, "hostname");
+	o.domainname = fstr(c, "domainname");
+	o.rootfs = fstr(c, "rootfs");
+	o.workdir = fstr(c, "workdir");
+	o.user = fstr(c, "user");
+	o.auto_remove = fbool(c, "rm");
+	o.publish_all = fbool(c, "publish-all");
+	o.argv = c->args;
+	const char **env = env_list(flist(c, "env"), &owned);
+	o.env = env;
+	o.expose = flist(c, "expose");
+	for (const char *const *p = flist(c, "publish"); p && *p; p++) {
+		char *made;
+		list_add(&publish, publish_spec(*p, &made));
+		if (made)
+			list_add(&owned, made);
+	}
+	o.publish = publish.v;
+	o.links = flist(c, "link");
+	o.links_env = flist(c, "link-env");
+	o.cap_add = flist(c, "cap-add");
+	o.cap_drop = flist(c, "cap-drop");
 
-static int cmd_run(const struct global *g, const char *cmd, int argc, char **argv, int i)
-{
-	struct run_args r = { .o = CTR_CREATE_OPTIONS_INIT };
-	int code = do_run(&r, g, cmd, argc, argv, i);
-	for (size_t k = 0; k < r.env.n; k++)
-		if (r.env_owned && r.env_owned[k])
-			free((char *)r.env.v[k]);
-	free(r.env_owned);
-	list_free(&r.env);
-	list_free(&r.expose);
-	list_free(&r.publish);
-	list_free(&r.link);
-	list_free(&r.link_env);
-	list_free(&r.cap_add);
-	list_free(&r.cap_drop);
+	ctr_ctx *ctx = open_ctx(c->g);
+	char id[CTR_ID_LEN + 1];
+	int code = 0;
+	if (ctr_create(ctx, &o, id) < 0) {
+		errf("%s", ctr_last_error());
+		code = EXIT_OWN;
+	} else if (!is_run) {
+		printf("%s\n", id);
+	} else if (fbool(c, "detach")) {
+		if (ctr_start(ctx, id, NULL) < 0) {
+			code = failed_start_code(ctx, id);
+			if (o.auto_remove)
+				ctr_remove(ctx, id, CTR_REMOVE_FORCE);
+		} else {
+			printf("%s\n", id);
+		}
+	} else {
+		code = run_foreground(ctx, id, fbool(c, "interactive"), o.auto_remove);
+	}
+	ctr_ctx_close(ctx);
+	free(env);
+	free(publish.v);
+	list_free_all(&owned);
 	return code;
 }
 
 /* ---- commands over several containers ----------------------------------------------------- */
-
-static const struct opt help_only[] = { { "help", 0, ARG_NONE, O_HELP }, { NULL, 0, 0, 0 } };
-
-struct simple_args {
-	int t;          /* stop -t */
-	const char *sig;
-	bool force, help;
-};
-
-enum { S_TIME = 100, S_SIGNAL, S_FORCE };
-
-static int simple_cb(void *p, int id, const char *v)
-{
-	struct simple_args *a = p;
-	char *end;
-	switch (id) {
-	case S_TIME:
-		a->t = (int)strtol(v, &end, 10);
-		if (*end || !*v) {
-			errf("invalid argument \"%s\" for \"-t, --time\" flag: invalid syntax", v);
-			return -1;
-		}
-		break;
-	case S_SIGNAL: a->sig = v; break;
-	case S_FORCE: a->force = true; break;
-	case O_HELP: a->help = true; break;
-	}
-	return 0;
-}
 
 static int parse_signal(const char *s)
 {
@@ -501,57 +441,67 @@ static int parse_signal(const char *s)
 	return -1;
 }
 
-static int cmd_each(const struct global *g, const char *cmd, int argc, char **argv, int i)
+
+/* rm --link PARENT/ALIAS: moby daemon/delete.go rmLink, on ctr_unlink. */
+static int remove_link(ctr_ctx *ctx, const char *arg)
 {
-	static const struct opt stop_opts[] = { { "time", 't', ARG_REQ, S_TIME },
-						{ "help", 0, ARG_NONE, O_HELP },
-						{ NULL, 0, 0, 0 } };
-	static const struct opt kill_opts[] = { { "signal", 's', ARG_REQ, S_SIGNAL },
-						{ "help", 0, ARG_NONE, O_HELP },
-						{ NULL, 0, 0, 0 } };
-	static const struct opt rm_opts[] = { { "force", 'f', ARG_NONE, S_FORCE },
-					      { "help", 0, ARG_NONE, O_HELP },
-					      { NULL, 0, 0, 0 } };
-	static const struct opt start_opts[] = { { "help", 0, ARG_NONE, O_HELP },
-						 { NULL, 0, 0, 0 } };
-	const struct opt *opts = strcmp(cmd, "stop") == 0   ? stop_opts
-				 : strcmp(cmd, "kill") == 0 ? kill_opts
-				 : strcmp(cmd, "rm") == 0   ? rm_opts
-				 : strcmp(cmd, "start") == 0 ? start_opts
-							     : help_only;
-	struct simple_args a = { .t = -1 };
-	if (parse_flags(cmd, opts, argc, argv, &i, simple_cb, &a) < 0)
-		return EXIT_OWN;
-	if (a.help || i >= argc) {
-		printf("Usage:  %s %s [OPTIONS] CONTAINER [CONTAINER...]\n", prog, cmd);
-		return a.help ? 0 : EXIT_OWN;
+	char *name;
+	if (asprintf(&name, "%s%s", arg[0] == '/' ? "" : "/", arg) < 0)
+		or_die(NULL);
+	char *slash = strrchr(name, '/');
+	int e = 0;
+	if (slash == name) {
+		errf("Conflict, cannot remove the default link name of the container");
+		e = -1;
+	} else {
+		*slash = '\0';
+		if (ctr_unlink(ctx, name + 1, slash + 1) < 0) {
+			errf("%s", ctr_last_error());
+			e = -1;
+		}
 	}
+	free(name);
+	return e;
+}
+
+static int cmd_each(struct call *c)
+{
+	const char *cmd = c->cmd->name;
 	int sig = SIGKILL;
-	if (a.sig && (sig = parse_signal(a.sig)) < 0) {
-		errf("invalid signal: %s", a.sig);
+	const char *s = fstr(c, "signal");
+	if (s && (sig = parse_signal(s)) < 0) {
+		errf("invalid signal: %s", s);
 		return EXIT_OWN;
 	}
-	ctr_ctx *ctx = open_ctx(g);
+	const struct flag_val *t = flag(c, "time");
+	ctr_ctx *ctx = open_ctx(c->g);
 	int status = 0;
-	for (; i < argc; i++) {
+	for (int i = 0; i < c->nargs; i++) {
+		const char *ref = c->args[i];
 		int e, code = 0;
 		if (strcmp(cmd, "stop") == 0)
-			e = ctr_stop(ctx, argv[i], a.t);
+			e = ctr_stop(ctx, ref, t->set ? (int)t->n : -1);
 		else if (strcmp(cmd, "kill") == 0)
-			e = ctr_kill(ctx, argv[i], sig);
-		else if (strcmp(cmd, "rm") == 0)
-			e = ctr_remove(ctx, argv[i], a.force ? CTR_REMOVE_FORCE : 0);
+			e = ctr_kill(ctx, ref, sig);
+		else if (strcmp(cmd, "rm") == 0 && fbool(c, "link")) {
+			if (remove_link(ctx, ref) < 0) {
+				status = 1;
+				continue;
+			}
+			e = 0;
+		} else if (strcmp(cmd, "rm") == 0)
+			e = ctr_remove(ctx, ref, fbool(c, "force") ? CTR_REMOVE_FORCE : 0);
 		else if (strcmp(cmd, "wait") == 0)
-			e = ctr_wait(ctx, argv[i], -1, &code);
+			e = ctr_wait(ctx, ref, -1, &code);
 		else
-			e = ctr_start(ctx, argv[i], NULL);
+			e = ctr_start(ctx, ref, NULL);
 		if (e < 0) {
 			errf("%s", ctr_last_error());
 			status = 1;
 		} else if (strcmp(cmd, "wait") == 0) {
 			printf("%d\n", code);
 		} else {
-			printf("%s\n", argv[i]);
+			printf("%s\n", ref);
 		}
 	}
 	ctr_ctx_close(ctx);
@@ -622,20 +572,6 @@ static void ellipsis(char *dst, size_t len, const char *s, size_t n)
 			keep++;
 	}
 	snprintf(dst, len, "%.*s…", (int)keep, s);
-}
-
-struct row {
-	char *cells[6];
-};
-
-static char *xstrdup_or_die(const char *s)
-{
-	char *d = strdup(s);
-	if (!d) {
-		errf("out of memory");
-		exit(EXIT_OWN);
-	}
-	return d;
 }
 
 /* One container of the list as docker ps --format json's object (strings, as the CLI's). */
@@ -713,285 +649,324 @@ static cJSON *ps_object(const cJSON *c, bool no_trunc, long long now)
 	return o2;
 }
 
-/* Docker's table writer: a column is as wide as its widest cell plus 3, and at least 10. */
-static void print_table(struct row *rows, size_t n, int cols)
-{
-	size_t w[6] = { 0 };
-	for (size_t r = 0; r < n; r++)
-		for (int c = 0; c < cols; c++) {
-			size_t len = 0;
-			for (const unsigned char *p = (const unsigned char *)rows[r].cells[c]; *p; p++)
-				len += (*p & 0xc0) != 0x80;
-			if (len > w[c])
-				w[c] = len;
-		}
-	for (size_t r = 0; r < n; r++) {
-		for (int c = 0; c < cols; c++) {
-			fputs(rows[r].cells[c], stdout);
-			if (c == cols - 1)
-				break;
-			size_t len = 0;
-			for (const unsigned char *p = (const unsigned char *)rows[r].cells[c]; *p; p++)
-				len += (*p & 0xc0) != 0x80;
-			size_t width = w[c] + 3 < 10 ? 10 : w[c] + 3; /* Go's tabwriter: minwidth 10, padding 3 */
-			for (size_t s = len; s < width; s++)
-				fputc(' ', stdout);
-		}
-		fputc('\n', stdout);
-	}
-}
-
-enum { P_ALL = 200, P_QUIET, P_NOTRUNC, P_FORMAT };
-
-struct ps_args {
-	bool all, quiet, no_trunc, help;
-	const char *format;
+static const struct flag_spec ps_flags[] = {
+	{ "all", 'a', FLAG_BOOL, "Show all containers (default shows just running)", NULL },
+	{ "filter", 'f', FLAG_LIST, "Filter output based on conditions provided", NULL },
+	{ "format", 0, FLAG_STRING, "Format output using a custom template: 'table', 'table "
+	  "TEMPLATE', 'json' or a Go template", NULL },
+	{ "last", 'n', FLAG_INT, "Show n last created containers (includes all states)", "-1" },
+	{ "latest", 'l', FLAG_BOOL, "Show the latest created container (includes all states)", NULL },
+	{ "no-trunc", 0, FLAG_BOOL, "Don't truncate output", NULL },
+	{ "quiet", 'q', FLAG_BOOL, "Only display container IDs", NULL },
+	{ NULL, 0, 0, NULL, NULL },
 };
 
-static int ps_cb(void *p, int id, const char *v)
+/* docker/cli formatter/container.go: the default table, without IMAGE (there are no images) */
+#define PS_TABLE "table {{.ID}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}"
+
+/* The values a table's header row is rendered from (formatter.NewContainerContext), or, with
+ * empty values, the object `--format` is checked against before listing. */
+static cJSON *ps_header(bool empty)
 {
-	struct ps_args *a = p;
-	switch (id) {
-	case P_ALL: a->all = true; break;
-	case P_QUIET: a->quiet = true; break;
-	case P_NOTRUNC: a->no_trunc = true; break;
-	case P_FORMAT: a->format = v; break;
-	case O_HELP: a->help = true; break;
-	}
-	return 0;
+	static const char *const h[][2] = {
+		{ "Command", "COMMAND" }, { "CreatedAt", "CREATED AT" }, { "ID", "CONTAINER ID" },
+		{ "Image", "IMAGE" },     { "Names", "NAMES" },          { "Networks", "NETWORKS" },
+		{ "Ports", "PORTS" },     { "RunningFor", "CREATED" },   { "State", "STATE" },
+		{ "Status", "STATUS" },
+	};
+	cJSON *o = or_die(cJSON_CreateObject());
+	for (size_t i = 0; i < sizeof h / sizeof *h; i++)
+		or_die(cJSON_AddStringToObject(o, h[i][0], empty ? "" : h[i][1]));
+	return o;
 }
 
-static int cmd_ps(const struct global *g, int argc, char **argv, int i)
+/* docker/cli formatter.Context.preFormat: "table" cut off, spaces trimmed, the two-character
+ * sequences \t and \n made a tab and a newline. */
+static char *pre_format(const char *format)
 {
-	static const struct opt opts[] = { { "all", 'a', ARG_NONE, P_ALL },
-					   { "quiet", 'q', ARG_NONE, P_QUIET },
-					   { "no-trunc", 0, ARG_NONE, P_NOTRUNC },
-					   { "format", 0, ARG_REQ, P_FORMAT },
-					   { "help", 0, ARG_NONE, O_HELP },
-					   { NULL, 0, 0, 0 } };
-	struct ps_args a = { 0 };
-	if (parse_flags("ps", opts, argc, argv, &i, ps_cb, &a) < 0)
-		return EXIT_OWN;
-	if (a.help) {
-		printf("Usage:  %s ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE]\n", prog);
-		return 0;
+	if (strncmp(format, "table", 5) == 0)
+		format += 5;
+	while (*format == ' ')
+		format++;
+	size_t n = strlen(format);
+	while (n && format[n - 1] == ' ')
+		n--;
+	char *out = or_die(malloc(n + 1)), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		if (format[i] == '\\' && i + 1 < n && (format[i + 1] == 't' || format[i + 1] == 'n')) {
+			*o++ = format[i + 1] == 't' ? '\t' : '\n';
+			i++;
+		} else {
+			*o++ = format[i];
+		}
 	}
-	if (i < argc) {
-		errf("\"%s ps\" accepts no arguments.", prog);
-		return EXIT_OWN;
-	}
-	ctr_ctx *ctx = open_ctx(g);
+	*o = '\0';
+	return out;
+}
+
+/* A before= or since= reference as a full ID; NULL (reported) when there is none. */
+static char *ps_ref_id(ctr_ctx *ctx, const char *ref)
+{
 	char *json;
-	if (ctr_list(ctx, a.all ? CTR_LIST_ALL : 0, &json) < 0) {
+	if (ctr_inspect(ctx, ref, &json) < 0) {
 		errf("%s", ctr_last_error());
-		ctr_ctx_close(ctx);
+		return NULL;
+	}
+	cJSON *o = cJSON_Parse(json);
+	ctr_free(json);
+	char *id = or_die(strdup(jstr(o, "Id")));
+	cJSON_Delete(o);
+	return id;
+}
+
+/* The containers ps shows, as the objects --format sees, or NULL (reported). */
+static cJSON *ps_select(struct call *c, const struct ps_filter *pf)
+{
+	const struct flag_val *last = flag(c, "last");
+	long long limit = last->set ? last->n : -1;
+	if (fbool(c, "latest") && limit == -1)
+		limit = 1;
+	ctr_ctx *ctx = open_ctx(c->g);
+	char *before = NULL, *since = NULL, *json = NULL;
+	cJSON *out = NULL;
+	const char *b = ps_filter_ref(pf, "before"), *s = ps_filter_ref(pf, "since");
+	if ((b && !(before = ps_ref_id(ctx, b))) || (s && !(since = ps_ref_id(ctx, s)))) {
+		/* reported */
+	} else if (ctr_list(ctx, CTR_LIST_ALL, &json) < 0) {
+		errf("%s", ctr_last_error());
+	} else {
+		cJSON *arr = cJSON_Parse(json);
+		size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+		bool *keep = or_die(calloc(n + 1, sizeof *keep));
+		if (ps_filter_select(pf, arr, fbool(c, "all") || ps_filter_implies_all(pf), limit,
+				     before, since, keep) < 0)
+			or_die(NULL);
+		long long now = (long long)time(NULL);
+		out = or_die(cJSON_CreateArray());
+		const cJSON *ci;
+		cJSON_ArrayForEach(ci, arr)
+			if (keep[i++])
+				cJSON_AddItemToArray(out, ps_object(ci, fbool(c, "no-trunc"), now));
+		free(keep);
+		cJSON_Delete(arr);
+	}
+	ctr_free(json);
+	free(before);
+	free(since);
+	ctr_ctx_close(ctx);
+	return out;
+}
+
+/* docker/cli cli/command/container/list.go runPs and formatter.Context.Write. */
+static int cmd_ps(struct call *c)
+{
+	const char *const *fv = flist(c, "filter");
+	size_t nf = flag(c, "filter")->count;
+	struct ps_filter *pf = NULL;
+	char *err = NULL;
+	int e = ps_filter_new(fv, nf, &pf, &err);
+	if (e == -EBADMSG) {
+		size_t k = 0;
+		while (k + 1 < nf && (!*fv[k] || strchr(fv[k], '=')))
+			k++;
+		char *msg;
+		if (asprintf(&msg, "invalid argument \"%s\" for \"-f, --filter\" flag: %s", fv[k], err) < 0)
+			or_die(NULL);
+		free(err);
+		e = flag_error(c->cmd, msg);
+		free(msg);
+		return e;
+	}
+	if (e < 0) {
+		errf("%s", err ? err : "out of memory");
+		free(err);
 		return 1;
 	}
-	ctr_ctx_close(ctx);
-	cJSON *arr = cJSON_Parse(json);
-	ctr_free(json);
-	long long now = (long long)time(NULL);
-	const cJSON *c;
-	size_t n = (size_t)cJSON_GetArraySize(arr), r = 0;
-	struct row *rows = calloc(n + 1, sizeof *rows);
-	if (!rows) {
-		errf("out of memory");
-		return EXIT_OWN;
+	const char *format = fstr(c, "format");
+	bool quiet = fbool(c, "quiet");
+	if (format && *format) {
+		if (quiet)
+			fputs("WARNING: Ignoring custom format, because both --format and --quiet are "
+			      "set.\n", stderr);
+		/* the template is checked before anything is listed */
+		cJSON *empty = ps_header(true);
+		char *out = NULL;
+		int te = template_render(format, empty, &out, &err);
+		cJSON_Delete(empty);
+		free(out);
+		if (te < 0) {
+			fprintf(stderr, "failed to %s template: %s\n", te == -EINVAL ? "parse" : "execute",
+				err ? err : "out of memory");
+			free(err);
+			ps_filter_free(pf);
+			return 1;
+		}
 	}
+	cJSON *list = ps_select(c, pf);
+	ps_filter_free(pf);
+	if (!list)
+		return 1;
+
+	const char *src = format && *format ? format : "table";
+	if (strcmp(src, "table") == 0 || quiet)
+		src = quiet ? "{{.ID}}" : PS_TABLE;
+	bool table = strncmp(src, "table", 5) == 0, json = strcmp(src, "json") == 0;
+	char *tmpl = pre_format(src);
+	char *rows = NULL;
+	size_t rlen = 0;
+	FILE *f = or_die(open_memstream(&rows, &rlen));
 	int status = 0;
-	if (!a.quiet && !a.format) {
-		const char *head[] = { "CONTAINER ID", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES" };
-		for (int k = 0; k < 6; k++)
-			rows[0].cells[k] = xstrdup_or_die(head[k]);
-		r = 1;
-	}
-	cJSON_ArrayForEach(c, arr)
-	{
-		cJSON *o = ps_object(c, a.no_trunc, now);
-		if (a.quiet) {
-			printf("%s\n", jstr(o, "ID"));
-		} else if (a.format && strcmp(a.format, "json") == 0) {
-			json_compact(stdout, o);
-			fputc('\n', stdout);
-		} else if (a.format) {
-			char *out, *err;
-			int te = template_render(a.format, o, &out, &err);
-			if (te < 0) {
-				errf("%s%s", te == -EINVAL ? "template parsing error: " : "",
-				     err ? err : "template error");
+	const cJSON *o;
+	cJSON_ArrayForEach(o, list) {
+		if (json) {
+			json_compact(f, o);
+		} else {
+			char *out;
+			if (template_render(tmpl, o, &out, &err) < 0) {
+				fprintf(stderr, "template parsing error: %s\n", err ? err : "out of memory");
 				free(err);
-				cJSON_Delete(o);
 				status = 1;
 				break;
 			}
-			printf("%s\n", out);
+			fputs(out, f);
 			free(out);
-		} else {
-			static const char *keys[] = { "ID", "Command", "RunningFor", "Status", "Ports",
-						      "Names" };
-			rows = realloc(rows, (r + 1) * sizeof *rows);
-			for (int k = 0; k < 6; k++)
-				rows[r].cells[k] = xstrdup_or_die(jstr(o, keys[k]));
-			r++;
 		}
-		cJSON_Delete(o);
+		fputc('\n', f);
 	}
-	if (!a.quiet && !a.format)
-		print_table(rows, r, 6);
-	for (size_t k = 0; k < r; k++)
-		for (int c2 = 0; c2 < 6; c2++)
-			free(rows[k].cells[c2]);
+	fclose(f);
+	if (status == 0 && table) {
+		cJSON *h = ps_header(false);
+		char *head = NULL, *text;
+		if (template_render(tmpl, h, &head, &err) < 0)
+			free(err);
+		cJSON_Delete(h);
+		if (asprintf(&text, "%s\n%s", head ? head : "", (char *)or_die(rows)) < 0)
+			or_die(NULL);
+		char *aligned = or_die(tab_align(text, 10, 3));
+		fputs(aligned, stdout);
+		free(aligned);
+		free(text);
+		free(head);
+	} else if (status == 0) {
+		fputs(or_die(rows), stdout);
+	}
 	free(rows);
-	cJSON_Delete(arr);
+	free(tmpl);
+	cJSON_Delete(list);
 	return status;
 }
 
 /* ---- inspect ------------------------------------------------------------------------------ */
 
-struct fmt_args {
-	const char *format;
-	bool help, follow, timestamps, interactive, env_link;
-	struct list env, owned; /* owned: strings we made (freed at the end) */
-	const char *user, *workdir;
+static const struct flag_spec inspect_flags[] = {
+	{ "format", 'f', FLAG_STRING, "Format output using a custom template: 'json' or a Go "
+	  "template", NULL },
+	{ NULL, 0, 0, NULL, NULL },
 };
 
-enum { F_FORMAT = 300, F_FOLLOW, F_TIMESTAMPS, F_ENV, F_USER, F_WORKDIR, F_INTERACTIVE, F_LINKENV };
-
-static int fmt_cb(void *p, int id, const char *v)
+/* docker/cli cli/command/inspect/inspector.go: a template that does not parse ends the
+ * command at once with status 64; errors of the containers (not found, a template that
+ * fails on one) are reported after the output of the others, with status 1. */
+static int cmd_inspect(struct call *c)
 {
-	struct fmt_args *a = p;
-	switch (id) {
-	case F_FORMAT: a->format = v; break;
-	case F_FOLLOW: a->follow = true; break;
-	case F_TIMESTAMPS: a->timestamps = true; break;
-	case F_ENV:
-		if (!strchr(v, '=')) { /* -e KEY: the value from our environment, if set */
-			const char *val = getenv(v);
-			char *kv;
-			if (!val)
-				break;
-			if (asprintf(&kv, "%s=%s", v, val) < 0)
-				return -1;
-			list_add(&a->owned, kv);
-			v = kv;
-		}
-		list_add(&a->env, v);
-		break;
-	case F_USER: a->user = v; break;
-	case F_WORKDIR: a->workdir = v; break;
-	case F_INTERACTIVE: a->interactive = true; break;
-	case F_LINKENV: a->env_link = true; break;
-	case O_HELP: a->help = true; break;
+	const char *format = fstr(c, "format");
+	bool tmpl = format && *format && strcmp(format, "json") != 0;
+	char *err = NULL, *out = NULL;
+	if (tmpl && template_render(format, NULL, &out, &err) == -EINVAL) {
+		fprintf(stderr, "template parsing error: %s\n", err ? err : "");
+		free(err);
+		return EXIT_TEMPLATE_PARSE;
 	}
-	return 0;
-}
-
-static int cmd_inspect(const struct global *g, int argc, char **argv, int i)
-{
-	static const struct opt opts[] = { { "format", 'f', ARG_REQ, F_FORMAT },
-					   { "help", 0, ARG_NONE, O_HELP },
-					   { NULL, 0, 0, 0 } };
-	struct fmt_args a = { 0 };
-	if (parse_flags("inspect", opts, argc, argv, &i, fmt_cb, &a) < 0)
-		return EXIT_OWN;
-	if (a.help || i >= argc) {
-		printf("Usage:  %s inspect [-f TEMPLATE] CONTAINER [CONTAINER...]\n", prog);
-		return a.help ? 0 : EXIT_OWN;
-	}
-	ctr_ctx *ctx = open_ctx(g);
-	cJSON *all = cJSON_CreateArray();
-	int status = 0;
-	for (; i < argc; i++) {
-		char *json;
-		if (ctr_inspect(ctx, argv[i], &json) < 0) {
-			errf("%s", ctr_last_error());
-			status = 1;
+	free(out);
+	free(err);
+	ctr_ctx *ctx = open_ctx(c->g);
+	cJSON *all = or_die(cJSON_CreateArray());
+	struct list errs = { 0 };
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *f = or_die(open_memstream(&buf, &blen));
+	for (int i = 0; i < c->nargs; i++) {
+		char *json, *msg;
+		if (ctr_inspect(ctx, c->args[i], &json) < 0) {
+			if (asprintf(&msg, "%s: %s", prog, ctr_last_error()) < 0)
+				or_die(NULL);
+			list_add(&errs, msg);
 			continue;
 		}
 		cJSON *o = cJSON_Parse(json);
 		ctr_free(json);
-		if (a.format) {
-			char *out, *err;
-			int te = template_render(a.format, o, &out, &err);
-			if (te < 0) {
-				errf("%s%s", te == -EINVAL ? "template parsing error: " : "",
-				     err ? err : "template error");
-				free(err);
-				cJSON_Delete(o);
-				status = 1;
-				break;
-			}
-			printf("%s\n", out);
-			free(out);
-			cJSON_Delete(o);
-		} else {
+		if (!tmpl) {
 			cJSON_AddItemToArray(all, o);
+			continue;
 		}
+		if (template_render(format, o, &out, &err) < 0) {
+			if (asprintf(&msg, "template parsing error: %s", err ? err : "out of memory") < 0)
+				or_die(NULL);
+			list_add(&errs, msg);
+			free(err);
+		} else {
+			fprintf(f, "%s\n", out);
+			free(out);
+		}
+		cJSON_Delete(o);
 	}
-	if (!a.format) {
-		json_pretty(stdout, all, 0);
-		fputc('\n', stdout);
-	}
-	cJSON_Delete(all);
 	ctr_ctx_close(ctx);
+	fclose(f);
+	if (!tmpl && format && *format)
+		json_compact(stdout, all);
+	else if (!tmpl)
+		json_pretty(stdout, all, 0);
+	fputs(tmpl && !blen ? "\n" : or_die(buf), stdout);
+	if (!tmpl)
+		fputc('\n', stdout);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.v[i]);
+	int status = errs.n ? 1 : 0;
+	list_free_all(&errs);
+	free(buf);
+	cJSON_Delete(all);
 	return status;
 }
 
 /* ---- port, publish, unpublish, link, unlink ----------------------------------------------- */
 
-static int cmd_port(const struct global *g, int argc, char **argv, int i)
+static int cmd_port(struct call *c)
 {
-	struct fmt_args a = { 0 };
-	if (parse_flags("port", help_only, argc, argv, &i, fmt_cb, &a) < 0)
-		return EXIT_OWN;
-	if (a.help || i >= argc || argc - i > 2) {
-		printf("Usage:  %s port CONTAINER [PRIVATE_PORT[/PROTO]]\n", prog);
-		return a.help ? 0 : EXIT_OWN;
-	}
-	ctr_ctx *ctx = open_ctx(g);
+	ctr_ctx *ctx = open_ctx(c->g);
 	char *json;
-	int status = 0;
-	if (ctr_inspect(ctx, argv[i], &json) < 0) {
+	int e = ctr_inspect(ctx, c->args[0], &json);
+	if (e < 0)
 		errf("%s", ctr_last_error());
-		ctr_ctx_close(ctx);
-		return 1;
-	}
 	ctr_ctx_close(ctx);
+	if (e < 0)
+		return 1;
 	cJSON *o = cJSON_Parse(json);
 	ctr_free(json);
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(o, "NetworkSettings");
 	const cJSON *ports = cJSON_GetObjectItemCaseSensitive(ns, "Ports");
-	const char *name = jstr(o, "Name");
 	char *out = NULL;
-	int e = port_cmd_format(ports, i + 1 < argc ? argv[i + 1] : NULL, name[0] == '/' ? name + 1 : name,
-				&out);
-	if (e < 0) {
+	/* the container as the user named it (docker/cli port.go) */
+	e = port_cmd_format(ports, c->nargs > 1 ? c->args[1] : NULL, c->args[0], &out);
+	if (e < 0)
 		errf("%s", out ? out : "out of memory");
-		status = 1;
-	} else {
+	else
 		fputs(out, stdout);
-	}
 	free(out);
 	cJSON_Delete(o);
-	return status;
+	return e < 0 ? 1 : 0;
 }
 
-static int cmd_publish(const struct global *g, const char *cmd, int argc, char **argv, int i)
+static int cmd_publish(struct call *c)
 {
-	struct fmt_args a = { 0 };
-	if (parse_flags(cmd, help_only, argc, argv, &i, fmt_cb, &a) < 0)
-		return EXIT_OWN;
-	if (a.help || argc - i < 2) {
-		printf("Usage:  %s %s CONTAINER SPEC [SPEC...]\n\n%s ports of a container, also while "
-		       "it runs (SPEC as -p).\n",
-		       prog, cmd, strcmp(cmd, "publish") == 0 ? "Publish" : "Withdraw published");
-		return a.help ? 0 : EXIT_OWN;
-	}
-	ctr_ctx *ctx = open_ctx(g);
+	bool publish = strcmp(c->cmd->name, "publish") == 0;
+	ctr_ctx *ctx = open_ctx(c->g);
 	int status = 0;
-	for (int k = i + 1; k < argc; k++) {
-		int e = strcmp(cmd, "publish") == 0 ? ctr_publish_port(ctx, argv[i], argv[k])
-						    : ctr_unpublish_port(ctx, argv[i], argv[k]);
+	for (int k = 1; k < c->nargs; k++) {
+		char *made;
+		const char *spec = publish_spec(c->args[k], &made);
+		int e = publish ? ctr_publish_port(ctx, c->args[0], spec)
+				: ctr_unpublish_port(ctx, c->args[0], spec);
+		free(made);
 		if (e < 0) {
 			errf("%s", ctr_last_error());
 			status = 1;
@@ -1001,39 +976,22 @@ static int cmd_publish(const struct global *g, const char *cmd, int argc, char *
 	return status;
 }
 
-static int cmd_link(const struct global *g, const char *cmd, int argc, char **argv, int i)
+static int cmd_link(struct call *c)
 {
-	static const struct opt opts[] = { { "env", 0, ARG_NONE, F_LINKENV },
-					   { "help", 0, ARG_NONE, O_HELP },
-					   { NULL, 0, 0, 0 } };
-	struct fmt_args a = { 0 };
-	bool is_link = strcmp(cmd, "link") == 0;
-	if (parse_flags(cmd, is_link ? opts : help_only, argc, argv, &i, fmt_cb, &a) < 0)
-		return EXIT_OWN;
-	if (a.help || argc - i != 2) {
-		if (is_link)
-			printf("Usage:  %s link [--env] CONTAINER TARGET[:ALIAS]\n\nLink CONTAINER to "
-			       "TARGET, also while it runs (/etc/hosts and firewall at once, "
-			       "environment at the next start).\n",
-			       prog);
-		else
-			printf("Usage:  %s unlink CONTAINER ALIAS\n", prog);
-		return a.help ? 0 : EXIT_OWN;
-	}
-	ctr_ctx *ctx = open_ctx(g);
+	ctr_ctx *ctx = open_ctx(c->g);
 	int e;
-	if (is_link) {
-		char *t = xstrdup_or_die(argv[i + 1]);
+	if (strcmp(c->cmd->name, "link") == 0) {
+		char *t = or_die(strdup(c->args[1]));
 		char *colon = strrchr(t, ':');
 		const char *alias = NULL;
 		if (colon) {
 			*colon = '\0';
 			alias = colon + 1;
 		}
-		e = ctr_link(ctx, argv[i], t, alias, a.env_link ? CTR_LINK_ENV : 0);
+		e = ctr_link(ctx, c->args[0], t, alias, fbool(c, "env") ? CTR_LINK_ENV : 0);
 		free(t);
 	} else {
-		e = ctr_unlink(ctx, argv[i], argv[i + 1]);
+		e = ctr_unlink(ctx, c->args[0], c->args[1]);
 	}
 	if (e < 0)
 		errf("%s", ctr_last_error());
@@ -1043,85 +1001,51 @@ static int cmd_link(const struct global *g, const char *cmd, int argc, char **ar
 
 /* ---- logs, exec --------------------------------------------------------------------------- */
 
-static int cmd_logs(const struct global *g, int argc, char **argv, int i)
+static int cmd_logs(struct call *c)
 {
-	static const struct opt opts[] = { { "follow", 'f', ARG_NONE, F_FOLLOW },
-					   { "timestamps", 't', ARG_NONE, F_TIMESTAMPS },
-					   { "help", 0, ARG_NONE, O_HELP },
-					   { NULL, 0, 0, 0 } };
-	struct fmt_args a = { 0 };
-	if (parse_flags("logs", opts, argc, argv, &i, fmt_cb, &a) < 0)
-		return EXIT_OWN;
-	if (a.help || argc - i != 1) {
-		printf("Usage:  %s logs [-f] [-t] CONTAINER\n", prog);
-		return a.help ? 0 : EXIT_OWN;
-	}
-	ctr_ctx *ctx = open_ctx(g);
-	int e = ctr_logs(ctx, argv[i], 1, 2,
-			 (a.follow ? CTR_LOGS_FOLLOW : 0) | (a.timestamps ? CTR_LOGS_TIMESTAMPS : 0));
+	ctr_ctx *ctx = open_ctx(c->g);
+	int e = ctr_logs(ctx, c->args[0], 1, 2,
+			 (fbool(c, "follow") ? CTR_LOGS_FOLLOW : 0) |
+				 (fbool(c, "timestamps") ? CTR_LOGS_TIMESTAMPS : 0));
 	if (e < 0)
 		errf("%s", ctr_last_error());
 	ctr_ctx_close(ctx);
 	return e < 0 ? 1 : 0;
 }
 
-static int cmd_exec(const struct global *g, int argc, char **argv, int i)
+static int cmd_exec(struct call *c)
 {
-	static const struct opt opts[] = { { "env", 'e', ARG_REQ, F_ENV },
-					   { "user", 'u', ARG_REQ, F_USER },
-					   { "workdir", 'w', ARG_REQ, F_WORKDIR },
-					   { "interactive", 'i', ARG_NONE, F_INTERACTIVE },
-					   { "help", 0, ARG_NONE, O_HELP },
-					   { NULL, 0, 0, 0 } };
-	struct fmt_args a = { 0 };
-	if (parse_flags("exec", opts, argc, argv, &i, fmt_cb, &a) < 0)
-		return EXIT_OWN;
-	if (a.help || argc - i < 2) {
-		printf("Usage:  %s exec [-i] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]\n",
-		       prog);
-		return a.help ? 0 : EXIT_OWN;
-	}
-	ctr_ctx *ctx = open_ctx(g);
+	struct list owned = { 0 };
+	const char **env = env_list(flist(c, "env"), &owned);
 	ctr_exec_options xo = CTR_EXEC_OPTIONS_INIT;
-	xo.argv = (const char *const *)argv + i + 1;
-	xo.env = a.env.v;
-	xo.user = a.user;
-	xo.workdir = a.workdir;
-	xo.stdin_fd = a.interactive ? 0 : -1;
+	xo.argv = c->args + 1;
+	xo.env = env;
+	xo.user = fstr(c, "user");
+	xo.workdir = fstr(c, "workdir");
+	xo.stdin_fd = fbool(c, "interactive") ? 0 : -1;
 	xo.stdout_fd = 1;
 	xo.stderr_fd = 2;
+	ctr_ctx *ctx = open_ctx(c->g);
 	int code = 0;
-	int e = ctr_exec(ctx, argv[i], &xo, &code);
+	int e = ctr_exec(ctx, c->args[0], &xo, &code);
 	if (e < 0) {
 		errf("%s", ctr_last_error());
 		if (code == 0)
 			code = e == -ENOEXEC ? 126 : EXIT_OWN;
 	}
 	ctr_ctx_close(ctx);
-	free(a.env.v);
-	for (size_t k = 0; k < a.owned.n; k++)
-		free((char *)a.owned.v[k]);
-	free(a.owned.v);
+	free(env);
+	list_free_all(&owned);
 	return code;
 }
 
 /* ---- gc, info, version -------------------------------------------------------------------- */
 
-static int cmd_json(const struct global *g, const char *cmd, int argc, char **argv, int i)
+static int cmd_json(struct call *c)
 {
-	static const struct opt opts[] = { { "format", 'f', ARG_REQ, F_FORMAT },
-					   { "help", 0, ARG_NONE, O_HELP },
-					   { NULL, 0, 0, 0 } };
-	struct fmt_args a = { 0 };
-	if (parse_flags(cmd, opts, argc, argv, &i, fmt_cb, &a) < 0)
-		return EXIT_OWN;
-	if (a.help || i < argc) {
-		printf("Usage:  %s %s [--format TEMPLATE]\n", prog, cmd);
-		return a.help ? 0 : EXIT_OWN;
-	}
-	ctr_ctx *ctx = open_ctx(g);
+	ctr_ctx *ctx = open_ctx(c->g);
 	char *json = NULL;
-	int e = strcmp(cmd, "gc") == 0 ? ctr_reconcile(ctx, &json) : ctr_info(ctx, &json);
+	int e = strcmp(c->cmd->name, "gc") == 0 ? ctr_reconcile(ctx, &json) : ctr_info(ctx, &json);
 	ctr_ctx_close(ctx);
 	if (e < 0) {
 		errf("%s", ctr_last_error());
@@ -1130,12 +1054,11 @@ static int cmd_json(const struct global *g, const char *cmd, int argc, char **ar
 	cJSON *o = cJSON_Parse(json);
 	ctr_free(json);
 	int status = 0;
-	if (a.format) {
+	const char *format = fstr(c, "format");
+	if (format) {
 		char *out, *err;
-		int te = template_render(a.format, o, &out, &err);
-		if (te < 0) {
-			errf("%s%s", te == -EINVAL ? "template parsing error: " : "",
-			     err ? err : "template error");
+		if (template_render(format, o, &out, &err) < 0) {
+			fprintf(stderr, "template parsing error: %s\n", err ? err : "out of memory");
 			status = 1;
 		} else {
 			printf("%s\n", out);
@@ -1150,42 +1073,160 @@ static int cmd_json(const struct global *g, const char *cmd, int argc, char **ar
 	return status;
 }
 
-/* ---- main --------------------------------------------------------------------------------- */
+static int cmd_version(struct call *c)
+{
+	(void)c;
+	printf("ctrlink version %s\n", ctr_version());
+	return 0;
+}
+
+/* ---- the table ---------------------------------------------------------------------------- */
+
+static const struct flag_spec no_flags[] = { { NULL, 0, 0, NULL, NULL } };
+
+static const struct flag_spec stop_flags[] = {
+	{ "time", 't', FLAG_INT, "Seconds to wait before killing the container", "10" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct flag_spec kill_flags[] = {
+	{ "signal", 's', FLAG_STRING, "Signal to send to the container", "KILL" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct flag_spec rm_flags[] = {
+	{ "force", 'f', FLAG_BOOL, "Force the removal of a running container (uses SIGKILL)", NULL },
+	{ "link", 'l', FLAG_BOOL, "Remove the specified link", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct flag_spec logs_flags[] = {
+	{ "follow", 'f', FLAG_BOOL, "Follow log output", NULL },
+	{ "timestamps", 't', FLAG_BOOL, "Show timestamps", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct flag_spec exec_flags[] = {
+	{ "env", 'e', FLAG_LIST, "Set environment variables", NULL },
+	{ "interactive", 'i', FLAG_BOOL, "Keep STDIN open", NULL },
+	{ "user", 'u', FLAG_STRING, "Username or UID (format: \"<name|uid>[:<group|gid>]\")", NULL },
+	{ "workdir", 'w', FLAG_STRING, "Working directory inside the container", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct flag_spec link_flags[] = {
+	{ "env", 0, FLAG_BOOL, "Also copy TARGET's environment as ALIAS_ENV_*", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct flag_spec json_flags[] = {
+	{ "format", 'f', FLAG_STRING, "Format output using a Go template", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+#define CONTAINERS "CONTAINER [CONTAINER...]"
+static const struct command commands[] = {
+	{ "run", "[OPTIONS] COMMAND [ARG...]", "Create and run a new container", cmd_run, 1, -1,
+	  run_flags, false },
+	{ "create", "[OPTIONS] COMMAND [ARG...]", "Create a new container", cmd_run, 1, -1,
+	  run_flags + 1, false },
+	{ "start", CONTAINERS, "Start one or more containers", cmd_each, 1, -1, no_flags, true },
+	{ "stop", "[OPTIONS] " CONTAINERS, "Stop one or more running containers", cmd_each, 1, -1,
+	  stop_flags, true },
+	{ "kill", "[OPTIONS] " CONTAINERS, "Kill one or more running containers", cmd_each, 1, -1,
+	  kill_flags, true },
+	{ "rm", "[OPTIONS] " CONTAINERS, "Remove one or more containers", cmd_each, 1, -1,
+	  rm_flags, true },
+	{ "wait", CONTAINERS, "Block until one or more containers stop, then print their exit codes",
+	  cmd_each, 1, -1, no_flags, true },
+	{ "ps", "[OPTIONS]", "List containers", cmd_ps, 0, 0, ps_flags, true },
+	{ "inspect", "[OPTIONS] " CONTAINERS, "Show low-level information on containers",
+	  cmd_inspect, 1, -1, inspect_flags, true },
+	{ "logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmd_logs, 1, 1,
+	  logs_flags, true },
+	{ "exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container",
+	  cmd_exec, 2, -1, exec_flags, false },
+	{ "port", "CONTAINER [PRIVATE_PORT[/PROTO]]",
+	  "List port mappings or a specific mapping for the container", cmd_port, 1, 2, no_flags,
+	  true },
+	{ "publish", "CONTAINER SPEC [SPEC...]",
+	  "Publish ports of a container, also while it runs (SPEC as -p)", cmd_publish, 2, -1,
+	  no_flags, true },
+	{ "unpublish", "CONTAINER SPEC [SPEC...]",
+	  "Withdraw published ports, also while the container runs (SPEC as -p)", cmd_publish, 2,
+	  -1, no_flags, true },
+	{ "link", "[OPTIONS] CONTAINER TARGET[:ALIAS]",
+	  "Link a container to another, also while it runs (/etc/hosts and firewall at once, "
+	  "environment at the next start)", cmd_link, 2, 2, link_flags, true },
+	{ "unlink", "CONTAINER ALIAS", "Remove a link", cmd_link, 2, 2, no_flags, true },
+	{ "gc", "[OPTIONS]", "Bring the host in line with the state (rules, crashed operations)",
+	  cmd_json, 0, 0, json_flags, true },
+	{ "info", "[OPTIONS]", "Show the network, NAT backend and kernel features", cmd_json, 0, 0,
+	  json_flags, true },
+	{ "version", "", "Show the version", cmd_version, 0, 0, no_flags, true },
+};
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+static const struct flag_spec global_flags[] = {
+	{ "bridge", 0, FLAG_STRING, "Bridge name (default ctrlink0; $CTRLINK_BRIDGE)", NULL },
+	{ "icc", 0, FLAG_BOOL, "Let containers reach each other without links ($CTRLINK_ICC=1)",
+	  NULL },
+	{ "nat-backend", 0, FLAG_STRING, "auto, iptables or nftables ($CTRLINK_NAT_BACKEND)", NULL },
+	{ "state-dir", 0, FLAG_STRING, "State directory (default /run/ctrlink; $CTRLINK_STATE_DIR)",
+	  NULL },
+	{ "subnet", 0, FLAG_STRING, "IPv4 subnet of the bridge ($CTRLINK_SUBNET)", NULL },
+	{ "subnet6", 0, FLAG_STRING, "IPv6 subnet too (nftables backend; $CTRLINK_SUBNET6)", NULL },
+	{ "version", 'v', FLAG_BOOL, "Print version information and quit", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct command root = {
+	"", "[OPTIONS] COMMAND", "Containers with Docker's -p and --link, without a daemon.", NULL, 0,
+	-1, global_flags, false,
+};
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage:  %s [OPTIONS] COMMAND\n\n"
-		"Containers with Docker's -p and --link, without a daemon.\n\n"
-		"Options:\n"
-		"      --state-dir string    State directory (default /run/ctrlink; $CTRLINK_STATE_DIR)\n"
-		"      --bridge string       Bridge name (default ctrlink0; $CTRLINK_BRIDGE)\n"
-		"      --subnet string       IPv4 subnet of the bridge ($CTRLINK_SUBNET)\n"
-		"      --subnet6 string      IPv6 subnet too (nftables backend; $CTRLINK_SUBNET6)\n"
-		"      --icc                 Let containers reach each other without links\n"
-		"                            ($CTRLINK_ICC=1)\n"
-		"      --nat-backend string  auto, iptables or nftables ($CTRLINK_NAT_BACKEND)\n\n"
-		"Commands:\n"
-		"  run        Create and run a new container\n"
-		"  create     Create a new container\n"
-		"  start      Start one or more containers\n"
-		"  stop       Stop one or more running containers\n"
-		"  kill       Kill one or more running containers\n"
-		"  rm         Remove one or more containers\n"
-		"  wait       Wait for containers to stop, print their exit codes\n"
-		"  ps         List containers\n"
-		"  inspect    Show low-level information on containers\n"
-		"  logs       Fetch the logs of a container\n"
-		"  exec       Run a command in a running container\n"
-		"  port       List port mappings of a container\n"
-		"  publish    Publish ports of a container, also while it runs\n"
-		"  unpublish  Withdraw published ports, also while it runs\n"
-		"  link       Link a container to another, also while it runs\n"
-		"  unlink     Remove a link\n"
-		"  gc         Bring the host in line with the state (rules, crashed operations)\n"
-		"  info       Show the network, NAT backend and kernel features\n"
-		"  version    Show the version\n",
-		prog);
+	char *u = or_die(flags_usage(global_flags));
+	fprintf(f, "Usage:  %s %s\n\n%s\n\nOptions:\n%s\nCommands:\n", prog, root.use,
+		root.short_help, u);
+	free(u);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].short_help);
+	fprintf(f, "\nRun '%s COMMAND --help' for more information on a command.\n", prog);
+}
+
+static int count_flags(const struct flag_spec *spec)
+{
+	int n = 0;
+	while (spec[n].name)
+		n++;
+	return n;
+}
+
+/* Parse a command's flags and arguments and run it. */
+static int dispatch(const struct global *g, const struct command *cmd, int argc, char **argv)
+{
+	struct flag_val *v = or_die(calloc((size_t)count_flags(cmd->flags) + 1, sizeof *v));
+	struct call c = { .g = g, .cmd = cmd, .v = v };
+	char *err = NULL;
+	int e = flags_parse(cmd->flags, v, argc, argv, cmd->interspersed, &c.args, &c.nargs, &err);
+	int code;
+	if (e == 1) {
+		print_help(cmd);
+		code = 0;
+	} else if (e < 0) {
+		code = err ? flag_error(cmd, err) : (errf("out of memory"), EXIT_OWN);
+	} else if (c.nargs < cmd->min_args || (cmd->max_args >= 0 && c.nargs > cmd->max_args)) {
+		code = args_error(cmd, c.nargs);
+	} else {
+		code = cmd->run(&c);
+	}
+	free(err);
+	free(c.args);
+	flags_free(cmd->flags, v);
+	free(v);
+	return code;
 }
 
 int main(int argc, char **argv)
@@ -1196,81 +1237,48 @@ int main(int argc, char **argv)
 	const char *icc = getenv("CTRLINK_ICC");
 	if (icc && *icc)
 		g.icc = strcmp(icc, "0") != 0 && strcasecmp(icc, "false") != 0;
-	int i = 1;
-	while (i < argc && argv[i][0] == '-') {
-		const char *a = argv[i];
-		const char *eq = strchr(a, '=');
-		size_t len = eq ? (size_t)(eq - a) : strlen(a);
-		const char **dst = NULL;
-		if (len == 11 && strncmp(a, "--state-dir", len) == 0)
-			dst = &g.state_dir;
-		else if (len == 8 && strncmp(a, "--bridge", len) == 0)
-			dst = &g.bridge;
-		else if (len == 8 && strncmp(a, "--subnet", len) == 0)
-			dst = &g.subnet;
-		else if (len == 9 && strncmp(a, "--subnet6", len) == 0)
-			dst = &g.subnet6;
-		else if (len == 13 && strncmp(a, "--nat-backend", len) == 0)
-			dst = &g.backend;
-		else if (strcmp(a, "--icc") == 0 || strcmp(a, "--icc=true") == 0) {
-			g.icc = 1;
-			i++;
-			continue;
-		} else if (strcmp(a, "--icc=false") == 0) {
-			g.icc = 0;
-			i++;
-			continue;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
-			printf("ctrlink version %s\n", ctr_version());
-			return 0;
-		} else {
-			errf("unknown flag: %s\nSee '%s --help'.", a, prog);
-			return EXIT_OWN;
-		}
-		if (eq) {
-			*dst = eq + 1;
-			i++;
-		} else if (i + 1 < argc) {
-			*dst = argv[i + 1];
-			i += 2;
-		} else {
-			errf("flag needs an argument: %s", a);
-			return EXIT_OWN;
-		}
-	}
-	if (i >= argc) {
-		usage(stderr);
-		return EXIT_OWN;
-	}
-	const char *cmd = argv[i++];
-	if (!strcmp(cmd, "run") || !strcmp(cmd, "create"))
-		return cmd_run(&g, cmd, argc, argv, i);
-	if (!strcmp(cmd, "start") || !strcmp(cmd, "stop") || !strcmp(cmd, "kill") ||
-	    !strcmp(cmd, "rm") || !strcmp(cmd, "wait"))
-		return cmd_each(&g, cmd, argc, argv, i);
-	if (!strcmp(cmd, "ps"))
-		return cmd_ps(&g, argc, argv, i);
-	if (!strcmp(cmd, "inspect"))
-		return cmd_inspect(&g, argc, argv, i);
-	if (!strcmp(cmd, "port"))
-		return cmd_port(&g, argc, argv, i);
-	if (!strcmp(cmd, "publish") || !strcmp(cmd, "unpublish"))
-		return cmd_publish(&g, cmd, argc, argv, i);
-	if (!strcmp(cmd, "link") || !strcmp(cmd, "unlink"))
-		return cmd_link(&g, cmd, argc, argv, i);
-	if (!strcmp(cmd, "logs"))
-		return cmd_logs(&g, argc, argv, i);
-	if (!strcmp(cmd, "exec"))
-		return cmd_exec(&g, argc, argv, i);
-	if (!strcmp(cmd, "gc") || !strcmp(cmd, "info"))
-		return cmd_json(&g, cmd, argc, argv, i);
-	if (!strcmp(cmd, "version")) {
+
+	struct flag_val v[sizeof global_flags / sizeof *global_flags] = { 0 };
+	const char **rest = NULL;
+	int nrest = 0, code = -1;
+	char *err = NULL;
+	int e = flags_parse(global_flags, v, argc - 1, argv + 1, false, &rest, &nrest, &err);
+	if (e == 1) {
+		usage(stdout);
+		code = 0;
+	} else if (e < 0) {
+		code = err ? flag_error(&root, err) : (errf("out of memory"), EXIT_OWN);
+	} else if (v[flags_index(global_flags, "version")].b) {
 		printf("ctrlink version %s\n", ctr_version());
-		return 0;
+		code = 0;
+	} else if (nrest == 0) {
+		usage(stderr);
+		code = EXIT_OWN;
 	}
-	errf("'%s' is not a ctrlink command.\nSee '%s --help'", cmd, prog);
-	return EXIT_OWN;
+	free(err);
+	if (code < 0) {
+		const char **dst[] = { &g.bridge, &g.backend, &g.state_dir, &g.subnet, &g.subnet6 };
+		const char *names[] = { "bridge", "nat-backend", "state-dir", "subnet", "subnet6" };
+		for (size_t i = 0; i < sizeof dst / sizeof *dst; i++) {
+			const struct flag_val *f = &v[flags_index(global_flags, names[i])];
+			if (f->set)
+				*dst[i] = f->str;
+		}
+		const struct flag_val *f = &v[flags_index(global_flags, "icc")];
+		if (f->set)
+			g.icc = f->b;
+		const struct command *cmd = NULL;
+		for (size_t i = 0; i < N_COMMANDS && !cmd; i++)
+			if (strcmp(commands[i].name, rest[0]) == 0)
+				cmd = &commands[i];
+		if (cmd) {
+			code = dispatch(&g, cmd, nrest - 1, (char **)rest + 1);
+		} else {
+			errf("'%s' is not a ctrlink command.\nSee '%s --help'", rest[0], prog);
+			code = EXIT_OWN;
+		}
+	}
+	free(rest);
+	flags_free(global_flags, v);
+	return code;
 }

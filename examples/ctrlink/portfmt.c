@@ -373,17 +373,6 @@ static bool same_proto(const struct pkey *a, const struct pkey *b)
 	return true;
 }
 
-static bool known_proto(const struct pkey *k)
-{
-	static const struct pkey names[] = {
-		{ 0, 0, "tcp", 3 }, { 0, 0, "udp", 3 }, { 0, 0, "sctp", 4 },
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (same_proto(k, &names[i]))
-			return true;
-	return false;
-}
-
 /* fvbommel/sortorder NaturalLess: digit runs compare numerically (fewer leading zeros first
  * on a tie), digits sort before other bytes, other bytes compare bytewise. */
 static bool natural_less(const char *s1, const char *s2)
@@ -509,15 +498,8 @@ int port_cmd_format(const cJSON *ports, const char *arg, const char *container_n
 		if (why)
 			return fail(out, -EINVAL, "invalid port '%.*s': %s", (int)want.numlen, arg,
 				    why);
-		if (!known_proto(&want)) {
-			/* docker does not check it (and reports the port as not published);
-			 * only tcp, udp and sctp can be published */
-			struct buf msg = { 0 };
-			buf_add(&msg, "invalid proto: ");
-			add_proto(&msg, &want);
-			*out = buf_finish(&msg);
-			return *out ? -EINVAL : -ENOMEM;
-		}
+		/* the protocol is not checked (docker/cli port.go): an unknown one is just not
+		 * published */
 		/* the last key that names the same port, as decoding into a Go map keeps it */
 		const cJSON *frontends = NULL, *it;
 		cJSON_ArrayForEach(it, ports) {

@@ -32,7 +32,8 @@ char *ps_ports_format(const struct ps_port *ports, size_t n);
  * Lines are sorted in natural order and each ends with "\n".
  * Returns 0 with the output in *out ("" when nothing is published), or
  *   -ENOENT  with *out = "no public port '<arg>' published for <container_name>",
- *   -EINVAL  with *out = "invalid port '<p>': <why>" or "invalid proto: <proto>",
+ *   -EINVAL  with *out = "invalid port '<p>': <why>" (the protocol is not checked: an
+ *            unknown one is not published, as in docker/cli),
  *   -ENOMEM  with *out = NULL.
  * *out is malloc'd in every other case; the caller frees it. */
 int port_cmd_format(const cJSON *ports, const char *arg, const char *container_name, char **out);

@@ -237,9 +237,10 @@ static void test_port(void)
 	check_port(ports, "99999999999999999999x", -EINVAL,
 		   "invalid port '99999999999999999999x': value out of range");
 	check_port(ports, "/tcp", -EINVAL, "invalid port '': value is empty");
-	check_port(ports, "80/xyz", -EINVAL, "invalid proto: xyz");
-	check_port(ports, "80/XYZ", -EINVAL, "invalid proto: xyz");
-	check_port(ports, "80/tcp/x", -EINVAL, "invalid proto: tcp/x");
+	check_port(ports, "80/xyz", -ENOENT, "no public port '80/xyz' published for web");
+	check_port(ports, "80/XYZ", -ENOENT, "no public port '80/XYZ' published for web");
+	check_port(ports, "80/tcp/x", -ENOENT,
+		   "no public port '80/tcp/x' published for web");
 	cJSON_Delete(ports);
 
 	check_port(NULL, NULL, 0, "");
