@@ -87,8 +87,8 @@ typedef enum {
 	CTR_NAT_NFTABLES = 2, /**< nftables through nfnetlink: one table, maps and sets */
 } ctr_nat_backend;
 
-/* Version 1 ends with helper_path; version 2 adds subnet6. */
-#define CTR_CTX_OPTIONS_VERSION 2
+/* Version 1 ends with helper_path; version 2 adds subnet6; version 3 adds external_bridge. */
+#define CTR_CTX_OPTIONS_VERSION 3
 
 typedef struct {
 	unsigned version;      /**< CTR_CTX_OPTIONS_VERSION */
@@ -115,10 +115,17 @@ typedef struct {
 	 *  IPv6 hosts lines.  Needs the nftables backend.  "none": no IPv6.  NULL: the recorded
 	 *  one, else none. */
 	const char *subnet6;
+	/** 1: the bridge belongs to someone else (a CNI `bridge` plugin, a runtime): it must
+	 *  exist; the library never creates, addresses or deletes it, and writes only the rules
+	 *  that publish ports to endpoints on it (ctr_endpoint_add()): DNAT, hairpin and
+	 *  localhost masquerade, forwarding of DNAT'd traffic, the 127.0.0.0/8 guard.  No
+	 *  isolation, no outbound masquerade (the bridge's owner does that).  `bridge` and
+	 *  `subnet` are then required.  0 (default): the library's own bridge. */
+	int external_bridge;
 } ctr_ctx_options;
 
 #define CTR_CTX_OPTIONS_INIT { CTR_CTX_OPTIONS_VERSION, NULL, NULL, NULL, -1, CTR_NAT_AUTO, NULL, \
-	NULL }
+	NULL, 0 }
 
 /** Initialise `opts` to defaults for the given version.  Returns 0 or -EINVAL. */
 CTR_API int ctr_ctx_options_init(ctr_ctx_options *opts, unsigned version);
@@ -357,6 +364,75 @@ CTR_API int ctr_reconcile(ctr_ctx *ctx, char **report_out);
  * and KernelFeatures {Nftables, BridgeNetfilter, IptablesLegacy, Conntrack, IPv6, PidFd}.
  */
 CTR_API int ctr_info(ctr_ctx *ctx, char **json_out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Endpoints: published ports for addresses the library did not create                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * An endpoint is an address on the context's bridge that someone else made (a CNI plugin
+ * chain, a runtime): the library publishes host ports to it with the same port specs,
+ * allocation, NAT backends, localhost and hairpin paths, crash safety, reconcile and conntrack
+ * handling as for its own containers.  Endpoints are records in the state directory (`ps -a`
+ * lists them as "endpoint"), keyed by their owner's text; their ID is the SHA-256 of it.
+ * Use them on a context opened with `external_bridge` = 1 (or on the library's own bridge).
+ */
+
+#define CTR_ENDPOINT_OPTIONS_VERSION 1
+
+typedef struct {
+	unsigned version;           /**< CTR_ENDPOINT_OPTIONS_VERSION */
+	/** Who the endpoint belongs to, e.g. a CNI container ID and interface
+	 *  ("<containerID>/eth0"): 1 to 1024 bytes without control characters.  Required. */
+	const char *owner;
+	/** The endpoint's IPv4 address, in the context's subnet ("10.88.0.5").  Required. */
+	const char *ipv4;
+	/** Its IPv6 address, in the context's IPv6 subnet; NULL: none (IPv6 host addresses are
+	 *  then refused). */
+	const char *ipv6;
+	/** Path of its network namespace (e.g. /run/netns/cni-…): while the path names the same
+	 *  namespace as at ctr_endpoint_add(), the endpoint lives; once it does not,
+	 *  ctr_reconcile() removes the endpoint and its rules.  NULL: lives until removed. */
+	const char *netns;
+	/** Its interface inside that namespace (recorded, shown by inspect); may be NULL. */
+	const char *ifname;
+	/** Published ports, as `-p` (every form Docker accepts; a host port 0 or none takes a
+	 *  free one).  NULL-terminated; may be NULL (nothing published). */
+	const char *const *publish;
+} ctr_endpoint_options;
+
+#define CTR_ENDPOINT_OPTIONS_INIT { CTR_ENDPOINT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
+	NULL }
+
+CTR_API int ctr_endpoint_options_init(ctr_endpoint_options *opts, unsigned version);
+
+/**
+ * Publish ports for an endpoint, in one rule commit: all of them or none (a host port that
+ * another container or endpoint holds: -EADDRINUSE, nothing published).  An endpoint of the
+ * same owner that exists already is replaced.  Its 64-hex ID goes to `id_out` (may be NULL).
+ */
+CTR_API int ctr_endpoint_add(ctr_ctx *ctx, const ctr_endpoint_options *opts,
+			     char id_out[CTR_ID_LEN + 1]);
+
+/**
+ * Remove the endpoint of `owner`: its rules, host ports and UDP conntrack entries.  0 also
+ * when there is none (removing twice, or after the state directory was lost, is fine).
+ */
+CTR_API int ctr_endpoint_remove(ctr_ctx *ctx, const char *owner);
+
+/**
+ * Check that the endpoint of `owner` exists and that the kernel holds every rule it needs
+ * (its DNAT rules and the network's base rules).  0, -ENOENT (no such endpoint) or -ENOLINK
+ * (a rule is missing: the message says which; ctr_reconcile() restores them).
+ */
+CTR_API int ctr_endpoint_check(ctr_ctx *ctx, const char *owner);
+
+/**
+ * Remove every endpoint whose owner is not in `keep` (NULL-terminated; NULL keeps none), then
+ * reconcile (ctr_reconcile()).  `*report_out` (may be NULL) receives the reconcile report with
+ * EndpointsRemoved (their owners) added.
+ */
+CTR_API int ctr_endpoint_gc(ctr_ctx *ctx, const char *const *keep, char **report_out);
 
 #ifdef __cplusplus
 }

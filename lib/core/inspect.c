@@ -249,8 +249,17 @@ int inspect_render(const struct ctr_rec *r, const struct inspect_extra *x, char 
 		return ctr_err(-ENOMEM, "out of memory");
 	add_s(&b, o, "Id", r->id);
 	add_time(&b, o, "Created", r->created);
-	add_s(&b, o, "Path", r->argv[0]);
-	add(&b, o, "Args", strv_json(&b, r->argv + 1, false));
+	static char *const none[] = { "", NULL }; /* an endpoint runs no command */
+	char *const *argv = r->argv && r->argv[0] ? r->argv : none;
+	add_s(&b, o, "Path", argv[0]);
+	add(&b, o, "Args", strv_json(&b, (char **)argv + 1, false));
+	if (r->owner) {
+		cJSON *ep = chk(&b, cJSON_CreateObject());
+		add_s(&b, ep, "Owner", r->owner);
+		add_s(&b, ep, "NetNS", r->netns ? r->netns : "");
+		add_s(&b, ep, "IfName", r->ifname ? r->ifname : "");
+		add(&b, o, "Endpoint", ep);
+	}
 	add(&b, o, "State", state_json(&b, r));
 	add_s(&b, o, "Image", "");
 	path_field(&b, o, "ResolvConfPath", x, r->id, "resolv.conf");
@@ -301,7 +310,7 @@ int inspect_render(const struct ctr_rec *r, const struct inspect_extra *x, char 
 			if (strchr(r->env[i], '=') &&
 			    !cJSON_AddItemToArray(env, cJSON_CreateString(r->env[i])))
 				b.oom = true;
-		add(&b, cf, "Cmd", strv_json(&b, r->argv, false));
+		add(&b, cf, "Cmd", strv_json(&b, (char **)argv, false));
 		add_s(&b, cf, "WorkingDir", r->workdir);
 		add_s(&b, cf, "Image", "");
 		add_s(&b, cf, "Rootfs", r->rootfs);
@@ -326,7 +335,7 @@ int list_entry(const struct ctr_rec *r, const char *const *names, void *array)
 	add_s(&b, o, "Id", r->id);
 	add(&b, o, "Names", strv_json(&b, (char **)names, false));
 	struct sbuf cmd = SBUF_INIT;
-	for (size_t i = 0; r->argv[i]; i++) {
+	for (size_t i = 0; r->argv && r->argv[i]; i++) {
 		if (i)
 			sb_addc(&cmd, ' ');
 		sb_add(&cmd, r->argv[i]);

@@ -47,6 +47,11 @@ struct nat_net {
 	uint8_t subnet6[16];
 	int prefixlen6;
 	uint8_t gateway6[16];
+	/* the bridge is someone else's (a CNI bridge): only the rules that publish ports —
+	 * DNAT jumps, hairpin and localhost masquerade, forwarding of DNAT'd and established
+	 * traffic, the 127.0.0.0/8 guard; no isolation, no outbound masquerade, no drop of
+	 * direct traffic */
+	bool external;
 };
 
 enum nat_rule_kind { NAT_RULE_DNAT = 1, NAT_RULE_LINK = 2 };

@@ -25,6 +25,9 @@ void rec_free(struct ctr_rec *rec)
 	if (!rec)
 		return;
 	free(rec->name);
+	free(rec->owner);
+	free(rec->netns);
+	free(rec->ifname);
 	strv_free(rec->argv);
 	strv_free(rec->env);
 	free(rec->hostname);
@@ -191,6 +194,12 @@ static cJSON *build(const struct ctr_rec *r)
 			      add_str(e, "alias", r->links[i].alias) &&
 			      cJSON_AddBoolToObject(e, "env", r->links[i].env);
 		}
+	if (okk && r->owner) {
+		cJSON *ep = cJSON_AddObjectToObject(o, "endpoint");
+		okk = ep && add_str(ep, "owner", r->owner) && add_str(ep, "netns", r->netns) &&
+		      add_str(ep, "ifname", r->ifname) && add_u64(ep, "netns_dev", r->netns_dev) &&
+		      add_u64(ep, "netns_ino", r->netns_ino);
+	}
 	okk = okk && add_str(o, "status", status_name(r->status)) && add_num(o, "pid", r->pid) &&
 	      add_u64(o, "pid_start", r->pid_start) && add_num(o, "mon_pid", r->mon_pid) &&
 	      add_u64(o, "mon_start", r->mon_start) && add_num(o, "exit_code", r->exit_code) &&
@@ -425,7 +434,16 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	    (e = get_strv(rd, o, "cap_add", &r->cap_add)) < 0 ||
 	    (e = get_strv(rd, o, "cap_drop", &r->cap_drop)) < 0)
 		return e;
-	if (!r->argv || !r->argv[0])
+	const cJSON *ep = cJSON_GetObjectItemCaseSensitive(o, "endpoint");
+	if (ep && !cJSON_IsObject(ep))
+		return bad(rd, "endpoint");
+	if (ep && ((e = get_str(rd, ep, "owner", true, false, &r->owner)) < 0 ||
+		   (e = get_str(rd, ep, "netns", false, false, &r->netns)) < 0 ||
+		   (e = get_str(rd, ep, "ifname", false, false, &r->ifname)) < 0 ||
+		   (e = get_u64(rd, ep, "netns_dev", &r->netns_dev)) < 0 ||
+		   (e = get_u64(rd, ep, "netns_ino", &r->netns_ino)) < 0))
+		return e;
+	if (!r->owner && (!r->argv || !r->argv[0])) /* an endpoint runs no command */
 		return bad(rd, "argv");
 	r->publish_all = get_bool(o, "publish_all");
 	r->auto_remove = get_bool(o, "auto_remove");

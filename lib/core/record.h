@@ -78,7 +78,16 @@ struct ctr_rec {
 	struct ctr_net net;
 	struct ctr_mapping *mappings; /* NetworkSettings.Ports: what is bound while running */
 	size_t n_mappings;
+
+	/* an endpoint (ctr_endpoint_add): an address someone else made; no process, no veth */
+	char *owner;               /* NULL: a container */
+	char *netns;               /* its namespace's path (NULL: none given) */
+	char *ifname;
+	uint64_t netns_dev, netns_ino; /* what that path named when it was added */
 };
+
+/* true for an endpoint's record */
+#define REC_IS_ENDPOINT(r) ((r)->owner != NULL)
 
 /* Free a record and everything it owns.  NULL is allowed. */
 void rec_free(struct ctr_rec *rec);

@@ -65,6 +65,8 @@ static size_t ctx_options_size(unsigned version)
 	case 1:
 		return offsetof(ctr_ctx_options, subnet6);
 	case 2:
+		return offsetof(ctr_ctx_options, external_bridge);
+	case 3:
 		return sizeof(ctr_ctx_options);
 	default:
 		return 0;
@@ -250,12 +252,17 @@ CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts)
 	if (o.nat_backend != CTR_NAT_AUTO && o.nat_backend != CTR_NAT_IPTABLES &&
 	    o.nat_backend != CTR_NAT_NFTABLES)
 		return ctr_err(-EINVAL, "invalid NAT backend %d", (int)o.nat_backend);
+	if (o.external_bridge != 0 && o.external_bridge != 1)
+		return ctr_err(-EINVAL, "invalid external_bridge %d: use 0 or 1", o.external_bridge);
+	if (o.external_bridge && !o.bridge)
+		return ctr_err(-EINVAL, "an external bridge needs its name (bridge)");
 
 	ctr_ctx *ctx;
 	if ((e = ctx_open_state(&ctx, o.state_dir ? o.state_dir : DEFAULT_STATE_DIR)) < 0)
 		return e;
 	ctx->opt_icc = o.icc;
 	ctx->opt_backend = o.nat_backend;
+	ctx->opt_external = o.external_bridge;
 	if ((o.bridge && !(ctx->opt_bridge = xstrdup(o.bridge))) ||
 	    (o.subnet && !(ctx->opt_subnet = xstrdup(o.subnet))) ||
 	    (o.subnet6 && !(ctx->opt_subnet6 = xstrdup(o.subnet6))) ||
@@ -363,7 +370,8 @@ static void take_rec(struct alloc *a, const struct ctr_rec *r)
 {
 	if ((r->status != ST_RUNNING && r->status != ST_STARTING) || !r->has_net)
 		return;
-	alloc_ip_take(a, r->net.ip);
+	if (!r->owner) /* an endpoint's address is its owner's, not ours to hand out */
+		alloc_ip_take(a, r->net.ip);
 	for (size_t i = 0; i < r->n_mappings; i++) {
 		const struct ctr_mapping *m = &r->mappings[i];
 		uint8_t addr[16];

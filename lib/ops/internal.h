@@ -28,6 +28,7 @@ struct netcfg {
 	int backend;              /* ctr_nat_backend, never AUTO once recorded */
 	int prefixlen6;           /* 0: no IPv6 */
 	uint8_t subnet6[16], gateway6[16];
+	bool external;            /* the bridge is someone else's: see ctr_ctx_options */
 };
 
 struct ctr_ctx {
@@ -37,6 +38,7 @@ struct ctr_ctx {
 	char *opt_bridge, *opt_subnet, *opt_subnet6;
 	int opt_icc;
 	int opt_backend;
+	int opt_external;
 	/* the NAT handle, kept for the context's life (used under the state lock only) */
 	struct nat *nat;
 	const struct nat_ops *nat_ops;
@@ -178,6 +180,10 @@ int unlink_locked(struct op *op, const char *parent_id, const char *alias);
 int links_child_started(struct op *op, const struct ctr_rec *child);
 
 /* ---- recovery (recover.c) ----------------------------------------------------------------- */
+
+/* Is the record's run alive: a container's monitor, or an endpoint's network namespace (the
+ * path still names the namespace it named when added; no path: alive). */
+bool rec_alive(const struct ctr_rec *r);
 
 /* Finish or undo the operation that a dead process left pending on `id`. */
 int recover_pending(struct op *op, const char *id);

@@ -59,6 +59,7 @@ int net_load(struct store *st, struct netcfg *cfg)
 	const cJSON *icc = cJSON_GetObjectItemCaseSensitive(o, "icc");
 	const cJSON *be = cJSON_GetObjectItemCaseSensitive(o, "backend");
 	const cJSON *sn6 = cJSON_GetObjectItemCaseSensitive(o, "subnet6");
+	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(o, "external");
 	memset(cfg, 0, sizeof *cfg);
 	e = -EINVAL;
 	if (cJSON_IsString(br) && strlen(br->valuestring) < sizeof cfg->bridge && cJSON_IsString(sn) &&
@@ -67,6 +68,7 @@ int net_load(struct store *st, struct netcfg *cfg)
 		strcpy(cfg->bridge, br->valuestring);
 		cfg->gateway = htonl(ntohl(cfg->subnet) + 1);
 		cfg->icc = cJSON_IsTrue(icc);
+		cfg->external = cJSON_IsTrue(ext);
 		for (size_t i = 1; i < ARRAY_SIZE(backend_names); i++)
 			if (strcmp(be->valuestring, backend_names[i]) == 0) {
 				cfg->backend = (int)i;
@@ -103,7 +105,8 @@ static int net_save(struct store *st, const struct netcfg *cfg)
 	if (o && cJSON_AddStringToObject(o, "bridge", cfg->bridge) &&
 	    cJSON_AddStringToObject(o, "subnet", sub) && cJSON_AddBoolToObject(o, "icc", cfg->icc) &&
 	    cJSON_AddStringToObject(o, "backend", net_backend_name(cfg->backend)) &&
-	    (!cfg->prefixlen6 || cJSON_AddStringToObject(o, "subnet6", sub6)))
+	    (!cfg->prefixlen6 || cJSON_AddStringToObject(o, "subnet6", sub6)) &&
+	    (!cfg->external || cJSON_AddBoolToObject(o, "external", true)))
 		s = cJSON_Print(o);
 	cJSON_Delete(o);
 	if (!s)
@@ -121,6 +124,7 @@ static void to_natnet(const struct netcfg *c, struct nat_net *n)
 	n->prefixlen = c->prefixlen;
 	n->gateway = c->gateway;
 	n->icc = c->icc;
+	n->external = c->external;
 	if (c->prefixlen6) {
 		memcpy(n->subnet6, c->subnet6, 16);
 		memcpy(n->gateway6, c->gateway6, 16);
@@ -236,6 +240,10 @@ static int choose_subnet(struct rtnl *nl, int ignore, uint32_t *net, int *pl)
 static int bridge_up(const struct netcfg *cfg, struct rtnl *nl, int *ifindex)
 {
 	int e = rtnl_link_index(nl, cfg->bridge, ifindex);
+	if (e == -ENODEV && cfg->external)
+		return ctr_err(-ENODEV, "the external bridge %s does not exist (its owner, e.g. the "
+					"CNI bridge plugin, makes it)",
+			       cfg->bridge);
 	if (e == 0) {
 		bool is_br = false;
 		if ((e = rtnl_link_is_bridge(nl, *ifindex, &is_br)) < 0)
@@ -316,10 +324,15 @@ static int wanted_net(ctr_ctx *ctx, const struct netcfg *old, struct netcfg *cfg
 {
 	int e;
 	*cfg = old ? *old : (struct netcfg){ 0 };
-	if (ctx->opt_bridge)
+	/* a bridge given says whose it is; none given keeps what is recorded */
+	if (ctx->opt_bridge) {
 		snprintf(cfg->bridge, sizeof cfg->bridge, "%s", ctx->opt_bridge);
-	else if (!old)
+		cfg->external = ctx->opt_external != 0;
+	} else if (!old) {
 		snprintf(cfg->bridge, sizeof cfg->bridge, "%s", DEFAULT_BRIDGE);
+	}
+	if (cfg->external && !ctx->opt_subnet && !old)
+		return ctr_err(-EINVAL, "the external bridge %s needs its subnet", cfg->bridge);
 	if (ctx->opt_icc >= 0)
 		cfg->icc = ctx->opt_icc;
 	if (ctx->opt_backend != CTR_NAT_AUTO)
@@ -374,7 +387,7 @@ int net_ensure(struct op *op)
 		       cfg.icc != old.icc || cfg.backend != old.backend || !same6(&cfg, &old);
 	if (!have_old && !subnet_given)
 		e = choose_subnet(nl, brindex, &cfg.subnet, &cfg.prefixlen);
-	if (!e && subnet_given && changed) {
+	if (!e && subnet_given && changed && !cfg.external) {
 		bool overlaps;
 		char desc[80];
 		e = rtnl_route_overlap4(nl, cfg.subnet, cfg.prefixlen, brindex, &overlaps, desc,
@@ -405,7 +418,8 @@ int net_ensure(struct op *op)
 			ops->remove_all(nat);
 			ops->close(nat);
 		}
-		rtnl_link_del(nl, old.bridge);
+		if (!old.external)
+			rtnl_link_del(nl, old.bridge);
 		ctr_err_clear();
 		brindex = 0;
 		if (op->alloc_loaded) {
@@ -426,14 +440,14 @@ int net_ensure(struct op *op)
 			e = 0;
 		}
 	}
-	if (!e && !cfg.icc && (access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) < 0 ||
+	if (!e && !cfg.icc && !cfg.external && (access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) < 0 ||
 			       (cfg.prefixlen6 &&
 				access("/proc/sys/net/bridge/bridge-nf-call-ip6tables", F_OK) < 0)))
 		e = ctr_err(-EOPNOTSUPP, "isolating containers (icc off) needs the kernel's bridge "
 					 "netfilter (br_netfilter), which is not available");
 	/* a bridge we did not create just now may predate a setting: bridged traffic must go
 	 * through the firewall, IPv4 and IPv6 (else isolation is only skin-deep) */
-	if (!e && !created && changed)
+	if (!e && !created && changed && !cfg.external)
 		e = rtnl_bridge_set_nf_call(nl, brindex, true);
 	if (!e)
 		e = sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
@@ -469,7 +483,8 @@ bool net_nft_available(void)
 
 int net_precheck(ctr_ctx *ctx)
 {
-	if (!ctx->opt_subnet && !ctx->opt_subnet6 && ctx->opt_backend == CTR_NAT_AUTO)
+	if ((!ctx->opt_subnet && !ctx->opt_subnet6 && ctx->opt_backend == CTR_NAT_AUTO) ||
+	    (ctx->opt_bridge && ctx->opt_external))
 		return 0;
 	struct netcfg old, cfg;
 	bool have_old = net_load(&ctx->st, &old) == 0;
@@ -629,6 +644,10 @@ int net_plan(struct op *op, struct ctr_rec *rec)
 	int e;
 	if ((e = op_netcfg(op, &cfg)) < 0 || (e = op_alloc(op, &a)) < 0)
 		return e;
+	if (cfg->external)
+		return ctr_err(-EINVAL, "the network of %s is the external bridge %s: it takes "
+					"endpoints (ctr_endpoint_add), not containers",
+			       op->st->path, cfg->bridge);
 	uint32_t ip;
 	if ((e = alloc_ip_next(a, &ip)) < 0)
 		return e;
@@ -852,7 +871,7 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 	if (e < 0)
 		return e;
 	struct rtnl *nl;
-	if (rtnl_open(&nl) == 0) {
+	if (rec->net.veth[0] && rtnl_open(&nl) == 0) { /* an endpoint has no veth of ours */
 		int br;
 		rtnl_link_del(nl, rec->net.veth);
 		if (rtnl_link_index(nl, cfg->bridge, &br) == 0) {
@@ -878,7 +897,8 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 	net_flush_dnat(rec, rec->mappings, rec->n_mappings, true);
 	struct alloc *a;
 	if (op_alloc(op, &a) == 0) {
-		alloc_ip_release(a, rec->net.ip);
+		if (!rec->owner) /* an endpoint's address is its owner's */
+			alloc_ip_release(a, rec->net.ip);
 		portplan_release(a, rec->mappings, rec->n_mappings);
 		op->alloc_dirty = true;
 	}
@@ -985,7 +1005,7 @@ int net_reconcile_base(struct op *op, const struct nat_txn *txn)
 	int br;
 	if ((e = rtnl_open(&nl)) < 0)
 		return e;
-	if ((e = rtnl_link_index(nl, op->net.bridge, &br)) == 0)
+	if ((e = rtnl_link_index(nl, op->net.bridge, &br)) == 0 && !op->net.external)
 		e = rtnl_bridge_set_nf_call(nl, br, true);
 	rtnl_close(nl);
 	if (e < 0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ops/internal.h"
@@ -92,7 +93,7 @@ int recover_pending(struct op *op, const char *id)
 		e = store_rec_remove(op->st, id);
 	} else if (strcmp(what, "start") == 0 || strcmp(what, "finish") == 0) {
 		if (rec && rec->status == ST_RUNNING && strcmp(what, "start") == 0 &&
-		    proc_alive(rec->pid, rec->pid_start)) {
+		    (rec->owner ? rec_alive(rec) : proc_alive(rec->pid, rec->pid_start))) {
 			/* the start had finished: keep it, make its rules whole */
 			e = net_resync(op, rec);
 		} else if (rec && (rec->status == ST_STARTING || rec->status == ST_RUNNING)) {
@@ -153,11 +154,19 @@ int recover_pending(struct op *op, const char *id)
 
 /* ---- noticing dead monitors -------------------------------------------------------------- */
 
+bool rec_alive(const struct ctr_rec *r)
+{
+	if (!r->owner)
+		return proc_alive(r->mon_pid, r->mon_start);
+	struct stat sb;
+	return !r->netns || (stat(r->netns, &sb) == 0 && (uint64_t)sb.st_dev == r->netns_dev &&
+			     (uint64_t)sb.st_ino == r->netns_ino);
+}
+
 int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
 {
 	struct ctr_rec *r = *recp;
-	if ((r->status != ST_RUNNING && r->status != ST_STARTING) ||
-	    proc_alive(r->mon_pid, r->mon_start))
+	if ((r->status != ST_RUNNING && r->status != ST_STARTING) || rec_alive(r))
 		return 0;
 	/* the monitor is gone (killed): nobody will record this container's end but us */
 	char id[CTR_ID_LEN + 1];
@@ -169,7 +178,7 @@ int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
 	struct ctr_rec *cur = NULL;
 	if ((e = store_rec_load(op.st, id, &cur)) == 0 &&
 	    (cur->status == ST_RUNNING || cur->status == ST_STARTING) &&
-	    !proc_alive(cur->mon_pid, cur->mon_start)) {
+	    !rec_alive(cur)) {
 		kill_proc(cur->pid, cur->pid_start);
 		e = run_finish(&op, id, cur->generation, 137);
 	}
@@ -306,7 +315,7 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 			continue;
 		}
 		bool active = r->status == ST_RUNNING || r->status == ST_STARTING;
-		if (active && !proc_alive(r->mon_pid, r->mon_start)) {
+		if (active && !rec_alive(r)) {
 			kill_proc(r->pid, r->pid_start);
 			e = run_finish(&op, r->id, r->generation, 137);
 			if (!e)

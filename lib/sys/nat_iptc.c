@@ -332,7 +332,8 @@ static void jump(struct rule *r, const char *chain)
 	rule_verdict(r, chain);
 }
 
-static void post_rules(const struct nat *nat, struct rule v[N_POST])
+/* The POSTROUTING rules; an external bridge gets the first two only.  Returns how many. */
+static size_t post_rules(const struct nat *nat, struct rule v[N_POST])
 {
 	const struct nat_net *n = &nat->net;
 	/* -s S -d S -o br -m conntrack --ctstate DNAT -j MASQUERADE          hairpin */
@@ -352,9 +353,12 @@ static void post_rules(const struct nat *nat, struct rule v[N_POST])
 	rule_src(&v[2], n->subnet, n->prefixlen);
 	rule_out(&v[2], n->bridge, true);
 	rule_masquerade(&v[2]);
+	return n->external ? 2 : N_POST;
 }
 
-static void fwd_rules(const struct nat *nat, struct rule v[N_FWD])
+/* The FORWARD rules; an external bridge gets the first two only (established, DNAT'd).
+ * Returns how many. */
+static size_t fwd_rules(const struct nat *nat, struct rule v[N_FWD])
 {
 	const char *br = nat->net.bridge;
 	rule_init(&v[0]);
@@ -381,6 +385,7 @@ static void fwd_rules(const struct nat *nat, struct rule v[N_FWD])
 	rule_init(&v[5]);
 	rule_out(&v[5], br, false);
 	rule_verdict(&v[5], IPTC_LABEL_DROP);
+	return nat->net.external ? 2 : N_FWD;
 }
 
 /* -d 127.0.0.0/8 ! -i lo -j DROP */
@@ -766,8 +771,8 @@ static int base_nat(struct nat *nat, struct xtc_handle *h, bool *changed)
 		r = ensure_chain(h, tb, nat->post, changed);
 	if (r < 0)
 		return r;
-	post_rules(nat, post);
-	r = ensure_content(h, tb, nat->post, post, N_POST, changed);
+	size_t np = post_rules(nat, post);
+	r = ensure_content(h, tb, nat->post, post, np, changed);
 	jump_local(&j, nat->dnat);
 	if (r >= 0)
 		r = ensure_jump(h, tb, "PREROUTING", &j, false, changed);
@@ -788,8 +793,8 @@ static int base_filter(struct nat *nat, struct xtc_handle *h, bool *changed)
 		r = ensure_chain(h, tb, nat->fwd, changed);
 	if (r < 0)
 		return r;
-	fwd_rules(nat, fwd);
-	r = ensure_content(h, tb, nat->fwd, fwd, N_FWD, changed);
+	size_t nf = fwd_rules(nat, fwd);
+	r = ensure_content(h, tb, nat->fwd, fwd, nf, changed);
 	jump(&j, nat->fwd);
 	if (r >= 0)
 		r = ensure_jump(h, tb, "FORWARD", &j, true, changed);

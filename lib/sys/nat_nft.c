@@ -1359,6 +1359,8 @@ static int chain_rules(const struct nat *nat, int c, struct rules *rs)
 				x_masq(&b);
 				rule_done(rs, &b);
 			}
+			if (n->external) /* its owner masquerades outbound traffic */
+				continue;
 			b = rule_new(nat, c); /* outbound */
 			m_nfproto(&b, v6);
 			m_addr(&b, v6, true, sub, plen);
@@ -1379,6 +1381,8 @@ static int chain_rules(const struct nat *nat, int c, struct rules *rs)
 		m_ct(&b, NFT_CT_STATUS, IPS_DST_NAT);
 		x_verdict(&b, NF_ACCEPT, NULL);
 		rule_done(rs, &b);
+		if (n->external) /* no links, no isolation: the bridge's owner decides the rest */
+			break;
 		b = rule_new(nat, c);
 		r_links(&b, br, S_LINKS4);
 		rule_done(rs, &b);

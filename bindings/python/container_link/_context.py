@@ -97,6 +97,10 @@ class Context:
             ``"fd00:c7::/64"``: containers then get an IPv6 address too, ports publish on IPv6
             host addresses and ``::``, and links give IPv6 hosts lines.  Needs the nftables
             backend.  Default: the recorded one, else none.
+        external_bridge: True when `bridge` belongs to someone else (a CNI bridge plugin):
+            it must exist, is never created, addressed or deleted, and gets only the rules
+            that publish ports to endpoints (:meth:`add_endpoint`).  Needs `bridge` and
+            `subnet`.
 
     Raises:
         InvalidArgument: a bad option.
@@ -107,7 +111,7 @@ class Context:
                  subnet: Optional[str] = None, icc: Optional[bool] = None,
                  nat_backend: Union[NatBackend, str] = "auto",
                  helper_path: Optional[StrLike] = None,
-                 subnet6: Optional[str] = None) -> None:
+                 subnet6: Optional[str] = None, external_bridge: bool = False) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._users = 0
         self._ptr: Any = None
@@ -121,6 +125,7 @@ class Context:
         opts.nat_backend = _backend(nat_backend)
         opts.helper_path = a.str(helper_path, "helper_path")
         opts.subnet6 = a.str(subnet6, "subnet6")
+        opts.external_bridge = _flag(external_bridge, "external_bridge")
         out = ffi.new("ctr_ctx **")
         call(lib.ctrpy_ctx_open, out, opts)
         self._ptr = out[0]
@@ -321,6 +326,51 @@ class Context:
         ICC, KernelFeatures..."""
         with self._use() as ctx:
             return call_json(lib.ctrpy_info, ctx)
+
+    # ---- endpoints ----------------------------------------------------------------------------
+
+    def add_endpoint(self, owner: str, ipv4: str, *, publish: Any = None,
+                     ipv6: Optional[str] = None, netns: Optional[StrLike] = None,
+                     ifname: Optional[str] = None) -> str:
+        """Publish ports (``-p`` specs) for an address the library did not create, in one
+        rule commit; returns the endpoint's ID (the SHA-256 of `owner`).  An endpoint of the
+        same owner is replaced.  While `netns` (a path) names the namespace it named at the
+        call, the endpoint lives; :meth:`reconcile` removes it once it does not."""
+        a = Arena()
+        o = ffi.new("ctr_endpoint_options *")
+        call(lib.ctrpy_endpoint_options_init, o, lib.CTR_ENDPOINT_OPTIONS_VERSION)
+        o.owner = a.str(owner, "owner")
+        o.ipv4 = a.str(ipv4, "ipv4")
+        o.ipv6 = a.str(ipv6, "ipv6")
+        o.netns = a.str(netns, "netns")
+        o.ifname = a.str(ifname, "ifname")
+        o.publish = a.strv(to_str_list(publish, "publish", ints=True))
+        out = ffi.new("char[]", lib.CTR_ID_LEN + 1)
+        with self._use() as ctx:
+            call(lib.ctrpy_endpoint_add, ctx, o, out)
+        return ffi.string(out).decode()
+
+    def remove_endpoint(self, owner: str) -> None:
+        """Remove the endpoint of `owner` (its rules and host ports); nothing to remove is
+        fine."""
+        o = to_bytes(owner, "owner")
+        with self._use() as ctx:
+            call(lib.ctrpy_endpoint_remove, ctx, o)
+
+    def check_endpoint(self, owner: str) -> None:
+        """Raise NotFound if there is no live endpoint of `owner`, or an error naming the
+        missing rule if the kernel lacks one of its rules."""
+        o = to_bytes(owner, "owner")
+        with self._use() as ctx:
+            call(lib.ctrpy_endpoint_check, ctx, o)
+
+    def gc_endpoints(self, keep: Any = ()) -> dict[str, Any]:
+        """Remove every endpoint whose owner is not in `keep`, then reconcile; returns the
+        reconcile report with EndpointsRemoved."""
+        a = Arena()
+        k = a.strv(to_str_list(list(keep), "keep"))
+        with self._use() as ctx:
+            return call_json(lib.ctrpy_endpoint_gc, ctx, k)
 
     def reconcile(self) -> dict[str, Any]:
         """Bring the host in line with the state directory (finish or undo interrupted

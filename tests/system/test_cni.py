@@ -1,0 +1,217 @@
+"""ctrlink-portmap, the CNI plugin, driven as a runtime drives it (environment + stdin) in a
+chain with Debian's reference plugins (bridge, host-local): pods in network namespaces of
+their own, their ports published through the chain, reached from another host, from the
+host, from 127.0.0.1 and from another pod (hairpin)."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import (BACKEND, BUILD, HERE, PY, SRV, our_rules, sh, tcp_try, udp_try,
+                      wait_for)
+
+REF = "/usr/lib/cni"
+PLUGIN = os.path.join(BUILD, "cni", "ctrlink-portmap")
+NET = "podnet"
+SUBNET = "10.88.0.0/16"
+BRIDGE_IP = "10.88.0.1"
+
+pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(REF, "bridge")),
+                                reason="Debian's containernetworking-plugins are not installed")
+
+
+def bridge_conf():
+    return {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": True,
+            "hairpinMode": True,
+            "ipam": {"type": "host-local", "dataDir": "/run/cni-ipam",
+                     "ranges": [[{"subnet": SUBNET, "gateway": BRIDGE_IP}]],
+                     "routes": [{"dst": "0.0.0.0/0"}]}}
+
+
+def portmap_conf(**extra):
+    return dict({"type": "ctrlink-portmap", "capabilities": {"portMappings": True},
+                 "backend": BACKEND}, **extra)
+
+
+def run_plugin(path, command, conf, cid, netns, ifname="eth0", version="1.0.0"):
+    """One plugin call: (exit code, parsed stdout)."""
+    doc = dict(conf, cniVersion=version, name=NET)
+    env = {"CNI_COMMAND": command, "CNI_CONTAINERID": cid, "CNI_NETNS": netns,
+           "CNI_IFNAME": ifname, "CNI_PATH": f"{os.path.dirname(PLUGIN)}:{REF}",
+           "PATH": os.environ["PATH"]}
+    p = subprocess.run([path], input=json.dumps(doc), capture_output=True, text=True, env=env,
+                       timeout=60)
+    out = p.stdout.strip()
+    return p.returncode, (json.loads(out) if out else None)
+
+
+class Pod:
+    """A pod: a network namespace of its own, attached by the bridge plugin."""
+
+    def __init__(self, name, ports=(), server=None, conf=None, add=True):
+        self.name, self.cid = name, f"cid-{name}"
+        self.netns = f"/run/netns/{name}"
+        self.ports = [dict(p) for p in ports]
+        self.conf = conf or portmap_conf()
+        sh(f"ip netns add {name}")
+        rc, res = run_plugin(os.path.join(REF, "bridge"), "ADD", bridge_conf(), self.cid,
+                             self.netns)
+        assert rc == 0, res
+        self.bridge_result = res
+        self.ip = res["ips"][0]["address"].split("/")[0]
+        self.procs = []
+        if server:
+            kind, port = server
+            self.procs.append(subprocess.Popen(
+                ["ip", "netns", "exec", name, PY, SRV, kind, str(port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            if kind == "tcp":
+                wait_for(lambda: tcp_try(self.ip, port), what=f"{name} listening")
+        if add:
+            self.rc, self.result = self.portmap("ADD")
+
+    def portmap(self, command, conf=None, ports=None, version="1.0.0"):
+        doc = dict(conf or self.conf)
+        doc["runtimeConfig"] = {"portMappings": self.ports if ports is None else ports}
+        if command in ("ADD", "CHECK"):
+            doc["prevResult"] = self.bridge_result
+        return run_plugin(PLUGIN, command, doc, self.cid, self.netns, version=version)
+
+    def run(self, *args, timeout=30):
+        return subprocess.run(["ip", "netns", "exec", self.name, *args], capture_output=True,
+                              text=True, timeout=timeout)
+
+    def tcp(self, host, port, timeout=5):
+        p = self.run(PY, os.path.join(HERE, "client.py"), "tcp", host, str(port), str(timeout))
+        return p.stdout if p.returncode == 0 else None
+
+
+TCP80 = {"hostPort": 8080, "containerPort": 80, "protocol": "tcp", "hostIP": ""}
+
+
+def test_cni_chain_reaches_the_pod_from_everywhere(outside):
+    a = Pod("pa", [TCP80], server=("tcp", 80))
+    assert a.rc == 0, a.result
+    # the result is the chain's prevResult, passed through
+    assert a.result["ips"] == a.bridge_result["ips"]
+    assert a.result["cniVersion"] == "1.0.0"
+    # from another host: the server sees that host's own address (no SNAT)
+    got = outside.tcp(outside.HOST_IP, 8080)
+    assert got and f"peer {outside.IP}" in got, got
+    # from the host, on one of its addresses, and from 127.0.0.1
+    assert "hello from" in (tcp_try(BRIDGE_IP, 8080) or ""), "host -> bridge address"
+    got = tcp_try("127.0.0.1", 8080)
+    assert got and "hello from" in got, "127.0.0.1 -> pod"
+    # hairpin: another pod through the host port, and the pod to itself
+    b = Pod("pb")
+    got = b.tcp(outside.HOST_IP, 8080)
+    assert got and "hello from" in got, "pod b -> host port -> pod a"
+    got = a.tcp(outside.HOST_IP, 8080)
+    assert got and "hello from" in got, "pod a -> host port -> pod a"
+
+
+def test_cni_udp_and_del(outside):
+    a = Pod("pu", [{"hostPort": 5353, "containerPort": 53, "protocol": "udp"}],
+            server=("udp", 53))
+    assert a.rc == 0, a.result
+    wait_for(lambda: outside.udp(outside.HOST_IP, 5353), what="UDP through the host port")
+    assert our_rules(), "rules were written"
+    rc, out = a.portmap("DEL")
+    assert rc == 0 and out is None, out
+    assert our_rules() == [], "DEL leaves no rule"
+    assert outside.udp(outside.HOST_IP, 5353) is None, "DEL closed the port"
+    rc, out = a.portmap("DEL")
+    assert rc == 0, "DEL twice is fine"
+
+
+def test_cni_del_without_state_and_without_ports():
+    a = Pod("pn", add=False)
+    rc, out = a.portmap("DEL")
+    assert rc == 0 and not os.path.exists(f"/run/ctrlink/cni/{NET}"), \
+        "DEL on a network that never published anything touches nothing"
+    rc, out = a.portmap("ADD", ports=[])
+    assert rc == 0 and out["ips"] == a.bridge_result["ips"], out
+    assert our_rules() == [], "a pod without host ports writes no rule"
+
+
+def test_cni_check_fails_when_rules_are_gone_and_gc_restores(outside):
+    a = Pod("pc", [TCP80], server=("tcp", 80))
+    assert a.rc == 0, a.result
+    rc, out = a.portmap("CHECK")
+    assert rc == 0, out
+    if BACKEND == "nftables":
+        sh("nft flush ruleset")
+    else:
+        sh("iptables-legacy -t nat -F CTRLINK-DNAT-cni0")
+    assert outside.tcp(outside.HOST_IP, 8080, timeout=2) is None
+    rc, out = a.portmap("CHECK")
+    assert rc != 0 and out["code"] and "8080" in out["msg"], out
+    attachments = [{"containerID": a.cid, "ifname": "eth0"}]
+    rc, out = run_plugin(PLUGIN, "GC", dict(portmap_conf(),
+                                            **{"cni.dev/valid-attachments": attachments}),
+                         a.cid, a.netns, version="1.1.0")
+    assert rc == 0, out
+    rc, out = a.portmap("CHECK")
+    assert rc == 0, out
+    assert "hello from" in (outside.tcp(outside.HOST_IP, 8080) or "")
+
+
+def test_cni_gc_removes_pods_not_listed_and_dead_namespaces():
+    a = Pod("pg1", [TCP80])
+    b = Pod("pg2", [dict(TCP80, hostPort=8081)])
+    assert a.rc == 0 and b.rc == 0
+    rc, out = run_plugin(PLUGIN, "GC", dict(portmap_conf(), **{
+        "cni.dev/valid-attachments": [{"containerID": a.cid, "ifname": "eth0"}]}),
+        a.cid, a.netns, version="1.1.0")
+    assert rc == 0, out
+    rules = our_rules()
+    assert rules and not any("8081" in r for r in rules), rules
+    # a pod whose namespace is gone (no DEL ever came) is found dead by the next GC
+    sh("ip netns del pg1")
+    rc, out = run_plugin(PLUGIN, "GC", dict(portmap_conf(), **{
+        "cni.dev/valid-attachments": [{"containerID": a.cid, "ifname": "eth0"}]}),
+        a.cid, a.netns, version="1.1.0")
+    assert rc == 0, out
+    assert our_rules() == [], our_rules()
+
+
+def test_cni_port_taken_by_another_pod_publishes_nothing():
+    a = Pod("pt1", [TCP80])
+    assert a.rc == 0
+    before = our_rules()
+    b = Pod("pt2", [dict(TCP80, hostPort=9090), TCP80])
+    assert b.rc != 0 and b.result["code"] == 100, b.result
+    assert "8080" in b.result["msg"], b.result["msg"]
+    assert our_rules() == before, "nothing of pod 2 was published (not even 9090)"
+    rc, out = b.portmap("DEL")
+    assert rc == 0
+
+
+@pytest.mark.parametrize("ports,field", [
+    ([{"hostPort": 8080, "containerPort": 0}], "containerPort"),
+    ([{"hostPort": 8080, "containerPort": 80, "protocol": "icmp"}], "protocol"),
+    ([{"hostPort": 8080, "containerPort": 80, "hostIP": "300.1.1.1"}], "hostIP"),
+])
+def test_cni_bad_mapping_is_a_config_error_naming_the_field(ports, field):
+    a = Pod("pe", ports, add=False)
+    rc, out = a.portmap("ADD", ports=ports)
+    assert rc != 0 and out["code"] == 7 and field in out["msg"], out
+    assert our_rules() == []
+
+
+def test_cni_version_and_unsupported_version():
+    env = {"CNI_COMMAND": "VERSION", "PATH": os.environ["PATH"]}
+    p = subprocess.run([PLUGIN], input='{"cniVersion": "1.1.0"}', capture_output=True,
+                       text=True, env=env)
+    assert p.returncode == 0
+    assert json.loads(p.stdout)["supportedVersions"] == ["0.3.1", "0.4.0", "1.0.0", "1.1.0"]
+    a = Pod("pv", [TCP80], add=False)
+    rc, out = a.portmap("ADD", version="0.2.0")
+    assert rc != 0 and out["code"] == 1, out
+
+
+def test_cni_status_ready():
+    rc, out = run_plugin(PLUGIN, "STATUS", portmap_conf(), "", "", version="1.1.0")
+    assert rc == 0, out
