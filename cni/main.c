@@ -136,6 +136,7 @@ int main(void)
 	const char *netns = env("CNI_NETNS");
 	struct cni_conf c;
 	struct cni_error err;
+	ctr_ctx *ctx = NULL;
 	int r = cni_conf_parse(in, cmd, ifname, &c, &err);
 	free(in);
 	if (r < 0) {
@@ -153,7 +154,6 @@ int main(void)
 	}
 	char owner[1100];
 	snprintf(owner, sizeof owner, "%.900s/%.100s", id ? id : "", ifname ? ifname : "");
-	ctr_ctx *ctx = NULL;
 	int e = 0;
 	if (add) {
 		if (c.n_specs) { /* a pod without host ports costs nothing */
