@@ -2,14 +2,16 @@
 chain with Debian's reference plugins (bridge, host-local): pods in network namespaces of
 their own, their ports published through the chain, reached from another host, from the
 host, from 127.0.0.1 and from another pod (hairpin)."""
+import concurrent.futures
 import json
 import os
 import shutil
+import socket
 import subprocess
 
 import pytest
 
-from conftest import (BACKEND, BUILD, HERE, PY, SRV, our_rules, sh, tcp_try, udp_try,
+from conftest import (BACKEND, BUILD, HERE, PY, SRV, dnat_rules, our_rules, sh, tcp_try,
                       wait_for)
 
 REF = "/usr/lib/cni"
@@ -215,3 +217,101 @@ def test_cni_version_and_unsupported_version():
 def test_cni_status_ready():
     rc, out = run_plugin(PLUGIN, "STATUS", portmap_conf(), "", "", version="1.1.0")
     assert rc == 0, out
+
+
+# ---- podman with its CNI backend, ctrlink-portmap in place of portmap -----------------------
+
+PODMAN = shutil.which("podman")
+RUNC = shutil.which("runc")
+
+
+class Podman:
+    """podman with every path of its own under the test's private /run, CNI backend, and a
+    network whose chain is bridge + host-local + ctrlink-portmap; the pods run busybox httpd
+    from a rootfs directory (no image, no registry)."""
+
+    def __init__(self):
+        os.makedirs("/run/t-cni/net.d")
+        os.makedirs("/run/t-rootfs/bin")
+        os.makedirs("/run/t-rootfs/www")
+        shutil.copy(shutil.which("busybox"), "/run/t-rootfs/bin/busybox")
+        with open("/run/t-rootfs/www/index.html", "w") as f:
+            f.write("hello from the pod\n")
+        conflist = {"cniVersion": "1.0.0", "name": "podman", "plugins": [
+            dict(bridge_conf(), bridge="cni-podman0"),
+            {"type": "ctrlink-portmap", "capabilities": {"portMappings": True},
+             "backend": BACKEND}]}
+        with open("/run/t-cni/net.d/87-podman.conflist", "w") as f:
+            json.dump(conflist, f)
+        with open("/run/t-cni/containers.conf", "w") as f:
+            f.write("[network]\nnetwork_backend = \"cni\"\n"
+                    f"cni_plugin_dirs = [\"{os.path.dirname(PLUGIN)}\", \"{REF}\"]\n"
+                    "network_config_dir = \"/run/t-cni/net.d\"\n")
+        self.env = dict(os.environ, CONTAINERS_CONF="/run/t-cni/containers.conf")
+
+    def __call__(self, *args, check=True, timeout=120):
+        cmd = [PODMAN, "--root", "/run/t-podman/root", "--runroot", "/run/t-podman/runroot",
+               "--tmpdir", "/run/t-podman/tmp", "--storage-driver", "vfs",
+               "--cgroup-manager", "cgroupfs", "--events-backend", "file",
+               "--network-backend", "cni", "--network-config-dir", "/run/t-cni/net.d",
+               "--runtime", RUNC, *args]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=self.env)
+        if check and p.returncode != 0:
+            pytest.fail(f"podman {' '.join(args)} failed: {p.stderr}")
+        return p
+
+    def run_httpd(self, name, publish):
+        return self("run", "-d", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096",
+                    "--name", name, "-p", publish, "--rootfs", "/run/t-rootfs",
+                    "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www").stdout.strip()
+
+
+def http_get(host, port, timeout=3):
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            return data.decode(errors="replace")
+    except OSError:
+        return None
+
+
+needs_podman = pytest.mark.skipif(not PODMAN or not RUNC or not shutil.which("busybox"),
+                                  reason="podman, runc and busybox are needed")
+
+
+@needs_podman
+def test_podman_run_publishes_through_ctrlink_portmap(outside):
+    pm = Podman()
+    pm.run_httpd("web", "8080:80")
+    assert "hello from the pod" in (wait_for(lambda: http_get("127.0.0.1", 8080),
+                                             what="the pod through 127.0.0.1:8080") or "")
+    got = outside.run(PY, "-c", "import urllib.request as u; print(u.urlopen("
+                      f"'http://{outside.HOST_IP}:8080/', timeout=5).read().decode())",
+                      check=False).stdout
+    assert "hello from the pod" in got, "from another host"
+    assert dnat_rules(), "the pod's port is one of our rules"
+    pm("rm", "-f", "-t", "0", "web")
+    assert our_rules() == [], "podman rm -f removed every rule"
+    assert http_get("127.0.0.1", 8080, timeout=1) is None
+
+
+@needs_podman
+def test_podman_20_concurrent_pods_get_distinct_ports_and_keep_their_rules():
+    pm = Podman()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as ex:
+        list(ex.map(lambda i: pm.run_httpd(f"p{i}", "80"), range(20)))
+    ports = []
+    for i in range(20):
+        out = pm("port", f"p{i}", "80/tcp").stdout.split()
+        ports.append(int(out[0].rsplit(":", 1)[1]))
+    assert len(set(ports)) == 20, f"duplicate host ports: {sorted(ports)}"
+    assert len(dnat_rules()) >= 20, dnat_rules()
+    for p in ports:
+        assert "hello from the pod" in (wait_for(lambda: http_get("127.0.0.1", p),
+                                                 what=f"pod on host port {p}") or "")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as ex:
+        list(ex.map(lambda i: pm("rm", "-f", "-t", "0", f"p{i}"), range(20)))
+    assert our_rules() == [], our_rules()
