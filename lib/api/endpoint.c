@@ -117,14 +117,9 @@ static bool in_subnet6(const uint8_t *ip, const uint8_t *net, int pl)
 	return true;
 }
 
-/* Under the lock: give `r` its network fields and host ports (the address is its own). */
-static int plan_endpoint(struct op *op, struct ctr_rec *r, bool has_ip6)
+/* The endpoint's addresses must be in the network's subnets. */
+static int check_addrs(const struct netcfg *cfg, const struct ctr_rec *r, bool has_ip6)
 {
-	const struct netcfg *cfg;
-	struct alloc *a;
-	int e;
-	if ((e = op_netcfg(op, &cfg)) < 0 || (e = op_alloc(op, &a)) < 0)
-		return e;
 	char buf[64];
 	if (!in_subnet4(r->net.ip, cfg->subnet, cfg->prefixlen)) {
 		ip4_format(r->net.ip, buf, sizeof buf);
@@ -138,6 +133,19 @@ static int plan_endpoint(struct op *op, struct ctr_rec *r, bool has_ip6)
 		return ctr_err(-EINVAL, "endpoint address %s is not in the network's IPv6 subnet",
 			       buf);
 	}
+	return 0;
+}
+
+/* Under the lock: give `r` its network fields and host ports (the address is its own). */
+static int plan_endpoint(struct op *op, struct ctr_rec *r, bool has_ip6)
+{
+	const struct netcfg *cfg;
+	struct alloc *a;
+	int e;
+	if ((e = op_netcfg(op, &cfg)) < 0 || (e = op_alloc(op, &a)) < 0)
+		return e;
+	if ((e = check_addrs(cfg, r, has_ip6)) < 0)
+		return e;
 	struct portplan_env env;
 	net_port_env(op, &env);
 	struct ctr_mapping *m = NULL;
@@ -204,7 +212,12 @@ CTR_API int ctr_endpoint_add(ctr_ctx *ctx, const ctr_endpoint_options *given,
 		rec_free(r);
 		return e;
 	}
-	if ((e = net_ensure(&op)) == 0)
+	/* the addresses against the network that will be, before anything is made */
+	struct netcfg want;
+	bool recorded;
+	if ((e = net_describe(ctx, &want, &recorded)) == 0 && want.subnet)
+		e = check_addrs(&want, r, given->ipv6 != NULL);
+	if (!e && (e = net_ensure(&op)) == 0)
 		e = ports_check_backend(&op, r->bindings, r->n_bindings);
 	if (!e && (e = load_endpoint(&op, r->id, r->owner, &old)) == -ENOENT)
 		e = 0;
