@@ -539,6 +539,11 @@ static const struct {
 	API_FN(ctr_logs),
 	API_FN(ctr_reconcile),
 	API_FN(ctr_info),
+	API_FN(ctr_endpoint_options_init),
+	API_FN(ctr_endpoint_add),
+	API_FN(ctr_endpoint_remove),
+	API_FN(ctr_endpoint_check),
+	API_FN(ctr_endpoint_gc),
 };
 #define N_API (sizeof api_fns / sizeof api_fns[0])
 
