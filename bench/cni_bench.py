@@ -84,7 +84,20 @@ def inner(args):
             dt, _ = run_plugin(path, "DEL", c, "probe", netns, cni_path)
             dels.append(dt)
             del_cpu.append(cpu[-1])
-        out[level] = {"add_ms": statistics.median(adds) * 1000,
+        # instructions of one ADD and one DEL (callgrind: the same on a busy machine)
+        ir = {}
+        if args.callgrind:
+            for cmd in ("ADD", "DEL"):
+                env = {"CNI_COMMAND": cmd, "CNI_CONTAINERID": "probe", "CNI_NETNS": netns,
+                       "CNI_IFNAME": "eth0", "CNI_PATH": cni_path, "PATH": os.environ["PATH"]}
+                p = subprocess.run(["valgrind", "--tool=callgrind",
+                                    "--callgrind-out-file=/dev/null", path],
+                                   input=json.dumps(conf(1000, 30000)), capture_output=True,
+                                   text=True, env=env)
+                m = [l for l in p.stderr.splitlines() if "Collected :" in l]
+                ir[cmd.lower() + "_ir"] = int(m[0].split()[-1]) if m and p.returncode == 0 \
+                    else None
+        out[level] = {**ir, "add_ms": statistics.median(adds) * 1000,
                       "del_ms": statistics.median(dels) * 1000,
                       "add_cpu_ms": statistics.median(add_cpu) * 1000,
                       "del_cpu_ms": statistics.median(del_cpu) * 1000}
@@ -96,6 +109,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("--levels", default="1,100,500")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="also count the instructions of one ADD and DEL per level")
     ap.add_argument("--plugin", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -107,7 +122,7 @@ def main():
     for plugin in ("ctrlink_nftables", "ctrlink_iptables", "portmap"):
         p = subprocess.run(["unshare", "-n", "-m", sys.executable, os.path.abspath(__file__),
                             "--inner", "--plugin", plugin, "--build", args.build,
-                            "--reps", str(args.reps),
+                            "--reps", str(args.reps), *(["--callgrind"] if args.callgrind else []),
                             "--levels", ",".join(map(str, args.levels))],
                            capture_output=True, text=True)
         if p.returncode != 0:
@@ -129,6 +144,15 @@ def main():
     for plugin, r in results.items():
         print(f"| {plugin} | " + " | ".join(f"{r[n]['add_cpu_ms']:.1f}" for n in lv) + " | " +
               " | ".join(f"{r[n]['del_cpu_ms']:.1f}" for n in lv) + " |")
+    if args.callgrind:
+        print("Instructions of one call (callgrind, the plugin process only), millions:")
+        print("| plugin | " + " | ".join(f"ADD @{n}" for n in lv) + " | " +
+              " | ".join(f"DEL @{n}" for n in lv) + " |")
+        print("|---" * (2 * len(lv) + 1) + "|")
+        for plugin, r in results.items():
+            f = lambda v: f"{v / 1e6:.1f}" if v else "-"
+            print(f"| {plugin} | " + " | ".join(f(r[n].get("add_ir")) for n in lv) + " | " +
+                  " | ".join(f(r[n].get("del_ir")) for n in lv) + " |")
     pm = results["portmap"]
     for plugin in ("ctrlink_nftables", "ctrlink_iptables"):
         print(f"portmap ÷ {plugin}, ADD: " + ", ".join(
