@@ -6,8 +6,9 @@
 
 For each build (normal: build/, asan: build-asan/ with AddressSanitizer and
 UndefinedBehaviorSanitizer) it runs the unit tests (TAP), the C system tests and the pytest
-system tests, once for each NAT backend (iptables, nftables); the Python bindings' tests run
-against the normal build; a short libFuzzer run of
+system tests, once for each NAT backend (iptables, nftables) on the normal build and with one
+(nftables) on the sanitizer build, several pytest runs side by side; the Python bindings' tests
+run against the normal build; a short libFuzzer run of
 every parser (build-fuzz/, clang) closes it.  Every test that touches the kernel runs in its own
 network + mount (+ PID) namespaces.  A compiler warning in a build fails it: a build directory
 that already exists (the README's first command makes build/) is compiled again from clean so
@@ -96,14 +97,28 @@ def run_tap(exe, label, env, timeout=600):
     say(f"  {label}: {n_ok} ok, {n_fail} not ok ({time.monotonic() - t0:.1f}s)")
 
 
-def run_pytest(paths, label, env, extra=()):
+def start_pytest(paths, label, env, extra=()):
+    """Start one pytest run in the background (every test is in namespaces of its own, so runs
+    do not see each other); finish_pytest() collects it."""
     if not paths:
-        return
+        return None
     xml = f"/tmp/ctrlink-junit-{os.getpid()}-{label.replace('/', '_')}.xml"
-    t0 = time.monotonic()
-    r = subprocess.run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={xml}",
-                        "-o", "junit_family=xunit1", *extra, *paths],
-                       capture_output=True, text=True, errors="replace", env=env, cwd=TOP)
+    out = open(f"{xml}.out", "w+")
+    p = subprocess.Popen([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={xml}",
+                          "-o", "junit_family=xunit1", *extra, *paths],
+                         stdout=out, stderr=subprocess.STDOUT, text=True, env=env, cwd=TOP)
+    return (p, xml, out, label, time.monotonic())
+
+
+def finish_pytest(run):
+    if run is None:
+        return
+    p, xml, out, label, t0 = run
+    p.wait()
+    out.seek(0)
+    text = out.read()
+    out.close()
+    os.unlink(out.name)
     n_ok = n_fail = 0
     try:
         root = ET.parse(xml).getroot()
@@ -120,12 +135,24 @@ def run_pytest(paths, label, env, extra=()):
                 count(True, name)
         os.unlink(xml)
     except (OSError, ET.ParseError):
-        count(False, f"{label}: pytest did not report", r.stdout[-3000:] + r.stderr[-3000:])
+        count(False, f"{label}: pytest did not report", text[-6000:])
     sanitizer = re.findall(r"(ERROR: (?:AddressSanitizer|LeakSanitizer)[^\n]*|runtime error:[^\n]*)",
-                           r.stdout + r.stderr)
+                           text)
     if sanitizer:
         count(False, f"{label}: sanitizer reports", "\n".join(sanitizer[:10]))
     say(f"  {label}: {n_ok} passed, {n_fail} failed ({time.monotonic() - t0:.1f}s)")
+
+
+def shards(paths, n):
+    """`paths` in n groups of about equal size (the biggest files first, each to the smallest
+    group)."""
+    groups = [[] for _ in range(n)]
+    sizes = [0] * n
+    for f in sorted(paths, key=os.path.getsize, reverse=True):
+        i = sizes.index(min(sizes))
+        groups[i].append(f)
+        sizes[i] += os.path.getsize(f)
+    return [sorted(g) for g in groups if g]
 
 
 def suite(path, label, args, bindings):
@@ -148,18 +175,30 @@ def suite(path, label, args, bindings):
         if os.path.exists(exe):
             run_tap(exe, f"{label}/system/{name}", env)
     extra = ["-k", args.k] if args.k else []
-    for backend in args.backends.split(","):
-        say(f"== {label}: system tests (pytest), NAT backend {backend}")
-        benv = dict(env, CTRLINK_NAT_BACKEND=backend)
-        run_pytest(sorted(glob.glob(os.path.join(TOP, "tests", "system", "test_*.py"))),
-                   f"{label}/system-{backend}", benv, extra)
+    system = sorted(glob.glob(os.path.join(TOP, "tests", "system", "test_*.py")))
+    backends = args.backends.split(",")
+    runs = []
     if bindings:
+        # the normal build: every backend, and the bindings, side by side
+        for backend in backends:
+            benv = dict(env, CTRLINK_NAT_BACKEND=backend)
+            runs.append(start_pytest(system, f"{label}/system-{backend}", benv, extra))
         tests = sorted(glob.glob(os.path.join(TOP, "bindings", "python", "tests", "test_*.py")))
-        if tests:
-            say(f"== {label}: Python bindings")
-            benv = dict(env, CTRLINK_NAT_BACKEND=args.backends.split(",")[0])
-            benv["PYTHONPATH"] = os.path.join(path, "bindings", "python")
-            run_pytest(tests, f"{label}/bindings", benv, extra)
+        benv = dict(env, CTRLINK_NAT_BACKEND=backends[0])
+        benv["PYTHONPATH"] = os.path.join(path, "bindings", "python")
+        runs.append(start_pytest(tests, f"{label}/bindings", benv, extra))
+        say(f"== {label}: system tests (pytest) with NAT backends {', '.join(backends)}, and the "
+            "Python bindings, side by side")
+    else:
+        # the sanitizer build: one backend (the last given; the C system tests ran both), in
+        # two shards side by side
+        backend = backends[-1]
+        benv = dict(env, CTRLINK_NAT_BACKEND=backend)
+        say(f"== {label}: system tests (pytest), NAT backend {backend}, in two shards")
+        for i, group in enumerate(shards(system, 2)):
+            runs.append(start_pytest(group, f"{label}/system-{backend}-{i + 1}", benv, extra))
+    for r in runs:
+        finish_pytest(r)
 
 
 def fuzz(seconds):
