@@ -3,6 +3,7 @@
 srv.py tcp PORT [PORT...]   answers each connection with
                             "hello from <hostname> port <local port> peer <client ip>\n"
                             followed by what the client sent (until it closes its side)
+srv.py tcp46 PORT [PORT...] the same, listening on IPv6 and IPv4 (one dual-stack socket)
 srv.py udp PORT [PORT...]   answers each datagram with "<hostname> <port> <client ip> <data>"
 srv.py http PORT TEXT       answers every HTTP request with TEXT
 """
@@ -44,17 +45,23 @@ def main():
                 c.recv(65536)
                 c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(text), text))
     for p in ports:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", p))
-        if kind == "tcp":
+        if kind == "tcp46":
+            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("::", p))
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", p))
+        if kind != "udp":
             s.listen(128)
         sel.register(s, selectors.EVENT_READ, p)
     print("ready", flush=True)
     while True:
         for key, _ in sel.select():
             s, port = key.fileobj, key.data
-            if kind == "tcp":
+            if kind != "udp":
                 conn, _ = s.accept()
                 threading.Thread(target=tcp_client, args=(conn, port), daemon=True).start()
             else:

@@ -315,3 +315,28 @@ def test_podman_20_concurrent_pods_get_distinct_ports_and_keep_their_rules():
     with concurrent.futures.ThreadPoolExecutor(max_workers=20) as ex:
         list(ex.map(lambda i: pm("rm", "-f", "-t", "0", f"p{i}"), range(20)))
     assert our_rules() == [], our_rules()
+
+
+@pytest.mark.skipif(BACKEND != "nftables", reason="IPv6 publishing needs the nftables backend")
+def test_cni_dual_stack_pod_is_published_on_ipv6_too():
+    conf = bridge_conf()
+    conf["ipam"]["ranges"] = [[{"subnet": SUBNET, "gateway": BRIDGE_IP}],
+                              [{"subnet": "fd00:88::/64", "gateway": "fd00:88::1"}]]
+    sh("ip netns add p6")
+    rc, res = run_plugin(os.path.join(REF, "bridge"), "ADD", conf, "cid-p6", "/run/netns/p6")
+    assert rc == 0, res
+    ip6 = [a["address"].split("/")[0] for a in res["ips"] if ":" in a["address"]][0]
+    srv = subprocess.Popen(["ip", "netns", "exec", "p6", PY, SRV, "tcp46", "80"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: tcp_try(ip6, 80), what="the pod on IPv6")
+        doc = dict(portmap_conf(), runtimeConfig={"portMappings": [TCP80]}, prevResult=res)
+        rc, out = run_plugin(PLUGIN, "ADD", doc, "cid-p6", "/run/netns/p6")
+        assert rc == 0, out
+        got = wait_for(lambda: tcp_try("fd00:88::1", 8080), what="[fd00:88::1]:8080 -> pod")
+        assert "hello from" in got
+        assert "hello from" in (tcp_try(BRIDGE_IP, 8080) or "")
+        rc, out = run_plugin(PLUGIN, "DEL", doc, "cid-p6", "/run/netns/p6")
+        assert rc == 0 and our_rules() == []
+    finally:
+        srv.kill()
