@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -171,6 +172,12 @@ static int monitor_start(void)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	/* nothing of the caller's process stays with the monitor: not its working directory
+	 * (which it would keep busy, on a file system that then cannot be unmounted), not its
+	 * umask (the container's is 022, as with runc and crun) */
+	if (chdir("/") < 0)
+		return 125;
+	umask(022);
 
 	struct launch l;
 	if (read_spec(LAUNCH_FD_DOWN, &l) < 0) {
@@ -285,6 +292,16 @@ static int monitor_start(void)
 
 /* ---- exec --------------------------------------------------------------------------------- */
 
+static volatile pid_t exec_child;
+
+static void forward_signal(int sig)
+{
+	int saved = errno;
+	if (exec_child > 0)
+		kill(exec_child, sig);
+	errno = saved;
+}
+
 static int monitor_exec(void)
 {
 	struct launch l;
@@ -314,14 +331,34 @@ static int monitor_exec(void)
 		}
 		close(fd);
 	}
+	umask(022);
+	/* the signals a terminal or a supervisor sends us go on to the command (which, in a
+	 * session of its own, gets none from the caller's terminal); set before the fork so that
+	 * none is lost in between */
+	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = forward_signal };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigaddset(&sa.sa_mask, fwd[i]);
+	sigset_t old;
+	sigprocmask(SIG_BLOCK, &sa.sa_mask, &old);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigaction(fwd[i], &sa, NULL);
 	pid_t c = fork();
 	if (c < 0)
 		return 125;
 	if (c == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+			signal(fwd[i], SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* A session of its own, without a controlling terminal: the command cannot push
+		 * keystrokes into the caller's terminal (TIOCSTI) or take it over. */
+		setsid();
 		fcntl(LAUNCH_FD_UP, F_SETFD, FD_CLOEXEC);
 		child_exec(l.user, l.caps, l.unconfined, l.workdir, l.argv, l.env, LAUNCH_FD_UP);
 	}
-	signal(SIGINT, SIG_IGN);
+	exec_child = c;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	int status;
 	while (waitpid(c, &status, 0) < 0)
 		if (errno != EINTR)

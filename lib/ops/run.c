@@ -539,12 +539,16 @@ static int spawn_helper(ctr_ctx *ctx, const char *mode, const int *fds, int n, p
 	}
 	const char *keep[] = { "XTABLES_LOCKFILE", "ASAN_OPTIONS", "UBSAN_OPTIONS",
 			       "LSAN_OPTIONS", "CTRLINK_FAULT_MONITOR", NULL };
-	char *envp[8];
+	/* at most one entry per name (the first, as getenv finds it): an environment that
+	 * repeats a name cannot overrun envp */
+	char *envp[ARRAY_SIZE(keep)];
 	size_t ne = 0;
 	for (size_t i = 0; keep[i]; i++)
 		for (char **v = environ; v && *v; v++)
-			if (str_has_prefix(*v, keep[i]) && (*v)[strlen(keep[i])] == '=')
+			if (str_has_prefix(*v, keep[i]) && (*v)[strlen(keep[i])] == '=') {
 				envp[ne++] = *v;
+				break;
+			}
 	envp[ne] = NULL;
 
 	if (!e) {

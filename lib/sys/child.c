@@ -426,6 +426,7 @@ void child_init(const struct launch *l, int down, int up)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	fcntl(up, F_SETFD, FD_CLOEXEC);
 	setsid();
+	umask(022);
 
 	/* what needs no network first, while the library makes the veth and the rules */
 	do_mount(up, NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);

@@ -204,7 +204,13 @@ int store_rewrite(struct store *st, const char *rel, const char *data, size_t le
 	int fd = openat(st->dfd, rel, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return ctr_err_sys(-errno, "cannot open %s/%s", st->path, rel);
-	int e = write_all(fd, data, len);
+	/* readable by the container's other users whatever the caller's umask */
+	struct stat sb;
+	int e = fstat(fd, &sb) < 0 ? -errno : 0;
+	if (!e && (sb.st_mode & 07777) != 0644 && fchmod(fd, 0644) < 0)
+		e = -errno;
+	if (!e)
+		e = write_all(fd, data, len);
 	if (!e && ftruncate(fd, (off_t)len) < 0)
 		e = -errno;
 	close(fd);

@@ -37,7 +37,8 @@ void store_unlock(int lockfd);
 
 /* Whole-file helpers relative to the state directory.  store_read: -ENOENT if missing,
  * *buf NUL-terminated.  store_write: atomic (temporary file, fsync, rename).  store_rewrite:
- * rewrites the file in place (same inode: for files bind-mounted into containers). */
+ * rewrites the file in place (same inode: for files bind-mounted into containers), mode 0644
+ * whatever the umask. */
 int store_read(struct store *st, const char *rel, char **buf, size_t *len);
 int store_write(struct store *st, const char *rel, const char *data, size_t len);
 int store_rewrite(struct store *st, const char *rel, const char *data, size_t len);

@@ -6,7 +6,7 @@ trigger gets "h" (help, a line in the kernel log), device nodes are opened for r
 import os
 import stat
 
-from conftest import PY, ctl
+from conftest import CTRLINK, PY, ctl
 from seccomp_probe import SYSCALLS
 
 ROOTFS = "/tmp/secroot"
@@ -284,3 +284,119 @@ def test_rootfs_fifos_and_devices_are_refused_not_opened():
         pass
     r = ctl("run", "--rm", "--rootfs", ROOTFS, "true", check=False, timeout=30)
     assert r.rc == 125 and "/proc in the root filesystem is not a directory" in r.err, r
+
+
+# ---- 7. the caller's terminal and process ----------------------------------------------------
+
+TTY_ATTACK = r"""
+import fcntl, os, termios
+try:
+    for ch in b"id\n":
+        fcntl.ioctl(0, termios.TIOCSTI, bytes([ch]))
+    print("TIOCSTI: injected", flush=True)
+except OSError as e:
+    print("TIOCSTI: refused", e.errno, flush=True)
+try:
+    os.open("/dev/tty", os.O_RDWR)
+    print("tty: controlling", flush=True)
+except OSError as e:
+    print("tty: none", e.errno, flush=True)
+print("session leader:", os.getsid(0) == os.getpid(), flush=True)
+"""
+
+
+def test_exec_cannot_push_keystrokes_into_the_callers_terminal():
+    """The admin runs `ctrlink exec` from a shell on a terminal; the command gets that terminal
+    as stdin but in a session of its own, so TIOCSTI (and /dev/tty) are refused to it."""
+    import pty
+    import subprocess
+    import termios
+    ctl("run", "-d", "--name", "tty", "sleep", "1000")
+    master, slave = pty.openpty()
+
+    def own_terminal():
+        os.setsid()
+        import fcntl
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    p = subprocess.Popen([CTRLINK, "exec", "-i", "tty", PY, "-c", TTY_ATTACK],
+                         stdin=slave, stdout=slave, stderr=slave, preexec_fn=own_terminal)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            b = os.read(master, 4096)
+        except OSError:  # EIO: every slave end closed
+            break
+        if not b:
+            break
+        out += b
+    p.wait(timeout=30)
+    os.close(master)
+    text = out.decode(errors="replace")
+    assert p.returncode == 0, text
+    assert "TIOCSTI: refused" in text and "tty: none" in text, text
+    assert "session leader: True" in text, text
+    ctl("rm", "-f", "tty")
+
+
+def test_container_and_monitor_leave_the_callers_umask_and_directory():
+    """A caller with umask 077 in a directory of its own: the container's umask is 022, its
+    files (hosts, resolv.conf) are readable by its other users, and the monitor keeps no hold
+    on the caller's working directory."""
+    import subprocess
+    import tempfile
+    here = tempfile.mkdtemp(dir="/run")
+
+    def caller(*args):
+        p = subprocess.run([CTRLINK, *args], capture_output=True, text=True, cwd=here,
+                           preexec_fn=lambda: os.umask(0o077), timeout=60)
+        assert p.returncode == 0, p
+        return p.stdout
+
+    caller("run", "-d", "--name", "um", "sleep", "1000")
+    assert caller("exec", "um", "sh", "-c", "umask").strip() == "0022"
+    assert caller("run", "--rm", "sh", "-c", "umask").strip() == "0022"
+    out = caller("run", "--rm", "-u", "nobody", "sh", "-c",
+                 "cat /etc/hosts /etc/resolv.conf /etc/hostname >/dev/null && echo readable")
+    assert out.strip() == "readable"
+    pid = int(caller("inspect", "-f", "{{.State.Pid}}", "um"))
+    with open(f"/proc/{pid}/stat") as f:
+        monitor = int(f.read().rsplit(")", 1)[1].split()[1])
+    assert os.readlink(f"/proc/{monitor}/cwd") == "/"
+    assert os.readlink(f"/proc/{pid}/cwd") == "/"
+    caller("rm", "-f", "um")
+    os.rmdir(here)
+
+
+def test_an_interrupt_at_the_callers_terminal_ends_the_exec_command():
+    """With the command in a session of its own, the terminal's Ctrl-C reaches the exec helper,
+    which hands it on: no command keeps running, forgotten, in the container."""
+    import signal
+    import subprocess
+    import time
+    ctl("run", "-d", "--name", "intr", "sleep", "1000")
+    p = subprocess.Popen([CTRLINK, "exec", "intr", "sleep", "4242"], start_new_session=True)
+
+    def execs():
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read() == b"sleep\x004242\x00":
+                        found.append(pid)
+            except OSError:
+                pass
+        return found
+
+    deadline = time.monotonic() + 20
+    while not execs():
+        assert time.monotonic() < deadline, "the exec command did not start"
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGINT)  # what the terminal does on Ctrl-C: the whole foreground group
+    p.wait(timeout=20)
+    deadline = time.monotonic() + 20
+    while execs():
+        assert time.monotonic() < deadline, "the exec command outlived the interrupt"
+        time.sleep(0.05)
+    ctl("rm", "-f", "intr")
