@@ -200,6 +200,42 @@ static int sysctl_set(const char *path, const char *value)
 	return e;
 }
 
+/* ---- localhost publishing (CVE-2020-8558) ------------------------------------------------- */
+
+static void localnet_path(const char *bridge, char *path, size_t len)
+{
+	snprintf(path, len, "/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+}
+
+/* route_localnet is on for the bridge (or it has no such setting: nothing to guard) */
+static bool localnet_on(const char *bridge)
+{
+	char path[96], v[4] = "";
+	localnet_path(bridge, path, sizeof path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	ssize_t n = read(fd, v, sizeof v - 1);
+	close(fd);
+	return n > 0 && v[0] != '0';
+}
+
+/* The base rules, then route_localnet on; when the rules cannot be made, it is turned off
+ * (localhost publishing stops working, rather than containers reaching the host's 127/8). */
+static int localnet_guarded(struct op *op, const struct netcfg *cfg)
+{
+	char path[96];
+	localnet_path(cfg->bridge, path, sizeof path);
+	int e = nat_do(op, cfg, NULL, true);
+	if (e == 0)
+		return sysctl_set(path, "1");
+	char *msg = strdup(ctr_err_msg());
+	sysctl_set(path, "0");
+	ctr_err(e, "%s", msg ? msg : "cannot make the network's base rules");
+	free(msg);
+	return e;
+}
+
 /* ---- deciding and making the network ------------------------------------------------------ */
 
 static bool any_running(struct op *op)
@@ -237,6 +273,22 @@ static int choose_subnet(struct rtnl *nl, int ignore, uint32_t *net, int *pl)
 				"--subnet");
 }
 
+/* The host never takes router advertisements from containers on its bridge (a container would
+ * become the host's IPv6 router); without IPv6 on the network the bridge has no IPv6 at all
+ * (no link-local address for containers to reach the host by).  Set before the bridge is up. */
+static int bridge_ipv6_settings(const struct netcfg *cfg)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/accept_ra", cfg->bridge);
+	if (access(path, F_OK) < 0)
+		return 0; /* the kernel has no IPv6 */
+	int e = sysctl_set(path, "0");
+	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", cfg->bridge);
+	if (!e)
+		e = sysctl_set(path, cfg->prefixlen6 ? "0" : "1");
+	return e;
+}
+
 static int bridge_up(const struct netcfg *cfg, struct rtnl *nl, int *ifindex)
 {
 	int e = rtnl_link_index(nl, cfg->bridge, ifindex);
@@ -262,7 +314,7 @@ static int bridge_up(const struct netcfg *cfg, struct rtnl *nl, int *ifindex)
 	e = rtnl_bridge_create(nl, cfg->bridge, mac, true);
 	if (e < 0 && e != -EEXIST)
 		return e;
-	if ((e = rtnl_link_index(nl, cfg->bridge, ifindex)) < 0 ||
+	if ((e = bridge_ipv6_settings(cfg)) < 0 || (e = rtnl_link_index(nl, cfg->bridge, ifindex)) < 0 ||
 	    (e = rtnl_addr_add(nl, *ifindex, AF_INET, &cfg->gateway, cfg->prefixlen)) < 0 ||
 	    (cfg->prefixlen6 &&
 	     (e = rtnl_addr_add(nl, *ifindex, AF_INET6, cfg->gateway6, cfg->prefixlen6)) < 0) ||
@@ -447,18 +499,17 @@ int net_ensure(struct op *op)
 					 "netfilter (br_netfilter), which is not available");
 	/* a bridge we did not create just now may predate a setting: bridged traffic must go
 	 * through the firewall, IPv4 and IPv6 (else isolation is only skin-deep) */
-	if (!e && !created && changed && !cfg.external)
+	if (!e && !created && changed && !cfg.external && (e = bridge_ipv6_settings(&cfg)) == 0)
 		e = rtnl_bridge_set_nf_call(nl, brindex, true);
 	if (!e)
 		e = sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
 	if (!e && cfg.prefixlen6)
 		e = sysctl_set("/proc/sys/net/ipv6/conf/all/forwarding", "1");
-	if (!e && (created || changed)) {
-		char path[96];
-		snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", cfg.bridge);
-		if ((e = sysctl_set(path, "1")) == 0)
-			e = nat_do(op, &cfg, NULL, true);
-	}
+	/* The base rules (with the guard that drops what containers send to 127/8) go in first,
+	 * route_localnet after: never on without the guard.  A bridge found with it off (a crash
+	 * between the two, a change by someone else) gets the base again, then the setting. */
+	if (!e && (created || changed || !localnet_on(cfg.bridge)))
+		e = localnet_guarded(op, &cfg);
 	rtnl_close(nl);
 	return e;
 }
@@ -1008,7 +1059,7 @@ int net_reconcile_base(struct op *op, const struct nat_txn *txn)
 	if ((e = rtnl_link_index(nl, op->net.bridge, &br)) == 0 && !op->net.external)
 		e = rtnl_bridge_set_nf_call(nl, br, true);
 	rtnl_close(nl);
-	if (e < 0)
+	if (e < 0 || (e = localnet_guarded(op, &op->net)) < 0)
 		return e;
-	return nat_do(op, &op->net, txn, true);
+	return txn ? nat_do(op, &op->net, txn, false) : 0;
 }

@@ -243,15 +243,33 @@ static void setup_hostfs(const struct launch *l, int up)
 
 /* Docker's default (moby daemon/oci_linux.go): every group may open ICMP datagram sockets,
  * so that ping works without CAP_NET_RAW.  Per network namespace: the container's own. */
-static void allow_ping(int up)
+static void set_net_sysctl(int up, const char *name, const char *value)
 {
-	static const char range[] = "0 2147483647";
-	int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	char path[96];
+	snprintf(path, sizeof path, "/proc/sys/net/%s", name);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
-		return; /* a kernel without IPv4 */
-	if (fd < 0 || write(fd, range, sizeof range - 1) != (ssize_t)(sizeof range - 1))
-		fail_errno(up, "cannot set net.ipv4.ping_group_range");
+		return; /* a kernel without this protocol */
+	if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value)) {
+		char what[128];
+		snprintf(what, sizeof what, "cannot set net.%s", name);
+		for (char *p = what; *p; p++)
+			if (*p == '/')
+				*p = '.';
+		fail_errno(up, what);
+	}
 	close(fd);
+}
+
+/* In the container's fresh network namespace, before /proc/sys turns read-only: ping through
+ * ICMP datagram sockets for every group (no NET_RAW needed), and no router advertisements
+ * taken from other containers (the library sets its routes; eth0, moved in later, takes the
+ * namespace's defaults). */
+static void net_sysctls(int up)
+{
+	set_net_sysctl(up, "ipv4/ping_group_range", "0 2147483647");
+	set_net_sysctl(up, "ipv6/conf/all/accept_ra", "0");
+	set_net_sysctl(up, "ipv6/conf/default/accept_ra", "0");
 }
 
 /* ---- becoming the container's process ----------------------------------------------------- */
@@ -434,10 +452,7 @@ void child_init(const struct launch *l, int down, int up)
 		setup_rootfs(l, up);
 	else
 		setup_hostfs(l, up);
-	allow_ping(up);
-	/* last, since it makes /proc/sys read-only */
-	if (mnt_confine_proc_sys() < 0)
-		fail(up, 125, "%s", ctr_err_msg());
+	net_sysctls(up);
 	if (sethostname(l->hostname, strlen(l->hostname)) < 0)
 		fail_errno(up, "sethostname");
 	if (l->domainname && setdomainname(l->domainname, strlen(l->domainname)) < 0)
@@ -446,7 +461,14 @@ void child_init(const struct launch *l, int down, int up)
 	/* then "G": eth0 is there; "N" back when it is configured, and "G" again to run the
 	 * command (end of file instead of a "G": the start was given up) */
 	wait_go(down);
+	/* eth0 may have come before the namespace's defaults were set: its own setting too,
+	 * before it is up */
+	if (l->has_net)
+		set_net_sysctl(up, "ipv6/conf/eth0/accept_ra", "0");
 	setup_network(l, up);
+	/* last, /proc/sys turns read-only */
+	if (mnt_confine_proc_sys() < 0)
+		fail(up, 125, "%s", ctr_err_msg());
 	if (write(up, "N\n", 2) != 2)
 		_exit(125);
 	wait_go(down);

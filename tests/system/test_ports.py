@@ -266,6 +266,39 @@ s.send(mac + b"\x02\x42\xac\x11\x00\x02" + b"\x08\x00" + ip + udp)
         assert count(after) == count(before) + 1
 
 
+LOCALNET = "/proc/sys/net/ipv4/conf/ctrlink0/route_localnet"
+
+
+def guard_present():
+    if BACKEND == "iptables":
+        return "-d 127.0.0.0/8" in sh("iptables-legacy-save -t raw")
+    return "127.0.0.0/8" in sh("nft list ruleset")
+
+
+def test_route_localnet_comes_back_only_with_its_guard():
+    """route_localnet is turned on after the rule that drops containers' packets to 127/8, and
+    a bridge found with it off (a crash between the two, someone's change) gets both again at
+    the next operation; localhost publishing works again."""
+    server_container("web", 80, opts=("-p", "8080:80"))
+    assert open(LOCALNET).read().strip() == "1" and guard_present()
+    # the firewall flushed by someone else: gc brings the guard, then the setting
+    if BACKEND == "iptables":
+        sh("iptables-legacy -t raw -F && iptables-legacy -t raw -X")
+    else:
+        sh("nft flush ruleset")
+    assert not guard_present()
+    ctl("gc")
+    assert guard_present() and open(LOCALNET).read().strip() == "1"
+    # found off (as after a crash between the rules and the setting): the next operation
+    # checks the base rules and turns it on again
+    with open(LOCALNET, "w") as f:
+        f.write("0")
+    assert tcp_try("127.0.0.1", 8080) is None
+    ctl("run", "-d", "--name", "other", "sleep", "1000")
+    assert guard_present() and open(LOCALNET).read().strip() == "1"
+    assert tcp_request("127.0.0.1", 8080).startswith("hello from")
+
+
 def test_udp_conntrack_flushed_when_a_port_is_remapped():
     server_container("aa", 53, udp=True)
     server_container("bb", 53, udp=True)

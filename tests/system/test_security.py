@@ -400,3 +400,60 @@ def test_an_interrupt_at_the_callers_terminal_ends_the_exec_command():
         assert time.monotonic() < deadline, "the exec command outlived the interrupt"
         time.sleep(0.05)
     ctl("rm", "-f", "intr")
+
+
+# ---- 8. router advertisements --------------------------------------------------------------
+
+RA_ATTACK = r"""
+import socket, struct, time
+idx = socket.if_nametoindex("eth0")
+def have_link_local():  # not tentative: the kernel can send from it
+    for l in open("/proc/net/if_inet6"):
+        a, _, _, scope, flags, dev = l.split()
+        if dev == "eth0" and a.startswith("fe80") and not int(flags, 16) & 0x40:
+            return True
+    return False
+end = time.monotonic() + 10
+while not have_link_local() and time.monotonic() < end:
+    time.sleep(0.05)
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)  # router lifetime 1800 s
+pio = struct.pack("!BBBBIII", 3, 4, 64, 0xc0, 86400, 14400, 0) + \
+    socket.inet_pton(socket.AF_INET6, "fd66::")  # on-link, autonomous: take an address
+for i in range(5):
+    s.sendto(ra + pio, ("ff02::1", 0, 0, idx))
+    time.sleep(0.1)
+print("sent")
+"""
+
+
+def v6_routes(text, dev):
+    """(destination, prefix length) of /proc/net/ipv6_route lines of `dev`."""
+    out = []
+    for l in text.splitlines():
+        f = l.split()
+        if f[-1] == dev:
+            out.append((f[0], int(f[1], 16)))
+    return out
+
+
+def test_router_advertisements_from_a_container_are_not_taken():
+    """An attacker container (given NET_RAW, which is no longer a default) announces itself as
+    IPv6 router and prefix: neither the host's bridge nor another container takes it."""
+    ctl("run", "-d", "--name", "victim", "sleep", "1000")
+    r = ctl("run", "--rm", "--cap-add", "NET_RAW", PY, "-c", RA_ATTACK)
+    assert r.out.strip() == "sent", r
+    import time
+    time.sleep(0.5)
+    with open("/proc/net/ipv6_route") as f:
+        host = v6_routes(f.read(), "ctrlink0")
+    assert ("0" * 32, 0) not in host, host
+    with open("/proc/net/if_inet6") as f:
+        assert "fd66" not in f.read()
+    inside = ctl("exec", "victim", "cat", "/proc/net/ipv6_route", "/proc/net/if_inet6").out
+    assert ("0" * 32, 0) not in v6_routes(inside, "eth0"), inside
+    assert "fd66" not in inside, inside
+    assert ctl("exec", "victim", "cat", "/proc/sys/net/ipv6/conf/eth0/accept_ra").out.strip() == "0"
+    ctl("rm", "-f", "victim")
