@@ -56,7 +56,9 @@ int port_parse_key(const char *s, struct ctr_port *out)
 
 void binding_hostport(const struct ctr_binding *b, char *buf, size_t len)
 {
-	if (b->hp_lo == 0 && b->hp_hi == 0)
+	if (b->hp_lo == 0 && b->hp_hi == 0 && b->hp_zero)
+		snprintf(buf, len, "0");
+	else if (b->hp_lo == 0 && b->hp_hi == 0)
 		snprintf(buf, len, "%s", "");
 	else if (b->hp_lo == b->hp_hi)
 		snprintf(buf, len, "%u", (unsigned)b->hp_lo);

@@ -37,9 +37,10 @@ struct ctr_binding {
 	struct ctr_port cport;
 	char host_ip[CTR_IP_MAX]; /* "" when not given (the default binding address) */
 	uint16_t hp_lo, hp_hi;    /* 0,0 ephemeral; lo == hi one port; lo < hi any port of the range */
+	bool hp_zero;             /* ephemeral asked for as host port "0" (kept, as Docker keeps it) */
 };
 
-/* HostPort as Docker prints it: "", "80" or "8000-9000" (buf at least 12 bytes). */
+/* HostPort as Docker prints it: "", "0", "80" or "8000-9000" (buf at least 12 bytes). */
 void binding_hostport(const struct ctr_binding *b, char *buf, size_t len);
 
 /* One actual binding: an entry of NetworkSettings.Ports["<cport>"]. */

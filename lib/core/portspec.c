@@ -555,6 +555,7 @@ static int parse_short(const char *spec, struct ctr_binding **v, size_t *n, bool
 		memcpy(b->host_ip, ipbuf, sizeof b->host_ip);
 		if (!host.len)
 			continue;
+		b->hp_zero = h_lo == 0 && h_hi == 0;
 		if (count == 1) {
 			b->hp_lo = (uint16_t)h_lo;
 			b->hp_hi = (uint16_t)h_hi;

@@ -380,8 +380,13 @@ static int parse_hostport(const char *s, struct ctr_binding *b)
 	unsigned long lo, hi;
 	const char *dash = strchr(s, '-');
 	b->hp_lo = b->hp_hi = 0;
+	b->hp_zero = false;
 	if (!*s)
 		return 0;
+	if (strcmp(s, "0") == 0) {
+		b->hp_zero = true;
+		return 0;
+	}
 	if (!dash) {
 		if (parse_uint(s, 1, 65535, &lo))
 			return -EINVAL;

@@ -370,3 +370,15 @@ def test_bad_port_specs_are_refused_and_change_nothing(spec, msg):
     assert r.rc == 125 and msg in r.err, r
     assert ctl("ps", "-a", "-q").out == ""
     assert dnat_rules() == []
+
+
+def test_host_port_zero_is_kept_as_asked_and_takes_a_free_port():
+    """docker run -p 0:80: HostConfig.PortBindings keeps HostPort "0" (and -p 80 keeps ""),
+    while the container gets an ephemeral host port that answers."""
+    server_container("zero", 80, opts=("-p", "0:80", "-p", "127.0.0.1::81"))
+    i = inspect("zero")
+    assert i["HostConfig"]["PortBindings"]["80/tcp"] == [{"HostIp": "", "HostPort": "0"}]
+    assert i["HostConfig"]["PortBindings"]["81/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": ""}]
+    hp = int(i["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"])
+    assert hp > 0
+    assert tcp_request("127.0.0.1", hp).startswith("hello from")

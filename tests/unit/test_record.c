@@ -457,7 +457,7 @@ static const struct bad_case bad_cases[] = {
 	{ "bindings.0.host_ip", "\"localhost\"", "bindings" },
 	{ "bindings.0.host_ip", "\"fe80::1%eth0\"", "bindings" },
 	{ "bindings.0.host_ip", NULL, "bindings" },
-	{ "bindings.0.host_port", "\"0\"", "bindings" },
+	{ "bindings.0.host_port", "\"0-80\"", "bindings" },
 	{ "bindings.0.host_port", "\"65536\"", "bindings" },
 	{ "bindings.0.host_port", "\"9000-8000\"", "bindings" },
 	{ "bindings.0.host_port", "\"80-\"", "bindings" },
