@@ -64,10 +64,9 @@ int store_open(struct store *st, const char *path)
 			    path, (unsigned)(sb.st_mode & 07777));
 		goto fail;
 	}
-	if ((sb.st_mode & 077) && fchmod(fd, 0700) < 0) {
-		e = ctr_err_sys(-errno, "cannot restrict state directory %s to its owner", path);
-		goto fail;
-	}
+	/* An existing directory keeps its mode (--state-dir /var/lib must not change the host):
+	 * what is in it is protected by the modes of our own subdirectories and files (0700,
+	 * 0600); a directory we create is 0700. */
 	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++)
 		if (mkdirat(fd, subdirs[i], 0700) < 0 && errno != EEXIST) {
 			e = ctr_err_sys(-errno, "cannot create %s/%s", path, subdirs[i]);

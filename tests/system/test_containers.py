@@ -435,6 +435,11 @@ def test_state_dir_option_env_and_permissions():
     assert ctl("ps", "-a", "-q").out == ""
     assert ctl("ps", "-a", "-q", env={"CTRLINK_STATE_DIR": "/run/other"}).out.strip()
     assert os.stat("/run/other").st_mode & 0o777 == 0o700
+    os.makedirs("/run/shared")
+    os.chmod("/run/shared", 0o755)  # an existing directory others may read keeps its mode
+    ctl("--state-dir", "/run/shared", "create", "--name", "yy", "true")
+    assert os.stat("/run/shared").st_mode & 0o777 == 0o755
+    assert os.stat("/run/shared/containers").st_mode & 0o777 == 0o700
     os.makedirs("/run/open")
     os.chmod("/run/open", 0o777)
     r = ctl("--state-dir", "/run/open", "ps", check=False)
