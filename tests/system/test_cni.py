@@ -301,8 +301,23 @@ def test_podman_run_publishes_through_ctrlink_portmap(outside):
 @needs_podman
 def test_podman_20_concurrent_pods_get_distinct_ports_and_keep_their_rules():
     pm = Podman()
+
+    def start(i):
+        # With "-p 80" podman picks the host port itself, and concurrent podman processes can
+        # pick the same one: our plugin then refuses the second pod ("port is already
+        # allocated"), which is the guarantee; that pod is started again (a new pick).
+        for attempt in range(5):
+            p = pm("run", "-d", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096",
+                   "--name", f"p{i}", "-p", "80", "--rootfs", "/run/t-rootfs", "/bin/busybox",
+                   "httpd", "-f", "-p", "80", "-h", "/www", check=False)
+            if p.returncode == 0:
+                return
+            assert "port is already allocated" in p.stderr, p.stderr
+            pm("rm", "-f", "-t", "0", f"p{i}", check=False)
+        pytest.fail(f"p{i}: no free host port in 5 attempts")
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=20) as ex:
-        list(ex.map(lambda i: pm.run_httpd(f"p{i}", "80"), range(20)))
+        list(ex.map(start, range(20)))
     ports = []
     for i in range(20):
         out = pm("port", f"p{i}", "80/tcp").stdout.split()
