@@ -260,10 +260,12 @@ class Podman:
             pytest.fail(f"podman {' '.join(args)} failed: {p.stderr}")
         return p
 
-    def run_httpd(self, name, publish):
-        return self("run", "-d", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096",
-                    "--name", name, "-p", publish, "--rootfs", "/run/t-rootfs",
-                    "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www").stdout.strip()
+    def run_httpd(self, name, publish, check=True):
+        """podman run -d of the busybox httpd pod: its ID (with check), else the process."""
+        p = self("run", "-d", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096",
+                 "--name", name, "-p", publish, "--rootfs", "/run/t-rootfs",
+                 "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www", check=check)
+        return p.stdout.strip() if check else p
 
 
 def http_get(host, port, timeout=3):
@@ -307,9 +309,7 @@ def test_podman_20_concurrent_pods_get_distinct_ports_and_keep_their_rules():
         # pick the same one: our plugin then refuses the second pod ("port is already
         # allocated"), which is the guarantee; that pod is started again (a new pick).
         for attempt in range(5):
-            p = pm("run", "-d", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096",
-                   "--name", f"p{i}", "-p", "80", "--rootfs", "/run/t-rootfs", "/bin/busybox",
-                   "httpd", "-f", "-p", "80", "-h", "/www", check=False)
+            p = pm.run_httpd(f"p{i}", "80", check=False)
             if p.returncode == 0:
                 return
             assert "port is already allocated" in p.stderr, p.stderr
