@@ -242,6 +242,15 @@ CTR_API int ctr_read_exit(int exit_fd, int *exit_code);
  */
 CTR_API int ctr_stop(ctr_ctx *ctx, const char *ref, int timeout_s);
 
+/**
+ * Restart a container, as `docker restart`: ctr_stop() with `timeout_s`, then ctr_start()
+ * without options (the output goes to the log).  A container that is not running is just
+ * started.  An auto-removed container (`--rm`) is kept through its restart; should the start
+ * fail, it is removed as its end would have removed it.  Linked containers' hosts files follow
+ * the new address.  Endpoints cannot be restarted (-EINVAL).
+ */
+CTR_API int ctr_restart(ctr_ctx *ctx, const char *ref, int timeout_s);
+
 /** Send `signo` to a running container's main process (-EBUSY if it is not running). */
 CTR_API int ctr_kill(ctr_ctx *ctx, const char *ref, int signo);
 
@@ -312,6 +321,16 @@ CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const ch
 
 /** Remove the link `alias` of container `ref`. */
 CTR_API int ctr_unlink(ctr_ctx *ctx, const char *ref, const char *alias);
+
+/**
+ * Rename container `ref` to `new_name` (one leading "/" is dropped), as `docker rename`.
+ * Works in any state.  Links to the container follow it: they hold its ID, so
+ * HostConfig.Links and <ALIAS>_NAME show the new name, and the hosts files of running
+ * containers linking to it are rewritten at once.  The container's hostname is unchanged.
+ * Errors: -EINVAL for an empty, invalid or unchanged name, -ENOENT when `ref` names no
+ * container, -EEXIST when another container holds `new_name` (nothing changes then).
+ */
+CTR_API int ctr_rename(ctr_ctx *ctx, const char *ref, const char *new_name);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Reading state                                                                              */

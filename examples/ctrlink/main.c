@@ -9,6 +9,7 @@
  * too many (as docker/cli's cobra argument checks). */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -481,6 +482,8 @@ static int cmd_each(struct call *c)
 		int e, code = 0;
 		if (strcmp(cmd, "stop") == 0)
 			e = ctr_stop(ctx, ref, t->set ? (int)t->n : -1);
+		else if (strcmp(cmd, "restart") == 0)
+			e = ctr_restart(ctx, ref, t->set ? (int)t->n : -1);
 		else if (strcmp(cmd, "kill") == 0)
 			e = ctr_kill(ctx, ref, sig);
 		else if (strcmp(cmd, "rm") == 0 && fbool(c, "link")) {
@@ -999,6 +1002,37 @@ static int cmd_link(struct call *c)
 	return e < 0 ? 1 : 0;
 }
 
+/* docker/cli's rename: names trimmed, both required; the error, then which rename failed */
+static int cmd_rename(struct call *c)
+{
+	char *names[2];
+	for (int i = 0; i < 2; i++) {
+		const char *a = c->args[i];
+		size_t n = strlen(a);
+		while (n && isspace((unsigned char)a[n - 1]))
+			n--;
+		while (n && isspace((unsigned char)*a))
+			a++, n--;
+		names[i] = or_die(strndup(a, n));
+	}
+	int status = 0;
+	if (!names[0][0] || !names[1][0]) {
+		errf("Neither old nor new names may be empty");
+		status = 1;
+	} else {
+		ctr_ctx *ctx = open_ctx(c->g);
+		if (ctr_rename(ctx, names[0], names[1]) < 0) {
+			errf("%s", ctr_last_error());
+			errf("failed to rename container named %s", names[0]);
+			status = 1;
+		}
+		ctr_ctx_close(ctx);
+	}
+	free(names[0]);
+	free(names[1]);
+	return status;
+}
+
 /* ---- logs, exec --------------------------------------------------------------------------- */
 
 static int cmd_logs(struct call *c)
@@ -1133,6 +1167,8 @@ static const struct command commands[] = {
 	{ "start", CONTAINERS, "Start one or more containers", cmd_each, 1, -1, no_flags, true },
 	{ "stop", "[OPTIONS] " CONTAINERS, "Stop one or more running containers", cmd_each, 1, -1,
 	  stop_flags, true },
+	{ "restart", "[OPTIONS] " CONTAINERS, "Restart one or more containers", cmd_each, 1, -1,
+	  stop_flags, true },
 	{ "kill", "[OPTIONS] " CONTAINERS, "Kill one or more running containers", cmd_each, 1, -1,
 	  kill_flags, true },
 	{ "rm", "[OPTIONS] " CONTAINERS, "Remove one or more containers", cmd_each, 1, -1,
@@ -1159,6 +1195,7 @@ static const struct command commands[] = {
 	  "Link a container to another, also while it runs (/etc/hosts and firewall at once, "
 	  "environment at the next start)", cmd_link, 2, 2, link_flags, true },
 	{ "unlink", "CONTAINER ALIAS", "Remove a link", cmd_link, 2, 2, no_flags, true },
+	{ "rename", "CONTAINER NEW_NAME", "Rename a container", cmd_rename, 2, 2, no_flags, true },
 	{ "gc", "[OPTIONS]", "Bring the host in line with the state (rules, crashed operations)",
 	  cmd_json, 0, 0, json_flags, true },
 	{ "info", "[OPTIONS]", "Show the network, NAT backend and kernel features", cmd_json, 0, 0,

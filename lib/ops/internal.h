@@ -178,6 +178,8 @@ int unlink_locked(struct op *op, const char *parent_id, const char *alias);
 /* A linked container started: rewrite the hosts files of the running containers linking to
  * it. */
 int links_child_started(struct op *op, const struct ctr_rec *child);
+/* Rewrite the hosts files of the running containers linking to `child_id` (it was renamed). */
+int links_child_renamed(struct op *op, const char *child_id);
 
 /* ---- recovery (recover.c) ----------------------------------------------------------------- */
 

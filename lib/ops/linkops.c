@@ -224,3 +224,97 @@ CTR_API int ctr_unlink(ctr_ctx *ctx, const char *ref, const char *alias)
 		e = unlink_locked(&op, pid, alias[0] == '/' ? alias + 1 : alias);
 	return op_end(&op, e);
 }
+
+/* A container changed its name: the running containers linking to it show the new name in
+ * their /etc/hosts (the line "<ip> <alias> <hostname> <name>" names it when the alias
+ * differs).  Links themselves hold IDs, so HostConfig.Links and <ALIAS>_NAME follow alone. */
+int links_child_renamed(struct op *op, const char *child_id)
+{
+	char **rl = NULL;
+	int e = store_rlinks(op->st, child_id, &rl);
+	char last[CTR_ID_LEN + 1] = "";
+	for (size_t i = 0; !e && rl && rl[i]; i++) {
+		char *colon = strchr(rl[i], ':');
+		struct ctr_rec *p;
+		if (!colon)
+			continue;
+		*colon = '\0';
+		if (strcmp(rl[i], last) == 0) /* one parent, several aliases: one rendering */
+			continue;
+		snprintf(last, sizeof last, "%s", rl[i]);
+		if (store_rec_load(op->st, rl[i], &p) < 0) {
+			ctr_err_clear();
+			continue;
+		}
+		if (p->status == ST_RUNNING)
+			e = rerender_hosts(op, p);
+		rec_free(p);
+	}
+	strv_free(rl);
+	return e;
+}
+
+CTR_API int ctr_rename(ctr_ctx *ctx, const char *ref, const char *new_name)
+{
+	ctr_err_clear();
+	if (!ctx)
+		return ctr_err(-EINVAL, "ctr_rename: context is NULL");
+	if (!ref || !ref[0] || !new_name || !new_name[0])
+		return ctr_err(-EINVAL, "Neither old nor new names may be empty");
+	struct op op;
+	char id[CTR_ID_LEN + 1], owner[CTR_ID_LEN + 1];
+	struct ctr_rec *r = NULL;
+	char *old = NULL;
+	int e = op_begin(&op, ctx);
+	if (e < 0)
+		return e;
+	if ((e = resolve_ref(op.st, ref, id)) < 0 || (e = store_rec_load(op.st, id, &r)) < 0)
+		goto out;
+	const char *nn = new_name[0] == '/' ? new_name + 1 : new_name;
+	if (strcmp(nn, r->name) == 0) {
+		e = ctr_err(-EINVAL, "Renaming a container with the same name as its current name");
+		goto out;
+	}
+	if ((e = name_validate(new_name)) < 0) {
+		char msg[512];
+		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+		e = ctr_err(e, "Error when allocating new name: %s", msg);
+		goto out;
+	}
+	/* journaled: a crash between the claim and the release is finished by recovery */
+	char what[2 * CTR_NAME_MAX + 16];
+	snprintf(what, sizeof what, "rename %s %s", r->name, nn);
+	if ((e = op_journal(&op, id, what)) < 0)
+		goto out;
+	if ((e = store_name_claim(op.st, nn, id, owner)) == -EEXIST) {
+		e = ctr_err(-EEXIST,
+			    "Error when allocating new name: Conflict. The container name \"/%s\" is "
+			    "already in use by container \"%s\". You have to remove (or rename) that "
+			    "container to be able to reuse that name.",
+			    nn, owner);
+		goto out;
+	}
+	if (e < 0)
+		goto out;
+	old = r->name;
+	if (!(r->name = xstrdup(nn))) {
+		r->name = old;
+		old = NULL;
+		store_name_release(op.st, nn, id);
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = store_rec_save(op.st, r)) < 0) {
+		char msg[2048];
+		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+		store_name_release(op.st, nn, id);
+		ctr_err(e, "%s", msg);
+		goto out;
+	}
+	if ((e = store_name_release(op.st, old, id)) == 0)
+		e = links_child_renamed(&op, id);
+out:
+	free(old);
+	rec_free(r);
+	return op_end(&op, e);
+}

@@ -124,6 +124,15 @@ int recover_pending(struct op *op, const char *id)
 			store_rlink_clear(op->st, id);
 			store_rec_remove(op->st, id);
 		}
+	} else if (strncmp(what, "rename ", 7) == 0) {
+		/* "rename <old> <new>": the record says which name won; the other goes */
+		char *nn = strchr(what + 7, ' ');
+		if (nn && rec) {
+			*nn++ = '\0';
+			bool renamed = strcmp(rec->name, nn) == 0;
+			store_name_release(op->st, renamed ? what + 7 : nn, id);
+			e = links_child_renamed(op, id);
+		}
 	} else if (strncmp(what, "sync", 4) == 0) {
 		/* a link, unlink, publish or unpublish: make rules and hosts match the record */
 		const char *child = what[4] == ' ' ? what + 5 : NULL;
@@ -255,7 +264,13 @@ static int prune_indexes(struct op *op, int *pruned)
 			continue;
 		}
 		snprintf(rel, sizeof rel, "containers/%s/config.json", id);
-		if (faccessat(op->st->dfd, rel, F_OK, 0) < 0) {
+		struct ctr_rec *r = NULL;
+		bool stale = faccessat(op->st->dfd, rel, F_OK, 0) < 0;
+		if (!stale && store_rec_load(op->st, id, &r) == 0)
+			stale = strcmp(r->name, names[i]) != 0; /* a name it was renamed from */
+		ctr_err_clear();
+		rec_free(r);
+		if (stale) {
 			store_name_release(op->st, names[i], id);
 			(*pruned)++;
 		}

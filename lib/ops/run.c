@@ -252,19 +252,19 @@ static int add_links(struct op *op, struct ctr_rec *r, const char *const *specs,
 		char *name = NULL, *alias = NULL, id[CTR_ID_LEN + 1];
 		int e = linkspec_parse(specs[i], &name, &alias);
 		const char *a = alias && alias[0] == '/' ? alias + 1 : alias;
-		if (!e)
-			e = alias_validate(a);
 		if (!e && (e = resolve_ref(op->st, name, id)) < 0) {
 			char msg[300];
 			snprintf(msg, sizeof msg, "%s", ctr_err_msg());
 			e = ctr_err(e == -ENOENT ? -EINVAL : e, "could not get container for %s: %s",
 				    SHOWN(name), msg);
 		}
-		if (!e && strcmp(id, r->id) == 0)
-			e = ctr_err(-EINVAL, "a container cannot link to itself (%s)", SHOWN(name));
-		if (!e && rec_find_link(r, a))
-			e = ctr_err(-EEXIST, "conflicting links: the alias \"%s\" is given twice", a);
-		if (!e) {
+		/* as Docker's registerLinks (§3.2): a link whose name /<parent>/<alias> is taken is
+		 * skipped, the first one winning: an alias given again, and an empty one ("db:",
+		 * whose link name would be the parent's own) */
+		bool skip = !e && (!a[0] || rec_find_link(r, a));
+		if (!e && !skip)
+			e = alias_validate(a);
+		if (!e && !skip) {
 			struct ctr_link *nl = realloc(r->links, (r->n_links + 1) * sizeof *nl);
 			char *t = xstrdup(id), *al = xstrdup(a);
 			if (nl)
@@ -1066,6 +1066,59 @@ CTR_API int ctr_stop(ctr_ctx *ctx, const char *ref, int timeout_s)
 	if (e < 0)
 		return e;
 	return stop_id(ctx, id, timeout_s, SIGTERM);
+}
+
+/* Auto-removal off for a restart (*was: whether it was on), or back on after it: an --rm
+ * container that is not running then is removed, as its end would have removed it. */
+static int restart_auto_remove(ctr_ctx *ctx, const char *id, bool on, bool *was)
+{
+	struct op op;
+	struct ctr_rec *rec;
+	int e = op_begin(&op, ctx);
+	if (e < 0)
+		return e;
+	if ((e = store_rec_load(op.st, id, &rec)) < 0)
+		return op_end(&op, e);
+	if (REC_IS_ENDPOINT(rec)) {
+		e = ctr_err(-EINVAL, "%s is an endpoint of %s: only containers restart", rec->name,
+			    rec->owner);
+	} else if (!on) {
+		*was = rec->auto_remove;
+		rec->auto_remove = false;
+		if (*was)
+			e = store_rec_save(op.st, rec);
+	} else {
+		rec->auto_remove = true;
+		if ((e = store_rec_save(op.st, rec)) == 0 && rec->status != ST_RUNNING &&
+		    rec->status != ST_STARTING)
+			e = run_remove_locked(&op, rec);
+	}
+	rec_free(rec);
+	return op_end(&op, e);
+}
+
+CTR_API int ctr_restart(ctr_ctx *ctx, const char *ref, int timeout_s)
+{
+	ctr_err_clear();
+	char id[CTR_ID_LEN + 1];
+	bool autorm = false;
+	if (!ctx)
+		return ctr_err(-EINVAL, "ctr_restart: context is NULL");
+	int e = resolve_ref(&ctx->st, ref, id);
+	if (e < 0 || (e = restart_auto_remove(ctx, id, false, &autorm)) < 0)
+		return e;
+	if ((e = stop_id(ctx, id, timeout_s, SIGTERM)) == 0)
+		e = ctr_start(ctx, id, NULL);
+	if (autorm) {
+		char msg[2048];
+		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+		int r = restart_auto_remove(ctx, id, true, &autorm);
+		if (e < 0)
+			ctr_err(e, "%s", msg);
+		else
+			e = r;
+	}
+	return e;
 }
 
 CTR_API int ctr_kill(ctr_ctx *ctx, const char *ref, int signo)

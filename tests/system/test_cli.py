@@ -282,3 +282,57 @@ def test_publish_long_syntax_with_and_without_host_ip():
     r = ctl("create", "-p", "published=1,target", "true", check=False)
     assert r.rc == 125 and ("invalid publish opts format (should be name=value but got "
                             "'target')") in r.err
+
+
+def test_rename_errors_change_nothing():
+    """moby docker_cli_rename_test.go: the messages, and the names as they were."""
+    one = ctl("create", "--name", "one", "true").out.strip()
+    two = ctl("create", "--name", "two", "true").out.strip()
+    before = sorted(ctl("ps", "-a", "--format", "{{.ID}} {{.Names}}").out.splitlines())
+    for args, msg in (
+            (("one", "two"), f'Error when allocating new name: Conflict. The container name '
+             f'"/two" is already in use by container "{two}". You have to remove (or rename) '
+             f'that container to be able to reuse that name.'),
+            (("one", "one"), "Renaming a container with the same name as its current name"),
+            (("one", "/one"), "Renaming a container with the same name as its current name"),
+            (("one", "new:invalid"), "Error when allocating new name: Invalid container name "
+             "(new:invalid), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"),
+            (("one", "x"), "Invalid container name (x)"),
+            (("one", "  "), "Neither old nor new names may be empty"),
+            (("", "three"), "Neither old nor new names may be empty"),
+            (("nosuch", "three"), "No such container: nosuch")):
+        r = ctl("rename", *args, check=False)
+        assert r.rc == 1 and msg in r.err, (args, r)
+        if args[0].strip() and args[1].strip():
+            assert f"failed to rename container named {args[0]}" in r.err, (args, r)
+    r = ctl("rename", "one", check=False)
+    assert r.rc == 1 and "'ctrlink rename' requires 2 arguments" in r.err, r
+    assert sorted(ctl("ps", "-a", "--format", "{{.ID}} {{.Names}}").out.splitlines()) == before
+    # by ID prefix, trimmed; the old name is free at once and the new one taken
+    ctl("rename", one[:8], " three ")
+    assert inspect(one)["Name"] == "/three"
+    assert ctl("create", "--name", "one", "true").rc == 0
+    r = ctl("create", "--name", "three", "true", check=False)
+    assert r.rc == 125 and "is already in use" in r.err
+    assert inspect(one)["Config"]["Hostname"] == one[:12]  # the hostname stays
+
+
+def test_restart():
+    """docker restart: the name printed; a running container runs anew, a created one starts;
+    an --rm container survives its restart and goes at its end."""
+    ctl("run", "-d", "--name", "rs", "sleep", "1000")
+    first = inspect("rs")["State"]
+    ctl("create", "--name", "fresh", "sleep", "1000")
+    assert ctl("restart", "-t", "0", "rs", "fresh").out == "rs\nfresh\n"
+    st = inspect("rs")["State"]
+    assert st["Running"] and st["Pid"] != first["Pid"]
+    assert st["StartedAt"] != first["StartedAt"]
+    assert inspect("fresh")["State"]["Running"]
+    ctl("run", "-d", "--rm", "--name", "gone", "sleep", "1000")
+    ctl("restart", "--time", "0", "gone")
+    assert inspect("gone")["State"]["Running"]
+    assert inspect("gone")["HostConfig"]["AutoRemove"] is True
+    ctl("stop", "-t", "0", "gone")
+    assert ctl("inspect", "gone", check=False).rc == 1
+    r = ctl("restart", "nosuch", "rs", check=False)
+    assert r.rc == 1 and "No such container: nosuch" in r.err and r.out == "rs\n"

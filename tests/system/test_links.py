@@ -183,3 +183,52 @@ def test_icc_needs_no_link_rules():
     r = ctl("exec", "web", PY, CLIENT, "tcp", "db", "5432", "3", env=env)
     assert r.out.startswith("hello")
     assert link_rules() == []
+
+
+def test_rename_keeps_links_and_their_names_current():
+    """moby TestRenameContainerWithLinkedContainer and more: links hold the ID, so they follow
+    a rename of either side; running parents' hosts files show the child's new name at once."""
+    db_and_web(web_opts=("--link", "db:mysql"))
+    dbhost = inspect("db")["Config"]["Hostname"]
+    dbip = inspect("db")["NetworkSettings"]["IPAddress"]
+    assert f"{dbip}\tmysql {dbhost} db\n" in ctl("exec", "web", "cat", "/etc/hosts").out
+    assert ctl("rename", "db", "db1").out == ""
+    assert f"{dbip}\tmysql {dbhost} db1\n" in ctl("exec", "web", "cat", "/etc/hosts").out
+    assert ctl("inspect", "-f", "{{.HostConfig.Links}}", "web").out == "[/db1:/web/mysql]\n"
+    ctl("rename", "web", "/app2")  # the parent, running, with Docker's leading slash
+    assert inspect("app2")["Name"] == "/app2"
+    assert ctl("inspect", "-f", "{{.HostConfig.Links}}", "app2").out == "[/db1:/app2/mysql]\n"
+    assert inspect("app2/mysql")["Name"] == "/db1"
+    names = sorted(l.rsplit(None, 1)[1] for l in ctl("ps", "--no-trunc").out.splitlines()[1:])
+    assert names == ["app2", "app2/mysql,db1"]  # sorted, as the daemon's name index
+    assert reach("app2", "mysql", 5432)  # the firewall did not care
+    # the old names are free and unknown; the environment follows at the next start
+    for old in ("db", "web", "web/mysql"):
+        r = ctl("inspect", old, check=False)
+        assert r.rc == 1 and f"No such container: {old}" in r.err
+    ctl("create", "--name", "web", "true")
+    ctl("restart", "-t", "0", "app2")
+    env = ctl("exec", "app2", "env").out.splitlines()
+    assert "MYSQL_NAME=/app2/mysql" in env
+    assert f"{inspect('db1')['NetworkSettings']['IPAddress']}\tmysql {dbhost} db1\n" in \
+        ctl("exec", "app2", "cat", "/etc/hosts").out
+
+
+def test_link_details_follow_docker():
+    """A repeated alias keeps the first link, an empty alias makes none (its name would be the
+    parent's own), an ID prefix names a target, and an ambiguous prefix is refused."""
+    a = ctl("create", "--name", "one", "true").out.strip()
+    ctl("create", "--name", "two", "true")
+    ctl("create", "--name", "p1", "--link", "one:up", "--link", "two:up", "true")
+    assert ctl("inspect", "-f", "{{ .HostConfig.Links }}", "p1").out == "[/one:/p1/up]\n"
+    ctl("create", "--name", "p2", "--link", "one:", "true")
+    assert inspect("p2")["HostConfig"]["Links"] is None
+    ctl("create", "--name", "p3", "--link", a[:7] + ":up", "true")
+    assert inspect("p3/up")["Name"] == "/one"
+    # enough containers that two IDs share their first digit
+    ids = [ctl("inspect", "-f", "{{.Id}}", n).out.strip() for n in ("one", "two", "p1", "p2", "p3")]
+    ids += [ctl("create", "true").out.strip() for _ in range(12)]
+    digit = next(d for d in "0123456789abcdef" if sum(i.startswith(d) for i in ids) > 1)
+    r = ctl("create", "--name", "p4", "--link", digit + ":up", "true", check=False)
+    assert r.rc != 0 and "multiple IDs found with provided prefix" in r.err
+    assert ctl("inspect", "p4", check=False).rc == 1  # nothing was made

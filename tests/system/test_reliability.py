@@ -137,6 +137,18 @@ def test_crash_in_start():
                         lambda: ctl("start", "web"), label="start")
 
 
+def renamed_once(old, new):
+    """Redo a rename the crash may have finished: exactly one of the names is taken, and
+    the running parent's hosts file names the child by it."""
+    names = {n for n in (old, new) if ctl("inspect", n, check=False).rc == 0}
+    assert len(names) == 1, names
+    if names == {old}:
+        ctl("rename", old, new)
+    hosts = ctl("exec", "web", "cat", "/etc/hosts").out
+    assert f" {new}\n" in hosts or f"\t{new} " in hosts, hosts
+    assert f" {old}\n" not in hosts, hosts
+
+
 @needs_faults
 def test_crash_in_stop_rm_publish_unpublish_link_unlink():
     def setup():
@@ -157,6 +169,10 @@ def test_crash_in_stop_rm_publish_unpublish_link_unlink():
          lambda: ctl("link", "web", "db:third")),
         ("unlink", lambda env: ctl("unlink", "web", "db", check=False, env=env),
          lambda: ctl("unlink", "web", "db", check=False)),
+        ("rename", lambda env: ctl("rename", "db", "db2", check=False, env=env),
+         lambda: renamed_once("db", "db2")),
+        ("restart", lambda env: ctl("restart", "-t", "0", "db", check=False, env=env),
+         lambda: ctl("restart", "-t", "0", "db")),
     ]
     for label, op, redo in ops:
         killed_at_each_step(setup, op, redo, min_steps=1, label=label)

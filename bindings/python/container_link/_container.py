@@ -29,6 +29,17 @@ Signal = Union[int, str, _signal.Signals]
 _now = time.monotonic
 
 
+def _stop_timeout(timeout: Optional[float]) -> int:
+    """The library's timeout_s for a Python timeout (None: the default)."""
+    if timeout is None:
+        return -1
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError("timeout must be a number of seconds")
+    if timeout < 0 or timeout != timeout:
+        raise InvalidArgument(f"invalid timeout {timeout!r}", errno.EINVAL)
+    return min(int(math.ceil(timeout)), 2**31 - 1)
+
+
 class ExecResult(NamedTuple):
     """What :meth:`Container.exec` returns."""
 
@@ -124,7 +135,13 @@ class Container:
 
     @property
     def name(self) -> str:
-        """The name, without Docker's leading "/"."""
+        """The name, without Docker's leading "/" (asked of the library: a rename made
+        elsewhere shows; a removed container, or one of a closed context, keeps its last
+        known name)."""
+        try:
+            self._name = self.inspect()["Name"].lstrip("/")
+        except ContainerLinkError:
+            pass
         return self._name
 
     @property
@@ -238,16 +255,18 @@ class Container:
         """Stop the container: SIGTERM, then SIGKILL after `timeout` seconds (None: 10; a
         fraction is rounded up to the next second).  Returns once it has exited and its network
         is torn down.  Stopping a container that is not running does nothing."""
-        if timeout is None:
-            t = -1
-        else:
-            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-                raise TypeError("timeout must be a number of seconds")
-            if timeout < 0 or timeout != timeout:
-                raise InvalidArgument(f"invalid timeout {timeout!r}", errno.EINVAL)
-            t = min(int(math.ceil(timeout)), 2**31 - 1)
+        t = _stop_timeout(timeout)
         with self._ctx._use() as ctx:
             call(lib.ctrpy_stop, ctx, self._ref, t)
+
+    def restart(self, timeout: Optional[float] = None) -> None:
+        """Restart the container, as ``docker restart``: :meth:`stop` with `timeout`, then
+        start it again (its output goes to the log).  A container that is not running is just
+        started; an auto-removed one is kept through its restart."""
+        t = _stop_timeout(timeout)
+        self._exit = None
+        with self._ctx._use() as ctx:
+            call(lib.ctrpy_restart, ctx, self._ref, t)
 
     def kill(self, signal: Signal = _signal.SIGKILL) -> None:
         """Send `signal` (a number, a :class:`signal.Signals` or a name like ``"TERM"``) to
@@ -452,6 +471,19 @@ class Container:
         a = ffi.NULL if alias is None else to_bytes(alias, "link alias")
         with self._ctx._use() as ctx:
             call(lib.ctrpy_link, ctx, self._ref, t, a, lib.CTR_LINK_ENV if env else 0)
+
+    def rename(self, new_name: str) -> None:
+        """Rename this container to `new_name`, as ``docker rename``.  Links to it follow:
+        the /etc/hosts files of running containers linking to it show the new name at once.
+
+        Raises:
+            InvalidArgument: an empty, invalid or unchanged name.
+            Conflict: another container has that name.
+        """
+        n = to_bytes(new_name, "container name")
+        with self._ctx._use() as ctx:
+            call(lib.ctrpy_rename, ctx, self._ref, n)
+        self._name = new_name[1:] if new_name.startswith("/") else new_name
 
     def unlink(self, alias: str) -> None:
         """Remove this container's link `alias`.

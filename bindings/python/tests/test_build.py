@@ -39,11 +39,11 @@ def changed(old, new):
 
 
 def test_a_header_change_the_bindings_miss_fails_the_build():
-    r = changed("CTR_API int ctr_unlink(", "CTR_API int ctr_rename(ctr_ctx *ctx, const char *ref, "
-                "const char *name);\nCTR_API int ctr_unlink(")
+    r = changed("CTR_API int ctr_unlink(", "CTR_API int ctr_relabel(ctr_ctx *ctx, const char *ref, "
+                "const char *label);\nCTR_API int ctr_unlink(")
     assert r.returncode == 1 and not os.path.exists("/tmp/changed.c")
     assert "the Python bindings do not cover the change" in r.stderr
-    assert "+function int ctr_rename(ctr_ctx *, const char *, const char *)" in r.stderr
+    assert "+function int ctr_relabel(ctr_ctx *, const char *, const char *)" in r.stderr
     r = changed("\tint publish_all;", "\tint publish_all;\n\tint privileged;")
     assert r.returncode == 1 and "int privileged;" in r.stderr
     r = changed("int ctr_stop(ctr_ctx *ctx, const char *ref, int timeout_s)",

@@ -173,6 +173,24 @@ def test_start_stop_status_ip_pid(ctx):
         c.stop("1")
 
 
+def test_restart_runs_it_anew_and_keeps_an_auto_removed_one(ctx):
+    c = ctx.run(["sleep", "1000"], name="rs")
+    pid = c.pid
+    c.restart(timeout=0)
+    assert c.running and c.pid != pid
+    c.stop(0)
+    c.restart()  # a stopped one is just started
+    assert c.running
+    a = ctx.run(["sleep", "1000"], name="rm", auto_remove=True)
+    a.restart(0)
+    assert a.running and a.inspect()["HostConfig"]["AutoRemove"] is True
+    a.stop(0)
+    with pytest.raises(cl.NotFound):
+        a.inspect()
+    with pytest.raises(cl.InvalidArgument, match="invalid timeout"):
+        c.restart(-1)
+
+
 def test_kill_and_wait_give_the_exit_code(ctx):
     c = ctx.run(["sh", "-c", SHELL_TRAP], name="kk")
     wait_for(lambda: c.logs() == b"ready\n", what="the trap")

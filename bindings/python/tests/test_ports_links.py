@@ -144,3 +144,24 @@ def test_link_errors(ctx):
     db.remove()
     with pytest.raises(cl.NotFound):
         db.link(web, "z")
+
+
+def test_rename_follows_links_and_refuses_taken_names(ctx):
+    db = ctx.run(["sleep", "1000"], name="db", expose=[5432])
+    web = ctx.run(["sleep", "1000"], name="web")
+    web.link(db, "database")
+    other = ctx.get("db")  # a second handle: its name follows a rename made elsewhere
+    db.rename("db1")
+    assert (db.name, other.name) == ("db1", "db1")
+    hosts = web.exec(["cat", "/etc/hosts"], capture_output=True).stdout.decode()
+    assert f"{db.ip}\tdatabase {db.short_id} db1\n" in hosts
+    assert web.inspect()["HostConfig"]["Links"] == ["/db1:/web/database"]
+    with pytest.raises(cl.Conflict, match='The container name "/web" is already in use'):
+        db.rename("web")
+    with pytest.raises(cl.InvalidArgument, match="same name as its current name"):
+        db.rename("/db1")
+    with pytest.raises(cl.InvalidArgument, match=r"Invalid container name \(a b\)"):
+        db.rename("a b")
+    with pytest.raises(cl.NotFound):
+        ctx.get("db")
+    assert ctx.get("db1") == db and db.name == "db1"
