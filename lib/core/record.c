@@ -205,7 +205,8 @@ static cJSON *build(const struct ctr_rec *r)
 	      add_u64(o, "mon_start", r->mon_start) && add_num(o, "exit_code", r->exit_code) &&
 	      add_u64(o, "started", (uint64_t)r->started) &&
 	      add_u64(o, "finished", (uint64_t)r->finished) && add_str(o, "error", r->error) &&
-	      add_u64(o, "generation", r->generation);
+	      add_u64(o, "generation", r->generation) &&
+	      add_u64(o, "restart_gen", r->restart_gen);
 	if (okk && r->has_net) {
 		cJSON *n = cJSON_AddObjectToObject(o, "net");
 		char mac[18];
@@ -534,7 +535,8 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 		return e;
 	r->finished = (int64_t)u;
 	if ((e = get_str(rd, o, "error", false, true, &r->error)) < 0 ||
-	    (e = get_u64(rd, o, "generation", &r->generation)) < 0)
+	    (e = get_u64(rd, o, "generation", &r->generation)) < 0 ||
+	    (e = get_u64(rd, o, "restart_gen", &r->restart_gen)) < 0)
 		return e;
 
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "net");

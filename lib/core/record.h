@@ -74,6 +74,7 @@ struct ctr_rec {
 	int64_t started, finished; /* ns since the epoch; 0 = never */
 	char *error;               /* why the last start failed ("" or NULL: it did not) */
 	uint64_t generation;       /* counts starts; a monitor only records its own run */
+	uint64_t restart_gen;      /* the run that a restart ends: its end does not auto-remove */
 	bool has_net;
 	struct ctr_net net;
 	struct ctr_mapping *mappings; /* NetworkSettings.Ports: what is bound while running */
@@ -85,6 +86,13 @@ struct ctr_rec {
 	char *ifname;
 	uint64_t netns_dev, netns_ino; /* what that path named when it was added */
 };
+
+/* Whether the end of the current run removes the container (--rm, unless a restart ends it). */
+static inline bool rec_end_removes(const struct ctr_rec *r)
+{
+	return r->auto_remove && r->restart_gen != r->generation;
+}
+
 
 /* true for an endpoint's record */
 #define REC_IS_ENDPOINT(r) ((r)->owner != NULL)

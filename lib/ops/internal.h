@@ -175,11 +175,9 @@ int build_env(struct op *op, const struct ctr_rec *rec, const char *const *extra
 
 /* Remove the link `alias` of the container `parent_id`: record, index, rules, hosts. */
 int unlink_locked(struct op *op, const char *parent_id, const char *alias);
-/* A linked container started: rewrite the hosts files of the running containers linking to
- * it. */
-int links_child_started(struct op *op, const struct ctr_rec *child);
-/* Rewrite the hosts files of the running containers linking to `child_id` (it was renamed). */
-int links_child_renamed(struct op *op, const char *child_id);
+/* A linked container started (its address) or was renamed (`rerender`: its name): rewrite the
+ * hosts files of the running containers linking to it. */
+int links_child_changed(struct op *op, const struct ctr_rec *child, bool rerender);
 
 /* ---- recovery (recover.c) ----------------------------------------------------------------- */
 

@@ -24,14 +24,16 @@ static int rerender_hosts(struct op *op, const struct ctr_rec *rec)
 	return e;
 }
 
-/* A linked container (re)started with a new address: every running container linking to it
- * sees the new address in its /etc/hosts at once (§2.6: the lines of the alias are rewritten
- * in place; a container without such a line gets its file rendered anew). */
-int links_child_started(struct op *op, const struct ctr_rec *child)
+/* The running containers linking to `child` see its change in their /etc/hosts at once.  A
+ * (re)start changes the address (§2.6: the lines of the alias are rewritten in place; a
+ * container without such a line, or with IPv6 lines too, gets its file rendered anew); a
+ * rename (`rerender`) changes the name that ends the line, so every file is rendered anew,
+ * once per parent whatever its number of aliases. */
+int links_child_changed(struct op *op, const struct ctr_rec *child, bool rerender)
 {
 	char **rl = NULL;
 	int e = store_rlinks(op->st, child->id, &rl);
-	char ip[16];
+	char ip[16], last[CTR_ID_LEN + 1] = "";
 	ip4_format(child->net.ip, ip, sizeof ip);
 	for (size_t i = 0; !e && rl && rl[i]; i++) {
 		char *colon = strchr(rl[i], ':');
@@ -39,25 +41,27 @@ int links_child_started(struct op *op, const struct ctr_rec *child)
 		if (!colon)
 			continue;
 		*colon = '\0';
+		if (strcmp(rl[i], last) == 0) /* rendered anew already */
+			continue;
 		if (store_rec_load(op->st, rl[i], &p) < 0) {
 			ctr_err_clear();
 			continue;
 		}
-		if (p->status == ST_RUNNING && child->net.prefixlen6) {
-			/* two lines per alias (IPv4 and IPv6): render the file anew rather than
-			 * rewriting both lines with one address as Docker's regexp does */
+		char rel[128], *old = NULL, *upd = NULL;
+		store_rec_file(p->id, "hosts", rel, sizeof rel);
+		if (p->status != ST_RUNNING) {
+			/* its file is made at its start */
+		} else if (!rerender && !child->net.prefixlen6 &&
+			   store_read(op->st, rel, &old, NULL) == 0 &&
+			   hosts_update_alias(old, colon + 1, ip, &upd) == 0 && strcmp(old, upd) != 0) {
+			e = store_rewrite(op->st, rel, upd, strlen(upd));
+		} else {
+			ctr_err_clear();
 			e = rerender_hosts(op, p);
-		} else if (p->status == ST_RUNNING) {
-			char rel[128], *old = NULL, *upd = NULL;
-			store_rec_file(p->id, "hosts", rel, sizeof rel);
-			if (store_read(op->st, rel, &old, NULL) == 0 &&
-			    hosts_update_alias(old, colon + 1, ip, &upd) == 0 && strcmp(old, upd) != 0)
-				e = store_rewrite(op->st, rel, upd, strlen(upd));
-			else
-				e = rerender_hosts(op, p);
-			free(old);
-			free(upd);
+			snprintf(last, sizeof last, "%s", p->id);
 		}
+		free(old);
+		free(upd);
 		rec_free(p);
 	}
 	strv_free(rl);
@@ -225,35 +229,6 @@ CTR_API int ctr_unlink(ctr_ctx *ctx, const char *ref, const char *alias)
 	return op_end(&op, e);
 }
 
-/* A container changed its name: the running containers linking to it show the new name in
- * their /etc/hosts (the line "<ip> <alias> <hostname> <name>" names it when the alias
- * differs).  Links themselves hold IDs, so HostConfig.Links and <ALIAS>_NAME follow alone. */
-int links_child_renamed(struct op *op, const char *child_id)
-{
-	char **rl = NULL;
-	int e = store_rlinks(op->st, child_id, &rl);
-	char last[CTR_ID_LEN + 1] = "";
-	for (size_t i = 0; !e && rl && rl[i]; i++) {
-		char *colon = strchr(rl[i], ':');
-		struct ctr_rec *p;
-		if (!colon)
-			continue;
-		*colon = '\0';
-		if (strcmp(rl[i], last) == 0) /* one parent, several aliases: one rendering */
-			continue;
-		snprintf(last, sizeof last, "%s", rl[i]);
-		if (store_rec_load(op->st, rl[i], &p) < 0) {
-			ctr_err_clear();
-			continue;
-		}
-		if (p->status == ST_RUNNING)
-			e = rerender_hosts(op, p);
-		rec_free(p);
-	}
-	strv_free(rl);
-	return e;
-}
-
 CTR_API int ctr_rename(ctr_ctx *ctx, const char *ref, const char *new_name)
 {
 	ctr_err_clear();
@@ -312,7 +287,7 @@ CTR_API int ctr_rename(ctr_ctx *ctx, const char *ref, const char *new_name)
 		goto out;
 	}
 	if ((e = store_name_release(op.st, old, id)) == 0)
-		e = links_child_renamed(&op, id);
+		e = links_child_changed(&op, r, true);
 out:
 	free(old);
 	rec_free(r);

@@ -113,7 +113,7 @@ int recover_pending(struct op *op, const char *id)
 			rec->pid = rec->mon_pid = 0;
 			rec->pid_start = rec->mon_start = 0;
 			e = store_rec_save(op->st, rec);
-			if (!e && finish && rec->auto_remove)
+			if (!e && finish && rec_end_removes(rec))
 				e = run_remove_locked(op, rec);
 		}
 	} else if (strcmp(what, "remove") == 0) {
@@ -131,7 +131,7 @@ int recover_pending(struct op *op, const char *id)
 			*nn++ = '\0';
 			bool renamed = strcmp(rec->name, nn) == 0;
 			store_name_release(op->st, renamed ? what + 7 : nn, id);
-			e = links_child_renamed(op, id);
+			e = links_child_changed(op, rec, true);
 		}
 	} else if (strncmp(what, "sync", 4) == 0) {
 		/* a link, unlink, publish or unpublish: make rules and hosts match the record */

@@ -858,7 +858,7 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	rec->exit_code = 0;
 	if ((e = store_rec_save(op->st, rec)) < 0)
 		goto undo;
-	links_child_started(op, rec);
+	links_child_changed(op, rec, false);
 	ctr_err_clear();
 	if (so && so->exit_fd) {
 		*so->exit_fd = ex[0];
@@ -987,7 +987,7 @@ int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code
 		rec->pid = rec->mon_pid = 0;
 		rec->pid_start = rec->mon_start = 0;
 		e = store_rec_save(op->st, rec);
-		if (!e && rec->auto_remove)
+		if (!e && rec_end_removes(rec))
 			e = run_remove_locked(op, rec);
 	}
 	rec_free(rec);
@@ -1068,9 +1068,10 @@ CTR_API int ctr_stop(ctr_ctx *ctx, const char *ref, int timeout_s)
 	return stop_id(ctx, id, timeout_s, SIGTERM);
 }
 
-/* Auto-removal off for a restart (*was: whether it was on), or back on after it: an --rm
- * container that is not running then is removed, as its end would have removed it. */
-static int restart_auto_remove(ctr_ctx *ctx, const char *id, bool on, bool *was)
+/* Before a restart: an endpoint is refused; the end of a running container's current run is
+ * marked as the restart's, so that --rm does not remove it.  The mark names one run only: a
+ * crash before the start leaves an exited --rm container, never one that lost its --rm. */
+static int restart_mark(ctr_ctx *ctx, const char *id)
 {
 	struct op op;
 	struct ctr_rec *rec;
@@ -1082,42 +1083,44 @@ static int restart_auto_remove(ctr_ctx *ctx, const char *id, bool on, bool *was)
 	if (REC_IS_ENDPOINT(rec)) {
 		e = ctr_err(-EINVAL, "%s is an endpoint of %s: only containers restart", rec->name,
 			    rec->owner);
-	} else if (!on) {
-		*was = rec->auto_remove;
-		rec->auto_remove = false;
-		if (*was)
-			e = store_rec_save(op.st, rec);
-	} else {
-		rec->auto_remove = true;
-		if ((e = store_rec_save(op.st, rec)) == 0 && rec->status != ST_RUNNING &&
-		    rec->status != ST_STARTING)
-			e = run_remove_locked(&op, rec);
+	} else if (rec->auto_remove && rec->status == ST_RUNNING) {
+		rec->restart_gen = rec->generation;
+		e = store_rec_save(op.st, rec);
 	}
 	rec_free(rec);
 	return op_end(&op, e);
+}
+
+/* A restart's start failed: an --rm container goes, as its end would have removed it. */
+static int restart_failed(ctr_ctx *ctx, const char *id, int e)
+{
+	struct op op;
+	struct ctr_rec *rec;
+	char msg[2048];
+	snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+	if (op_begin(&op, ctx) == 0) {
+		if (store_rec_load(op.st, id, &rec) == 0) {
+			if (rec->auto_remove && rec->status != ST_RUNNING &&
+			    rec->status != ST_STARTING)
+				run_remove_locked(&op, rec);
+			rec_free(rec);
+		}
+		op_end(&op, 0);
+	}
+	return ctr_err(e, "%s", msg);
 }
 
 CTR_API int ctr_restart(ctr_ctx *ctx, const char *ref, int timeout_s)
 {
 	ctr_err_clear();
 	char id[CTR_ID_LEN + 1];
-	bool autorm = false;
 	if (!ctx)
 		return ctr_err(-EINVAL, "ctr_restart: context is NULL");
 	int e = resolve_ref(&ctx->st, ref, id);
-	if (e < 0 || (e = restart_auto_remove(ctx, id, false, &autorm)) < 0)
+	if (e < 0 || (e = restart_mark(ctx, id)) < 0)
 		return e;
-	if ((e = stop_id(ctx, id, timeout_s, SIGTERM)) == 0)
-		e = ctr_start(ctx, id, NULL);
-	if (autorm) {
-		char msg[2048];
-		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
-		int r = restart_auto_remove(ctx, id, true, &autorm);
-		if (e < 0)
-			ctr_err(e, "%s", msg);
-		else
-			e = r;
-	}
+	if ((e = stop_id(ctx, id, timeout_s, SIGTERM)) == 0 && (e = ctr_start(ctx, id, NULL)) < 0)
+		e = restart_failed(ctx, id, e);
 	return e;
 }
 
