@@ -145,8 +145,8 @@ CTR_API void ctr_ctx_close(ctr_ctx *ctx);
 /* Containers                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Version 1 ends with links_env; version 2 adds seccomp. */
-#define CTR_CREATE_OPTIONS_VERSION 2
+/* Version 1 ends with links_env; version 2 adds seccomp, version 3 restart_policy. */
+#define CTR_CREATE_OPTIONS_VERSION 3
 
 typedef struct {
 	unsigned version;           /**< CTR_CREATE_OPTIONS_VERSION */
@@ -189,10 +189,17 @@ typedef struct {
 	/** The seccomp profile: NULL or "default": the default filter (Docker's default profile's
 	 *  refusals, doc/security.md); "unconfined": none (`--security-opt seccomp=unconfined`). */
 	const char *seccomp;
+	/** The restart policy, as `--restart` (version 3): NULL or "no", "always",
+	 *  "unless-stopped", "on-failure" or "on-failure:N" (at most N restarts).  The
+	 *  container's monitor starts it again when it ends, after Docker's back-off (100 ms,
+	 *  doubling to a minute, back to 100 ms after a run of 10 s); a stop, or a kill with
+	 *  SIGTERM or SIGKILL, holds the policy until the next start.  Refused with
+	 *  `auto_remove`.  See doc/api.md. */
+	const char *restart_policy;
 } ctr_create_options;
 
 #define CTR_CREATE_OPTIONS_INIT { CTR_CREATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
-	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL }
 
 CTR_API int ctr_create_options_init(ctr_create_options *opts, unsigned version);
 
@@ -225,7 +232,8 @@ CTR_API int ctr_start_options_init(ctr_start_options *opts, unsigned version);
  * Start a created or exited container: namespaces, network, published ports, link
  * environment and hosts entries, then the command.  Returns once the command has been
  * executed (or failed to: then -ENOEXEC and the container is left not running, with the
- * reason in ctr_last_error() and in State.Error).  `opts` may be NULL.
+ * reason in ctr_last_error() and in State.Error).  `opts` may be NULL.  A restart policy's
+ * count starts again at 0; a container that waits for its restart is started at once.
  */
 CTR_API int ctr_start(ctr_ctx *ctx, const char *ref, const ctr_start_options *opts);
 
@@ -238,7 +246,8 @@ CTR_API int ctr_read_exit(int exit_fd, int *exit_code);
 /**
  * Stop a running container: SIGTERM, then SIGKILL after `timeout_s` seconds (a negative value
  * means 10).  Returns once the container has exited and its network is torn down.  Stopping a
- * container that is not running succeeds.
+ * container that is not running succeeds.  A restart policy holds until the next start, and a
+ * restart that waits is called off.
  */
 CTR_API int ctr_stop(ctr_ctx *ctx, const char *ref, int timeout_s);
 
@@ -247,11 +256,16 @@ CTR_API int ctr_stop(ctr_ctx *ctx, const char *ref, int timeout_s);
  * without options (the output goes to the log).  A container that is not running is just
  * started.  An auto-removed container (`--rm`) is kept through its restart; should the start
  * fail, it is removed as its end would have removed it.  Linked containers' hosts files follow
- * the new address.  Endpoints cannot be restarted (-EINVAL).
+ * the new address.  A restart policy's count starts again at 0.  Endpoints cannot be
+ * restarted (-EINVAL).
  */
 CTR_API int ctr_restart(ctr_ctx *ctx, const char *ref, int timeout_s);
 
-/** Send `signo` to a running container's main process (-EBUSY if it is not running). */
+/**
+ * Send `signo` to a running container's main process (-EBUSY if it is not running).  SIGTERM
+ * and SIGKILL hold a restart policy until the next start; a container that waits for its
+ * policy's restart has no process to signal: 0, and those two signals call the restart off.
+ */
 CTR_API int ctr_kill(ctr_ctx *ctx, const char *ref, int signo);
 
 /**
@@ -265,7 +279,8 @@ CTR_API int ctr_wait(ctr_ctx *ctx, const char *ref, int timeout_ms, int *exit_co
 
 /**
  * Remove a container and everything it owns (state, log, names, link names).  A running
- * container, or one that others link to, is refused without CTR_REMOVE_FORCE.
+ * container, one that waits for its restart policy's restart, or one that others link to, is
+ * refused without CTR_REMOVE_FORCE (-EBUSY).
  */
 CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags);
 

@@ -288,6 +288,9 @@ static const struct flag_spec run_flags[] = {
 	{ "name", 0, FLAG_STRING, "Assign a name to the container", NULL },
 	{ "publish", 'p', FLAG_LIST, "Publish a container's port(s) to the host", NULL },
 	{ "publish-all", 'P', FLAG_BOOL, "Publish all exposed ports to random ports", NULL },
+	{ "restart", 0, FLAG_STRING,
+	  "Restart policy to apply when a container exits (no, always, unless-stopped, "
+	  "on-failure[:max-retries])", NULL },
 	{ "rm", 0, FLAG_BOOL, "Automatically remove the container when it exits", NULL },
 	{ "rootfs", 0, FLAG_STRING, "Root filesystem directory (default: the host's, privately)",
 	  NULL },
@@ -364,9 +367,34 @@ static int run_foreground(ctr_ctx *ctx, const char *id, bool interactive, bool a
 	return code;
 }
 
+/* Whether `--restart` names a policy other than "no" (docker/cli's RestartPolicy.IsNone), for
+ * its conflict with --rm.  A value docker/cli cannot parse is left to the library, which
+ * names what is wrong with it, as docker/cli's parser does before the conflict check. */
+static bool restart_is_some(const char *p)
+{
+	if (!p || !*p)
+		return false;
+	const char *colon = strchr(p, ':');
+	size_t n = colon ? (size_t)(colon - p) : strlen(p);
+	if (n == 0 || (n == 2 && strncmp(p, "no", 2) == 0))
+		return false;
+	if (colon && colon[1]) {
+		const char *d = colon + 1 + (colon[1] == '+' || colon[1] == '-');
+		if (!*d || d[strspn(d, "0123456789")])
+			return false;
+	}
+	return true;
+}
+
 static int cmd_run(struct call *c)
 {
 	bool is_run = strcmp(c->cmd->name, "run") == 0;
+	if (fbool(c, "rm") && restart_is_some(fstr(c, "restart"))) {
+		errf("conflicting options: cannot specify both --restart and --rm.\nSee '%s %s "
+		     "--help'.",
+		     prog, c->cmd->name);
+		return EXIT_OWN;
+	}
 	struct list owned = { 0 }, publish = { 0 };
 	ctr_create_options o = CTR_CREATE_OPTIONS_INIT;
 	o.name = fstr(c, "name");
@@ -376,6 +404,7 @@ static int cmd_run(struct call *c)
 	o.workdir = fstr(c, "workdir");
 	o.user = fstr(c, "user");
 	o.auto_remove = fbool(c, "rm");
+	o.restart_policy = fstr(c, "restart");
 	o.publish_all = fbool(c, "publish-all");
 	o.argv = c->args;
 	const char **env = env_list(flist(c, "env"), &owned);

@@ -365,7 +365,9 @@ int ps_filter_select(const struct ps_filter *f, const cJSON *list, bool all, lon
 	cJSON_ArrayForEach(c, list) {
 		bool k = false;
 		const char *id = jstr(c, "Id");
-		bool running = strcmp(jstr(c, "State"), "running") == 0;
+		/* Docker's State.Running: a container that waits for its restart runs too */
+		bool running = strcmp(jstr(c, "State"), "running") == 0 ||
+			       strcmp(jstr(c, "State"), "restarting") == 0;
 		if (!cand[i] || stop) {
 			/* not a candidate */
 		} else if (before_id) {

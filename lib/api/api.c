@@ -128,7 +128,7 @@ CTR_API int ctr_list(ctr_ctx *ctx, unsigned flags, char **json_out)
 				best = j;
 		if (best == n)
 			break;
-		if ((flags & CTR_LIST_ALL) || recs[best]->status == ST_RUNNING) {
+		if ((flags & CTR_LIST_ALL) || rec_running(recs[best])) {
 			qsort(names[best], strv_len((const char *const *)names[best]), sizeof(char *),
 			      cmp_str);
 			e = list_entry(recs[best], (const char *const *)names[best], arr);

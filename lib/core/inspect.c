@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/restart.h"
 #include "core/util.h"
 
 #define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -99,10 +100,10 @@ static cJSON *state_json(struct jb *b, const struct ctr_rec *r)
 	if (!s)
 		return NULL;
 	bool running = r->status == ST_RUNNING;
-	add_s(b, s, "Status", r->status == ST_STARTING ? "created" : status_name(r->status));
-	add_b(b, s, "Running", running);
+	add_s(b, s, "Status", rec_state_name(r));
+	add_b(b, s, "Running", rec_running(r));
 	add_b(b, s, "Paused", false);
-	add_b(b, s, "Restarting", false);
+	add_b(b, s, "Restarting", r->restarting);
 	add_b(b, s, "OOMKilled", false);
 	add_b(b, s, "Dead", false);
 	add_n(b, s, "Pid", running ? r->pid : 0);
@@ -268,7 +269,7 @@ int inspect_render(const struct ctr_rec *r, const struct inspect_extra *x, char 
 	path_field(&b, o, "LogPath", x, r->id, "log.json");
 	snprintf(name, sizeof name, "/%s", r->name);
 	add_s(&b, o, "Name", name);
-	add_n(&b, o, "RestartCount", 0);
+	add_n(&b, o, "RestartCount", (double)r->restart_count);
 
 	cJSON *hc = chk(&b, cJSON_CreateObject());
 	add(&b, o, "HostConfig", hc);
@@ -278,6 +279,12 @@ int inspect_render(const struct ctr_rec *r, const struct inspect_extra *x, char 
 		add(&b, hc, "Links", strv_json(&b, (char **)x->links, true));
 		add_b(&b, hc, "PublishAllPorts", r->publish_all);
 		add_b(&b, hc, "AutoRemove", r->auto_remove);
+		cJSON *rp = chk(&b, cJSON_CreateObject());
+		add(&b, hc, "RestartPolicy", rp);
+		if (rp) {
+			add_s(&b, rp, "Name", restart_policy_name(r->restart_policy));
+			add_n(&b, rp, "MaximumRetryCount", r->restart_max);
+		}
 		add(&b, hc, "CapAdd", strv_json(&b, r->cap_add, true));
 		add(&b, hc, "CapDrop", strv_json(&b, r->cap_drop, true));
 	}
@@ -343,7 +350,7 @@ int list_entry(const struct ctr_rec *r, const char *const *names, void *array)
 	add_s(&b, o, "Command", sb_str(&cmd));
 	sb_free(&cmd);
 	add_n(&b, o, "Created", (double)(r->created / 1000000000));
-	add_s(&b, o, "State", r->status == ST_STARTING ? "created" : status_name(r->status));
+	add_s(&b, o, "State", rec_state_name(r));
 	add_n(&b, o, "ExitCode", r->exit_code);
 	add_time(&b, o, "StartedAt", r->started);
 	add_time(&b, o, "FinishedAt", r->finished);

@@ -1,4 +1,5 @@
 #include "core/record.h"
+#include "core/restart.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -172,7 +173,10 @@ static cJSON *build(const struct ctr_rec *r)
 		   add_strv(o, "cap_drop", r->cap_drop) &&
 		   cJSON_AddBoolToObject(o, "publish_all", r->publish_all) &&
 		   cJSON_AddBoolToObject(o, "auto_remove", r->auto_remove) &&
-		   (!r->unconfined || cJSON_AddBoolToObject(o, "unconfined", true));
+		   (!r->unconfined || cJSON_AddBoolToObject(o, "unconfined", true)) &&
+		   (!r->restart_policy ||
+		    add_str(o, "restart_policy", restart_policy_name(r->restart_policy))) &&
+		   (!r->restart_max || add_num(o, "restart_max", r->restart_max));
 	cJSON *a;
 	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "exposed")) != NULL))
 		for (size_t i = 0; okk && i < r->n_exposed; i++)
@@ -206,7 +210,11 @@ static cJSON *build(const struct ctr_rec *r)
 	      add_u64(o, "started", (uint64_t)r->started) &&
 	      add_u64(o, "finished", (uint64_t)r->finished) && add_str(o, "error", r->error) &&
 	      add_u64(o, "generation", r->generation) &&
-	      add_u64(o, "restart_gen", r->restart_gen);
+	      add_u64(o, "restart_gen", r->restart_gen) &&
+	      (!r->restart_count || add_u64(o, "restart_count", r->restart_count)) &&
+	      (!r->restart_delay || add_num(o, "restart_delay", r->restart_delay)) &&
+	      (!r->restarting || cJSON_AddBoolToObject(o, "restarting", true)) &&
+	      (!r->manual_stop || cJSON_AddBoolToObject(o, "manual_stop", true));
 	if (okk && r->has_net) {
 		cJSON *n = cJSON_AddObjectToObject(o, "net");
 		char mac[18];
@@ -454,6 +462,22 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	r->publish_all = get_bool(o, "publish_all");
 	r->auto_remove = get_bool(o, "auto_remove");
 	r->unconfined = get_bool(o, "unconfined");
+	if ((e = get_str(rd, o, "restart_policy", false, false, &s)) < 0)
+		return e;
+	if (s) { /* a name we write: never "no", which is its absence */
+		for (int p = RP_ALWAYS; p <= RP_ON_FAILURE; p++)
+			if (strcmp(s, restart_policy_name((enum restart_policy)p)) == 0)
+				r->restart_policy = p;
+		free(s);
+		s = NULL;
+		if (!r->restart_policy)
+			return bad(rd, "restart_policy");
+	}
+	if ((e = get_int(rd, o, "restart_max", 0, INT32_MAX, &l)) < 0)
+		return e;
+	r->restart_max = (int)l;
+	if (r->restart_max && r->restart_policy != RP_ON_FAILURE)
+		return bad(rd, "restart_max");
 
 	a = cJSON_GetObjectItemCaseSensitive(o, "exposed");
 	if (a && !cJSON_IsArray(a))
@@ -536,8 +560,13 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	r->finished = (int64_t)u;
 	if ((e = get_str(rd, o, "error", false, true, &r->error)) < 0 ||
 	    (e = get_u64(rd, o, "generation", &r->generation)) < 0 ||
-	    (e = get_u64(rd, o, "restart_gen", &r->restart_gen)) < 0)
+	    (e = get_u64(rd, o, "restart_gen", &r->restart_gen)) < 0 ||
+	    (e = get_u64(rd, o, "restart_count", &r->restart_count)) < 0 ||
+	    (e = get_int(rd, o, "restart_delay", 0, RESTART_DELAY_MAX_MS, &l)) < 0)
 		return e;
+	r->restart_delay = (unsigned)l;
+	r->restarting = get_bool(o, "restarting");
+	r->manual_stop = get_bool(o, "manual_stop");
 
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "net");
 	if (n) {

@@ -63,6 +63,8 @@ struct ctr_rec {
 	bool unconfined;           /* no seccomp filter ("seccomp": "unconfined") */
 	struct ctr_link *links;
 	size_t n_links;
+	int restart_policy;        /* enum restart_policy (core/restart.h) */
+	int restart_max;           /* its MaximumRetryCount (on-failure; 0: no limit) */
 
 	/* state */
 	enum ctr_status status;
@@ -75,6 +77,10 @@ struct ctr_rec {
 	char *error;               /* why the last start failed ("" or NULL: it did not) */
 	uint64_t generation;       /* counts starts; a monitor only records its own run */
 	uint64_t restart_gen;      /* the run that a restart ends: its end does not auto-remove */
+	uint64_t restart_count;    /* RestartCount: the policy's restarts since the last start */
+	unsigned restart_delay;    /* ms: the policy's last wait before a restart */
+	bool restarting;           /* ended; its monitor (mon_pid) starts it again by the policy */
+	bool manual_stop;          /* stopped or killed by hand: the policy waits for a start */
 	bool has_net;
 	struct ctr_net net;
 	struct ctr_mapping *mappings; /* NetworkSettings.Ports: what is bound while running */
@@ -93,6 +99,21 @@ static inline bool rec_end_removes(const struct ctr_rec *r)
 	return r->auto_remove && r->restart_gen != r->generation;
 }
 
+
+/* Docker's State.Status: "restarting" while the policy's restart waits; a start in progress
+ * shows as "created". */
+static inline const char *rec_state_name(const struct ctr_rec *r)
+{
+	if (r->restarting)
+		return "restarting";
+	return status_name(r->status == ST_STARTING ? ST_CREATED : r->status);
+}
+
+/* Docker's State.Running: running, or waiting for the policy's restart. */
+static inline bool rec_running(const struct ctr_rec *r)
+{
+	return r->status == ST_RUNNING || r->restarting;
+}
 
 /* true for an endpoint's record */
 #define REC_IS_ENDPOINT(r) ((r)->owner != NULL)

@@ -159,6 +159,43 @@ static bool pump(struct stream *s, int logfd)
 
 /* ---- start -------------------------------------------------------------------------------- */
 
+/* SIGUSR1: whoever changed the record (a stop, a start, a removal) says a restart that waits
+ * is off; the wait ends early. */
+static volatile sig_atomic_t kicked;
+
+static void on_kick(int sig)
+{
+	(void)sig;
+	kicked = 1;
+}
+
+/* The restart policy's restart: wait (a kick ends the wait), then start the next run if the
+ * record still asks for it.  The new run has a monitor of its own; this one then ends. */
+static void policy_restart(ctr_ctx *ctx, const struct launch *l, unsigned delay_ms)
+{
+	sigset_t usr1, old;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	sigdelset(&old, SIGUSR1);
+	int64_t until = now_ns() + (int64_t)delay_ms * 1000000;
+	for (int64_t left; !kicked && (left = until - now_ns()) > 0;) {
+		struct timespec ts = { (time_t)(left / 1000000000), (long)(left % 1000000000) };
+		ppoll(NULL, 0, &ts, &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* the program to run for the next run's monitor is this one */
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0 || !ctx)
+		return;
+	self[n] = '\0';
+	free(ctx->helper);
+	if (!(ctx->helper = strdup(self)))
+		return;
+	run_policy_restart(ctx, l->id, l->generation);
+}
+
 static int monitor_start(void)
 {
 	/* First fork: the library reaps this process at once; the monitor is orphaned to init
@@ -215,6 +252,9 @@ static int monitor_start(void)
 	close(out[1]);
 	close(err[1]);
 	close(LAUNCH_FD_DOWN);
+	struct sigaction kick = { .sa_handler = on_kick };
+	sigemptyset(&kick.sa_mask);
+	sigaction(SIGUSR1, &kick, NULL);
 	uint64_t cstart = 0, mstart = 0;
 	proc_start_time(c, &cstart);
 	proc_start_time(getpid(), &mstart);
@@ -275,17 +315,21 @@ static int monitor_start(void)
 		close(pidfd);
 
 	int code = exit_code_of(status);
-	ctr_ctx *ctx;
+	unsigned restart_ms = 0;
+	ctr_ctx *ctx = NULL;
 	if (ctx_open_state(&ctx, l.state_dir) == 0) {
 		struct op op;
 		if (op_begin(&op, ctx) == 0)
-			op_end(&op, run_finish(&op, l.id, l.generation, code));
-		ctr_ctx_close(ctx);
+			op_end(&op, run_exit(&op, l.id, l.generation, code, &restart_ms));
 	}
 	if (want_exit) {
 		n = snprintf(msg, sizeof msg, "%d\n", code);
 		write_full(LAUNCH_FD_EXIT, msg, (size_t)n);
+		close(LAUNCH_FD_EXIT);
 	}
+	if (restart_ms)
+		policy_restart(ctx, &l, restart_ms);
+	ctr_ctx_close(ctx);
 	launch_free(&l);
 	return 0;
 }

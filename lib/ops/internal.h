@@ -12,6 +12,7 @@
 #include "container-link.h"
 #include "core/nat.h"
 #include "core/record.h"
+#include "core/restart.h"
 #include "sys/store.h"
 #include "core/util.h"
 
@@ -163,6 +164,14 @@ int net_plan(struct op *op, struct ctr_rec *rec);
 /* Record a container's end (called by its monitor, and by recovery when the monitor died):
  * network down, status exited, auto-remove.  Under the state lock. */
 int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code);
+/* run_finish for the run's own monitor: the restart policy decides too.  *restart_ms > 0: the
+ * record says "restarting", with the caller as its monitor, which then waits that long and
+ * calls run_policy_restart(). */
+int run_exit(struct op *op, const char *id, uint64_t generation, int exit_code,
+	     unsigned *restart_ms);
+/* Start the run after `generation` by the policy (its own locked operation), unless the
+ * container was started, stopped or removed meanwhile. */
+int run_policy_restart(ctr_ctx *ctx, const char *id, uint64_t generation);
 
 /* Remove a stopped container's state and indexes.  Under the state lock. */
 int run_remove_locked(struct op *op, struct ctr_rec *rec);

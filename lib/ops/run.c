@@ -143,6 +143,12 @@ static int build_record(const ctr_create_options *o, struct ctr_rec *r)
 		return -ENOMEM;
 	r->publish_all = o->publish_all != 0;
 	r->auto_remove = o->auto_remove != 0;
+	enum restart_policy policy;
+	if ((e = restart_parse(o->restart_policy, &policy, &r->restart_max)) < 0)
+		return e;
+	r->restart_policy = (int)policy;
+	if (policy != RP_NO && r->auto_remove)
+		return ctr_err(-EINVAL, "can't create 'AutoRemove' container with restart policy");
 
 	for (size_t i = 0; o->expose && o->expose[i]; i++) {
 		struct ctr_port *p = NULL;
@@ -304,6 +310,8 @@ static size_t create_options_size(unsigned version)
 	case 1:
 		return offsetof(ctr_create_options, seccomp);
 	case 2:
+		return offsetof(ctr_create_options, restart_policy);
+	case 3:
 		return sizeof(ctr_create_options);
 	default:
 		return 0;
@@ -890,6 +898,45 @@ out:
 	return e;
 }
 
+/* Wake a monitor that waits to restart `rec` (after the record says it need not): it finds
+ * nothing to do and goes. */
+static void kick_monitor(pid_t pid, uint64_t start)
+{
+	struct proc m;
+	if (pid > 0 && proc_open(pid, start, &m) == 0) {
+		proc_signal(&m, SIGUSR1);
+		proc_close(&m);
+	}
+	ctr_err_clear();
+}
+
+/* Save the record, calling off a restart that waits: its monitor is told, and goes. */
+static int save_calling_off(struct op *op, struct ctr_rec *rec)
+{
+	bool waiting = rec->restarting;
+	pid_t mon = rec->mon_pid;
+	uint64_t mon_start = rec->mon_start;
+	if (waiting) {
+		rec->restarting = false;
+		rec->mon_pid = 0;
+		rec->mon_start = 0;
+	}
+	int e = store_rec_save(op->st, rec);
+	if (waiting)
+		kick_monitor(mon, mon_start);
+	return e;
+}
+
+/* A start by hand: the policy's count and back-off start again (as Docker's restart manager
+ * is reset), a hold ends, and a restart that waits is called off (this start is it). */
+static int policy_reset(struct op *op, struct ctr_rec *rec)
+{
+	rec->restart_count = 0;
+	rec->restart_delay = 0;
+	rec->manual_stop = false;
+	return rec->restarting ? save_calling_off(op, rec) : 0;
+}
+
 CTR_API int ctr_start(ctr_ctx *ctx, const char *ref, const ctr_start_options *so)
 {
 	ctr_err_clear();
@@ -908,7 +955,7 @@ CTR_API int ctr_start(ctr_ctx *ctx, const char *ref, const ctr_start_options *so
 	if ((e = resolve_ref(op.st, ref, id)) == 0 && (e = store_rec_load(op.st, id, &rec)) == 0) {
 		if (rec->status == ST_RUNNING)
 			e = 0; /* as Docker: starting a running container is a no-op */
-		else
+		else if ((e = policy_reset(&op, rec)) == 0)
 			e = do_start(&op, rec, so);
 	}
 	rec_free(rec);
@@ -966,9 +1013,12 @@ int run_remove_locked(struct op *op, struct ctr_rec *rec)
 	return 0;
 }
 
-int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code)
+int run_exit(struct op *op, const char *id, uint64_t generation, int exit_code,
+	     unsigned *restart_ms)
 {
 	struct ctr_rec *rec;
+	if (restart_ms)
+		*restart_ms = 0;
 	int e = store_rec_load(op->st, id, &rec);
 	if (e < 0) {
 		ctr_err_clear();
@@ -984,14 +1034,71 @@ int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code
 		rec->status = ST_EXITED;
 		rec->exit_code = exit_code;
 		rec->finished = now_ns();
-		rec->pid = rec->mon_pid = 0;
-		rec->pid_start = rec->mon_start = 0;
+		rec->pid = 0;
+		rec->pid_start = 0;
+		/* the policy's decision, as the record says it now: a stop held it before the
+		 * signal went; the monitor that asks (restart_ms) stays in mon_pid to restart */
+		if (restart_ms && restart_wanted(rec->restart_policy, rec->restart_max,
+						 rec->restart_count, exit_code, rec->manual_stop)) {
+			rec->restart_count++;
+			rec->restart_delay = restart_delay(rec->restart_delay,
+							   rec->finished - rec->started);
+			rec->restarting = true;
+			*restart_ms = rec->restart_delay;
+		} else {
+			rec->mon_pid = 0;
+			rec->mon_start = 0;
+		}
 		e = store_rec_save(op->st, rec);
 		if (!e && rec_end_removes(rec))
 			e = run_remove_locked(op, rec);
 	}
 	rec_free(rec);
 	return e;
+}
+
+int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code)
+{
+	return run_exit(op, id, generation, exit_code, NULL);
+}
+
+int run_policy_restart(ctr_ctx *ctx, const char *id, uint64_t generation)
+{
+	struct op op;
+	struct ctr_rec *rec;
+	int e = op_begin(&op, ctx);
+	if (e < 0)
+		return e;
+	if (store_rec_load(op.st, id, &rec) < 0) {
+		ctr_err_clear();
+		return op_end(&op, 0); /* removed meanwhile */
+	}
+	/* still ours to restart: not started, stopped or removed by anyone meanwhile */
+	if (rec->restarting && rec->generation == generation && rec->status == ST_EXITED &&
+	    !rec->manual_stop) {
+		rec->restarting = false;
+		rec->mon_pid = 0;
+		rec->mon_start = 0;
+		if ((e = store_rec_save(op.st, rec)) == 0 && (e = do_start(&op, rec, NULL)) < 0 &&
+		    rec->status == ST_EXITED) {
+			/* refused before it began (a link's target is not running): say why */
+			free(rec->error);
+			rec->error = xstrdup(ctr_err_msg());
+			store_rec_save(op.st, rec);
+		}
+	}
+	rec_free(rec);
+	return op_end(&op, e);
+}
+
+/* A stop, a fatal kill or a removal by hand: the policy holds until the next start, and a
+ * restart that waits is called off.  Saves the record if that changed it. */
+static int hold_policy(struct op *op, struct ctr_rec *rec)
+{
+	if ((rec->restart_policy == RP_NO || rec->manual_stop) && !rec->restarting)
+		return 0;
+	rec->manual_stop = rec->restart_policy != RP_NO;
+	return save_calling_off(op, rec);
 }
 
 /* ---- stopping ----------------------------------------------------------------------------- */
@@ -1026,9 +1133,9 @@ static int stop_id(ctr_ctx *ctx, const char *id, int timeout_s, int sig)
 		return e;
 	if ((e = store_rec_load(op.st, id, &rec)) < 0)
 		return op_end(&op, e);
-	if (rec->status != ST_RUNNING) {
+	if ((e = hold_policy(&op, rec)) < 0 || rec->status != ST_RUNNING) {
 		rec_free(rec);
-		return op_end(&op, 0);
+		return op_end(&op, e);
 	}
 	struct proc c, m;
 	uint64_t gen = rec->generation;
@@ -1136,6 +1243,25 @@ CTR_API int ctr_kill(ctr_ctx *ctx, const char *ref, int signo)
 	int e = resolve_ref(&ctx->st, ref, id);
 	if (e < 0 || (e = store_rec_load(&ctx->st, id, &rec)) < 0)
 		return e;
+	/* the stop signal and SIGKILL end the run for good: the policy holds (as Docker's
+	 * ExitOnNext); another signal leaves it in place.  A restart that waits has no process
+	 * to signal: it is called off by a fatal signal, as Docker's kill does. */
+	bool fatal = signo == SIGKILL || signo == SIGTERM;
+	if (rec->restart_policy != RP_NO || rec->restarting) {
+		struct op op;
+		rec_free(rec);
+		if ((e = op_begin(&op, ctx)) < 0)
+			return e;
+		if ((e = store_rec_load(op.st, id, &rec)) < 0)
+			return op_end(&op, e);
+		bool waiting = rec->restarting;
+		if (fatal && (rec->status == ST_RUNNING || waiting))
+			e = hold_policy(&op, rec);
+		if ((e = op_end(&op, e)) < 0 || waiting) {
+			rec_free(rec);
+			return e;
+		}
+	}
 	struct proc c = PROC_NONE;
 	if (rec->status != ST_RUNNING || proc_open(rec->pid, rec->pid_start, &c) < 0 ||
 	    (e = proc_signal(&c, signo)) == -ESRCH)
@@ -1210,6 +1336,19 @@ CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags)
 			if ((e = stop_id(ctx, id, 0, 0)) < 0)
 				return e;
 			continue;
+		}
+		if (rec->restarting) {
+			if (!force)
+				e = ctr_err(-EBUSY,
+					    "You cannot remove a restarting container %s. Stop the "
+					    "container before attempting removal or force remove",
+					    id);
+			else
+				e = hold_policy(&op, rec);
+			if (e < 0) {
+				rec_free(rec);
+				return op_end(&op, e);
+			}
 		}
 		char **rl = NULL;
 		if (!force && (e = store_rlinks(op.st, id, &rl)) == 0 && rl && rl[0]) {

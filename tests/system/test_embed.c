@@ -655,7 +655,8 @@ static void check_options(void)
 	ok(rc == 0 && cr.version == CTR_CREATE_OPTIONS_VERSION && !cr.name && !cr.argv && !cr.env &&
 		   !cr.hostname && !cr.domainname && !cr.workdir && !cr.rootfs && !cr.user &&
 		   !cr.cap_add && !cr.cap_drop && !cr.expose && !cr.publish && !cr.publish_all &&
-		   !cr.auto_remove && !cr.links && !cr.links_env,
+		   !cr.auto_remove && !cr.links && !cr.links_env && !cr.seccomp &&
+		   !cr.restart_policy,
 	   "options: ctr_create_options_init fills the defaults");
 	memset(&so, 0xa5, sizeof so);
 	rc = ctr_start_options_init(&so, CTR_START_OPTIONS_VERSION);
@@ -716,6 +717,20 @@ static void check_options(void)
 	   "(%d, \"%s\")", rc, msg);
 	free(after);
 	free(before);
+
+	/* a caller built against version 2 has no restart_policy: what lies there is not read */
+	cr = (ctr_create_options)CTR_CREATE_OPTIONS_INIT;
+	cr.version = 2;
+	cr.name = "opt-v2";
+	cr.argv = SLEEP_ARGV;
+	cr.restart_policy = "not a policy: never read";
+	rc = ctr_create(ctx, &cr, NULL);
+	char *v2 = rc == 0 ? inspect_copy(ctx, "opt-v2") : NULL;
+	ok(rc == 0 && v2 && strstr(v2, "\"RestartPolicy\":\t{\n\t\t\t\"Name\":\t\"no\","),
+	   "options: a version 2 struct is read without restart_policy (%d %s)", rc,
+	   rc ? ctr_last_error() : "");
+	free(v2);
+	ctr_remove(ctx, "opt-v2", 0);
 
 	char id[CTR_ID_LEN + 1];
 	rc = create_named(ctx, "opt", SLEEP_ARGV, NULL, id);

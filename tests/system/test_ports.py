@@ -382,3 +382,31 @@ def test_host_port_zero_is_kept_as_asked_and_takes_a_free_port():
     hp = int(i["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"])
     assert hp > 0
     assert tcp_request("127.0.0.1", hp).startswith("hello from")
+
+
+def test_host_range_hands_out_each_port_once_then_refuses_then_reuses():
+    """docker run -p 9090-9092:80, four times: 9090, 9091, 9092 (each answering), then a
+    refusal that leaves the fourth container created; after one goes, the fourth starts on
+    the port it freed."""
+    got = {}
+    for name in ("r1", "r2", "r3"):
+        server_container(name, 80, opts=("-p", "9090-9092:80"))
+        i = inspect(name)
+        assert i["HostConfig"]["PortBindings"]["80/tcp"] == [{"HostIp": "",
+                                                             "HostPort": "9090-9092"}]
+        got[name] = int(i["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"])
+    assert sorted(got.values()) == [9090, 9091, 9092]
+    for name, port in got.items():  # each port reaches its own container
+        assert tcp_request("127.0.0.1", port).startswith(f"hello from {inspect(name)['Id'][:12]} ")
+    r = ctl("run", "-d", "--name", "r4", "-p", "9090-9092:80", PY, SRV, "tcp", "80", check=False)
+    assert r.rc == 125 and "9090-9092 failed: all ports are allocated" in r.err, r
+    st = inspect("r4")["State"]
+    assert st["Status"] == "created" and "all ports are allocated" in st["Error"]
+    assert rules_naming(inspect("r4")["Id"]) == []
+    freed = got["r2"]
+    ctl("rm", "-f", "r2")
+    ctl("start", "r4")
+    assert int(inspect("r4")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]) == freed
+    ip4 = inspect("r4")["NetworkSettings"]["IPAddress"]
+    wait_for(lambda: tcp_try(ip4, 80), what="r4 listening")
+    assert tcp_request("127.0.0.1", freed).startswith(f"hello from {inspect('r4')['Id'][:12]} ")

@@ -194,6 +194,45 @@ def test_crash_of_the_monitor_while_it_records_the_end():
         check_host(f"restart after a monitor crash at step {n}")
 
 
+@needs_faults
+def test_crash_of_the_monitor_while_its_policy_restarts():
+    """The monitor records the end, waits, and starts the next run: kill it at each of its
+    steps. A restart it did not make is lost (the container stays exited), nothing leaks, and
+    a start by hand works."""
+    # the init ends (7) at SIGUSR1; "sleep 1000" is what check_host counts per container
+    trapped = ["sh", "-c", 'trap "exit 7" USR1; sleep 1000 & wait']
+    steps = 0
+    for n in range(1, 200):
+        clean()
+        ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
+        ctl("run", "-d", "--name", "web", "--restart", "always", "--link", "db:db",
+            "-p", "8080:80", *trapped, env={"CTRLINK_FAULT_MONITOR": str(n)})
+        pid = inspect("web")["State"]["Pid"]
+        ctl("kill", "-s", "USR1", "web")
+
+        def settled():
+            st = inspect("web")["State"]
+            if st["Restarting"] or (st["Running"] and st["Pid"] == pid):
+                return None
+            running = ctl("ps", "-q").out.split()
+            return st if len(live_pids(r"^\S*ctr-monitor start")) == len(running) else None
+        st = wait_for(settled, timeout=60, what=f"web to settle (monitor step {n})")
+        check_host(f"policy restart, monitor killed at its step {n}")
+        if st["Running"] and inspect("web")["RestartCount"] == 1:
+            break  # the restart ran through
+        steps += 1
+        assert st["Status"] in ("exited", "created"), (n, st)
+        ctl("start", "web")
+        assert inspect("web")["RestartCount"] == 0
+        check_host(f"started by hand after a policy restart's crash at step {n}")
+    else:
+        pytest.fail("the policy restart never ran through")
+    assert steps >= 3
+    hosts = ctl("exec", "web", "cat", "/etc/hosts").out
+    assert f"{inspect('db')['NetworkSettings']['IPAddress']}\tdb" in hosts
+    print(f"crash test: policy restart: the monitor killed at each of its {steps} steps")
+
+
 def test_a_killed_monitor_is_noticed():
     ctl("run", "-d", "--name", "web", "-p", "8080:80", "sleep", "1000")
     pid = inspect("web")["State"]["Pid"]

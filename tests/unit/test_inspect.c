@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/inspect.h"
+#include "core/restart.h"
 #include "tap.h"
 #include "core/util.h"
 
@@ -161,6 +162,7 @@ static const struct check running_checks[] = {
 	{ "Args", "[\"-g\",\"daemon off;\"]" },
 	{ "Image", "\"\"" },
 	{ "RestartCount", "0" },
+	{ "HostConfig.RestartPolicy", "{\"Name\":\"no\",\"MaximumRetryCount\":0}" },
 	{ "ResolvConfPath", "\"/run/ctrlink/containers/" ID "/resolv.conf\"" },
 	{ "HostnamePath", "\"/run/ctrlink/containers/" ID "/hostname\"" },
 	{ "HostsPath", "\"/run/ctrlink/containers/" ID "/hosts\"" },
@@ -267,6 +269,18 @@ static const struct check exited_checks[] = {
 	{ "NetworkSettings.Networks.bridge.GlobalIPv6Address", "\"\"" },
 };
 
+/* waiting for the policy's restart: Docker's "restarting" (Running, no Pid), its count */
+static const struct check restarting_checks[] = {
+	{ "State.Status", "\"restarting\"" },
+	{ "State.Running", "true" },
+	{ "State.Restarting", "true" },
+	{ "State.Pid", "0" },
+	{ "State.ExitCode", "137" },
+	{ "RestartCount", "3" },
+	{ "HostConfig.RestartPolicy", "{\"Name\":\"on-failure\",\"MaximumRetryCount\":5}" },
+	{ "NetworkSettings.IPAddress", "\"\"" },
+};
+
 /* a created container (never started): state and ports as Docker shows them */
 static const struct check created_checks[] = {
 	{ "State.Status", "\"created\"" },
@@ -328,6 +342,11 @@ static void test_inspect(void)
 
 	r = exited_rec();
 	render_and_check("exited", r, NULL, exited_checks, ARRAY_SIZE(exited_checks));
+	r->restart_policy = RP_ON_FAILURE;
+	r->restart_max = 5;
+	r->restart_count = 3;
+	r->restarting = true;
+	render_and_check("restarting", r, NULL, restarting_checks, ARRAY_SIZE(restarting_checks));
 	rec_free(r);
 
 	r = running_rec();

@@ -7,6 +7,7 @@
 
 #include "core/launch.h"
 #include "core/record.h"
+#include "core/restart.h"
 #include "tap.h"
 #include "core/util.h"
 
@@ -188,6 +189,11 @@ static const char *rec_diff(const struct ctr_rec *a, const struct ctr_rec *b)
 	if (a->started != b->started || a->finished != b->finished ||
 	    a->generation != b->generation)
 		return "times/generation";
+	if (a->restart_policy != b->restart_policy || a->restart_max != b->restart_max ||
+	    a->restart_count != b->restart_count || a->restart_delay != b->restart_delay ||
+	    a->restarting != b->restarting || a->manual_stop != b->manual_stop ||
+	    a->restart_gen != b->restart_gen)
+		return "restart";
 	if (!str_eq(a->error, b->error))
 		return "error";
 	if (a->has_net != b->has_net)
@@ -293,6 +299,25 @@ static void mod_big_numbers(struct ctr_rec *r)
 	r->generation = UINT64_MAX;
 }
 
+static void mod_restart_waits(struct ctr_rec *r)
+{
+	r->status = ST_EXITED;
+	r->pid = 0;
+	r->restart_policy = RP_ON_FAILURE;
+	r->restart_max = 7;
+	r->restart_count = 6;
+	r->restart_delay = 60000;
+	r->restarting = true;
+}
+
+static void mod_restart_held(struct ctr_rec *r)
+{
+	r->restart_policy = RP_UNLESS_STOPPED;
+	r->restart_count = UINT64_MAX;
+	r->manual_stop = true;
+	r->restart_gen = 2;
+}
+
 struct rt_case {
 	const char *what;
 	struct ctr_rec *(*make)(void);
@@ -309,6 +334,8 @@ static const struct rt_case rt_cases[] = {
 	{ "64-bit extremes", full_rec, mod_big_numbers },
 	{ "with an IPv6 address", full_rec, mod_ipv6 },
 	{ "IPv6 /128, all-ones address, :: gateway", full_rec, mod_ipv6_edges },
+	{ "on-failure:7, waiting for its seventh restart", full_rec, mod_restart_waits },
+	{ "unless-stopped, held by a stop", full_rec, mod_restart_held },
 };
 
 static void test_roundtrip(void)
@@ -493,6 +520,16 @@ static const struct bad_case bad_cases[] = {
 	{ "finished", "\"\"", "finished" },
 	{ "error", "[]", "error" },
 	{ "generation", "3", "generation" },
+	{ "restart_policy", "\"sometimes\"", "restart_policy" },
+	{ "restart_policy", "\"no\"", "restart_policy" },
+	{ "restart_policy", "\"on-failure:3\"", "restart_policy" },
+	{ "restart_policy", "1", "restart_policy" },
+	{ "restart_max", "3", "restart_max" }, /* without on-failure */
+	{ "restart_max", "-1", "restart_max" },
+	{ "restart_count", "1", "restart_count" },
+	{ "restart_count", "\"-1\"", "restart_count" },
+	{ "restart_delay", "60001", "restart_delay" },
+	{ "restart_delay", "-1", "restart_delay" },
 	{ "net", "7", "ip" },
 	{ "net", "null", "ip" },
 	{ "net.ip", "\"172.17.0.256\"", "ip" },

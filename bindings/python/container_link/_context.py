@@ -47,6 +47,26 @@ def _link_specs(links: Links, what: str) -> Optional[list[bytes]]:
     return out
 
 
+#: A restart policy: "always", "on-failure:3"..., or docker-py's {"Name": ..., "MaximumRetryCount": N}
+RestartPolicy = Union[str, Mapping[str, Any], None]
+
+
+def _restart_spec(policy: RestartPolicy) -> Optional[str]:
+    if policy is None or isinstance(policy, str):
+        return policy
+    if isinstance(policy, Mapping):
+        unknown = set(policy) - {"Name", "MaximumRetryCount"}
+        if unknown:
+            raise InvalidArgument(f"restart_policy: unknown key {sorted(unknown)[0]!r} (Name, "
+                                  "MaximumRetryCount)", errno.EINVAL)
+        name = policy.get("Name") or ""
+        count = policy.get("MaximumRetryCount") or 0
+        if not isinstance(name, str) or not isinstance(count, int) or isinstance(count, bool):
+            raise TypeError("restart_policy: Name must be a str and MaximumRetryCount an int")
+        return f"{name}:{count}" if count else name
+    raise TypeError(f"restart_policy must be a str or a mapping, not {type(policy).__name__}")
+
+
 def _backend(value: Union[NatBackend, int, str]) -> int:
     if isinstance(value, str):
         try:
@@ -184,7 +204,8 @@ class Context:
                expose: Optional[Iterable[Union[str, int]]] = None,
                publish: Optional[Iterable[Union[str, int]]] = None, publish_all: bool = False,
                auto_remove: bool = False, links: Links = None,
-               links_env: Links = None, seccomp: Optional[str] = None) -> Container:
+               links_env: Links = None, seccomp: Optional[str] = None,
+               restart_policy: RestartPolicy = None) -> Container:
         """Create a container (not started).
 
         Args:
@@ -212,6 +233,11 @@ class Context:
             links_env: links whose target's environment is also copied as ``<ALIAS>_ENV_*``.
             seccomp: ``"unconfined"``: no seccomp filter; default (None or ``"default"``):
                 the default filter.
+            restart_policy: as ``--restart``: ``"always"``, ``"unless-stopped"``,
+                ``"on-failure"``, ``"on-failure:5"``, or docker-py's mapping
+                ``{"Name": "on-failure", "MaximumRetryCount": 5}``; default: no restarts.
+                The container's monitor starts it again when it ends (``RestartCount`` in
+                :meth:`Container.inspect`); a stop holds the policy until the next start.
 
         Returns:
             the new :class:`Container`.
@@ -242,6 +268,7 @@ class Context:
         o.links = a.strv(_link_specs(links, "links"))
         o.links_env = a.strv(_link_specs(links_env, "links_env"))
         o.seccomp = a.str(seccomp, "seccomp")
+        o.restart_policy = a.str(_restart_spec(restart_policy), "restart_policy")
         id_out = ffi.new("char[]", lib.CTR_ID_LEN + 1)
         with self._use() as ctx:
             call(lib.ctrpy_create, ctx, o, id_out)
@@ -260,7 +287,8 @@ class Context:
             expose: Optional[Iterable[Union[str, int]]] = None,
             publish: Optional[Iterable[Union[str, int]]] = None, publish_all: bool = False,
             auto_remove: bool = False, links: Links = None,
-            links_env: Links = None, seccomp: Optional[str] = None) -> Container:
+            links_env: Links = None, seccomp: Optional[str] = None,
+            restart_policy: RestartPolicy = None) -> Container:
         """Create and start a container, as ``docker run -d``; the other options are
         :meth:`create`'s, `stdin`, `stdout` and `stderr` are :meth:`Container.start`'s.
 
@@ -279,7 +307,8 @@ class Context:
                         workdir=workdir, rootfs=rootfs, user=user, cap_add=cap_add,
                         cap_drop=cap_drop, expose=expose, publish=publish,
                         publish_all=publish_all, auto_remove=auto_remove, links=links,
-                        links_env=links_env, seccomp=seccomp)
+                        links_env=links_env, seccomp=seccomp,
+                        restart_policy=restart_policy)
         try:
             c.start(stdin=stdin, stdout=stdout, stderr=stderr)
         except ContainerLinkError as e:

@@ -191,6 +191,29 @@ def test_restart_runs_it_anew_and_keeps_an_auto_removed_one(ctx):
         c.restart(-1)
 
 
+def test_restart_policy_as_a_string_or_docker_pys_mapping(ctx):
+    c = ctx.run(["sh", "-c", "echo run; exit 2"], name="rp",
+                restart_policy={"Name": "on-failure", "MaximumRetryCount": 1})
+    wait_for(lambda: c.inspect()["RestartCount"] == 1 and
+             c.inspect()["State"]["Status"] == "exited", timeout=60, what="one restart")
+    assert c.inspect()["HostConfig"]["RestartPolicy"] == {"Name": "on-failure",
+                                                          "MaximumRetryCount": 1}
+    assert c.logs() == b"run\nrun\n" and c.exit_code == 2
+    a = ctx.create(["true"], restart_policy="unless-stopped")
+    assert a.inspect()["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    with pytest.raises(cl.InvalidArgument, match="can't create 'AutoRemove' container with "
+                       "restart policy"):
+        ctx.create(["true"], restart_policy="always", auto_remove=True)
+    with pytest.raises(cl.InvalidArgument, match="maximum retry count can only be used with "
+                       "'on-failure'"):
+        ctx.create(["true"], restart_policy={"Name": "always", "MaximumRetryCount": 2})
+    with pytest.raises(cl.InvalidArgument, match="unknown key 'Max'"):
+        ctx.create(["true"], restart_policy={"Name": "always", "Max": 2})
+    with pytest.raises(TypeError):
+        ctx.create(["true"], restart_policy=3)
+    assert len(ctx.list(all=True)) == 2
+
+
 def test_kill_and_wait_give_the_exit_code(ctx):
     c = ctx.run(["sh", "-c", SHELL_TRAP], name="kk")
     wait_for(lambda: c.logs() == b"ready\n", what="the trap")
