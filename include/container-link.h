@@ -329,7 +329,8 @@ CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec);
 /**
  * Link container `ref` to `target` under `alias` (NULL: the target's name), as `--link`.
  * On a running container the hosts entry and the firewall change at once; environment
- * variables follow at the next start.
+ * variables follow at the next start.  A link that would close a cycle is refused (-EINVAL):
+ * a container starts only after the ones it links to.
  */
 CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const char *alias,
 		     unsigned flags);

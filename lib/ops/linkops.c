@@ -135,6 +135,32 @@ int unlink_locked(struct op *op, const char *parent_id, const char *alias)
 	return e;
 }
 
+/* Whether `from` reaches `to` through links.  A container starts only after the ones it links
+ * to, so a link that closes a cycle would leave every container on it unable to start. */
+static bool links_reach(struct op *op, const char *from, const char *to)
+{
+	char **seen = NULL, **todo = NULL;
+	bool found = false;
+	if (strv_push(&todo, from) < 0)
+		return false;
+	for (size_t i = 0; !found && todo[i]; i++) {
+		bool known = false;
+		for (size_t k = 0; seen && seen[k] && !known; k++)
+			known = strcmp(seen[k], todo[i]) == 0;
+		struct ctr_rec *r;
+		if (known || strv_push(&seen, todo[i]) < 0 || store_rec_load(op->st, todo[i], &r) < 0)
+			continue;
+		for (size_t l = 0; l < r->n_links && !found; l++)
+			found = strcmp(r->links[l].target, to) == 0 ||
+				strv_push(&todo, r->links[l].target) < 0;
+		rec_free(r);
+	}
+	strv_free(seen);
+	strv_free(todo);
+	ctr_err_clear();
+	return found;
+}
+
 CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const char *alias,
 		     unsigned flags)
 {
@@ -171,6 +197,14 @@ CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const ch
 	}
 	if (rec_find_link(p, a)) {
 		e = ctr_err(-EEXIST, "container %s already has a link with alias %s", p->name, a);
+		goto out;
+	}
+	if (links_reach(&op, cid, pid)) {
+		e = ctr_err(-EINVAL,
+			    "cannot link %s to %s: %s already links to %s (directly or through other "
+			    "links); a container starts only after the ones it links to, so a cycle "
+			    "could never start",
+			    p->name, c->name, c->name, p->name);
 		goto out;
 	}
 	char *t = xstrdup(cid), *al = xstrdup(a);

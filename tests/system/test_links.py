@@ -153,6 +153,31 @@ def test_live_link_and_unlink():
     assert r.rc == 1 and "has no link with alias pg" in r.err
 
 
+def test_a_live_link_that_would_close_a_cycle_is_refused_and_changes_nothing():
+    """A container starts only after the ones it links to: a link back (a → b → c, then c → a,
+    or b → a) would leave them all unable to start, so it is refused."""
+    ctl("run", "-d", "--name", "a1", "sleep", "1000")
+    ctl("run", "-d", "--name", "b1", "--link", "a1", "sleep", "1000")
+    ctl("run", "-d", "--name", "c1", "--link", "b1", "sleep", "1000")
+    before = {n: inspect(n)["HostConfig"]["Links"] for n in ("a1", "b1", "c1")}
+    rules = link_rules()
+    for parent, child in (("a1", "b1"), ("a1", "c1")):
+        r = ctl("link", parent, child, check=False)
+        assert r.rc == 1, r
+        assert (f"cannot link {parent} to {child}: {child} already links to {parent} (directly "
+                "or through other links)") in r.err
+        assert {n: inspect(n)["HostConfig"]["Links"] for n in ("a1", "b1", "c1")} == before
+        assert link_rules() == rules
+        assert f" {child}\n" not in ctl("exec", parent, "cat", "/etc/hosts").out
+    # the other way round is no cycle; all three still stop and start
+    ctl("link", "c1", "a1:top")
+    for n in ("c1", "b1", "a1"):
+        ctl("stop", "-t", "0", n)
+    for n in ("a1", "b1", "c1"):
+        ctl("start", n)
+        assert inspect(n)["State"]["Running"]
+
+
 def test_a_port_published_live_on_the_linked_container_opens_to_the_parent():
     db_and_web(web_opts=("--link", "db:db"))
     assert reach("web", "db", 6000) is None  # not exposed yet
