@@ -109,6 +109,14 @@ static inline const char *rec_state_name(const struct ctr_rec *r)
 	return status_name(r->status == ST_STARTING ? ST_CREATED : r->status);
 }
 
+/* A restart that waits is off: the record no longer names its monitor. */
+static inline void rec_restart_off(struct ctr_rec *r)
+{
+	r->restarting = false;
+	r->mon_pid = 0;
+	r->mon_start = 0;
+}
+
 /* Docker's State.Running: running, or waiting for the policy's restart. */
 static inline bool rec_running(const struct ctr_rec *r)
 {

@@ -36,10 +36,11 @@ int restart_parse(const char *s, enum restart_policy *policy, int *max_retries)
 	if (colon && colon[1]) {
 		/* as Go's strconv.Atoi: an optional sign and decimal digits, nothing else */
 		const char *d = colon + 1 + (colon[1] == '+' || colon[1] == '-');
-		char *end;
+		char *end = NULL;
 		errno = 0;
-		count = *d >= '0' && *d <= '9' ? strtol(colon + 1, &end, 10) : 0;
-		if (!(*d >= '0' && *d <= '9') || *end || errno || count < INT_MIN || count > INT_MAX)
+		if (*d >= '0' && *d <= '9')
+			count = strtol(colon + 1, &end, 10);
+		if (!end || *end || errno || count < INT_MIN || count > INT_MAX)
 			return ctr_err(-EINVAL, "invalid restart policy format: maximum retry count "
 						"must be an integer");
 	}

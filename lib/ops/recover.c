@@ -172,57 +172,35 @@ bool rec_alive(const struct ctr_rec *r)
 			     (uint64_t)sb.st_ino == r->netns_ino);
 }
 
-/* A restart that waits for a monitor that was killed: nobody will make it; the container
- * stays exited. */
-static int drop_dead_restart(ctr_ctx *ctx, struct ctr_rec **recp)
+/* Whether the record is one whose monitor is gone (killed): a run it would have recorded the
+ * end of, or a restart it would have made. */
+static bool monitor_lost(const struct ctr_rec *r)
 {
-	char id[CTR_ID_LEN + 1];
-	memcpy(id, (*recp)->id, sizeof id);
-	struct op op;
-	struct ctr_rec *cur = NULL;
-	int e = op_begin(&op, ctx);
-	if (e < 0)
-		return e;
-	if (store_rec_load(op.st, id, &cur) < 0) {
-		ctr_err_clear();
-		op_end(&op, 0);
-		return 1; /* removed meanwhile */
-	}
-	if (cur->restarting && !rec_alive(cur)) {
-		cur->restarting = false;
-		cur->mon_pid = 0;
-		cur->mon_start = 0;
-		e = store_rec_save(op.st, cur);
-	}
-	if ((e = op_end(&op, e)) < 0) {
-		rec_free(cur);
-		return e;
-	}
-	rec_free(*recp);
-	*recp = cur;
-	return 0;
+	return (r->restarting || r->status == ST_RUNNING || r->status == ST_STARTING) &&
+	       !rec_alive(r);
 }
 
 int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
 {
-	struct ctr_rec *r = *recp;
-	if (r->restarting && !rec_alive(r))
-		return drop_dead_restart(ctx, recp);
-	if ((r->status != ST_RUNNING && r->status != ST_STARTING) || rec_alive(r))
+	if (!monitor_lost(*recp))
 		return 0;
-	/* the monitor is gone (killed): nobody will record this container's end but us */
 	char id[CTR_ID_LEN + 1];
-	memcpy(id, r->id, sizeof id);
+	memcpy(id, (*recp)->id, sizeof id);
 	struct op op;
 	int e = op_begin(&op, ctx);
 	if (e < 0)
 		return e;
 	struct ctr_rec *cur = NULL;
-	if ((e = store_rec_load(op.st, id, &cur)) == 0 &&
-	    (cur->status == ST_RUNNING || cur->status == ST_STARTING) &&
-	    !rec_alive(cur)) {
-		kill_proc(cur->pid, cur->pid_start);
-		e = run_finish(&op, id, cur->generation, 137);
+	if ((e = store_rec_load(op.st, id, &cur)) == 0 && monitor_lost(cur)) {
+		if (cur->restarting) {
+			/* nobody will make the restart: the container stays exited */
+			rec_restart_off(cur);
+			e = store_rec_save(op.st, cur);
+		} else {
+			/* nobody will record this container's end but us */
+			kill_proc(cur->pid, cur->pid_start);
+			e = run_finish(&op, id, cur->generation, 137);
+		}
 	}
 	rec_free(cur);
 	e = op_end(&op, e);

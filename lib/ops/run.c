@@ -916,11 +916,8 @@ static int save_calling_off(struct op *op, struct ctr_rec *rec)
 	bool waiting = rec->restarting;
 	pid_t mon = rec->mon_pid;
 	uint64_t mon_start = rec->mon_start;
-	if (waiting) {
-		rec->restarting = false;
-		rec->mon_pid = 0;
-		rec->mon_start = 0;
-	}
+	if (waiting)
+		rec_restart_off(rec);
 	int e = store_rec_save(op->st, rec);
 	if (waiting)
 		kick_monitor(mon, mon_start);
@@ -1076,9 +1073,7 @@ int run_policy_restart(ctr_ctx *ctx, const char *id, uint64_t generation)
 	/* still ours to restart: not started, stopped or removed by anyone meanwhile */
 	if (rec->restarting && rec->generation == generation && rec->status == ST_EXITED &&
 	    !rec->manual_stop) {
-		rec->restarting = false;
-		rec->mon_pid = 0;
-		rec->mon_start = 0;
+		rec_restart_off(rec);
 		if ((e = store_rec_save(op.st, rec)) == 0 && (e = do_start(&op, rec, NULL)) < 0 &&
 		    rec->status == ST_EXITED) {
 			/* refused before it began (a link's target is not running): say why */
@@ -1231,6 +1226,25 @@ CTR_API int ctr_restart(ctr_ctx *ctx, const char *ref, int timeout_s)
 	return e;
 }
 
+/* A kill of a container with a restart policy, under the lock: the stop signal and SIGKILL end
+ * the run for good, so the policy holds (as Docker's ExitOnNext); another signal leaves it in
+ * place.  A restart that waits has no process to signal (*waiting): a fatal signal calls it
+ * off, as Docker's kill does.  *recp: the record as it then is. */
+static int kill_policy(ctr_ctx *ctx, const char *id, int signo, bool *waiting,
+		       struct ctr_rec **recp)
+{
+	struct op op;
+	int e = op_begin(&op, ctx);
+	if (e < 0)
+		return e;
+	if ((e = store_rec_load(op.st, id, recp)) < 0)
+		return op_end(&op, e);
+	*waiting = (*recp)->restarting;
+	if ((signo == SIGKILL || signo == SIGTERM) && ((*recp)->status == ST_RUNNING || *waiting))
+		e = hold_policy(&op, *recp);
+	return op_end(&op, e);
+}
+
 CTR_API int ctr_kill(ctr_ctx *ctx, const char *ref, int signo)
 {
 	ctr_err_clear();
@@ -1243,21 +1257,11 @@ CTR_API int ctr_kill(ctr_ctx *ctx, const char *ref, int signo)
 	int e = resolve_ref(&ctx->st, ref, id);
 	if (e < 0 || (e = store_rec_load(&ctx->st, id, &rec)) < 0)
 		return e;
-	/* the stop signal and SIGKILL end the run for good: the policy holds (as Docker's
-	 * ExitOnNext); another signal leaves it in place.  A restart that waits has no process
-	 * to signal: it is called off by a fatal signal, as Docker's kill does. */
-	bool fatal = signo == SIGKILL || signo == SIGTERM;
+	bool waiting = false;
 	if (rec->restart_policy != RP_NO || rec->restarting) {
-		struct op op;
 		rec_free(rec);
-		if ((e = op_begin(&op, ctx)) < 0)
-			return e;
-		if ((e = store_rec_load(op.st, id, &rec)) < 0)
-			return op_end(&op, e);
-		bool waiting = rec->restarting;
-		if (fatal && (rec->status == ST_RUNNING || waiting))
-			e = hold_policy(&op, rec);
-		if ((e = op_end(&op, e)) < 0 || waiting) {
+		rec = NULL;
+		if ((e = kill_policy(ctx, id, signo, &waiting, &rec)) < 0 || waiting) {
 			rec_free(rec);
 			return e;
 		}
