@@ -214,12 +214,23 @@ int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
 
 /* ---- reconcile ---------------------------------------------------------------------------- */
 
-static bool rule_in(const struct nat_rule *r, const struct nat_rule *v, size_t n)
+static int rule_qcmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (nat_rule_equal(r, &v[i]))
-			return true;
-	return false;
+	return nat_rule_cmp(a, b);
+}
+
+/* Sorted, each rule once (a parent linking to one child under two aliases wants its rules
+ * twice). */
+static size_t rules_unique(struct nat_rule *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof *v, rule_qcmp);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		if (nat_rule_cmp(&v[i], &v[k - 1]) != 0)
+			v[k++] = v[i];
+	return k;
 }
 
 static int add_id(cJSON *arr, const char *id)
@@ -399,15 +410,13 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 		}
 		if (!e)
 			e = net_rules_list(&op, &have, &nhave);
+		/* O(rules log rules), not rules x rules: gc of 2,000 containers stays fast */
 		if (!e && (!(del = calloc(nhave + 1, sizeof *del)) ||
 			   !(add = calloc(nwant + 1, sizeof *add))))
 			e = ctr_err(-ENOMEM, "out of memory");
-		for (size_t i = 0; !e && i < nhave; i++)
-			if (!rule_in(&have[i], want, nwant))
-				del[ndel++] = have[i];
-		for (size_t i = 0; !e && i < nwant; i++)
-			if (!rule_in(&want[i], have, nhave) && !rule_in(&want[i], add, nadd))
-				add[nadd++] = want[i];
+		if (!e)
+			e = natplan_diff(have, nhave, want, rules_unique(want, nwant), del, &ndel, add,
+					 &nadd);
 		if (!e) {
 			struct nat_txn txn = { .del = del, .n_del = ndel, .add = add, .n_add = nadd };
 			e = net_reconcile_base(&op, &txn);
