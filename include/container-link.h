@@ -280,7 +280,11 @@ CTR_API int ctr_wait(ctr_ctx *ctx, const char *ref, int timeout_ms, int *exit_co
 /**
  * Remove a container and everything it owns (state, log, names, link names).  A running
  * container, one that waits for its restart policy's restart, or one that others link to, is
- * refused without CTR_REMOVE_FORCE (-EBUSY).
+ * refused without CTR_REMOVE_FORCE (-EBUSY).  A container whose record this library cannot
+ * read (damaged, or written by a newer version; ctr_list() shows it "dead") is refused
+ * without CTR_REMOVE_FORCE (-EINVAL, naming why); with it, the processes, veth, address,
+ * ports and rules the record names (every rule of ours that names the container, whatever
+ * the record says) go with it.
  */
 CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags);
 
@@ -365,7 +369,8 @@ CTR_API int ctr_inspect(ctr_ctx *ctx, const char *ref, char **json_out);
  * The containers as a JSON array, newest first, in the shape of Docker's
  * `GET /containers/json`: Id, Names (the name and the link names that point at the
  * container, each with a leading "/"), Command, Created (Unix seconds), State ("created",
- * "running", "exited"), Ports [{IP, PrivatePort, PublicPort, Type}], plus ExitCode, StartedAt
+ * "running", "restarting", "exited"; "dead" for a container whose record this library cannot
+ * read, see ctr_remove()), Ports [{IP, PrivatePort, PublicPort, Type}], plus ExitCode, StartedAt
  * and FinishedAt (RFC 3339) from which a status text such as "Up 5 minutes" is made.
  * Free `*json_out` with ctr_free().
  */

@@ -90,7 +90,8 @@ CTR_API int ctr_list(ctr_ctx *ctx, unsigned flags, char **json_out)
 	if (!recs || !arr)
 		e = ctr_err(-ENOMEM, "out of memory");
 	for (size_t i = 0; !e && i < n; i++) {
-		if (store_rec_load(&ctx->st, ids[i], &recs[i]) < 0) {
+		/* a record we cannot read lists as "dead" (rm -f removes it) */
+		if (store_rec_load_any(&ctx->st, ids[i], &recs[i]) < 0) {
 			recs[i] = NULL; /* removed meanwhile */
 			ctr_err_clear();
 		} else if (heal_if_dead(ctx, &recs[i]) != 0) {
@@ -104,7 +105,7 @@ CTR_API int ctr_list(ctr_ctx *ctx, unsigned flags, char **json_out)
 	if (!e && !names)
 		e = ctr_err(-ENOMEM, "out of memory");
 	for (size_t i = 0; !e && i < n; i++) {
-		if (!recs[i])
+		if (!recs[i] || !recs[i]->name)
 			continue;
 		char buf[300];
 		snprintf(buf, sizeof buf, "/%s", recs[i]->name);

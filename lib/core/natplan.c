@@ -13,7 +13,7 @@
 /* Append one rule.  The array is grown to the next power of two: that is never less than the
  * caller's array needs, whatever allocated it, and it makes realloc return at once (no copy)
  * until the next power, so n rules cost O(n) copying, not O(n^2). */
-static int push(struct nat_rule **rules, size_t *n, const struct nat_rule *r)
+int natplan_push(struct nat_rule **rules, size_t *n, const struct nat_rule *r)
 {
 	size_t cap = 1;
 	while (cap < *n + 1)
@@ -88,7 +88,7 @@ int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct
 		r.u.dnat.hport_lo = v[i].hport;
 		r.u.dnat.hport_hi = v[j - 1].hport;
 		r.u.dnat.cport_lo = v[i].cport;
-		e = push(rules, nrules, &r);
+		e = natplan_push(rules, nrules, &r);
 		i = j;
 	}
 	free(v);
@@ -135,7 +135,7 @@ int natplan_link(const char *pid, uint32_t pip, const uint8_t *pip6, const char 
 			}
 			r.u.link.port_lo = lo;
 			r.u.link.port_hi = hi;
-			e = push(rules, nrules, &r);
+			e = natplan_push(rules, nrules, &r);
 			i = j;
 		}
 	}

@@ -22,6 +22,9 @@ int natplan_link(const char *pid, uint32_t pip, const uint8_t *pip6, const char 
 		 uint32_t cip, const uint8_t *cip6, const struct ctr_port *exposed, size_t n,
 		 struct nat_rule **rules, size_t *nrules);
 
+/* Append one rule to *rules (grown as needed, O(1) amortised).  0 or -ENOMEM. */
+int natplan_push(struct nat_rule **rules, size_t *n, const struct nat_rule *r);
+
 /* The difference between two rule lists, as nat_rule_equal() sees rules: `del` gets the rules
  * of `a` that are not in `b` (in a's order), `add` the rules of `b` not in `a` (in b's order);
  * both arrays are the caller's, with room for na and nb rules.  O((na + nb) log(na + nb)).

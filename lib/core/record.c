@@ -261,6 +261,8 @@ int rec_to_json(const struct ctr_rec *rec, char **out)
 
 struct rd {
 	const char *field; /* first bad field, for the message */
+	long version;      /* the document's "v" */
+	bool any_version;  /* read a document of another version as if it were ours */
 };
 
 static int bad(struct rd *rd, const char *field)
@@ -425,7 +427,9 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 
 	if (!cJSON_IsObject(o))
 		return bad(rd, "(document)");
-	if ((e = get_int(rd, o, "v", 1, 1, &l)) < 0 || l != REC_VERSION)
+	if ((e = get_int(rd, o, "v", 1, INT32_MAX, &rd->version)) < 0)
+		return e;
+	if (rd->version != REC_VERSION && !rd->any_version)
 		return bad(rd, "v");
 	if ((e = get_str(rd, o, "id", true, false, &s)) < 0)
 		return e;
@@ -637,7 +641,7 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	return 0;
 }
 
-int rec_from_json(const char *json, size_t len, struct ctr_rec **out)
+static int from_json(const char *json, size_t len, bool any_version, struct ctr_rec **out)
 {
 	const char *end = NULL;
 	cJSON *o = cJSON_ParseWithLengthOpts(json, len, &end, false);
@@ -654,15 +658,47 @@ int rec_from_json(const char *json, size_t len, struct ctr_rec **out)
 		cJSON_Delete(o);
 		return ctr_err(-ENOMEM, "out of memory");
 	}
-	struct rd rd = { NULL };
+	struct rd rd = { .any_version = any_version };
 	int e = parse_doc(&rd, o, r);
 	cJSON_Delete(o);
 	if (e < 0) {
 		rec_free(r);
 		if (e == -ENOMEM)
 			return ctr_err(e, "out of memory");
+		if (rd.field && !strcmp(rd.field, "v") && rd.version > REC_VERSION)
+			return ctr_err(-EINVAL, "the record is version %ld, newer than this "
+						"library reads (%d): a newer libcontainer-link wrote it",
+				       rd.version, REC_VERSION);
 		return ctr_err(-EINVAL, "state file has a bad \"%s\" field",
 			       rd.field ? rd.field : "?");
+	}
+	*out = r;
+	return 0;
+}
+
+int rec_from_json(const char *json, size_t len, struct ctr_rec **out)
+{
+	return from_json(json, len, false, out);
+}
+
+int rec_salvage(const char *json, size_t len, const char *id, const char *why,
+		struct ctr_rec **out)
+{
+	struct ctr_rec *r = NULL;
+	if (!json || from_json(json, len, true, &r) < 0 || strcmp(r->id, id) != 0) {
+		rec_free(r);
+		if (!(r = calloc(1, sizeof *r)))
+			return ctr_err(-ENOMEM, "out of memory");
+		snprintf(r->id, sizeof r->id, "%s", id);
+		r->status = ST_EXITED;
+		r->opaque = true;
+	}
+	ctr_err_clear();
+	free(r->error);
+	r->unreadable = true;
+	if (!(r->error = strdup(why ? why : "unreadable"))) {
+		rec_free(r);
+		return ctr_err(-ENOMEM, "out of memory");
 	}
 	*out = r;
 	return 0;

@@ -91,6 +91,11 @@ struct ctr_rec {
 	char *netns;               /* its namespace's path (NULL: none given) */
 	char *ifname;
 	uint64_t netns_dev, netns_ino; /* what that path named when it was added */
+
+	/* salvaged (rec_salvage) from a record this library cannot read: shown as "dead", never
+	 * saved; `error` says why */
+	bool unreadable;
+	bool opaque; /* unreadable, and nothing of it kept but its ID (and name) */
 };
 
 /* Whether the end of the current run removes the container (--rm, unless a restart ends it). */
@@ -104,6 +109,8 @@ static inline bool rec_end_removes(const struct ctr_rec *r)
  * shows as "created". */
 static inline const char *rec_state_name(const struct ctr_rec *r)
 {
+	if (r->unreadable)
+		return "dead";
 	if (r->restarting)
 		return "restarting";
 	return status_name(r->status == ST_STARTING ? ST_CREATED : r->status);
@@ -136,6 +143,14 @@ int rec_to_json(const struct ctr_rec *rec, char **out);
  * not one we wrote: wrong types, bad IDs, out-of-range numbers, control characters where a
  * file line will be built from a value. */
 int rec_from_json(const char *json, size_t len, struct ctr_rec **out);
+
+/* What can be kept of the record of container `id` that rec_from_json() refused (`why`, its
+ * message): the whole record when only its version is not ours (a newer library wrote it),
+ * else the ID alone.  Either way `unreadable` is set and `error` is `why`, so it lists as
+ * "dead", and what it holds (processes, address, ports) can still be kept or released.
+ * 0, or -ENOMEM. */
+int rec_salvage(const char *json, size_t len, const char *id, const char *why,
+		struct ctr_rec **out);
 
 /* Add container ports to the exposed set (kept sorted and unique). */
 int rec_expose(struct ctr_rec *rec, const struct ctr_port *ports, size_t n);

@@ -189,6 +189,14 @@ int strv_dup(char ***out, const char *const *v)
 	return 0;
 }
 
+bool strv_has(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
 int strv_push(char ***v, const char *s)
 {
 	size_t n = strv_len((const char *const *)*v);

@@ -58,6 +58,8 @@ char *xstrdup(const char *s);
 size_t strv_len(const char *const *v);
 /* Deep copy of a NULL-terminated list; *out is NULL for a NULL input.  0 or -ENOMEM. */
 int strv_dup(char ***out, const char *const *v);
+/* Whether `s` is in the list (NULL counts as empty). */
+bool strv_has(char *const *v, const char *s);
 /* Append a copy of `s`.  0 or -ENOMEM. */
 int strv_push(char ***v, const char *s);
 void strv_free(char **v);

@@ -393,8 +393,8 @@ static int alloc_rebuild(struct op *op, const struct netcfg *net)
 		return e;
 	}
 	for (size_t i = 0; ids[i]; i++) {
-		struct ctr_rec *r;
-		if (store_rec_load(op->st, ids[i], &r) == 0) {
+		struct ctr_rec *r; /* a record we cannot read keeps what it says it holds */
+		if (store_rec_load_any(op->st, ids[i], &r) == 0) {
 			take_rec(&op->alloc, r);
 			rec_free(r);
 		}

@@ -17,17 +17,6 @@
 #include "core/natplan.h"
 #include "sys/proc.h"
 
-static void kill_proc(pid_t pid, uint64_t start)
-{
-	struct proc p;
-	if (proc_open(pid, start, &p) == 0) {
-		proc_signal(&p, SIGKILL);
-		proc_wait(&p, 5000);
-		proc_close(&p);
-	}
-	ctr_err_clear();
-}
-
 /* Names pointing at `id` (a create killed before its record was written cannot say). */
 static void release_names_of(struct op *op, const char *id)
 {
@@ -97,8 +86,8 @@ int recover_pending(struct op *op, const char *id)
 			/* the start had finished: keep it, make its rules whole */
 			e = net_resync(op, rec);
 		} else if (rec && (rec->status == ST_STARTING || rec->status == ST_RUNNING)) {
-			kill_proc(rec->pid, rec->pid_start);
-			kill_proc(rec->mon_pid, rec->mon_start);
+			proc_kill(rec->pid, rec->pid_start);
+			proc_kill(rec->mon_pid, rec->mon_start);
 			net_detach(op, rec);
 			bool finish = strcmp(what, "finish") == 0 || rec->status == ST_RUNNING;
 			rec->status = finish ? ST_EXITED : ST_CREATED;
@@ -117,6 +106,8 @@ int recover_pending(struct op *op, const char *id)
 				e = run_remove_locked(op, rec);
 		}
 	} else if (strcmp(what, "remove") == 0) {
+		if (!rec && store_rec_load_any(op->st, id, &rec) < 0)
+			rec = NULL;
 		if (rec) {
 			e = run_remove_locked(op, rec);
 		} else {
@@ -182,7 +173,7 @@ static bool monitor_lost(const struct ctr_rec *r)
 
 int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
 {
-	if (!monitor_lost(*recp))
+	if ((*recp)->unreadable || !monitor_lost(*recp))
 		return 0;
 	char id[CTR_ID_LEN + 1];
 	memcpy(id, (*recp)->id, sizeof id);
@@ -198,7 +189,7 @@ int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
 			e = store_rec_save(op.st, cur);
 		} else {
 			/* nobody will record this container's end but us */
-			kill_proc(cur->pid, cur->pid_start);
+			proc_kill(cur->pid, cur->pid_start);
 			e = run_finish(&op, id, cur->generation, 137);
 		}
 	}
@@ -301,7 +292,7 @@ static int prune_indexes(struct op *op, int *pruned)
 		e = store_list(op->st, "rlinks", &kids);
 	for (size_t i = 0; !e && kids && kids[i]; i++) {
 		struct ctr_rec *c;
-		if (store_rec_load(op->st, kids[i], &c) < 0) {
+		if (store_rec_load_any(op->st, kids[i], &c) < 0) {
 			ctr_err_clear();
 			store_rlink_clear(op->st, kids[i]);
 			(*pruned)++;
@@ -314,9 +305,10 @@ static int prune_indexes(struct op *op, int *pruned)
 			char pid[CTR_ID_LEN + 1];
 			snprintf(pid, sizeof pid, "%.*s", CTR_ID_LEN, rl[j]);
 			struct ctr_rec *p = NULL;
-			if (store_rec_load(op->st, pid, &p) < 0)
+			if (store_rec_load_any(op->st, pid, &p) < 0)
 				ctr_err_clear();
-			prune_rlinks(op, kids[i], p, pid);
+			if (!p || !p->opaque) /* of one we know nothing of, none is known stale */
+				prune_rlinks(op, kids[i], p, pid);
 			rec_free(p);
 		}
 		strv_free(rl);
@@ -334,7 +326,7 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 		return e;
 	cJSON *rep = cJSON_CreateObject();
 	cJSON *dead = cJSON_AddArrayToObject(rep, "ContainersFoundDead");
-	char **ids = NULL;
+	char **ids = NULL, **unread = NULL;
 	struct nat_rule *want = NULL, *have = NULL, *del = NULL, *add = NULL;
 	size_t nwant = 0, nhave = 0, ndel = 0, nadd = 0;
 	int pruned = 0;
@@ -353,7 +345,7 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 		}
 		bool active = r->status == ST_RUNNING || r->status == ST_STARTING;
 		if (active && !rec_alive(r)) {
-			kill_proc(r->pid, r->pid_start);
+			proc_kill(r->pid, r->pid_start);
 			e = run_finish(&op, r->id, r->generation, 137);
 			if (!e)
 				e = add_id(dead, r->id);
@@ -384,10 +376,14 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 		struct alloc *a;
 		e = op_alloc(&op, &a); /* rebuilds */
 		for (size_t i = 0; !e && ids[i]; i++) {
-			struct ctr_rec *r;
-			if (store_rec_load(op.st, ids[i], &r) < 0) {
+			struct ctr_rec *r; /* one we cannot read keeps the rules it says it has */
+			if (store_rec_load_any(op.st, ids[i], &r) < 0) {
 				ctr_err_clear();
 				continue;
+			}
+			if (r->opaque && (e = strv_push(&unread, r->id)) < 0) {
+				rec_free(r);
+				break;
 			}
 			if (r->status == ST_RUNNING && r->has_net) {
 				e = natplan_dnat(r->id, r->net.ip, NET_IP6(&r->net), r->mappings,
@@ -395,7 +391,7 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 						 &nwant);
 				for (size_t l = 0; !e && !cfg->icc && l < r->n_links; l++) {
 					struct ctr_rec *k;
-					if (store_rec_load(op.st, r->links[l].target, &k) < 0) {
+					if (store_rec_load_any(op.st, r->links[l].target, &k) < 0) {
 						ctr_err_clear();
 						continue;
 					}
@@ -410,6 +406,10 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 		}
 		if (!e)
 			e = net_rules_list(&op, &have, &nhave);
+		/* and one we know nothing of keeps every rule that names it */
+		for (size_t i = 0; !e && unread && i < nhave; i++)
+			if (strv_has(unread, have[i].owner) || strv_has(unread, have[i].peer))
+				e = natplan_push(&want, &nwant, &have[i]);
 		/* O(rules log rules), not rules x rules: gc of 2,000 containers stays fast */
 		if (!e && (!(del = calloc(nhave + 1, sizeof *del)) ||
 			   !(add = calloc(nwant + 1, sizeof *add))))
@@ -432,6 +432,7 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 out:
 	cJSON_Delete(rep);
 	strv_free(ids);
+	strv_free(unread);
 	free(want);
 	free(have);
 	free(del);

@@ -990,11 +990,27 @@ CTR_API int ctr_read_exit(int fd, int *exit_code)
 
 /* ---- the end of a run --------------------------------------------------------------------- */
 
+/* What a container whose record we cannot read may still hold: the processes it names (by
+ * PID and start time, so never another process), the veth, address and ports it says it has,
+ * and every rule of ours that names it, whatever the record says. */
+static void drop_unreadable(struct op *op, struct ctr_rec *rec)
+{
+	proc_kill(rec->pid, rec->pid_start);
+	proc_kill(rec->mon_pid, rec->mon_start);
+	net_detach(op, rec);
+	const char *ids[] = { rec->id };
+	struct nat_txn txn = { .drop_ids = ids, .n_drop_ids = 1 };
+	net_apply(op, &txn);
+	ctr_err_clear();
+}
+
 int run_remove_locked(struct op *op, struct ctr_rec *rec)
 {
 	int e = op_journal(op, rec->id, "remove");
 	if (e < 0)
 		return e;
+	if (rec->unreadable)
+		drop_unreadable(op, rec);
 	/* links that point at this container: drop them from their parents */
 	char **rl = NULL;
 	store_rlinks(op->st, rec->id, &rl);
@@ -1327,7 +1343,21 @@ CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags)
 		struct ctr_rec *rec;
 		if ((e = op_begin(&op, ctx)) < 0)
 			return e;
-		if ((e = store_rec_load(op.st, id, &rec)) < 0)
+		if ((e = store_rec_load(op.st, id, &rec)) < 0 && e != -ENOENT && e != -ENOMEM) {
+			/* a record we cannot read: removed only when forced, with what it holds */
+			if (!force) {
+				char why[512];
+				snprintf(why, sizeof why, "%s", ctr_last_error());
+				return op_end(&op, ctr_err(e, "cannot remove the container %s: %s; "
+							      "force the removal to remove it and "
+							      "what it holds", id, why));
+			}
+			if ((e = store_rec_load_any(op.st, id, &rec)) == 0)
+				e = run_remove_locked(&op, rec);
+			rec_free(rec);
+			return op_end(&op, e);
+		}
+		if (e < 0)
 			return op_end(&op, e);
 		if (rec->status == ST_RUNNING) {
 			rec_free(rec);

@@ -137,3 +137,14 @@ int proc_signal(struct proc *p, int sig)
 		return errno == ESRCH ? -ESRCH : ctr_err_sys(-errno, "cannot send signal %d", sig);
 	return 0;
 }
+
+void proc_kill(pid_t pid, uint64_t start)
+{
+	struct proc p;
+	if (proc_open(pid, start, &p) == 0) {
+		proc_signal(&p, SIGKILL);
+		proc_wait(&p, 5000);
+		proc_close(&p);
+	}
+	ctr_err_clear();
+}

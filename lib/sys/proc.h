@@ -32,6 +32,10 @@ int proc_wait(struct proc *p, int timeout_ms);
 /* Send a signal (-ESRCH if the process is gone). */
 int proc_signal(struct proc *p, int sig);
 
+/* SIGKILL the process `pid` that started at `start`, if it still exists, and wait up to 5 s
+ * for it to go.  Never fails: a process that is gone is what was asked. */
+void proc_kill(pid_t pid, uint64_t start);
+
 /* Wall-clock time in nanoseconds since the epoch. */
 int64_t now_ns(void);
 

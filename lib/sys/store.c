@@ -256,8 +256,44 @@ int store_rec_load(struct store *st, const char *id, struct ctr_rec **out)
 	return 0;
 }
 
+/* The name in the names index that points at `id` (NULL: none). */
+static char *name_of(struct store *st, const char *id)
+{
+	char **names = NULL, *found = NULL;
+	if (store_list(st, "names", &names) < 0)
+		ctr_err_clear();
+	for (size_t i = 0; names && names[i] && !found; i++) {
+		char owner[65];
+		if (store_name_get(st, names[i], owner) == 0 && strcmp(owner, id) == 0)
+			found = strdup(names[i]);
+	}
+	ctr_err_clear();
+	strv_free(names);
+	return found;
+}
+
+int store_rec_load_any(struct store *st, const char *id, struct ctr_rec **out)
+{
+	int e = store_rec_load(st, id, out);
+	if (e == 0 || e == -ENOENT || e == -ENOMEM)
+		return e;
+	char rel[128], *buf = NULL, *why = strdup(ctr_last_error());
+	size_t len = 0;
+	store_rec_file(id, "config.json", rel, sizeof rel);
+	if (store_read(st, rel, &buf, &len) < 0)
+		buf = NULL;
+	e = why ? rec_salvage(buf, len, id, why, out) : ctr_err(-ENOMEM, "out of memory");
+	free(buf);
+	free(why);
+	if (e == 0 && !(*out)->name)
+		(*out)->name = name_of(st, id);
+	return e;
+}
+
 int store_rec_save(struct store *st, const struct ctr_rec *rec)
 {
+	if (rec->unreadable) /* what we salvaged is not all the record held: never written */
+		return ctr_err(-EINVAL, "%s: %s", rec->id, rec->error);
 	char rel[128], *json;
 	store_rec_file(rec->id, "config.json", rel, sizeof rel);
 	int e = rec_to_json(rec, &json);

@@ -49,6 +49,11 @@ char *store_abspath(const struct store *st, const char *rel);
 
 /* Container records. */
 int store_rec_load(struct store *st, const char *id, struct ctr_rec **out);
+/* As store_rec_load(), but a record that exists and cannot be read (damaged, or written by a
+ * newer library) comes back salvaged (rec_salvage(): `unreadable` set, its name from the
+ * names index when the record does not say it) instead of as an error.  Such a record is
+ * never saved. */
+int store_rec_load_any(struct store *st, const char *id, struct ctr_rec **out);
 int store_rec_save(struct store *st, const struct ctr_rec *rec);
 int store_rec_mkdir(struct store *st, const char *id);
 /* Remove the container's directory and everything in it. */

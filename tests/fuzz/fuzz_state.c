@@ -1,7 +1,8 @@
 /* libFuzzer target for the state formats: rec_from_json() (the container record), alloc_decode()
  * (the allocation index) and launch_from_json() (the monitor's launch spec) on arbitrary bytes,
  * plus a run of allocation operations driven by the bytes.  Aborts when:
- *   - a refusal leaves output behind or a message with a control character;
+ *   - a refusal leaves output behind or a message with a control character, or what
+ *     rec_salvage() keeps of it breaks a record's invariants;
  *   - an accepted record breaks an invariant (sorted unique exposed ports, a hex ID, no control
  *     character where a file line is built), or does not survive rec_to_json/rec_from_json
  *     unchanged;
@@ -86,6 +87,18 @@ static void fuzz_record(const uint8_t *data, size_t size)
 		if (r)
 			abort();
 		check_msg();
+		/* what a refused record salvages keeps the record's invariants, and is marked */
+		static const char id[] = "0123456789abcdef0123456789abcdef"
+					 "0123456789abcdef0123456789abcdef";
+		if (rec_salvage((const char *)data, size, id, "refused", &r) < 0)
+			return;
+		if (!r->opaque) /* an opaque one is its ID alone */
+			check_rec(r);
+		if (!r->unreadable || strcmp(r->id, id) != 0 || rec_to_json(r, &j1) < 0 ||
+		    (r->opaque && (r->name || r->argv || r->has_net || r->pid || r->n_links)))
+			abort();
+		free(j1);
+		rec_free(r);
 		return;
 	}
 	check_rec(r);

@@ -463,3 +463,75 @@ def test_state_dir_is_private():
                                                                         "resolv.conf"):
                 assert st.st_mode & 0o077 == 0, f
     assert os.stat(STATE).st_mode & 0o777 == 0o700
+
+
+def rewrite_record(cid, edit):
+    path = f"{STATE}/containers/{cid}/config.json"
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(edit(text))
+
+
+def test_a_record_of_a_newer_version_keeps_what_it_holds_and_is_removed_only_by_force():
+    ctl("run", "-d", "--name", "db", "--expose", "5432", PY, SRV, "tcp", "5432")
+    ctl("run", "-d", "--name", "newer", "--link", "db:db", "-p", "8080:80", PY, SRV, "tcp", "80")
+    wait_for(lambda: tcp_try("127.0.0.1", 8080))
+    info = inspect("newer")
+    cid, ip, pid = info["Id"], info["NetworkSettings"]["IPAddress"], info["State"]["Pid"]
+    rules = sorted(rules_naming(cid))
+    # what a newer library would write: another version, a field this one does not know
+    rewrite_record(cid, lambda t: json.dumps(dict(json.loads(t), v=2, future={"x": 1})))
+    r = ctl("inspect", "newer", check=False)
+    assert r.rc == 1 and "the record is version 2, newer than this library reads (1)" in r.err
+    ps = ctl("ps", "-a", "--format", "{{.Names}} {{.State}}").out.split("\n")
+    assert "newer dead" in ps
+    assert "newer" not in ctl("ps", "--format", "{{.Names}}").out.split()
+    # gc rebuilds the indexes and the rules from the records: it keeps the container's own
+    json.loads(ctl("gc").out)
+    assert sorted(rules_naming(cid)) == rules
+    assert tcp_try("127.0.0.1", 8080) is not None
+    # its address and port are still its own
+    r = ctl("run", "-d", "--name", "other", "-p", "8080:80", "sleep", "1000", check=False)
+    assert r.rc == 125 and "port is already allocated" in r.err
+    ctl("run", "-d", "--name", "third", "sleep", "1000")
+    assert inspect("third")["NetworkSettings"]["IPAddress"] != ip
+    # not removed without force, and that changes nothing
+    r = ctl("rm", "newer", check=False)
+    assert r.rc == 1 and f"cannot remove the container {cid}" in r.err
+    assert "version 2" in r.err and "force the removal" in r.err
+    assert os.path.exists(f"/proc/{pid}") and sorted(rules_naming(cid)) == rules
+    # forced: its processes, veth, rules, name and address go
+    ctl("rm", "-f", "newer")
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}/cmdline") or
+             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
+             what="the container to die")
+    assert rules_naming(cid) == [] and not os.path.exists(f"{STATE}/containers/{cid}")
+    assert tcp_try("127.0.0.1", 8080) is None
+    ctl("rm", "-f", "other", "third")
+    ctl("run", "-d", "--name", "newer", "-p", "8080:80", PY, SRV, "tcp", "80")
+    wait_for(lambda: tcp_try("127.0.0.1", 8080))
+    ctl("rm", "-f", "newer")
+    ctl("stop", "-t", "0", "db")
+    check_host("after the newer record")
+
+
+def test_a_damaged_record_is_listed_and_removed_by_force_with_its_name():
+    ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
+    ctl("create", "--name", "broken", "--link", "db:db", "true")
+    cid = inspect("broken")["Id"]
+    rewrite_record(cid, lambda t: t[: len(t) // 2])
+    assert "broken dead" in ctl("ps", "-a", "--format", "{{.Names}} {{.State}}").out.split("\n")
+    r = ctl("inspect", "broken", check=False)
+    assert r.rc == 1 and "not valid JSON" in r.err
+    rep = json.loads(ctl("gc").out)  # keeps its name: nothing says it is stale
+    assert rep["IndexEntriesPruned"] == 0
+    r = ctl("rm", "broken", check=False)
+    assert r.rc == 1 and "not valid JSON" in r.err and os.path.lexists(f"{STATE}/names/broken")
+    ctl("rm", "-f", "broken")
+    assert not os.path.lexists(f"{STATE}/names/broken")
+    assert not os.path.exists(f"{STATE}/containers/{cid}")
+    ctl("create", "--name", "broken", "true")
+    ctl("rm", "broken")
+    ctl("stop", "-t", "0", "db")
+    check_host("after the damaged record")
