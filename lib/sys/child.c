@@ -462,9 +462,15 @@ void child_init(const struct launch *l, int down, int up)
 	 * command (end of file instead of a "G": the start was given up) */
 	wait_go(down);
 	/* eth0 may have come before the namespace's defaults were set: its own setting too,
-	 * before it is up */
-	if (l->has_net)
+	 * before it is up.  On a network without IPv6, eth0 has none at all (as Docker does):
+	 * no link-local address to reach or be reached from another container over, whatever
+	 * the firewall filters, and IPv6 frames crafted by a container with NET_RAW are dropped
+	 * on arrival. */
+	if (l->has_net) {
 		set_net_sysctl(up, "ipv6/conf/eth0/accept_ra", "0");
+		if (!l->prefixlen6)
+			set_net_sysctl(up, "ipv6/conf/eth0/disable_ipv6", "1");
+	}
 	setup_network(l, up);
 	/* last, /proc/sys turns read-only */
 	if (mnt_confine_proc_sys() < 0)

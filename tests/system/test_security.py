@@ -3,10 +3,11 @@
 The attacks are harmless if they succeed: a sysctl is written with the value it has, the sysrq
 trigger gets "h" (help, a line in the kernel log), device nodes are opened for reading only.
 """
+import json
 import os
 import stat
 
-from conftest import CTRLINK, PY, ctl
+from conftest import CTRLINK, PY, SRV, ctl, tcp_try, wait_for
 from seccomp_probe import SYSCALLS
 
 ROOTFS = "/tmp/secroot"
@@ -405,25 +406,26 @@ def test_an_interrupt_at_the_callers_terminal_ends_the_exec_command():
 # ---- 8. router advertisements --------------------------------------------------------------
 
 RA_ATTACK = r"""
-import socket, struct, time
-idx = socket.if_nametoindex("eth0")
-def have_link_local():  # not tentative: the kernel can send from it
-    for l in open("/proc/net/if_inet6"):
-        a, _, _, scope, flags, dev = l.split()
-        if dev == "eth0" and a.startswith("fe80") and not int(flags, 16) & 0x40:
-            return True
-    return False
-end = time.monotonic() + 10
-while not have_link_local() and time.monotonic() < end:
-    time.sleep(0.05)
-s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+import fcntl, socket, struct, time
+# Raw Ethernet frames (AF_PACKET, NET_RAW): they do not need IPv6 on the sender's eth0.
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+mac = fcntl.ioctl(s.fileno(), 0x8927, struct.pack("256s", b"eth0"))[18:24]  # SIOCGIFHWADDR
+src = socket.inet_pton(socket.AF_INET6, "fe80::" + mac.hex()[-4:])
+dst = socket.inet_pton(socket.AF_INET6, "ff02::1")
 ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)  # router lifetime 1800 s
 pio = struct.pack("!BBBBIII", 3, 4, 64, 0xc0, 86400, 14400, 0) + \
     socket.inet_pton(socket.AF_INET6, "fd66::")  # on-link, autonomous: take an address
+body = ra + pio
+pseudo = src + dst + struct.pack("!I3xB", len(body), 58) + body
+total = sum(struct.unpack("!%dH" % (len(pseudo) // 2), pseudo))
+while total >> 16:
+    total = (total & 0xffff) + (total >> 16)
+body = body[:2] + struct.pack("!H", ~total & 0xffff) + body[4:]
+ip6 = struct.pack("!IHBB", 6 << 28, len(body), 58, 255) + src + dst
+frame = bytes.fromhex("333300000001") + mac + b"\x86\xdd" + ip6 + body
 for i in range(5):
-    s.sendto(ra + pio, ("ff02::1", 0, 0, idx))
+    s.send(frame)
     time.sleep(0.1)
 print("sent")
 """
@@ -441,7 +443,8 @@ def v6_routes(text, dev):
 
 def test_router_advertisements_from_a_container_are_not_taken():
     """An attacker container (given NET_RAW, which is no longer a default) announces itself as
-    IPv6 router and prefix: neither the host's bridge nor another container takes it."""
+    IPv6 router and prefix in raw frames: neither the host's bridge nor another container
+    takes it."""
     ctl("run", "-d", "--name", "victim", "sleep", "1000")
     r = ctl("run", "--rm", "--cap-add", "NET_RAW", PY, "-c", RA_ATTACK)
     assert r.out.strip() == "sent", r
@@ -457,3 +460,45 @@ def test_router_advertisements_from_a_container_are_not_taken():
     assert "fd66" not in inside, inside
     assert ctl("exec", "victim", "cat", "/proc/sys/net/ipv6/conf/eth0/accept_ra").out.strip() == "0"
     ctl("rm", "-f", "victim")
+
+
+# ---- 9. no IPv6 where the network has none ------------------------------------------------
+
+def link_local(mac):
+    """The EUI-64 link-local address a kernel gives an interface with this MAC."""
+    b = bytes.fromhex(mac.replace(":", ""))
+    eui = bytes([b[0] ^ 2]) + b[1:3] + b"\xff\xfe" + b[3:]
+    return "fe80::" + ":".join(eui[i:i + 2].hex() for i in range(0, 8, 2))
+
+
+LL_ATTACK = r"""
+import socket, sys, time
+end = time.monotonic() + 4
+while time.monotonic() < end:
+    try:
+        with socket.create_connection((sys.argv[1] + "%eth0", 8000), timeout=0.5) as s:
+            print("reached")
+            sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+print("never reached")
+"""
+
+
+def test_unlinked_containers_cannot_talk_over_link_local_ipv6():
+    """On a network without IPv6 (every network of the iptables backend), a container's eth0
+    has no IPv6: an unlinked container cannot reach another over link-local IPv6, which the
+    iptables backend does not filter."""
+    ctl("run", "-d", "--name", "srv6", PY, SRV, "tcp46", "8000")
+    ctl("run", "-d", "--name", "cli6", "sleep", "1000")
+    info = json.loads(ctl("inspect", "srv6").out)[0]["NetworkSettings"]
+    for name in ("srv6", "cli6"):
+        assert ctl("exec", name, "cat", "/proc/sys/net/ipv6/conf/eth0/disable_ipv6").out == "1\n"
+        assert "eth0" not in ctl("exec", name, "cat", "/proc/net/if_inet6").out
+        assert ctl("exec", name, "cat", "/proc/sys/net/ipv6/conf/lo/disable_ipv6").out == "0\n"
+    # the server answers (IPv4, from the host); over link-local IPv6, for 4 s (past the
+    # address's duplicate detection, were there one), the other container never reaches it
+    wait_for(lambda: tcp_try(info["IPAddress"], 8000))
+    r = ctl("exec", "cli6", PY, "-c", LL_ATTACK, link_local(info["MacAddress"]), check=False)
+    assert r.out.strip() == "never reached", r
+    ctl("rm", "-f", "srv6", "cli6")
