@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ops/internal.h"
+#include "core/sha256.h"
 #include "core/natplan.h"
 #include "core/portplan.h"
 #include "sys/rtnl.h"
@@ -289,21 +290,60 @@ static int bridge_ipv6_settings(const struct netcfg *cfg)
 	return e;
 }
 
-static int bridge_up(const struct netcfg *cfg, struct rtnl *nl, int *ifindex)
+/* Whose a bridge is: the library marks each bridge it makes with its state directory, in the
+ * bridge's alias ("ctrlink:<state dir>", as `ip link` shows it).  A bridge marked for another
+ * state directory is that one's network: another network of ours on it would hand out the
+ * same addresses and each one's gc would delete the other's rules.  A bridge with no mark is
+ * someone else's (or an old version's): usable, never deleted. */
+static void bridge_mark(const struct store *st, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "ctrlink:%s", st->path) >= len || len > 256) {
+		char hex[65];
+		sha256_hex(st->path, strlen(st->path), hex);
+		snprintf(buf, len, "ctrlink:sha256:%s", hex);
+	}
+}
+
+/* The bridge `ifindex` exists: can this state directory use it?  0, or why not. */
+static int bridge_check(struct rtnl *nl, const struct store *st, const struct netcfg *cfg,
+			int ifindex)
+{
+	bool is_br = false;
+	char alias[256], mine[256];
+	int e = rtnl_link_is_bridge(nl, ifindex, &is_br);
+	if (!e && !is_br)
+		e = ctr_err(-EEXIST, "interface %s exists and is not a bridge", cfg->bridge);
+	if (!e && !cfg->external && (e = rtnl_link_alias(nl, ifindex, alias, sizeof alias)) == 0) {
+		bridge_mark(st, mine, sizeof mine);
+		if (strncmp(alias, "ctrlink:", 8) == 0 && strcmp(alias, mine) != 0)
+			e = ctr_err(-EBUSY, "bridge %s is the network of another state directory (%s); "
+					    "give %s a bridge of its own (--bridge or CTRLINK_BRIDGE)",
+				    cfg->bridge, alias + 8, st->path);
+	}
+	return e;
+}
+
+/* Whether the bridge `name` is one this state directory made (and may delete). */
+static bool bridge_ours(struct rtnl *nl, const struct store *st, const char *name)
+{
+	int ifindex;
+	char alias[256], mine[256];
+	bool ours = rtnl_link_index(nl, name, &ifindex) == 0 &&
+		    rtnl_link_alias(nl, ifindex, alias, sizeof alias) == 0;
+	bridge_mark(st, mine, sizeof mine);
+	ctr_err_clear();
+	return ours && strcmp(alias, mine) == 0;
+}
+
+/* Make the bridge if it is missing (1: made), marked as ours; bridge_check() has passed. */
+static int bridge_up(const struct netcfg *cfg, const struct store *st, struct rtnl *nl,
+		     int *ifindex)
 {
 	int e = rtnl_link_index(nl, cfg->bridge, ifindex);
 	if (e == -ENODEV && cfg->external)
 		return ctr_err(-ENODEV, "the external bridge %s does not exist (its owner, e.g. the "
 					"CNI bridge plugin, makes it)",
 			       cfg->bridge);
-	if (e == 0) {
-		bool is_br = false;
-		if ((e = rtnl_link_is_bridge(nl, *ifindex, &is_br)) < 0)
-			return e;
-		if (!is_br)
-			return ctr_err(-EEXIST, "interface %s exists and is not a bridge", cfg->bridge);
-		return 0;
-	}
 	if (e != -ENODEV)
 		return e;
 	ctr_err_clear();
@@ -314,7 +354,10 @@ static int bridge_up(const struct netcfg *cfg, struct rtnl *nl, int *ifindex)
 	e = rtnl_bridge_create(nl, cfg->bridge, mac, true);
 	if (e < 0 && e != -EEXIST)
 		return e;
+	char mark[256];
+	bridge_mark(st, mark, sizeof mark);
 	if ((e = bridge_ipv6_settings(cfg)) < 0 || (e = rtnl_link_index(nl, cfg->bridge, ifindex)) < 0 ||
+	    (e = rtnl_link_set_alias(nl, *ifindex, mark)) < 0 ||
 	    (e = rtnl_addr_add(nl, *ifindex, AF_INET, &cfg->gateway, cfg->prefixlen)) < 0 ||
 	    (cfg->prefixlen6 &&
 	     (e = rtnl_addr_add(nl, *ifindex, AF_INET6, cfg->gateway6, cfg->prefixlen6)) < 0) ||
@@ -433,6 +476,11 @@ int net_ensure(struct op *op)
 		brindex = 0;
 		ctr_err_clear();
 	}
+	/* the bridge asked for, if it exists, is checked before anything changes */
+	if (brindex && (e = bridge_check(nl, op->st, &cfg, brindex)) < 0) {
+		rtnl_close(nl);
+		return e;
+	}
 	bool subnet_given = ctx->opt_subnet != NULL;
 	bool changed = !have_old || strcmp(cfg.bridge, old.bridge) != 0 ||
 		       cfg.subnet != old.subnet || cfg.prefixlen != old.prefixlen ||
@@ -470,7 +518,7 @@ int net_ensure(struct op *op)
 			ops->remove_all(nat);
 			ops->close(nat);
 		}
-		if (!old.external)
+		if (!old.external && bridge_ours(nl, op->st, old.bridge))
 			rtnl_link_del(nl, old.bridge);
 		ctr_err_clear();
 		brindex = 0;
@@ -479,18 +527,21 @@ int net_ensure(struct op *op)
 			op->alloc_loaded = false;
 		}
 	}
-	if (!e && changed)
-		e = net_save(op->st, &cfg);
 	bool created = false;
 	if (!e) {
-		op->net = cfg;
-		op->have_net = true;
-		e = bridge_up(&cfg, nl, &brindex);
+		e = bridge_up(&cfg, op->st, nl, &brindex);
 		created = e == 1;
 		if (created) {
 			FAULT("net.bridge");
 			e = 0;
 		}
+	}
+	/* recorded once the bridge is there and usable */
+	if (!e && changed)
+		e = net_save(op->st, &cfg);
+	if (!e) {
+		op->net = cfg;
+		op->have_net = true;
 	}
 	if (!e && !cfg.icc && !cfg.external && (access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) < 0 ||
 			       (cfg.prefixlen6 &&

@@ -306,6 +306,7 @@ struct link_info {
 	uint8_t mac[6];
 	bool has_mac;
 	bool found;
+	char alias[256];
 };
 
 static int link_info_cb(const struct nlmsghdr *nlh, void *data)
@@ -321,6 +322,7 @@ static int link_info_cb(const struct nlmsghdr *nlh, void *data)
 	li->ifindex = ifi->ifi_index;
 	li->flags = ifi->ifi_flags;
 	attr_str(tb[IFLA_IFNAME], li->name, sizeof li->name);
+	attr_str(tb[IFLA_IFALIAS], li->alias, sizeof li->alias);
 	if (!attr_u32(tb[IFLA_MASTER], &li->master))
 		li->master = 0;
 	li->has_mac = tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6;
@@ -455,6 +457,46 @@ int rtnl_link_set_up(struct rtnl *nl, int ifindex, bool up)
 		snprintf(why, sizeof why, "%s", ctr_err_msg());
 		link_name(nl, ifindex, name, sizeof name);
 		return ctr_err(r, "cannot bring %s %s: %s", name, up ? "up" : "down", why);
+	}
+	return 0;
+}
+
+#ifndef IFALIASZ
+#define IFALIASZ 256 /* linux/if.h, which clashes with net/if.h */
+#endif
+
+int rtnl_link_alias(struct rtnl *nl, int ifindex, char *buf, size_t len)
+{
+	struct link_info li;
+	int r = check_ifindex(ifindex);
+	if (r < 0)
+		return r;
+	if ((r = link_get(nl, ifindex, NULL, &li)) < 0)
+		return ctr_err_prefix(r, "cannot look up interface index %d", ifindex);
+	snprintf(buf, len, "%s", li.alias);
+	return 0;
+}
+
+int rtnl_link_set_alias(struct rtnl *nl, int ifindex, const char *alias)
+{
+	union nl_req req;
+	int r = check_ifindex(ifindex);
+	if (r < 0)
+		return r;
+	if (strlen(alias) >= IFALIASZ)
+		return ctr_err(-EINVAL, "interface alias too long (%zu bytes, at most %d)",
+			       strlen(alias), IFALIASZ - 1);
+	struct nlmsghdr *nlh = nl_msg(&req, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	r = nl_talk(&nl->s, nlh, NULL, NULL);
+	if (r < 0) {
+		char name[IFNAMSIZ + 16], why[256];
+		snprintf(why, sizeof why, "%s", ctr_err_msg());
+		link_name(nl, ifindex, name, sizeof name);
+		return ctr_err(r, "cannot set the alias of %s: %s", name, why);
 	}
 	return 0;
 }

@@ -39,6 +39,11 @@ int rtnl_bridge_set_nf_call(struct rtnl *nl, int ifindex, bool nf_call_iptables)
 /* true if `ifindex` is a bridge. */
 int rtnl_link_is_bridge(struct rtnl *nl, int ifindex, bool *is_bridge);
 
+/* The interface's alias (IFLA_IFALIAS, what `ip link` shows as "alias"; "" when it has none),
+ * and setting it (at most 255 bytes). */
+int rtnl_link_alias(struct rtnl *nl, int ifindex, char *buf, size_t len);
+int rtnl_link_set_alias(struct rtnl *nl, int ifindex, const char *alias);
+
 /* Create a veth pair in one request: the host end `host_name` is enslaved to `master_ifindex`
  * and up; the peer is created directly in the network namespace of process `peer_netns_pid`,
  * named `peer_name`, with MAC `peer_mac`, and left down.

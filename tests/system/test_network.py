@@ -258,3 +258,61 @@ def test_full_bridge_gives_a_clear_error_and_nothing_half_made():
     subprocess.run(["ip", "link", "del", "f0"], check=True)
     ctl("start", "full")
     assert inspect("full")["State"]["Running"] is True
+
+
+def bridge_alias(name):
+    out = subprocess.run(["ip", "-d", "link", "show", name], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"^\s+alias (.*)$", out, re.M)
+    return m.group(1) if m else ""
+
+
+def test_a_bridge_belongs_to_one_state_directory():
+    """A second state directory on the same bridge would hand out the same addresses, and
+    each one's gc would delete the other's rules: refused, changing nothing."""
+    _, ip1 = server_container("srv1", 8000)
+    assert bridge_alias("ctrlink0") == "ctrlink:/run/ctrlink"
+    before = ruleset()
+    other = {"CTRLINK_STATE_DIR": "/run/other"}
+    r = ctl("run", "-d", "--name", "c2", "sleep", "1000", env=other, check=False)
+    assert r.rc == 125
+    assert ("bridge ctrlink0 is the network of another state directory (/run/ctrlink); give "
+            "/run/other a bridge of its own (--bridge or CTRLINK_BRIDGE)") in r.err
+    assert not os.path.exists("/run/other/network.json")
+    assert ruleset() == before and tcp_try(ip1, 8000)
+    ctl("rm", "-f", "c2", env=other)
+    # with a bridge of its own it works beside the first, on another subnet
+    other["CTRLINK_BRIDGE"] = "other0"
+    ctl("run", "-d", "--name", "c2", "sleep", "1000", env=other)
+    assert bridge_alias("other0") == "ctrlink:/run/other"
+    ip2 = json.loads(ctl("inspect", "c2", env=other).out)[0]["NetworkSettings"]["IPAddress"]
+    assert ipaddress.ip_address(ip2) not in ipaddress.ip_network("172.17.0.0/16")
+    ctl("rm", "-f", "c2", env=other)
+    assert json.loads(ctl("gc", env=other).out)["RulesRemoved"] == 0
+    assert tcp_try(ip1, 8000)
+
+
+def test_a_network_change_deletes_only_a_bridge_the_library_made():
+    # a bridge someone else made, used as ours (not external), then left for another
+    sh("ip link add userbr0 type bridge")
+    ctl("--bridge", "userbr0", "run", "--rm", "true")
+    assert bridge_alias("userbr0") == ""
+    ctl("--bridge", "made0", "run", "--rm", "true")
+    assert "userbr0" in links()
+    # a bridge the library made goes when the network leaves it
+    assert bridge_alias("made0") == "ctrlink:/run/ctrlink"
+    ctl("--bridge", "made1", "run", "--rm", "true")
+    assert "made0" not in links() and "made1" in links()
+
+
+def test_a_bad_bridge_changes_nothing_and_is_not_recorded():
+    ctl("run", "--rm", "true")
+    with open("/run/ctrlink/network.json") as f:
+        recorded = f.read()
+    before = ruleset()
+    sh("ip link add notbr0 type veth peer name notbr1")
+    r = ctl("--bridge", "notbr0", "run", "--rm", "true", check=False)
+    assert r.rc == 125 and "interface notbr0 exists and is not a bridge" in r.err
+    with open("/run/ctrlink/network.json") as f:
+        assert f.read() == recorded
+    assert ruleset() == before and "ctrlink0" in links()
