@@ -400,6 +400,18 @@ static int alloc_rebuild(struct op *op, const struct netcfg *net)
 		}
 	}
 	strv_free(ids);
+	/* and what containers whose rules could not be deleted still hold (net_detach) */
+	if (store_list(op->st, "held", &ids) < 0)
+		ids = NULL;
+	for (size_t i = 0; ids && ids[i]; i++) {
+		struct ctr_rec *r;
+		if (store_held_load(op->st, ids[i], &r) == 0) {
+			r->status = ST_RUNNING; /* as it was when its teardown failed */
+			take_rec(&op->alloc, r);
+			rec_free(r);
+		}
+	}
+	strv_free(ids);
 	ctr_err_clear();
 	op->alloc_dirty = true;
 	return 0;

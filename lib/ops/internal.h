@@ -132,6 +132,10 @@ int net_update(struct op *op, const struct ctr_rec *before, const struct ctr_rec
 /* Make the kernel's rules of one container exactly what its record says: drop every rule
  * naming it, add its DNAT rules and the link rules of its running links, in one commit. */
 int net_resync(struct op *op, const struct ctr_rec *rec);
+/* Give back the addresses and ports of containers whose teardown could not delete their rules
+ * (held/<id>, see net_detach), after deleting every rule naming them — or, with `dropped`,
+ * because the caller has just made the rules exactly what the records say (reconcile). */
+int net_release_held(struct op *op, bool dropped);
 /* Every per-container rule in the kernel (for reconcile). */
 int net_rules_list(struct op *op, struct nat_rule **out, size_t *n);
 /* Ensure the bridge and base rules, then apply txn (reconcile). */

@@ -964,6 +964,55 @@ int net_wait_ready(struct op *op, const struct ctr_rec *rec)
 	return e;
 }
 
+/* Give back a container's address (an endpoint's is its owner's) and host ports. */
+static void release(struct op *op, const struct ctr_rec *rec)
+{
+	struct alloc *a;
+	if (op_alloc(op, &a) == 0) {
+		if (!rec->owner)
+			alloc_ip_release(a, rec->net.ip);
+		portplan_release(a, rec->mappings, rec->n_mappings);
+		op->alloc_dirty = true;
+	}
+	ctr_err_clear();
+}
+
+/* A container whose rules could not all be deleted keeps its address and host ports: given to
+ * the next container, they would come with the stale rules.  What it held is kept in
+ * held/<id> (its record as it was), which a rebuild of the index takes too, until a later
+ * teardown or gc deletes every rule that names it. */
+static void hold(struct op *op, const struct ctr_rec *rec)
+{
+	char why[512];
+	snprintf(why, sizeof why, "%s", ctr_last_error());
+	store_held_save(op->st, rec);
+	ctr_err(-EIO, "%s", why); /* the caller reports the teardown's error, not this one's */
+}
+
+int net_release_held(struct op *op, bool dropped)
+{
+	char **ids = NULL;
+	int e = store_list(op->st, "held", &ids);
+	if (e < 0 || !ids)
+		return e;
+	if (!dropped) { /* every rule naming them, whatever they were */
+		struct nat_txn txn = { .drop_ids = (const char **)ids, .n_drop_ids = strv_len(
+					       (const char *const *)ids) };
+		e = net_apply(op, &txn);
+	}
+	for (size_t i = 0; !e && ids[i]; i++) {
+		struct ctr_rec *r;
+		if (store_held_load(op->st, ids[i], &r) == 0) {
+			release(op, r);
+			rec_free(r);
+		}
+		ctr_err_clear();
+		e = store_held_drop(op->st, ids[i]);
+	}
+	strv_free(ids);
+	return e;
+}
+
 int net_detach(struct op *op, struct ctr_rec *rec)
 {
 	if (!rec->has_net)
@@ -994,16 +1043,18 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 		e = nat_do(op, cfg, &txn, false);
 	}
 	free(rules);
+	if (e < 0) {
+		/* its address and ports are not given out with stale rules attached */
+		hold(op, rec);
+	} else {
+		net_release_held(op, false);
+		ctr_err_clear();
+	}
 	/* the container is going: its TCP flows end with it (and a dump of the conntrack table
 	 * costs 10-20 ms whatever its size), but a UDP client would stay on the old mapping */
 	net_flush_dnat(rec, rec->mappings, rec->n_mappings, true);
-	struct alloc *a;
-	if (op_alloc(op, &a) == 0) {
-		if (!rec->owner) /* an endpoint's address is its owner's */
-			alloc_ip_release(a, rec->net.ip);
-		portplan_release(a, rec->mappings, rec->n_mappings);
-		op->alloc_dirty = true;
-	}
+	if (e >= 0)
+		release(op, rec);
 	rec->has_net = false;
 	memset(&rec->net, 0, sizeof rec->net);
 	free(rec->mappings);

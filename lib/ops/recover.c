@@ -421,6 +421,8 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 			struct nat_txn txn = { .del = del, .n_del = ndel, .add = add, .n_add = nadd };
 			e = net_reconcile_base(&op, &txn);
 		}
+		if (!e) /* no rule naming a held container is left: its address can go */
+			e = net_release_held(&op, true);
 	}
 	if (!e && (!cJSON_AddNumberToObject(rep, "RulesAdded", (double)nadd) ||
 		   !cJSON_AddNumberToObject(rep, "RulesRemoved", (double)ndel) ||

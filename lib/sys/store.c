@@ -13,7 +13,7 @@
 
 #include "core/util.h"
 
-static const char *const subdirs[] = { "containers", "names", "rlinks", "pending" };
+static const char *const subdirs[] = { "containers", "names", "rlinks", "pending", "held" };
 
 static int mkdir_p(const char *path, mode_t last_mode)
 {
@@ -302,6 +302,38 @@ int store_rec_save(struct store *st, const struct ctr_rec *rec)
 	e = store_write(st, rel, json, strlen(json));
 	free(json);
 	return e;
+}
+
+int store_held_save(struct store *st, const struct ctr_rec *rec)
+{
+	char rel[96], *json;
+	snprintf(rel, sizeof rel, "held/%s", rec->id);
+	int e = rec_to_json(rec, &json);
+	if (e == 0) {
+		e = store_write(st, rel, json, strlen(json));
+		free(json);
+	}
+	return e;
+}
+
+int store_held_load(struct store *st, const char *id, struct ctr_rec **out)
+{
+	char rel[96], *buf;
+	size_t len;
+	snprintf(rel, sizeof rel, "held/%s", id);
+	int e = store_read(st, rel, &buf, &len);
+	if (e == 0) {
+		e = rec_from_json(buf, len, out);
+		free(buf);
+	}
+	return e;
+}
+
+int store_held_drop(struct store *st, const char *id)
+{
+	char rel[96];
+	snprintf(rel, sizeof rel, "held/%s", id);
+	return store_unlink(st, rel);
 }
 
 int store_rec_mkdir(struct store *st, const char *id)

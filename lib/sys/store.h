@@ -56,6 +56,11 @@ int store_rec_load(struct store *st, const char *id, struct ctr_rec **out);
 int store_rec_load_any(struct store *st, const char *id, struct ctr_rec **out);
 int store_rec_save(struct store *st, const struct ctr_rec *rec);
 int store_rec_mkdir(struct store *st, const char *id);
+/* What a container whose rules could not be deleted still holds: its record as it was, in
+ * held/<id> (store_list(st, "held") names them). */
+int store_held_save(struct store *st, const struct ctr_rec *rec);
+int store_held_load(struct store *st, const char *id, struct ctr_rec **out);
+int store_held_drop(struct store *st, const char *id);
 /* Remove the container's directory and everything in it. */
 int store_rec_remove(struct store *st, const char *id);
 /* IDs of every container (NULL-terminated list, strv_free). */

@@ -535,3 +535,39 @@ def test_a_damaged_record_is_listed_and_removed_by_force_with_its_name():
     ctl("rm", "broken")
     ctl("stop", "-t", "0", "db")
     check_host("after the damaged record")
+
+
+@pytest.mark.skipif(BACKEND != "iptables", reason="the xtables lock is the iptables backend's")
+def test_a_teardown_that_cannot_delete_its_rules_keeps_the_address_and_ports():
+    """Another program holds the xtables lock past our wait while a container stops: its rules
+    stay, so its address and host port are not given to the next container; the next
+    teardown deletes every rule naming it and gives them back."""
+    ctl("run", "-d", "--name", "held", "-p", "8080:80", PY, SRV, "tcp", "80")
+    wait_for(lambda: tcp_try("127.0.0.1", 8080))
+    info = inspect("held")
+    cid, ip = info["Id"], info["NetworkSettings"]["IPAddress"]
+    locker = subprocess.Popen(
+        [PY, "-c", "import fcntl, sys\nf = open('/run/xtables.lock', 'a')\n"
+         "fcntl.flock(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\nsys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout.readline() == "locked\n"
+        ctl("stop", "-t", "0", "held", check=False, timeout=120)
+    finally:
+        locker.stdin.close()
+        locker.wait()
+    assert inspect("held")["State"]["Running"] is False
+    assert rules_naming(cid) != [] and os.path.exists(f"{STATE}/held/{cid}")
+    r = ctl("run", "-d", "--name", "next", "-p", "8080:80", "sleep", "1000", check=False)
+    assert r.rc == 125 and "port is already allocated" in r.err
+    ctl("rm", "next")
+    ctl("run", "-d", "--name", "other", "sleep", "1000")
+    assert inspect("other")["NetworkSettings"]["IPAddress"] != ip
+    # a teardown that works takes the stale rules with it and frees what they held
+    ctl("rm", "-f", "other")
+    assert rules_naming(cid) == [] and not os.path.exists(f"{STATE}/held/{cid}")
+    ctl("rm", "held")
+    ctl("run", "-d", "--name", "next", "-p", "8080:80", PY, SRV, "tcp", "80")
+    wait_for(lambda: tcp_try("127.0.0.1", 8080))
+    ctl("rm", "-f", "next")
+    check_host("after a held teardown")
