@@ -178,6 +178,11 @@ int run_remove_locked(struct op *op, struct ctr_rec *rec);
 
 /* The hosts file of a container, and its process environment (§1.7) at start or exec. */
 int render_hosts(struct op *op, const struct ctr_rec *rec, char **out);
+/* The container's /etc/<name> (hosts, hostname, resolv.conf) as the container sees it (etc.c):
+ * read: its running copy (with its own changes), else the state directory's; rewrite: the
+ * state directory's copy and the running one. */
+int etc_read(struct op *op, const struct ctr_rec *rec, const char *name, char **out);
+int etc_rewrite(struct op *op, const struct ctr_rec *rec, const char *name, const char *data);
 int build_env(struct op *op, const struct ctr_rec *rec, const char *const *extra, char ***out);
 
 /* ---- links (linkops.c) -------------------------------------------------------------------- */

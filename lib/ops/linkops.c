@@ -14,12 +14,11 @@
 /* Rewrite the hosts file of a running container from scratch (its links as they are now). */
 static int rerender_hosts(struct op *op, const struct ctr_rec *rec)
 {
-	char *hosts, rel[128];
+	char *hosts;
 	int e = render_hosts(op, rec, &hosts);
 	if (e < 0)
 		return e;
-	store_rec_file(rec->id, "hosts", rel, sizeof rel);
-	e = store_rewrite(op->st, rel, hosts, strlen(hosts));
+	e = etc_rewrite(op, rec, "hosts", hosts);
 	free(hosts);
 	return e;
 }
@@ -47,14 +46,13 @@ int links_child_changed(struct op *op, const struct ctr_rec *child, bool rerende
 			ctr_err_clear();
 			continue;
 		}
-		char rel[128], *old = NULL, *upd = NULL;
-		store_rec_file(p->id, "hosts", rel, sizeof rel);
+		char *old = NULL, *upd = NULL;
 		if (p->status != ST_RUNNING) {
 			/* its file is made at its start */
 		} else if (!rerender && !child->net.prefixlen6 &&
-			   store_read(op->st, rel, &old, NULL) == 0 &&
+			   etc_read(op, p, "hosts", &old) == 0 &&
 			   hosts_update_alias(old, colon + 1, ip, &upd) == 0 && strcmp(old, upd) != 0) {
-			e = store_rewrite(op->st, rel, upd, strlen(upd));
+			e = etc_rewrite(op, p, "hosts", upd);
 		} else {
 			ctr_err_clear();
 			e = rerender_hosts(op, p);
