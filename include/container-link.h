@@ -292,7 +292,8 @@ CTR_API int ctr_wait(ctr_ctx *ctx, const char *ref, int timeout_ms, int *exit_co
 /**
  * Remove a container and everything it owns (state, log, names, link names).  A running
  * container, one that waits for its restart policy's restart, or one that others link to, is
- * refused without CTR_REMOVE_FORCE (-EBUSY).
+ * refused without CTR_REMOVE_FORCE (-EBUSY).  Works on a full state directory (a reserve of
+ * it is kept for the writes of a stop and a removal), as ctr_stop() does.
  */
 CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags);
 
@@ -389,7 +390,9 @@ CTR_API int ctr_list(ctr_ctx *ctx, unsigned flags, char **json_out);
 
 /**
  * Copy the log of a detached container: what it wrote to stdout to `stdout_fd`, to stderr to
- * `stderr_fd`.
+ * `stderr_fd` (a negative descriptor drops that stream).  The log is what its limits keep
+ * (ctr_create_options.log_opts): the rotated files, oldest first, then the current one; a
+ * follower continues across rotations.
  */
 CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int stdout_fd, int stderr_fd,
 		     unsigned flags);

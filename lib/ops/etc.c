@@ -13,6 +13,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "core/hosts.h"
 #include "core/launch.h"
 #include "ops/internal.h"
 #include "sys/proc.h"
@@ -52,16 +53,10 @@ static int etc_dir(const struct ctr_rec *rec)
 	return fd;
 }
 
-int etc_read(struct op *op, const struct ctr_rec *rec, const char *name, char **out)
+/* The live copy's text (NUL-terminated; a NUL the container wrote ends it). */
+static int live_read(int dir, const struct ctr_rec *rec, const char *name, char **out)
 {
-	int dir = etc_dir(rec);
-	char rel[128];
-	if (dir < 0) {
-		store_rec_file(rec->id, name, rel, sizeof rel);
-		return store_read(op->st, rel, out, NULL);
-	}
 	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	close(dir);
 	if (fd < 0)
 		return ctr_err_sys(-errno, "cannot open the /etc/%s of %s", name, rec->name);
 	struct sbuf sb = SBUF_INIT;
@@ -89,20 +84,13 @@ int etc_read(struct op *op, const struct ctr_rec *rec, const char *name, char **
 	return 0;
 }
 
-int etc_rewrite(struct op *op, const struct ctr_rec *rec, const char *name, const char *data)
+/* Replace the live copy's content (emptied first: whatever the container filled its tmpfs
+ * with makes room). */
+static int live_write(int dir, const struct ctr_rec *rec, const char *name, const char *data)
 {
-	char rel[128];
 	size_t len = strlen(data);
-	store_rec_file(rec->id, name, rel, sizeof rel);
-	int e = store_rewrite(op->st, rel, data, len);
-	int dir = e ? -1 : etc_dir(rec);
-	if (dir < 0)
-		return e;
 	int fd = openat(dir, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	close(dir);
-	/* emptied first: whatever the container filled its tmpfs with makes room */
-	if (fd < 0 || ftruncate(fd, 0) < 0)
-		e = -errno;
+	int e = fd < 0 || ftruncate(fd, 0) < 0 ? -errno : 0;
 	for (const char *p = data; !e && len;) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
@@ -118,6 +106,40 @@ int etc_rewrite(struct op *op, const struct ctr_rec *rec, const char *name, cons
 		close(fd);
 	if (e)
 		return ctr_err_sys(e, "cannot update the /etc/%s of %s", name, rec->name);
-	FAULT("etc.rewrite");
+	FAULT("etc.live");
 	return 0;
+}
+
+int etc_live_alias(struct op *op, const struct ctr_rec *rec, const char *alias, const char *ip,
+		   const char *fallback)
+{
+	(void)op;
+	int dir = etc_dir(rec);
+	if (dir < 0)
+		return 0;
+	char *old = NULL, *upd = NULL;
+	int e = live_read(dir, rec, "hosts", &old);
+	if (!e && hosts_update_alias(old, alias, ip, &upd) < 0) {
+		ctr_err_clear();
+		upd = NULL;
+	}
+	if (!e)
+		e = upd && strcmp(old, upd) == 0 ? 0 : live_write(dir, rec, "hosts", upd ? upd : fallback);
+	close(dir);
+	free(old);
+	free(upd);
+	return e;
+}
+
+int etc_rewrite(struct op *op, const struct ctr_rec *rec, const char *name, const char *data)
+{
+	char rel[128];
+	store_rec_file(rec->id, name, rel, sizeof rel);
+	int e = store_rewrite(op->st, rel, data, strlen(data));
+	int dir = e ? -1 : etc_dir(rec);
+	if (dir < 0)
+		return e;
+	e = live_write(dir, rec, name, data);
+	close(dir);
+	return e;
 }

@@ -46,13 +46,17 @@ int links_child_changed(struct op *op, const struct ctr_rec *child, bool rerende
 			ctr_err_clear();
 			continue;
 		}
-		char *old = NULL, *upd = NULL;
+		char rel[128], *old = NULL, *upd = NULL;
+		store_rec_file(p->id, "hosts", rel, sizeof rel);
 		if (p->status != ST_RUNNING) {
 			/* its file is made at its start */
 		} else if (!rerender && !child->net.prefixlen6 &&
-			   etc_read(op, p, "hosts", &old) == 0 &&
+			   store_read(op->st, rel, &old, NULL) == 0 &&
 			   hosts_update_alias(old, colon + 1, ip, &upd) == 0 && strcmp(old, upd) != 0) {
-			e = etc_rewrite(op, p, "hosts", upd);
+			/* the library's copy, and the container's (which keeps its own lines) */
+			e = store_rewrite(op->st, rel, upd, strlen(upd));
+			if (!e)
+				e = etc_live_alias(op, p, colon + 1, ip, upd);
 		} else {
 			ctr_err_clear();
 			e = rerender_hosts(op, p);

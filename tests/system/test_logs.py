@@ -167,6 +167,11 @@ def test_a_container_cannot_fill_the_state_dir_through_etc_hosts(small_state):
     ip = inspect("db2")["NetworkSettings"]["IPAddress"]
     assert any(l.split()[0] == ip and "dbalias" in l.split() for l in hosts.splitlines()
                if l.strip()), hosts
+    # the state directory's copy is the library's alone: the container's lines stay out
+    web = inspect("web")["Id"]
+    with open(os.path.join(STATE, "containers", web, "hosts")) as f:
+        own = f.read()
+    assert "extra" not in own and ip in own and len(own) < 4096
 
 
 def fill(path):
