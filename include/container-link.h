@@ -145,8 +145,9 @@ CTR_API void ctr_ctx_close(ctr_ctx *ctx);
 /* Containers                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Version 1 ends with links_env; version 2 adds seccomp, version 3 restart_policy. */
-#define CTR_CREATE_OPTIONS_VERSION 3
+/* Version 1 ends with links_env; version 2 adds seccomp, version 3 restart_policy, version 4
+ * log_opts. */
+#define CTR_CREATE_OPTIONS_VERSION 4
 
 typedef struct {
 	unsigned version;           /**< CTR_CREATE_OPTIONS_VERSION */
@@ -196,10 +197,21 @@ typedef struct {
 	 *  SIGTERM or SIGKILL, holds the policy until the next start.  Refused with
 	 *  `auto_remove`.  See doc/api.md. */
 	const char *restart_policy;
+	/** Log options, as `--log-opt` of Docker's json-file driver (version 4):
+	 *  "max-size=<size>" (Docker's sizes, decimal: "10m" is 10 000 000 bytes; "100k",
+	 *  "1.5MB", "512") and "max-file=<n>" (1 to 1000; only with max-size; 1 without it).
+	 *  The log (`containers/<id>/log.json` in the state directory) is rotated when the
+	 *  next line would take it past max-size: log.json becomes log.json.1, log.json.1
+	 *  log.json.2, ..., the oldest beyond max-file is deleted; with max-file=1 the file is
+	 *  emptied.  So a log takes at most max-size x max-file bytes (a file also takes one
+	 *  line that is bigger than max-size alone).  NULL or empty: max-size=1m, max-file=3,
+	 *  because the state directory is in RAM by default (doc/api.md, "Logs").  Other keys,
+	 *  and bad values, are refused (-EINVAL, the message names them). */
+	const char *const *log_opts;
 } ctr_create_options;
 
 #define CTR_CREATE_OPTIONS_INIT { CTR_CREATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
-	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL }
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL }
 
 CTR_API int ctr_create_options_init(ctr_create_options *opts, unsigned version);
 
@@ -284,7 +296,8 @@ CTR_API int ctr_wait(ctr_ctx *ctx, const char *ref, int timeout_ms, int *exit_co
  * read (damaged, or written by a newer version; ctr_list() shows it "dead") is refused
  * without CTR_REMOVE_FORCE (-EINVAL, naming why); with it, the processes, veth, address,
  * ports and rules the record names (every rule of ours that names the container, whatever
- * the record says) go with it.
+ * the record says) go with it.  Works on a full state directory (a reserve of it is kept for
+ * the writes of a stop and a removal), as ctr_stop() does.
  */
 CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags);
 
@@ -382,7 +395,9 @@ CTR_API int ctr_list(ctr_ctx *ctx, unsigned flags, char **json_out);
 
 /**
  * Copy the log of a detached container: what it wrote to stdout to `stdout_fd`, to stderr to
- * `stderr_fd`.
+ * `stderr_fd` (a negative descriptor drops that stream).  The log is what its limits keep
+ * (ctr_create_options.log_opts): the rotated files, oldest first, then the current one; a
+ * follower continues across rotations.
  */
 CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int stdout_fd, int stderr_fd,
 		     unsigned flags);

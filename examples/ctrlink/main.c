@@ -285,6 +285,10 @@ static const struct flag_spec run_flags[] = {
 	{ "interactive", 'i', FLAG_BOOL, "Keep STDIN open (run in the foreground)", NULL },
 	{ "link", 0, FLAG_LIST, "Add link to another container (name[:alias])", NULL },
 	{ "link-env", 0, FLAG_LIST, "Add link, also copying its environment as ALIAS_ENV_*", NULL },
+	{ "log-driver", 0, FLAG_STRING, "Logging driver for the container (json-file only)", NULL },
+	{ "log-opt", 0, FLAG_LIST,
+	  "Log driver options (max-size=<size>, max-file=<n>; default max-size=1m, max-file=3)",
+	  NULL },
 	{ "name", 0, FLAG_STRING, "Assign a name to the container", NULL },
 	{ "publish", 'p', FLAG_LIST, "Publish a container's port(s) to the host", NULL },
 	{ "publish-all", 'P', FLAG_BOOL, "Publish all exposed ports to random ports", NULL },
@@ -395,6 +399,11 @@ static int cmd_run(struct call *c)
 		     prog, c->cmd->name);
 		return EXIT_OWN;
 	}
+	const char *driver = fstr(c, "log-driver");
+	if (driver && strcmp(driver, "json-file") != 0) {
+		errf("logging driver \"%s\" is not supported (only json-file)", driver);
+		return EXIT_OWN;
+	}
 	struct list owned = { 0 }, publish = { 0 };
 	ctr_create_options o = CTR_CREATE_OPTIONS_INIT;
 	o.name = fstr(c, "name");
@@ -421,6 +430,7 @@ static int cmd_run(struct call *c)
 	o.links_env = flist(c, "link-env");
 	o.cap_add = flist(c, "cap-add");
 	o.cap_drop = flist(c, "cap-drop");
+	o.log_opts = flist(c, "log-opt");
 
 	ctr_ctx *ctx = open_ctx(c->g);
 	char id[CTR_ID_LEN + 1];

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/inspect.h"
+#include "core/logopt.h"
 #include "ops/internal.h"
 #include "core/natplan.h"
 #include "core/portplan.h"
@@ -189,6 +191,75 @@ static int emit_line(const char *line, size_t len, int out_fd, int err_fd, unsig
 	return e;
 }
 
+/* Copy what is left of `fd` (to its end), line by line; a partial line waits in `pend`. */
+static int logs_drain(int fd, struct sbuf *pend, int out_fd, int err_fd, unsigned flags)
+{
+	for (;;) {
+		char buf[65536];
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		sb_addn(pend, buf, (size_t)n);
+		size_t start = 0;
+		int e = 0;
+		for (size_t i = 0; !e && i < pend->len; i++)
+			if (pend->s[i] == '\n') {
+				e = emit_line(pend->s + start, i - start, out_fd, err_fd, flags);
+				start = i + 1;
+			}
+		memmove(pend->s, pend->s + start, pend->len - start);
+		pend->len -= start;
+		if (e)
+			return e;
+	}
+}
+
+/* Open the log files newer than `cur` (the file of that descriptor; -1 or a file no longer
+ * among them: all of them), oldest first, into fds[]; fds[0] is log.json (-1 if missing).
+ * Under the directory's shared flock: the monitor rotates under an exclusive one
+ * (monitor.c log_rotate()), so the set is consistent. */
+static void logs_open(int dir, int max_file, int cur, int *fds)
+{
+	struct stat cs = { 0 }, sb;
+	bool have = cur >= 0 && fstat(cur, &cs) == 0;
+	flock(dir, LOCK_SH);
+	int newer = max_file; /* files 0 .. newer-1 are to be read */
+	for (int k = 0; have && k < max_file; k++) {
+		char name[LOG_FILE_NAME_MAX];
+		log_file_name(k, name);
+		if (fstatat(dir, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_ino == cs.st_ino &&
+		    sb.st_dev == cs.st_dev) {
+			newer = k;
+			break;
+		}
+	}
+	for (int k = 0; k < max_file; k++) {
+		char name[LOG_FILE_NAME_MAX];
+		log_file_name(k, name);
+		fds[k] = k < newer ? openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	}
+	flock(dir, LOCK_UN);
+}
+
+/* Whether log.json is no longer the file `fd` reads (rotated away), or was emptied under it
+ * (max-file 1: then read it from its start again). */
+static bool logs_rotated(int dir, int fd)
+{
+	struct stat cs, sb;
+	if (fstat(fd, &cs) < 0)
+		return false;
+	if (fstatat(dir, "log.json", &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return false; /* between a rotation's rename and its open: look again later */
+	if (sb.st_ino != cs.st_ino || sb.st_dev != cs.st_dev)
+		return true;
+	off_t at = lseek(fd, 0, SEEK_CUR);
+	if (at > cs.st_size)
+		lseek(fd, 0, SEEK_SET);
+	return false;
+}
+
 CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int out_fd, int err_fd, unsigned flags)
 {
 	ctr_err_clear();
@@ -205,43 +276,60 @@ CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int out_fd, int err_fd, unsi
 	if ((flags & CTR_LOGS_FOLLOW) && r->status == ST_RUNNING)
 		proc_open(r->mon_pid, r->mon_start, &mon);
 	ctr_err_clear();
+	int max_file = r->log.max_file > 0 ? r->log.max_file : 1;
 	rec_free(r);
-	store_rec_file(id, "log.json", rel, sizeof rel);
-	int fd = openat(ctx->st.dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno != ENOENT)
-		e = ctr_err_sys(-errno, "cannot open the log of %s", id);
+	snprintf(rel, sizeof rel, "containers/%s", id);
+	int dir = openat(ctx->st.dfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int *fds = calloc((size_t)max_file, sizeof *fds);
+	if (dir < 0 || !fds) {
+		e = !fds ? ctr_err(-ENOMEM, "out of memory")
+			 : ctr_err_sys(-errno, "cannot open the log of %s", id);
+		free(fds);
+		if (dir >= 0)
+			close(dir);
+		proc_close(&mon);
+		return e;
+	}
 	struct sbuf pend = SBUF_INIT;
+	int fd = -1;
 	bool last_round = mon.pid <= 0;
 	for (;;) {
-		char buf[65536];
-		ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n > 0) {
-			sb_addn(&pend, buf, (size_t)n);
-			size_t start = 0;
-			for (size_t i = 0; !e && i < pend.len; i++)
-				if (pend.s[i] == '\n') {
-					e = emit_line(pend.s + start, i - start, out_fd, err_fd, flags);
-					start = i + 1;
-				}
-			memmove(pend.s, pend.s + start, pend.len - start);
-			pend.len -= start;
-			if (e)
-				break;
-			continue;
+		/* the rotated files newer than the one read so far, oldest first, then log.json */
+		logs_open(dir, max_file, fd, fds);
+		if (fd >= 0) {
+			e = e ? e : logs_drain(fd, &pend, out_fd, err_fd, flags);
+			close(fd);
 		}
-		if (last_round)
+		for (int k = max_file - 1; k > 0; k--)
+			if (fds[k] >= 0) {
+				e = e ? e : logs_drain(fds[k], &pend, out_fd, err_fd, flags);
+				close(fds[k]);
+			}
+		fd = fds[0];
+		pend.len = 0; /* lines do not span files */
+		while (!e) {
+			if (fd >= 0 && (e = logs_drain(fd, &pend, out_fd, err_fd, flags)) != 0)
+				break;
+			if (fd < 0 || logs_rotated(dir, fd))
+				break;
+			if (last_round)
+				break;
+			/* following: wait a little for more, or for the monitor to finish */
+			if (proc_wait(&mon, 200) == 0)
+				last_round = true;
+		}
+		if (e || (last_round && fd >= 0 && !logs_rotated(dir, fd)))
 			break;
-		/* following: wait a little for more, or for the monitor to finish */
-		if (proc_wait(&mon, 200) == 0)
+		if (fd < 0 && last_round)
+			break;
+		if (fd < 0 && !last_round && proc_wait(&mon, 200) == 0)
 			last_round = true;
-		if (fd < 0)
-			fd = openat(ctx->st.dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	}
 	sb_free(&pend);
 	if (fd >= 0)
 		close(fd);
+	free(fds);
+	close(dir);
 	proc_close(&mon);
 	return e;
 }

@@ -285,6 +285,19 @@ int inspect_render(const struct ctr_rec *r, const struct inspect_extra *x, char 
 			add_s(&b, rp, "Name", restart_policy_name(r->restart_policy));
 			add_n(&b, rp, "MaximumRetryCount", r->restart_max);
 		}
+		cJSON *lc = chk(&b, cJSON_CreateObject());
+		add(&b, hc, "LogConfig", lc);
+		if (lc) {
+			add_s(&b, lc, "Type", "json-file");
+			cJSON *cfg = chk(&b, cJSON_CreateObject());
+			add(&b, lc, "Config", cfg);
+			char files[16];
+			snprintf(files, sizeof files, "%d", r->log.max_file);
+			if (cfg && r->log.size_text[0]) {
+				add_s(&b, cfg, "max-file", files);
+				add_s(&b, cfg, "max-size", r->log.size_text);
+			}
+		}
 		add(&b, hc, "CapAdd", strv_json(&b, r->cap_add, true));
 		add(&b, hc, "CapDrop", strv_json(&b, r->cap_drop, true));
 	}

@@ -71,6 +71,8 @@ int launch_to_json(const struct launch *l, char **out)
 		   put_str(o, "ip", ip) && put_str(o, "gateway", gw) &&
 		   cJSON_AddNumberToObject(o, "prefixlen", l->prefixlen) &&
 		   cJSON_AddBoolToObject(o, "attached", l->attached) &&
+		   put_u64(o, "log_max_size", l->log_max_size) &&
+		   cJSON_AddNumberToObject(o, "log_max_file", l->log_max_file) &&
 		   cJSON_AddNumberToObject(o, "prefixlen6", l->prefixlen6) &&
 		   put_str(o, "ip6", ip6) && put_str(o, "gateway6", gw6) &&
 		   put_str(o, "gw_mac", mac) && cJSON_AddNumberToObject(o, "target_pid", l->target_pid) &&
@@ -115,6 +117,7 @@ static uint64_t get_u64(const cJSON *o, const char *key)
 int launch_from_json(const char *json, size_t len, struct launch *l)
 {
 	memset(l, 0, sizeof *l);
+	l->etc_fd = -1;
 	cJSON *o = cJSON_ParseWithLength(json, len);
 	if (!o)
 		return ctr_err(-EINVAL, "launch spec is not valid JSON");
@@ -137,6 +140,9 @@ int launch_from_json(const char *json, size_t len, struct launch *l)
 	l->unconfined = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "unconfined"));
 	l->has_net = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "has_net"));
 	l->attached = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "attached"));
+	l->log_max_size = get_u64(o, "log_max_size");
+	const cJSON *lf = cJSON_GetObjectItemCaseSensitive(o, "log_max_file");
+	l->log_max_file = cJSON_IsNumber(lf) && lf->valueint >= 1 ? lf->valueint : 1;
 	const cJSON *pl = cJSON_GetObjectItemCaseSensitive(o, "prefixlen");
 	l->prefixlen = cJSON_IsNumber(pl) ? pl->valueint : 0;
 	const cJSON *pl6 = cJSON_GetObjectItemCaseSensitive(o, "prefixlen6");

@@ -27,6 +27,10 @@
 #define LAUNCH_FD_DOWN 3
 #define LAUNCH_FD_UP 4
 #define LAUNCH_FD_EXIT 5
+/* In the monitor (for its whole life): the directory of the tmpfs that holds the container's
+ * hosts, hostname and resolv.conf (sys/mounts.h mnt_etc_tmpfs()); the library opens the
+ * files through it (pidfd_getfd) to update them. */
+#define LAUNCH_FD_ETC 63
 
 struct launch {
 	char id[CTR_ID_LEN + 1];
@@ -49,6 +53,10 @@ struct launch {
 	bool has_gw_mac;     /* the gateway's MAC is fixed: a permanent neighbour entry for it */
 	uint8_t gw_mac[6];
 	bool attached;       /* also copy output to fds 1 and 2 */
+	uint64_t log_max_size; /* rotate log.json before it grows past this (0: never) */
+	int log_max_file;    /* log files kept (log.json, log.json.1, ...) */
+	int etc_fd;          /* the monitor's: LAUNCH_FD_ETC, or -1 (the state dir's files are
+			      * bound); not part of the spec */
 	/* exec only: the running container to enter */
 	int target_pid;
 	uint64_t target_start;

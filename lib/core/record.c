@@ -176,7 +176,9 @@ static cJSON *build(const struct ctr_rec *r)
 		   (!r->unconfined || cJSON_AddBoolToObject(o, "unconfined", true)) &&
 		   (!r->restart_policy ||
 		    add_str(o, "restart_policy", restart_policy_name(r->restart_policy))) &&
-		   (!r->restart_max || add_num(o, "restart_max", r->restart_max));
+		   (!r->restart_max || add_num(o, "restart_max", r->restart_max)) &&
+		   (!r->log.size_text[0] || (add_str(o, "log_max_size", r->log.size_text) &&
+					      add_num(o, "log_max_file", r->log.max_file)));
 	cJSON *a;
 	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "exposed")) != NULL))
 		for (size_t i = 0; okk && i < r->n_exposed; i++)
@@ -482,6 +484,24 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	r->restart_max = (int)l;
 	if (r->restart_max && r->restart_policy != RP_ON_FAILURE)
 		return bad(rd, "restart_max");
+	/* the log's limits; a record written before they existed gets the default */
+	log_config_default(&r->log);
+	if ((e = get_str(rd, o, "log_max_size", false, false, &s)) < 0)
+		return e;
+	if (s) {
+		int64_t size = 0;
+		int pe = strlen(s) < sizeof r->log.size_text ? log_size_parse(s, &size) : -EINVAL;
+		if (!pe && size > 0)
+			snprintf(r->log.size_text, sizeof r->log.size_text, "%s", s);
+		free(s);
+		s = NULL;
+		if (pe || size <= 0)
+			return bad(rd, "log_max_size");
+		r->log.max_size = size;
+		if ((e = get_int(rd, o, "log_max_file", 1, LOG_MAX_FILE_LIMIT, &l)) < 0)
+			return e;
+		r->log.max_file = (int)l;
+	}
 
 	a = cJSON_GetObjectItemCaseSensitive(o, "exposed");
 	if (a && !cJSON_IsArray(a))

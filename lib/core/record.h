@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "container-link.h"
+#include "core/logopt.h"
 #include "core/model.h"
 
 enum ctr_status {
@@ -65,6 +66,7 @@ struct ctr_rec {
 	size_t n_links;
 	int restart_policy;        /* enum restart_policy (core/restart.h) */
 	int restart_max;           /* its MaximumRetryCount (on-failure; 0: no limit) */
+	struct log_config log;     /* --log-opt max-size, max-file (core/logopt.h) */
 
 	/* state */
 	enum ctr_status status;

@@ -84,5 +84,13 @@ void ctr_fault(const char *point);
 #else
 #define FAULT(point) ((void)0)
 #endif
+/* FAULT_ENOSPC("rel"): true when CTRLINK_FAULT_ENOSPC names the state file `rel`: its write
+ * then fails as on a full file system (store.c).  Always false unless fault injection. */
+#ifdef CTR_FAULT_INJECTION
+bool ctr_fault_enospc(const char *rel);
+#define FAULT_ENOSPC(rel) ctr_fault_enospc(rel)
+#else
+#define FAULT_ENOSPC(rel) false
+#endif
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,6 +29,8 @@
 #include "sys/child.h"
 #include "ops/internal.h"
 #include "core/launch.h"
+#include "core/logopt.h"
+#include "sys/mounts.h"
 #include "sys/proc.h"
 
 static int read_full(int fd, char *buf, size_t len)
@@ -44,17 +47,18 @@ static int read_full(int fd, char *buf, size_t len)
 	return 0;
 }
 
-static void write_full(int fd, const char *buf, size_t len)
+static int write_full(int fd, const char *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return;
+			return -1;
 		buf += n;
 		len -= (size_t)n;
 	}
+	return 0;
 }
 
 /* "<len>\n<json>" from fd */
@@ -101,9 +105,53 @@ struct stream {
 	struct sbuf line; /* partial line */
 };
 
-static void log_line(int logfd, const struct stream *s, const char *text, size_t len)
+/* The log: log.json, rotated by the container's max-size and max-file (core/logopt.h) as
+ * Docker's json-file driver does (moby daemon/logger/loggerutils/logfile.go): when the next
+ * line would take log.json past max-size, log.json.<n-1> goes, each log.json.<k> becomes
+ * log.json.<k+1> and log.json becomes log.json.1; with one file, log.json is emptied.  A
+ * reader (ctr_logs) takes a shared flock on the container's directory while it opens the
+ * files, the rotation an exclusive one, so that a reader sees a whole set. */
+struct logf {
+	int dir;          /* containers/<id>, O_DIRECTORY; -1: no log */
+	int fd;           /* log.json, append; -1: none */
+	off_t size;       /* its size */
+	uint64_t max_size; /* 0: no limit */
+	int max_file;
+};
+
+static void log_open(struct logf *lf)
 {
-	if (logfd < 0)
+	lf->fd = openat(lf->dir, "log.json", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+			0600);
+	struct stat sb;
+	lf->size = lf->fd >= 0 && fstat(lf->fd, &sb) == 0 ? sb.st_size : 0;
+}
+
+static void log_rotate(struct logf *lf)
+{
+	flock(lf->dir, LOCK_EX);
+	if (lf->max_file < 2) {
+		if (ftruncate(lf->fd, 0) == 0)
+			lf->size = 0;
+		flock(lf->dir, LOCK_UN);
+		return;
+	}
+	char from[LOG_FILE_NAME_MAX], to[LOG_FILE_NAME_MAX];
+	log_file_name(lf->max_file - 1, to);
+	unlinkat(lf->dir, to, 0);
+	for (int k = lf->max_file - 2; k >= 0; k--) {
+		log_file_name(k, from);
+		log_file_name(k + 1, to);
+		renameat(lf->dir, from, lf->dir, to); /* a missing one (few rotations yet) is fine */
+	}
+	close(lf->fd);
+	log_open(lf);
+	flock(lf->dir, LOCK_UN);
+}
+
+static void log_line(struct logf *lf, const struct stream *s, const char *text, size_t len)
+{
+	if (lf->fd < 0)
 		return;
 	char ts[40];
 	time_format(now_ns(), ts, sizeof ts);
@@ -116,7 +164,14 @@ static void log_line(int logfd, const struct stream *s, const char *text, size_t
 	if (out) {
 		size_t n = strlen(out);
 		out[n] = '\n'; /* replaces the NUL: write n + 1 bytes */
-		write_full(logfd, out, n + 1);
+		if (lf->max_size && lf->size > 0 && (uint64_t)lf->size + n + 1 > lf->max_size)
+			log_rotate(lf);
+		if (lf->fd >= 0) {
+			if (write_full(lf->fd, out, n + 1) == 0)
+				lf->size += (off_t)(n + 1);
+			else if (ftruncate(lf->fd, lf->size) < 0) /* no half line (a full disk) */
+				lf->size = lseek(lf->fd, 0, SEEK_END);
+		}
 		free(out);
 	}
 	cJSON_Delete(o);
@@ -124,7 +179,7 @@ static void log_line(int logfd, const struct stream *s, const char *text, size_t
 }
 
 /* Read what is there; returns false at end of file. */
-static bool pump(struct stream *s, int logfd)
+static bool pump(struct stream *s, struct logf *lf)
 {
 	char buf[16384];
 	ssize_t n = read(s->fd, buf, sizeof buf);
@@ -132,7 +187,7 @@ static bool pump(struct stream *s, int logfd)
 		return true;
 	if (n <= 0) {
 		if (s->line.len)
-			log_line(logfd, s, sb_str(&s->line), s->line.len);
+			log_line(lf, s, sb_str(&s->line), s->line.len);
 		sb_free(&s->line);
 		close(s->fd);
 		s->fd = -1;
@@ -145,7 +200,7 @@ static bool pump(struct stream *s, int logfd)
 	size_t start = 0;
 	for (size_t i = 0; i < s->line.len; i++)
 		if (s->line.s[i] == '\n' || i - start + 1 >= 16384) {
-			log_line(logfd, s, s->line.s + start, i - start + 1);
+			log_line(lf, s, s->line.s + start, i - start + 1);
 			start = i + 1;
 		}
 	if (start) {
@@ -155,6 +210,49 @@ static bool pump(struct stream *s, int logfd)
 		s->line.s[rest] = '\0';
 	}
 	return true;
+}
+
+/* ---- the /etc files ----------------------------------------------------------------------- */
+
+/* Copy the state directory's `name` (in `dir`, containers/<id>) into the tmpfs `etc`. */
+static int etc_copy(int dir, int etc, const char *name)
+{
+	int in = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int out = openat(etc, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int e = in < 0 || out < 0 || fchmod(out, 0644) < 0 ? -1 : 0;
+	for (char buf[16384]; !e;) {
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? -1 : 0;
+			break;
+		}
+		e = write_full(out, buf, (size_t)n);
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return e;
+}
+
+/* The container's hosts, hostname and resolv.conf on a tmpfs of their own (sys/mounts.h),
+ * held as LAUNCH_FD_ETC for the container's life; -1 without one (a kernel without the new
+ * mount API: the state directory's files are bound, as before). */
+static int etc_make(int dir)
+{
+	int m = dir >= 0 ? mnt_etc_tmpfs() : -1;
+	if (m < 0)
+		return -1;
+	static const char *const names[] = { "hosts", "hostname", "resolv.conf" };
+	int e = 0;
+	for (size_t i = 0; !e && i < ARRAY_SIZE(names); i++)
+		e = etc_copy(dir, m, names[i]);
+	if (!e && dup3(m, LAUNCH_FD_ETC, O_CLOEXEC) != LAUNCH_FD_ETC)
+		e = -1;
+	close(m);
+	return e ? -1 : LAUNCH_FD_ETC;
 }
 
 /* ---- start -------------------------------------------------------------------------------- */
@@ -224,8 +322,13 @@ static int monitor_start(void)
 	bool want_exit = fcntl(LAUNCH_FD_EXIT, F_GETFD) >= 0;
 
 	char path[4096];
-	snprintf(path, sizeof path, "%s/containers/%s/log.json", l.state_dir, l.id);
-	int logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	snprintf(path, sizeof path, "%s/containers/%s", l.state_dir, l.id);
+	struct logf lf = { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW), -1, 0,
+			   l.log_max_size, l.log_max_file };
+	if (lf.dir >= 0)
+		log_open(&lf);
+
+	l.etc_fd = etc_make(lf.dir);
 
 	int out[2], err[2];
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -297,7 +400,7 @@ static int monitor_start(void)
 			break;
 		for (int i = 0; i < 2; i++)
 			if (s[i].fd >= 0 && (pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				pump(&s[i], logfd);
+				pump(&s[i], &lf);
 		if (!exited && waitpid(c, &status, WNOHANG) == c) {
 			exited = true;
 			/* the kernel kills the rest of the namespace; its output ends soon */
@@ -309,8 +412,10 @@ static int monitor_start(void)
 			close(s[i].fd);
 			sb_free(&s[i].line);
 		}
-	if (logfd >= 0)
-		close(logfd);
+	if (lf.fd >= 0)
+		close(lf.fd);
+	if (lf.dir >= 0)
+		close(lf.dir);
 	if (pidfd >= 0)
 		close(pidfd);
 

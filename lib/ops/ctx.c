@@ -331,13 +331,23 @@ int op_end(struct op *op, int e)
 		if (op->alloc_dirty) {
 			char *buf;
 			size_t len;
+			char *msg = e ? strdup(ctr_err_msg()) : NULL; /* the failed operation's */
 			int w = alloc_encode(&op->alloc, &buf, &len);
 			if (!w) {
 				w = store_write(op->st, "alloc", buf, len);
 				free(buf);
 			}
-			if (w < 0 && !e)
+			if (w < 0 && msg)
+				ctr_err(e, "%s", msg);
+			free(msg);
+			/* The operation did its work; an index that cannot be written (ENOSPC) must
+			 * not fail it, nor stay behind stale (it would hand out what this operation
+			 * took): delete it, and the next operation rebuilds it from the records.
+			 * Only if even that fails is the operation's result the error. */
+			if (w < 0 && store_unlink(op->st, "alloc") < 0 && !e)
 				e = w;
+			else if (w < 0 && !e)
+				ctr_err_clear();
 		}
 		alloc_free(&op->alloc);
 		op->alloc_loaded = false;
@@ -349,6 +359,7 @@ int op_end(struct op *op, int e)
 		store_pending_clear(op->st, op->journal[i]);
 	strv_free(op->journal);
 	op->journal = NULL;
+	store_reserve_ensure(op->st);
 	store_unlock(op->lockfd);
 	op->lockfd = -1;
 	return e;

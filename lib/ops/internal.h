@@ -182,6 +182,13 @@ int run_remove_locked(struct op *op, struct ctr_rec *rec);
 
 /* The hosts file of a container, and its process environment (§1.7) at start or exec. */
 int render_hosts(struct op *op, const struct ctr_rec *rec, char **out);
+/* A container's /etc/<name> (hosts, hostname, resolv.conf; etc.c).  rewrite: the state
+ * directory's copy (the library's own) and, while it runs, the container's live copy.
+ * live_alias: in the live copy only, the lines of `alias` get `ip` (the container's own lines
+ * stay); `fallback` (the library's whole file) replaces it if it has no such line. */
+int etc_live_alias(struct op *op, const struct ctr_rec *rec, const char *alias, const char *ip,
+		   const char *fallback);
+int etc_rewrite(struct op *op, const struct ctr_rec *rec, const char *name, const char *data);
 int build_env(struct op *op, const struct ctr_rec *rec, const char *const *extra, char ***out);
 
 /* ---- links (linkops.c) -------------------------------------------------------------------- */

@@ -14,12 +14,11 @@
 /* Rewrite the hosts file of a running container from scratch (its links as they are now). */
 static int rerender_hosts(struct op *op, const struct ctr_rec *rec)
 {
-	char *hosts, rel[128];
+	char *hosts;
 	int e = render_hosts(op, rec, &hosts);
 	if (e < 0)
 		return e;
-	store_rec_file(rec->id, "hosts", rel, sizeof rel);
-	e = store_rewrite(op->st, rel, hosts, strlen(hosts));
+	e = etc_rewrite(op, rec, "hosts", hosts);
 	free(hosts);
 	return e;
 }
@@ -54,7 +53,10 @@ int links_child_changed(struct op *op, const struct ctr_rec *child, bool rerende
 		} else if (!rerender && !child->net.prefixlen6 &&
 			   store_read(op->st, rel, &old, NULL) == 0 &&
 			   hosts_update_alias(old, colon + 1, ip, &upd) == 0 && strcmp(old, upd) != 0) {
+			/* the library's copy, and the container's (which keeps its own lines) */
 			e = store_rewrite(op->st, rel, upd, strlen(upd));
+			if (!e)
+				e = etc_live_alias(op, p, colon + 1, ip, upd);
 		} else {
 			ctr_err_clear();
 			e = rerender_hosts(op, p);

@@ -133,8 +133,7 @@ int recover_pending(struct op *op, const char *id)
 			e = net_resync(op, rec);
 			char *hosts;
 			if (!e && (e = render_hosts(op, rec, &hosts)) == 0) {
-				store_rec_file(id, "hosts", rel, sizeof rel);
-				e = store_rewrite(op->st, rel, hosts, strlen(hosts));
+				e = etc_rewrite(op, rec, "hosts", hosts);
 				free(hosts);
 			}
 		}

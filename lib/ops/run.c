@@ -17,6 +17,7 @@
 
 #include "core/caps.h"
 #include "core/hosts.h"
+#include "core/logopt.h"
 #include "ops/internal.h"
 #include "core/launch.h"
 #include "core/links.h"
@@ -149,6 +150,8 @@ static int build_record(const ctr_create_options *o, struct ctr_rec *r)
 	r->restart_policy = (int)policy;
 	if (policy != RP_NO && r->auto_remove)
 		return ctr_err(-EINVAL, "can't create 'AutoRemove' container with restart policy");
+	if ((e = logopt_parse(o->log_opts, &r->log)) < 0)
+		return e;
 
 	for (size_t i = 0; o->expose && o->expose[i]; i++) {
 		struct ctr_port *p = NULL;
@@ -312,6 +315,8 @@ static size_t create_options_size(unsigned version)
 	case 2:
 		return offsetof(ctr_create_options, restart_policy);
 	case 3:
+		return offsetof(ctr_create_options, log_opts);
+	case 4:
 		return sizeof(ctr_create_options);
 	default:
 		return 0;
@@ -782,6 +787,8 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	memcpy(l.ip6, rec->net.ip6, 16);
 	memcpy(l.gateway6, rec->net.gateway6, 16);
 	l.attached = so && (so->stdout_fd >= 0 || so->stderr_fd >= 0);
+	l.log_max_size = (uint64_t)rec->log.max_size;
+	l.log_max_file = rec->log.max_file;
 	l.has_gw_mac = rec->has_net && net_gateway_mac(op, l.gw_mac);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) < 0 ||

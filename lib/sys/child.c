@@ -448,6 +448,14 @@ void child_init(const struct launch *l, int down, int up)
 
 	/* what needs no network first, while the library makes the veth and the rules */
 	do_mount(up, NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
+	if (l->etc_fd >= 0) {
+		/* the monitor's tmpfs with the /etc files over our view of containers/<id>/:
+		 * what follows binds them from there (sys/mounts.h) */
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/containers/%s", l->state_dir, l->id);
+		if (mnt_etc_attach(l->etc_fd, dir) < 0)
+			fail(up, 125, "%s", ctr_err_msg());
+	}
 	if (l->rootfs)
 		setup_rootfs(l, up);
 	else

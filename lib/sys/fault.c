@@ -2,6 +2,7 @@
 #include "core/util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef CTR_FAULT_INJECTION
 #include <signal.h>
@@ -20,5 +21,11 @@ void ctr_fault(const char *point)
 	long n = atomic_fetch_add(&fault_count, 1) + 1;
 	if (n == strtol(want, NULL, 10))
 		kill(getpid(), SIGKILL);
+}
+
+bool ctr_fault_enospc(const char *rel)
+{
+	const char *want = getenv("CTRLINK_FAULT_ENOSPC");
+	return want && strcmp(want, rel) == 0;
 }
 #endif

@@ -272,3 +272,31 @@ int mnt_at(const char *src, int target_fd, const char *what, const char *type,
 		return ctr_err_sys(-errno, "cannot mount %s on %s", type ? type : src, what);
 	return 0;
 }
+
+/* ---- the container's /etc files ----------------------------------------------------------- */
+
+int mnt_etc_tmpfs(void)
+{
+	int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	int e = 0;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", MNT_ETC_SIZE, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "nr_inodes", "16", 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		e = -errno;
+	int m = -1;
+	if (!e && (m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+				    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
+		e = -errno;
+	close(fs);
+	return e ? e : m;
+}
+
+int mnt_etc_attach(int etc_fd, const char *path)
+{
+	if (syscall(SYS_move_mount, etc_fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return ctr_err_sys(-errno, "cannot mount the /etc files' tmpfs on %s", path);
+	return 0;
+}

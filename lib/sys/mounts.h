@@ -23,6 +23,18 @@ int mnt_nodev_recursive(const char *path);
  * mounted in the container's root.  Returns 0 or the first error. */
 int mnt_confine_proc_sys(void);
 
+/* The container's /etc/hosts, /etc/hostname and /etc/resolv.conf live on a tmpfs of their
+ * own, MNT_ETC_SIZE big, made by the monitor (new mount API: a detached mount, in no mount
+ * namespace) and filled from the state directory's copies; the container's init attaches it
+ * over containers/<id>/ in its own namespace and binds the files from there.  A container
+ * that writes to them fills that tmpfs, never the state directory's file system; the library
+ * reaches the files through the monitor's descriptor (LAUNCH_FD_ETC) to update them.
+ * mnt_etc_tmpfs: the mount's descriptor, or -errno (no new mount API: before Linux 5.2).
+ * mnt_etc_attach: move it onto `path`. */
+#define MNT_ETC_SIZE "1m"
+int mnt_etc_tmpfs(void);
+int mnt_etc_attach(int etc_fd, const char *path);
+
 #endif
 
 /* Open `path` inside the directory `rootfd` as if it were "/": symbolic links and ".." never

@@ -78,6 +78,7 @@ int store_open(struct store *st, const char *path)
 		goto fail;
 	}
 	st->dfd = fd;
+	store_reserve_ensure(st);
 	return 0;
 fail:
 	close(fd);
@@ -174,15 +175,50 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int store_write(struct store *st, const char *rel, const char *data, size_t len)
+/* ---- the reserve ---------------------------------------------------------------------------
+ * <dir>/reserve holds STORE_RESERVE bytes of the state directory's file system, so that the
+ * journal and record writes of a stop or a removal still fit when something has filled it
+ * (a log, a host process writing to /run): a write that meets ENOSPC deletes the reserve and
+ * tries again once; the end of every operation makes it again when there is room.  It is
+ * plain space: a crash at any point leaves it missing or short, and the next operation's
+ * end makes it whole. */
+#define STORE_RESERVE (256 * 1024)
+
+void store_reserve_ensure(struct store *st)
 {
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d.%d", rel, (int)getpid(), (int)gettid()) >=
-	    (int)sizeof tmp)
-		return ctr_err(-ENAMETOOLONG, "path too long: %s", rel);
+	struct stat sb;
+	if (fstatat(st->dfd, "reserve", &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size >= STORE_RESERVE && sb.st_blocks * 512 >= STORE_RESERVE)
+		return;
+	int fd = openat(st->dfd, "reserve", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	int e = fallocate(fd, 0, 0, STORE_RESERVE) < 0 ? errno : 0;
+	if (e == EOPNOTSUPP) { /* no fallocate: written blocks */
+		static const char zero[4096];
+		e = 0;
+		for (off_t at = 0; !e && at < STORE_RESERVE; at += (off_t)sizeof zero)
+			if (pwrite(fd, zero, sizeof zero, at) != (ssize_t)sizeof zero)
+				e = errno ? errno : ENOSPC;
+	}
+	close(fd);
+	if (e) /* no room now: none rather than a short one, which could pass for whole */
+		unlinkat(st->dfd, "reserve", 0);
+}
+
+bool store_reserve_release(struct store *st)
+{
+	return unlinkat(st->dfd, "reserve", 0) == 0;
+}
+
+static int write_once(struct store *st, const char *rel, const char *tmp, const char *data,
+		      size_t len)
+{
+	if (FAULT_ENOSPC(rel))
+		return -ENOSPC;
 	int fd = openat(st->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return ctr_err_sys(-errno, "cannot create %s/%s", st->path, tmp);
+		return -errno;
 	int e = write_all(fd, data, len);
 	if (!e && fsync(fd) < 0)
 		e = -errno;
@@ -190,19 +226,31 @@ int store_write(struct store *st, const char *rel, const char *data, size_t len)
 		e = -errno;
 	if (!e && renameat(st->dfd, tmp, st->dfd, rel) < 0)
 		e = -errno;
-	if (e) {
+	if (e)
 		unlinkat(st->dfd, tmp, 0);
+	return e;
+}
+
+int store_write(struct store *st, const char *rel, const char *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d.%d", rel, (int)getpid(), (int)gettid()) >=
+	    (int)sizeof tmp)
+		return ctr_err(-ENAMETOOLONG, "path too long: %s", rel);
+	int e = write_once(st, rel, tmp, data, len);
+	if (e == -ENOSPC && store_reserve_release(st))
+		e = write_once(st, rel, tmp, data, len);
+	if (e)
 		return ctr_err_sys(e, "cannot write %s/%s", st->path, rel);
-	}
 	FAULT("store.write");
 	return 0;
 }
 
-int store_rewrite(struct store *st, const char *rel, const char *data, size_t len)
+static int rewrite_once(struct store *st, const char *rel, const char *data, size_t len)
 {
 	int fd = openat(st->dfd, rel, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
-		return ctr_err_sys(-errno, "cannot open %s/%s", st->path, rel);
+		return -errno;
 	/* readable by the container's other users whatever the caller's umask */
 	struct stat sb;
 	int e = fstat(fd, &sb) < 0 ? -errno : 0;
@@ -213,6 +261,14 @@ int store_rewrite(struct store *st, const char *rel, const char *data, size_t le
 	if (!e && ftruncate(fd, (off_t)len) < 0)
 		e = -errno;
 	close(fd);
+	return e;
+}
+
+int store_rewrite(struct store *st, const char *rel, const char *data, size_t len)
+{
+	int e = rewrite_once(st, rel, data, len);
+	if (e == -ENOSPC && store_reserve_release(st))
+		e = rewrite_once(st, rel, data, len);
 	if (e)
 		return ctr_err_sys(e, "cannot rewrite %s/%s", st->path, rel);
 	FAULT("store.rewrite");

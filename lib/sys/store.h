@@ -7,6 +7,7 @@
  *   <dir>/containers/<id>/        config.json (the record), hosts, hostname, resolv.conf, log
  *   <dir>/names/<name>            symlink -> <id>: container names (unique)
  *   <dir>/rlinks/<child>/<parent>:<alias>   who links to <child> (reverse link index)
+ *   <dir>/reserve                 space kept for the writes of a stop or removal on a full disk
  *   <dir>/pending/<id>            an operation on <id> in progress; found by the next lock
  *                                 holder only if its process died: then it is recovered
  *
@@ -43,6 +44,13 @@ int store_read(struct store *st, const char *rel, char **buf, size_t *len);
 int store_write(struct store *st, const char *rel, const char *data, size_t len);
 int store_rewrite(struct store *st, const char *rel, const char *data, size_t len);
 int store_unlink(struct store *st, const char *rel);
+
+/* The reserve (<dir>/reserve): space kept free for the writes of a stop or a removal on a
+ * full file system.  ensure: make it (whole) if there is room, quietly; release: delete it
+ * (true if there was one).  store_write() and store_rewrite() release it and retry once
+ * when they meet ENOSPC; op_end() ensures it again. */
+void store_reserve_ensure(struct store *st);
+bool store_reserve_release(struct store *st);
 
 /* Absolute path of `rel` inside the state directory (malloc'd). */
 char *store_abspath(const struct store *st, const char *rel);

@@ -637,6 +637,25 @@ static bool msg_names(const char *needle)
 	return strstr(ctr_last_error(), needle) != NULL;
 }
 
+/* A caller built against an older `version` of ctr_create_options: the fields after it are
+ * not read (`cr` has one set to a value that would be refused); inspect shows `needle`. */
+static void older_version(ctr_ctx *ctx, ctr_create_options *cr, unsigned version,
+			  const char *needle, const char *field)
+{
+	char name[16];
+	snprintf(name, sizeof name, "opt-v%u", version);
+	cr->version = version;
+	cr->name = name;
+	cr->argv = SLEEP_ARGV;
+	int rc = ctr_create(ctx, cr, NULL);
+	char *j = rc == 0 ? inspect_copy(ctx, name) : NULL;
+	ok(rc == 0 && j && strstr(j, needle),
+	   "options: a version %u struct is read without %s (%d %s)", version, field, rc,
+	   rc ? ctr_last_error() : "");
+	free(j);
+	ctr_remove(ctx, name, 0);
+}
+
 static void check_options(void)
 {
 	ctr_ctx_options co;
@@ -656,7 +675,7 @@ static void check_options(void)
 		   !cr.hostname && !cr.domainname && !cr.workdir && !cr.rootfs && !cr.user &&
 		   !cr.cap_add && !cr.cap_drop && !cr.expose && !cr.publish && !cr.publish_all &&
 		   !cr.auto_remove && !cr.links && !cr.links_env && !cr.seccomp &&
-		   !cr.restart_policy,
+		   !cr.restart_policy && !cr.log_opts,
 	   "options: ctr_create_options_init fills the defaults");
 	memset(&so, 0xa5, sizeof so);
 	rc = ctr_start_options_init(&so, CTR_START_OPTIONS_VERSION);
@@ -720,17 +739,14 @@ static void check_options(void)
 
 	/* a caller built against version 2 has no restart_policy: what lies there is not read */
 	cr = (ctr_create_options)CTR_CREATE_OPTIONS_INIT;
-	cr.version = 2;
-	cr.name = "opt-v2";
-	cr.argv = SLEEP_ARGV;
 	cr.restart_policy = "not a policy: never read";
-	rc = ctr_create(ctx, &cr, NULL);
-	char *v2 = rc == 0 ? inspect_copy(ctx, "opt-v2") : NULL;
-	ok(rc == 0 && v2 && strstr(v2, "\"RestartPolicy\":\t{\n\t\t\t\"Name\":\t\"no\","),
-	   "options: a version 2 struct is read without restart_policy (%d %s)", rc,
-	   rc ? ctr_last_error() : "");
-	free(v2);
-	ctr_remove(ctx, "opt-v2", 0);
+	older_version(ctx, &cr, 2, "\"RestartPolicy\":\t{\n\t\t\t\"Name\":\t\"no\",",
+		      "restart_policy");
+	/* version 3 has no log_opts: the default limits, whatever lies there */
+	static const char *const bad_log_opts[] = { "never=read", NULL };
+	cr = (ctr_create_options)CTR_CREATE_OPTIONS_INIT;
+	cr.log_opts = bad_log_opts;
+	older_version(ctx, &cr, 3, "\"max-size\":\t\"1m\"", "log_opts");
 
 	char id[CTR_ID_LEN + 1];
 	rc = create_named(ctx, "opt", SLEEP_ARGV, NULL, id);

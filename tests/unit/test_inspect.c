@@ -37,6 +37,7 @@ static struct ctr_rec *running_rec(void)
 	memcpy(r->id, ID, sizeof r->id);
 	r->name = strdup("web");
 	r->created = 1700000000123456789;
+	r->log = (struct log_config){ 10000000, 3, "10m" };
 	r->argv = strv((const char *const[]){ "nginx", "-g", "daemon off;", NULL });
 	r->env = strv((const char *const[]){ "A=1", "B=", NULL });
 	r->hostname = strdup("0123456789ab");
@@ -163,6 +164,8 @@ static const struct check running_checks[] = {
 	{ "Image", "\"\"" },
 	{ "RestartCount", "0" },
 	{ "HostConfig.RestartPolicy", "{\"Name\":\"no\",\"MaximumRetryCount\":0}" },
+	{ "HostConfig.LogConfig", "{\"Type\":\"json-file\",\"Config\":{\"max-file\":\"3\","
+				  "\"max-size\":\"10m\"}}" },
 	{ "ResolvConfPath", "\"/run/ctrlink/containers/" ID "/resolv.conf\"" },
 	{ "HostnamePath", "\"/run/ctrlink/containers/" ID "/hostname\"" },
 	{ "HostsPath", "\"/run/ctrlink/containers/" ID "/hosts\"" },

@@ -54,6 +54,7 @@ static struct ctr_rec *full_rec(void)
 	memcpy(r->id, ID1, sizeof r->id);
 	r->name = strdup("web");
 	r->created = 1700000000123456789;
+	r->log = (struct log_config){ 10000000, 3, "10m" };
 	r->argv = strv((const char *const[]){ "nginx", "-g", "daemon off;", NULL });
 	r->env = strv((const char *const[]){ "A=1", "B=two words", "C=", "D=line1\nline2", NULL });
 	r->hostname = strdup("f0e1d2c3b4a5");
@@ -119,6 +120,7 @@ static struct ctr_rec *minimal_rec(void)
 	r->name = strdup("a");
 	r->argv = strv((const char *const[]){ "true", NULL });
 	r->hostname = strdup("fedcba987654");
+	log_config_default(&r->log);
 	return r;
 }
 
@@ -194,6 +196,9 @@ static const char *rec_diff(const struct ctr_rec *a, const struct ctr_rec *b)
 	    a->restarting != b->restarting || a->manual_stop != b->manual_stop ||
 	    a->restart_gen != b->restart_gen)
 		return "restart";
+	if (a->log.max_size != b->log.max_size || a->log.max_file != b->log.max_file ||
+	    strcmp(a->log.size_text, b->log.size_text) != 0)
+		return "log";
 	if (!str_eq(a->error, b->error))
 		return "error";
 	if (a->has_net != b->has_net)
@@ -318,6 +323,13 @@ static void mod_restart_held(struct ctr_rec *r)
 	r->restart_gen = 2;
 }
 
+static void mod_log_limits(struct ctr_rec *r)
+{
+	r->log.max_size = 1500;
+	r->log.max_file = 1000;
+	snprintf(r->log.size_text, sizeof r->log.size_text, "1.5kB");
+}
+
 struct rt_case {
 	const char *what;
 	struct ctr_rec *(*make)(void);
@@ -336,6 +348,7 @@ static const struct rt_case rt_cases[] = {
 	{ "IPv6 /128, all-ones address, :: gateway", full_rec, mod_ipv6_edges },
 	{ "on-failure:7, waiting for its seventh restart", full_rec, mod_restart_waits },
 	{ "unless-stopped, held by a stop", full_rec, mod_restart_held },
+	{ "log max-size=1.5kB, max-file=1000", full_rec, mod_log_limits },
 };
 
 static void test_roundtrip(void)
@@ -525,6 +538,13 @@ static const struct bad_case bad_cases[] = {
 	{ "restart_policy", "1", "restart_policy" },
 	{ "restart_max", "3", "restart_max" }, /* without on-failure */
 	{ "restart_max", "-1", "restart_max" },
+	{ "log_max_size", "\"10x\"", "log_max_size" },
+	{ "log_max_size", "\"0\"", "log_max_size" },
+	{ "log_max_size", "10", "log_max_size" },
+	{ "log_max_file", "0", "log_max_file" },
+	{ "log_max_file", "1001", "log_max_file" },
+	{ "log_max_file", "\"3\"", "log_max_file" },
+	{ "log_max_size", NULL, NULL }, /* a record from before: the default */
 	{ "restart_count", "1", "restart_count" },
 	{ "restart_count", "\"-1\"", "restart_count" },
 	{ "restart_delay", "60001", "restart_delay" },
@@ -886,6 +906,9 @@ static struct launch full_launch(void)
 	l.gateway = ip4("172.17.0.1");
 	l.prefixlen = 16;
 	l.attached = true;
+	l.log_max_size = 1000000000000000ull;
+	l.log_max_file = 1000;
+	l.etc_fd = -1; /* the monitor's own, never in the spec */
 	l.target_pid = 31337;
 	l.target_start = 99999999999ull;
 	l.prefixlen6 = 64;
@@ -917,6 +940,9 @@ static const char *launch_diff(const struct launch *a, const struct launch *b)
 		return "IPv6";
 	if (a->has_gw_mac != b->has_gw_mac || (a->has_gw_mac && memcmp(a->gw_mac, b->gw_mac, 6)))
 		return "gateway MAC";
+	if (a->log_max_size != b->log_max_size || a->log_max_file != b->log_max_file ||
+	    a->etc_fd != b->etc_fd)
+		return "log/etc";
 	return NULL;
 }
 

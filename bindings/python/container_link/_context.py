@@ -67,6 +67,36 @@ def _restart_spec(policy: RestartPolicy) -> Optional[str]:
     raise TypeError(f"restart_policy must be a str or a mapping, not {type(policy).__name__}")
 
 
+#: Log options, docker-py style: {"Type": "json-file", "Config": {"max-size": "10m",
+#: "max-file": "3"}} (docker.types.LogConfig, or the same with lower-case keys)
+LogConfig = Optional[Mapping[str, Any]]
+
+
+def _log_opts(config: LogConfig) -> Optional[list[bytes]]:
+    if config is None:
+        return None
+    if not isinstance(config, Mapping):
+        raise TypeError(f"log_config must be a mapping, not {type(config).__name__}")
+    unknown = sorted(repr(k) for k in config if k not in ("Type", "Config", "type", "config"))
+    if unknown:
+        raise InvalidArgument(f"log_config: unknown key {unknown[0]} (Type, Config)",
+                              errno.EINVAL)
+    keys = {k.lower(): v for k, v in config.items()}
+    kind = keys.get("type") or "json-file"
+    if kind != "json-file":
+        raise InvalidArgument(f"logging driver {kind!r} is not supported (only json-file)",
+                              errno.EINVAL)
+    opts = keys.get("config") or {}
+    if not isinstance(opts, Mapping):
+        raise TypeError("log_config: Config must be a mapping of option to value")
+    out = []
+    for k, v in opts.items():
+        if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise TypeError("log_config: Config maps str options to str or int values")
+        out.append(to_bytes(f"{k}={v}", "log_config"))
+    return out
+
+
 def _backend(value: Union[NatBackend, int, str]) -> int:
     if isinstance(value, str):
         try:
@@ -205,7 +235,8 @@ class Context:
                publish: Optional[Iterable[Union[str, int]]] = None, publish_all: bool = False,
                auto_remove: bool = False, links: Links = None,
                links_env: Links = None, seccomp: Optional[str] = None,
-               restart_policy: RestartPolicy = None) -> Container:
+               restart_policy: RestartPolicy = None,
+               log_config: LogConfig = None) -> Container:
         """Create a container (not started).
 
         Args:
@@ -238,6 +269,13 @@ class Context:
                 ``{"Name": "on-failure", "MaximumRetryCount": 5}``; default: no restarts.
                 The container's monitor starts it again when it ends (``RestartCount`` in
                 :meth:`Container.inspect`); a stop holds the policy until the next start.
+            log_config: the log's limits, as ``--log-opt`` of Docker's json-file driver,
+                docker-py style: ``{"Type": "json-file", "Config": {"max-size": "10m",
+                "max-file": 3}}``.  The log is rotated when the next line would take it past
+                max-size (Docker's sizes, decimal: ``"10m"`` is 10 000 000 bytes), keeping
+                max-file files (1 without it; max-file needs max-size).  Default:
+                max-size ``"1m"``, max-file 3 (logs are in the state directory, in RAM by
+                default).  :meth:`Container.logs` reads across the files.
 
         Returns:
             the new :class:`Container`.
@@ -269,6 +307,7 @@ class Context:
         o.links_env = a.strv(_link_specs(links_env, "links_env"))
         o.seccomp = a.str(seccomp, "seccomp")
         o.restart_policy = a.str(_restart_spec(restart_policy), "restart_policy")
+        o.log_opts = a.strv(_log_opts(log_config))
         id_out = ffi.new("char[]", lib.CTR_ID_LEN + 1)
         with self._use() as ctx:
             call(lib.ctrpy_create, ctx, o, id_out)
@@ -288,7 +327,7 @@ class Context:
             publish: Optional[Iterable[Union[str, int]]] = None, publish_all: bool = False,
             auto_remove: bool = False, links: Links = None,
             links_env: Links = None, seccomp: Optional[str] = None,
-            restart_policy: RestartPolicy = None) -> Container:
+            restart_policy: RestartPolicy = None, log_config: LogConfig = None) -> Container:
         """Create and start a container, as ``docker run -d``; the other options are
         :meth:`create`'s, `stdin`, `stdout` and `stderr` are :meth:`Container.start`'s.
 
@@ -308,7 +347,7 @@ class Context:
                         cap_drop=cap_drop, expose=expose, publish=publish,
                         publish_all=publish_all, auto_remove=auto_remove, links=links,
                         links_env=links_env, seccomp=seccomp,
-                        restart_policy=restart_policy)
+                        restart_policy=restart_policy, log_config=log_config)
         try:
             c.start(stdin=stdin, stdout=stdout, stderr=stderr)
         except ContainerLinkError as e:

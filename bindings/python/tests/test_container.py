@@ -214,6 +214,32 @@ def test_restart_policy_as_a_string_or_docker_pys_mapping(ctx):
     assert len(ctx.list(all=True)) == 2
 
 
+def test_log_config_as_docker_pys_mapping(ctx):
+    c = ctx.run(["sh", "-c", 'i=0; while [ $i -lt 500 ]; do echo "line $i"; i=$((i+1)); done'],
+                name="lc", log_config={"Type": "json-file",
+                                       "Config": {"max-size": "2k", "max-file": 2}})
+    assert c.wait() == 0
+    assert c.inspect()["HostConfig"]["LogConfig"] == {
+        "Type": "json-file", "Config": {"max-file": "2", "max-size": "2k"}}
+    lines = c.logs().decode().splitlines()
+    assert lines[-1] == "line 499" and 0 < len(lines) < 500
+    assert lines == [f"line {i}" for i in range(500 - len(lines), 500)]
+    d = ctx.create(["true"], log_config={"type": "json-file"})
+    assert d.inspect()["HostConfig"]["LogConfig"]["Config"] == {"max-file": "3",
+                                                                "max-size": "1m"}
+    with pytest.raises(cl.InvalidArgument, match="max-file cannot be set without max-size"):
+        ctx.create(["true"], log_config={"Config": {"max-file": "3"}})
+    with pytest.raises(cl.InvalidArgument, match="invalid size: '1x'"):
+        ctx.create(["true"], log_config={"Config": {"max-size": "1x"}})
+    with pytest.raises(cl.InvalidArgument, match="logging driver 'syslog' is not supported"):
+        ctx.create(["true"], log_config={"Type": "syslog"})
+    with pytest.raises(cl.InvalidArgument, match="unknown key 'Labels'"):
+        ctx.create(["true"], log_config={"Labels": {}})
+    with pytest.raises(TypeError):
+        ctx.create(["true"], log_config="max-size=1m")
+    assert len(ctx.list(all=True)) == 2
+
+
 def test_kill_and_wait_give_the_exit_code(ctx):
     c = ctx.run(["sh", "-c", SHELL_TRAP], name="kk")
     wait_for(lambda: c.logs() == b"ready\n", what="the trap")
