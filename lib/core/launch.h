@@ -27,6 +27,10 @@
 #define LAUNCH_FD_DOWN 3
 #define LAUNCH_FD_UP 4
 #define LAUNCH_FD_EXIT 5
+/* In the monitor and the container's init until its exec: the state directory, opened once by
+ * the library.  Everything under it is reached from this descriptor, never by its path again
+ * (a path can be made to lead elsewhere between two lookups). */
+#define LAUNCH_FD_STATE 6
 /* In the monitor (for its whole life): the directory of the tmpfs that holds the container's
  * hosts, hostname and resolv.conf (sys/mounts.h mnt_etc_tmpfs()); the library opens the
  * files through it (pidfd_getfd) to update them. */

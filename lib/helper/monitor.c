@@ -322,8 +322,9 @@ static int monitor_start(void)
 	bool want_exit = fcntl(LAUNCH_FD_EXIT, F_GETFD) >= 0;
 
 	char path[4096];
-	snprintf(path, sizeof path, "%s/containers/%s", l.state_dir, l.id);
-	struct logf lf = { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW), -1, 0,
+	snprintf(path, sizeof path, "containers/%s", l.id);
+	struct logf lf = { openat(LAUNCH_FD_STATE, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+							       O_NOFOLLOW), -1, 0,
 			   l.log_max_size, l.log_max_file };
 	if (lf.dir >= 0)
 		log_open(&lf);
@@ -422,7 +423,7 @@ static int monitor_start(void)
 	int code = exit_code_of(status);
 	unsigned restart_ms = 0;
 	ctr_ctx *ctx = NULL;
-	if (ctx_open_state(&ctx, l.state_dir) == 0) {
+	if (ctx_open_state(&ctx, l.state_dir, LAUNCH_FD_STATE) == 0) {
 		struct op op;
 		if (op_begin(&op, ctx) == 0)
 			op_end(&op, run_exit(&op, l.id, l.generation, code, &restart_ms));

@@ -202,7 +202,7 @@ static void ctx_free(ctr_ctx *ctx)
 	free(ctx);
 }
 
-int ctx_open_state(ctr_ctx **out, const char *state_dir)
+int ctx_open_state(ctr_ctx **out, const char *state_dir, int dirfd)
 {
 	*out = NULL;
 	ctr_ctx *ctx = calloc(1, sizeof *ctx);
@@ -211,7 +211,8 @@ int ctx_open_state(ctr_ctx **out, const char *state_dir)
 	ctx->st.dfd = -1;
 	ctx->opt_icc = -1;
 	ctx->opt_backend = CTR_NAT_AUTO;
-	int e = store_open(&ctx->st, state_dir);
+	int e = dirfd >= 0 ? store_open_fd(&ctx->st, dirfd, state_dir)
+			   : store_open(&ctx->st, state_dir);
 	if (e < 0) {
 		ctx_free(ctx);
 		return e;
@@ -258,7 +259,7 @@ CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts)
 		return ctr_err(-EINVAL, "an external bridge needs its name (bridge)");
 
 	ctr_ctx *ctx;
-	if ((e = ctx_open_state(&ctx, o.state_dir ? o.state_dir : DEFAULT_STATE_DIR)) < 0)
+	if ((e = ctx_open_state(&ctx, o.state_dir ? o.state_dir : DEFAULT_STATE_DIR, -1)) < 0)
 		return e;
 	ctx->opt_icc = o.icc;
 	ctx->opt_backend = o.nat_backend;

@@ -47,7 +47,8 @@ struct ctr_ctx {
 };
 
 /* A context on a state directory with no options (the monitor's). */
-int ctx_open_state(ctr_ctx **out, const char *state_dir);
+/* dirfd >= 0: the state directory already open (the monitor's LAUNCH_FD_STATE). */
+int ctx_open_state(ctr_ctx **out, const char *state_dir, int dirfd);
 
 /* One locked operation: holds the state lock; the allocation index is loaded on demand and
  * written back at the end if it changed. */

@@ -576,6 +576,8 @@ static int spawn_helper(ctr_ctx *ctx, const char *mode, const int *fds, int n, p
 		for (int i = 0; i < n; i++)
 			if (high[i] >= 0)
 				posix_spawn_file_actions_adddup2(&fa, high[i], i);
+			else /* a slot not given (no exit-code pipe) is closed, not inherited */
+				posix_spawn_file_actions_addclose(&fa, i);
 		/* none of the caller's inheritable descriptors reaches the (long-lived) monitor,
 		 * and none can pass for its exit-code descriptor (5) */
 		posix_spawn_file_actions_addclosefrom_np(&fa, n);
@@ -797,9 +799,9 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 		e = ctr_err_sys(-errno, "pipe");
 		goto undo;
 	}
-	int fds[6] = { so ? so->stdin_fd : -1, so ? so->stdout_fd : -1, so ? so->stderr_fd : -1,
-		       down[0], up[1], ex[1] };
-	if ((e = spawn_helper(op->ctx, "start", fds, ex[1] >= 0 ? 6 : 5, &h)) < 0)
+	int fds[7] = { so ? so->stdin_fd : -1, so ? so->stdout_fd : -1, so ? so->stderr_fd : -1,
+		       down[0], up[1], ex[1], op->st->dfd };
+	if ((e = spawn_helper(op->ctx, "start", fds, 7, &h)) < 0)
 		goto undo;
 	close_fd(&down[0]);
 	close_fd(&up[1]);

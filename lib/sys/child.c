@@ -111,6 +111,30 @@ static void ensure_file(int up, const char *path)
 		close(fd);
 }
 
+/* The state directory, through the descriptor the monitor holds (LAUNCH_FD_STATE): never by
+ * its path, which could be made to lead elsewhere since the library checked it. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define STATE_PATH "/proc/self/fd/" STR(LAUNCH_FD_STATE)
+
+/* The library's descriptor of the state directory names a mount of the host's namespace, which
+ * mount(2) refuses to use from this new one: the directory is looked up again here, and used
+ * only if it is the very one the library opened and checked (same device and inode); from
+ * then on STATE_PATH reaches it through the new descriptor. */
+static void reopen_state(const struct launch *l, int up)
+{
+	struct stat want, got;
+	int fd = open(l->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(LAUNCH_FD_STATE, &want) < 0 || fstat(fd, &got) < 0)
+		fail_errno(up, "cannot open the state directory");
+	if (want.st_dev != got.st_dev || want.st_ino != got.st_ino)
+		fail(up, 125, "the state directory %s is no longer the one the library opened",
+		     l->state_dir);
+	if (dup3(fd, LAUNCH_FD_STATE, 0) < 0)
+		fail_errno(up, "dup3");
+	close(fd);
+}
+
 /* Bind the container's own hosts, hostname and resolv.conf over the host's /etc/... (on the
  * host's filesystem, root "") */
 static void bind_etc(const struct launch *l, int up, const char *root)
@@ -124,7 +148,7 @@ static void bind_etc(const struct launch *l, int up, const char *root)
 	snprintf(dst, sizeof dst, "%s/etc", root);
 	ensure_dir(up, dst, 0755);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		snprintf(src, sizeof src, "%s/containers/%s/%s", l->state_dir, l->id, files[i][0]);
+		snprintf(src, sizeof src, STATE_PATH "/containers/%s/%s", l->id, files[i][0]);
 		snprintf(dst, sizeof dst, "%s/%s", root, files[i][1]);
 		ensure_file(up, dst);
 		do_mount(up, src, dst, NULL, MS_BIND, NULL);
@@ -213,7 +237,7 @@ static void setup_rootfs(const struct launch *l, int up)
 	};
 	char src[PATH_MAX];
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		snprintf(src, sizeof src, "%s/containers/%s/%s", l->state_dir, l->id, files[i][0]);
+		snprintf(src, sizeof src, STATE_PATH "/containers/%s/%s", l->id, files[i][0]);
 		mount_in_root(up, root, files[i][1], false, src, NULL, MS_BIND, NULL);
 	}
 	close(root);
@@ -237,7 +261,7 @@ static void setup_hostfs(const struct launch *l, int up)
 			 NULL);
 	bind_etc(l, up, "");
 	/* hide the state directory: a container has no business with other containers' files */
-	do_mount(up, "tmpfs", l->state_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+	do_mount(up, "tmpfs", STATE_PATH, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
 		 "mode=700,size=4k");
 }
 
@@ -448,11 +472,12 @@ void child_init(const struct launch *l, int down, int up)
 
 	/* what needs no network first, while the library makes the veth and the rules */
 	do_mount(up, NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
+	reopen_state(l, up);
 	if (l->etc_fd >= 0) {
 		/* the monitor's tmpfs with the /etc files over our view of containers/<id>/:
 		 * what follows binds them from there (sys/mounts.h) */
 		char dir[PATH_MAX];
-		snprintf(dir, sizeof dir, "%s/containers/%s", l->state_dir, l->id);
+		snprintf(dir, sizeof dir, STATE_PATH "/containers/%s", l->id);
 		if (mnt_etc_attach(l->etc_fd, dir) < 0)
 			fail(up, 125, "%s", ctr_err_msg());
 	}

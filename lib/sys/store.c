@@ -33,6 +33,8 @@ static int mkdir_p(const char *path, mode_t last_mode)
 	return 0;
 }
 
+static int adopt(struct store *st, int fd, const char *path);
+
 int store_open(struct store *st, const char *path)
 {
 	st->dfd = -1;
@@ -48,6 +50,24 @@ int store_open(struct store *st, const char *path)
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return ctr_err_sys(-errno, "cannot open state directory %s", path);
+	return adopt(st, fd, path);
+}
+
+int store_open_fd(struct store *st, int dirfd, const char *path)
+{
+	st->dfd = -1;
+	st->path = NULL;
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return ctr_err_sys(-errno, "cannot use the state directory %s", path);
+	return adopt(st, fd, path);
+}
+
+/* Check the opened state directory `fd` and make the store of it (fd is the store's, or
+ * closed on failure). */
+static int adopt(struct store *st, int fd, const char *path)
+{
+	int e;
 	struct stat sb;
 	if (fstat(fd, &sb) < 0) {
 		e = ctr_err_sys(-errno, "cannot stat state directory %s", path);

@@ -31,6 +31,9 @@ struct store {
 /* Open (creating it and its subdirectories when missing) the state directory. */
 int store_open(struct store *st, const char *path);
 void store_close(struct store *st);
+/* The same for a state directory already open as `dirfd` (duplicated; the caller keeps its
+ * own), `path` naming it in messages. */
+int store_open_fd(struct store *st, int dirfd, const char *path);
 
 /* Take the state lock (blocking); returns the lock descriptor (≥ 0) or a negative errno. */
 int store_lock(struct store *st);

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 import container_link as cl
-from conftest import fd_count
+from conftest import BACKEND, fd_count
 
 
 def test_version():
@@ -128,3 +128,34 @@ def test_info_before_any_network_and_reconcile():
         report = ctx.reconcile()
         assert isinstance(report, dict)
         assert report.get("RulesAdded", 0) == 0 and report.get("RulesRemoved", 0) == 0
+
+
+def test_a_state_directory_path_that_leads_elsewhere_later_is_not_followed():
+    """The state directory is opened once and reached through that descriptor: a path that
+    later leads elsewhere (a link in it changed under a long-lived context) cannot make a
+    container bind another directory's files, such as a host file posing as its hosts."""
+    os.makedirs("/run/sw/a")
+    os.symlink("a", "/run/sw/cur")
+    with cl.Context("/run/sw/cur/state", nat_backend=BACKEND) as ctx:
+        c = ctx.create(["sleep", "100"], name="victim")
+        fake = f"/run/sw/b/state/containers/{c.id}"
+        os.makedirs(fake, mode=0o700)
+        with open("/run/sw/secret", "w") as f:
+            f.write("host secret\n")
+        for name in ("hosts", "hostname", "resolv.conf"):
+            os.symlink("/run/sw/secret", os.path.join(fake, name))
+        os.symlink("b", "/run/sw/new")
+        os.replace("/run/sw/new", "/run/sw/cur")
+        with pytest.raises(cl.ContainerLinkError) as ei:
+            c.start()
+        assert ("the state directory /run/sw/cur/state is no longer the one the library "
+                "opened") in str(ei.value)
+        with open("/run/sw/secret") as f:
+            assert f.read() == "host secret\n"
+        # the path leads to it again: the container starts, with its own files
+        os.symlink("a", "/run/sw/new")
+        os.replace("/run/sw/new", "/run/sw/cur")
+        c.start()
+        r = c.exec(["cat", "/etc/hosts"], capture_output=True)
+        assert c.id[:12].encode() in r.stdout and b"secret" not in r.stdout
+        c.remove(force=True)
