@@ -297,7 +297,7 @@ static int bridge_ipv6_settings(const struct netcfg *cfg)
  * someone else's (or an old version's): usable, never deleted. */
 static void bridge_mark(const struct store *st, char *buf, size_t len)
 {
-	if ((size_t)snprintf(buf, len, "ctrlink:%s", st->path) >= len || len > 256) {
+	if ((size_t)snprintf(buf, len, "ctrlink:%s", st->path) >= len) { /* len: IFALIASZ */
 		char hex[65];
 		sha256_hex(st->path, strlen(st->path), hex);
 		snprintf(buf, len, "ctrlink:sha256:%s", hex);
@@ -310,10 +310,10 @@ static int bridge_check(struct rtnl *nl, const struct store *st, const struct ne
 {
 	bool is_br = false;
 	char alias[256], mine[256];
-	int e = rtnl_link_is_bridge(nl, ifindex, &is_br);
+	int e = rtnl_link_bridge_alias(nl, ifindex, &is_br, alias, sizeof alias);
 	if (!e && !is_br)
 		e = ctr_err(-EEXIST, "interface %s exists and is not a bridge", cfg->bridge);
-	if (!e && !cfg->external && (e = rtnl_link_alias(nl, ifindex, alias, sizeof alias)) == 0) {
+	if (!e && !cfg->external) {
 		bridge_mark(st, mine, sizeof mine);
 		if (strncmp(alias, "ctrlink:", 8) == 0 && strcmp(alias, mine) != 0)
 			e = ctr_err(-EBUSY, "bridge %s is the network of another state directory (%s); "
@@ -327,9 +327,10 @@ static int bridge_check(struct rtnl *nl, const struct store *st, const struct ne
 static bool bridge_ours(struct rtnl *nl, const struct store *st, const char *name)
 {
 	int ifindex;
+	bool is_br;
 	char alias[256], mine[256];
 	bool ours = rtnl_link_index(nl, name, &ifindex) == 0 &&
-		    rtnl_link_alias(nl, ifindex, alias, sizeof alias) == 0;
+		    rtnl_link_bridge_alias(nl, ifindex, &is_br, alias, sizeof alias) == 0 && is_br;
 	bridge_mark(st, mine, sizeof mine);
 	ctr_err_clear();
 	return ours && strcmp(alias, mine) == 0;
@@ -985,8 +986,8 @@ static void hold(struct op *op, const struct ctr_rec *rec)
 {
 	char why[512];
 	snprintf(why, sizeof why, "%s", ctr_last_error());
-	store_held_save(op->st, rec);
-	ctr_err(-EIO, "%s", why); /* the caller reports the teardown's error, not this one's */
+	if (store_held_save(op->st, rec) < 0) /* the caller reports the teardown's error */
+		ctr_err(-EIO, "%s", why);
 }
 
 int net_release_held(struct op *op, bool dropped)

@@ -1352,22 +1352,17 @@ CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags)
 		struct ctr_rec *rec;
 		if ((e = op_begin(&op, ctx)) < 0)
 			return e;
-		if ((e = store_rec_load(op.st, id, &rec)) < 0 && e != -ENOENT && e != -ENOMEM) {
+		if ((e = store_rec_load_any(op.st, id, &rec)) < 0)
+			return op_end(&op, e);
+		if (rec->unreadable) {
 			/* a record we cannot read: removed only when forced, with what it holds */
-			if (!force) {
-				char why[512];
-				snprintf(why, sizeof why, "%s", ctr_last_error());
-				return op_end(&op, ctr_err(e, "cannot remove the container %s: %s; "
-							      "force the removal to remove it and "
-							      "what it holds", id, why));
-			}
-			if ((e = store_rec_load_any(op.st, id, &rec)) == 0)
-				e = run_remove_locked(&op, rec);
+			e = force ? run_remove_locked(&op, rec)
+				  : ctr_err(-EINVAL, "cannot remove the container %s: %s; force the "
+						     "removal to remove it and what it holds",
+					    id, rec->error);
 			rec_free(rec);
 			return op_end(&op, e);
 		}
-		if (e < 0)
-			return op_end(&op, e);
 		if (rec->status == ST_RUNNING) {
 			rec_free(rec);
 			op_end(&op, 0);

@@ -465,7 +465,8 @@ int rtnl_link_set_up(struct rtnl *nl, int ifindex, bool up)
 #define IFALIASZ 256 /* linux/if.h, which clashes with net/if.h */
 #endif
 
-int rtnl_link_alias(struct rtnl *nl, int ifindex, char *buf, size_t len)
+int rtnl_link_bridge_alias(struct rtnl *nl, int ifindex, bool *is_bridge, char *buf,
+			   size_t len)
 {
 	struct link_info li;
 	int r = check_ifindex(ifindex);
@@ -473,6 +474,7 @@ int rtnl_link_alias(struct rtnl *nl, int ifindex, char *buf, size_t len)
 		return r;
 	if ((r = link_get(nl, ifindex, NULL, &li)) < 0)
 		return ctr_err_prefix(r, "cannot look up interface index %d", ifindex);
+	*is_bridge = strcmp(li.kind, "bridge") == 0;
 	snprintf(buf, len, "%s", li.alias);
 	return 0;
 }

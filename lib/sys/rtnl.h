@@ -39,9 +39,10 @@ int rtnl_bridge_set_nf_call(struct rtnl *nl, int ifindex, bool nf_call_iptables)
 /* true if `ifindex` is a bridge. */
 int rtnl_link_is_bridge(struct rtnl *nl, int ifindex, bool *is_bridge);
 
-/* The interface's alias (IFLA_IFALIAS, what `ip link` shows as "alias"; "" when it has none),
- * and setting it (at most 255 bytes). */
-int rtnl_link_alias(struct rtnl *nl, int ifindex, char *buf, size_t len);
+/* In one lookup: whether the interface is a bridge, and its alias (IFLA_IFALIAS, what `ip link`
+ * shows as "alias"; "" when it has none).  Setting the alias: at most 255 bytes. */
+int rtnl_link_bridge_alias(struct rtnl *nl, int ifindex, bool *is_bridge, char *buf,
+			   size_t len);
 int rtnl_link_set_alias(struct rtnl *nl, int ifindex, const char *alias);
 
 /* Create a veth pair in one request: the host end `host_name` is enslaved to `master_ifindex`
