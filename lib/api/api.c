@@ -597,6 +597,7 @@ CTR_API int ctr_info(ctr_ctx *ctx, char **json_out)
 		   cJSON_AddStringToObject(o, "Helper", ctx->helper) &&
 		   (f = cJSON_AddObjectToObject(o, "KernelFeatures")) &&
 		   cJSON_AddBoolToObject(f, "Nftables", net_nft_available()) &&
+		   cJSON_AddBoolToObject(f, "PortGuard", net_guard_available()) &&
 		   cJSON_AddBoolToObject(
 			   f, "BridgeNetfilter",
 			   access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) == 0) &&

@@ -141,6 +141,9 @@ int net_release_held(struct op *op, bool dropped);
 int net_rules_list(struct op *op, struct nat_rule **out, size_t *n);
 /* Ensure the bridge and base rules, then apply txn (reconcile). */
 int net_reconcile_base(struct op *op, const struct nat_txn *txn);
+struct guard_port;
+/* The port guard holds exactly the ports v[0..n) (reconcile). */
+int net_guard_sync(struct op *op, const struct guard_port *v, size_t n);
 /* Forget the conntrack entries of the UDP host ports among `m`, whatever their destination
  * (a UDP client would otherwise stay on what the port meant before it was published). */
 void net_flush_udp(const struct ctr_mapping *m, size_t n);
@@ -153,6 +156,8 @@ int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n);
 const char *net_backend_name(int backend);
 /* The backend `auto` resolves to on this host. */
 int net_auto_backend(void);
+/* Can the kernel guard the bridge ports (nftables' bridge family)? */
+bool net_guard_available(void);
 bool net_nft_available(void);
 /* The network this context would use: the recorded one changed by its options (subnet 0:
  * not chosen yet).  *recorded: whether one is recorded. */

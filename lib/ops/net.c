@@ -19,6 +19,7 @@
 #include "core/sha256.h"
 #include "core/natplan.h"
 #include "core/portplan.h"
+#include "sys/nftguard.h"
 #include "sys/rtnl.h"
 
 static const char *const backend_names[] = { "auto", "iptables", "nftables" };
@@ -519,6 +520,7 @@ int net_ensure(struct op *op)
 			ops->remove_all(nat);
 			ops->close(nat);
 		}
+		nft_guard_remove(old.bridge);
 		if (!old.external && bridge_ours(nl, op->st, old.bridge))
 			rtnl_link_del(nl, old.bridge);
 		ctr_err_clear();
@@ -582,6 +584,11 @@ int net_describe(ctr_ctx *ctx, struct netcfg *cfg, bool *recorded)
 bool net_nft_available(void)
 {
 	return NFT_BACKEND && nft_available();
+}
+
+bool net_guard_available(void)
+{
+	return nft_available();
 }
 
 int net_precheck(ctr_ctx *ctx)
@@ -890,8 +897,29 @@ void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size
 		flush_conntrack(rec, m, n, udp_only);
 }
 
+/* The port guard of `bridge` (see core/guard.h), changed by one batch.  A kernel without
+ * nftables' bridge family has none: the start goes on, as `info` shows (PortGuard). */
+static int guard_change(const char *bridge, const struct guard_port *add, size_t n_add,
+			const struct guard_port *del, size_t n_del, bool reset)
+{
+	int e = nft_guard_apply(bridge, add, n_add, del, n_del, reset);
+	if (e == -EPROTONOSUPPORT || e == -EAFNOSUPPORT || e == -EOPNOTSUPP) {
+		ctr_err_clear();
+		return 0;
+	}
+	return e;
+}
+
+int net_guard_sync(struct op *op, const struct guard_port *v, size_t n)
+{
+	const struct netcfg *cfg;
+	int e = op_netcfg(op, &cfg);
+	return e < 0 ? e : guard_change(cfg->bridge, v, n, NULL, 0, true);
+}
+
 int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
 {
+	struct guard_port gp;
 	const struct netcfg *cfg;
 	struct rtnl *nl;
 	int e, br;
@@ -901,6 +929,9 @@ int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
 		e = rtnl_veth_create(nl, rec->net.veth, br, "eth0", rec->net.mac, pid);
 	if (!e)
 		FAULT("net.veth");
+	/* before the container runs: it sends only as itself, from its own port */
+	if (!e && guard_port_of(&rec->net, &gp))
+		e = guard_change(cfg->bridge, &gp, 1, NULL, 0, false);
 	if (!e) /* published ports (now or later) must reach their own container too */
 		e = rtnl_bridge_port_hairpin(nl, rec->net.veth, true);
 	/* the host knows the container's MAC (it made it): no ARP to lose or wait for */
@@ -1033,6 +1064,9 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 		}
 		rtnl_close(nl);
 		FAULT("net.veth_del");
+		struct guard_port gp;
+		if (guard_port_of(&rec->net, &gp))
+			guard_change(cfg->bridge, NULL, 0, &gp, 1, false); /* else gc forgets it */
 	}
 	ctr_err_clear();
 	/* exactly the rules this container has (as attach made them): no kernel listing */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ops/internal.h"
+#include "core/guard.h"
 #include "core/natplan.h"
 #include "sys/proc.h"
 
@@ -317,6 +318,22 @@ static int prune_indexes(struct op *op, int *pruned)
 	return e;
 }
 
+/* Add a container's port to the guard's list (none if it has no veth of ours). */
+static int guard_push(struct guard_port **v, size_t *n, const struct ctr_net *net)
+{
+	struct guard_port gp;
+	if (!guard_port_of(net, &gp))
+		return 0;
+	if (!(*n & (*n + 1))) { /* at 0, 1, 3, 7, ...: room for twice as many */
+		struct guard_port *nv = realloc(*v, (2 * *n + 2) * sizeof *nv);
+		if (!nv)
+			return ctr_err(-ENOMEM, "out of memory");
+		*v = nv;
+	}
+	(*v)[(*n)++] = gp;
+	return 0;
+}
+
 int reconcile(ctr_ctx *ctx, char **report_out)
 {
 	struct op op;
@@ -327,7 +344,8 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 	cJSON *dead = cJSON_AddArrayToObject(rep, "ContainersFoundDead");
 	char **ids = NULL, **unread = NULL;
 	struct nat_rule *want = NULL, *have = NULL, *del = NULL, *add = NULL;
-	size_t nwant = 0, nhave = 0, ndel = 0, nadd = 0;
+	size_t nwant = 0, nhave = 0, ndel = 0, nadd = 0, nguards = 0;
+	struct guard_port *guards = NULL;
 	int pruned = 0;
 	if (!rep || !dead) {
 		e = ctr_err(-ENOMEM, "out of memory");
@@ -384,6 +402,11 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 				rec_free(r);
 				break;
 			}
+			bool live = r->status == ST_RUNNING || r->status == ST_STARTING || r->opaque;
+			if (live && r->has_net && (e = guard_push(&guards, &nguards, &r->net)) < 0) {
+				rec_free(r);
+				break;
+			}
 			if (r->status == ST_RUNNING && r->has_net) {
 				e = natplan_dnat(r->id, r->net.ip, NET_IP6(&r->net), r->mappings,
 						 r->n_mappings, &want,
@@ -420,6 +443,8 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 			struct nat_txn txn = { .del = del, .n_del = ndel, .add = add, .n_add = nadd };
 			e = net_reconcile_base(&op, &txn);
 		}
+		if (!e) /* and the port guard: the ports of containers that may run */
+			e = net_guard_sync(&op, guards, nguards);
 		if (!e) /* no rule naming a held container is left: its address can go */
 			e = net_release_held(&op, true);
 	}
@@ -438,5 +463,6 @@ out:
 	free(have);
 	free(del);
 	free(add);
+	free(guards);
 	return op_end(&op, e);
 }

@@ -501,6 +501,9 @@ void child_init(const struct launch *l, int down, int up)
 	 * on arrival. */
 	if (l->has_net) {
 		set_net_sysctl(up, "ipv6/conf/eth0/accept_ra", "0");
+		/* its link-local address from its MAC, the one the port guard lets through */
+		if (l->prefixlen6)
+			set_net_sysctl(up, "ipv6/conf/eth0/addr_gen_mode", "0");
 		if (!l->prefixlen6)
 			set_net_sysctl(up, "ipv6/conf/eth0/disable_ipv6", "1");
 	}

@@ -107,13 +107,16 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/if_ether.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "core/guard.h"
 #include "core/model.h"
+#include "sys/nftguard.h"
 #include "sys/nlack.h"
 #include "core/util.h"
 
@@ -234,6 +237,7 @@ struct nat {
 	char *rbuf;        /* RECV_SIZE bytes */
 	int sndbuf;        /* the socket's send buffer, as the kernel counts it */
 	bool destroy;      /* delete elements with NFT_MSG_DESTROYSETELEM */
+	uint16_t family;   /* of the table: NFPROTO_INET (NAT), NFPROTO_BRIDGE (the port guard) */
 };
 
 /* What the kernel answered to a request or a batch. */
@@ -737,7 +741,7 @@ static int batch_init(struct nat *nat, struct batch *b, const uint32_t *genid)
 static struct nlmsghdr *batch_hdr(struct nat *nat, struct batch *b, uint16_t type,
 				  uint16_t flags)
 {
-	return nftnl_nlmsg_build_hdr(b->p + b->len, type, NFPROTO_INET, flags, ++nat->seq);
+	return nftnl_nlmsg_build_hdr(b->p + b->len, type, nat->family, flags, ++nat->seq);
 }
 
 /* Record the message just built at the end of the batch. */
@@ -851,6 +855,11 @@ static const struct elem *failed_elem(const struct batch *b, const struct nlres 
 }
 
 /* The message for a failed batch. */
+static const char *family_name(const struct nat *nat)
+{
+	return nat->family == NFPROTO_BRIDGE ? "bridge" : "inet";
+}
+
 static int batch_fail(const struct nat *nat, const struct batch *b, const struct nlres *res)
 {
 	const struct elem *e = failed_elem(b, res);
@@ -867,10 +876,10 @@ static int batch_fail(const struct nat *nat, const struct batch *b, const struct
 			snprintf(detail, sizeof detail, "; at element %s", d);
 	}
 	if (res->idx < 0)
-		return nft_fail(res, res->err, detail, "table inet %s: the kernel refused a batch",
-				nat->table);
-	return nft_fail(res, res->err, detail, "table inet %s: cannot %s", nat->table,
-			b->m[res->idx].what);
+		return nft_fail(res, res->err, detail, "table %s %s: the kernel refused a batch",
+				family_name(nat), nat->table);
+	return nft_fail(res, res->err, detail, "table %s %s: cannot %s", family_name(nat),
+			nat->table, b->m[res->idx].what);
 }
 
 /* Element messages of `type` for v[0..n), which is sorted by set: one message per set and per
@@ -2337,6 +2346,7 @@ static int nft_open(struct nat **out, const struct nat_net *net)
 	nat->v6 = v6;
 	snprintf(nat->table, sizeof nat->table, TABLE_PREFIX "%s", net->bridge);
 	nat->destroy = kernel_has_destroy();
+	nat->family = NFPROTO_INET;
 	*out = nat;
 	return 0;
 }
@@ -2349,6 +2359,297 @@ static void nft_close(struct nat *nat)
 		mnl_socket_close(nat->sock);
 	free(nat->rbuf);
 	free(nat);
+}
+
+/* ---- the port guard (anti-spoofing; bridge family) ----------------------------------------- */
+
+/* table bridge ctrlink_<br>, whatever the NAT backend:
+ *
+ *   set ports { type ifname }                        the bridge ports of our containers
+ *   set macs  { type ifname . ether_addr }           each port's MAC
+ *   set ip4   { type ifname . ether_addr . ipv4_addr }   its IPv4 source (IPv4 and ARP)
+ *   set ip6   { type ifname . ether_addr . ipv6_addr }   its IPv6 sources
+ *   chain guard { type filter hook prerouting priority -300; policy accept;
+ *       iifname != @ports accept
+ *       iifname . ether saddr != @macs drop
+ *       ether type ip iifname . ether saddr . ip saddr @ip4 accept
+ *       ether type arp (Ethernet/IPv4) iifname . arp saddr ether . arp saddr ip @ip4 accept
+ *       ether type ip6 iifname . ether saddr . ip6 saddr @ip6 accept
+ *       drop }
+ *
+ * Every change sends the whole layout again (created where missing, the chain's rules
+ * replaced) with its elements, in one batch: a flushed ruleset heals at the next start. */
+enum { G_PORTS, G_MACS, G_IP4, G_IP6, G_N };
+enum { DT_ETHERADDR = 9, DT_IFNAME = 41 };
+
+static const struct {
+	const char *name;
+	uint32_t key_type, key_len;
+} gsets[G_N] = {
+	[G_PORTS] = { "ports", DT_IFNAME, GUARD_KEY_PORT },
+	[G_MACS] = { "macs", DT2(DT_IFNAME, DT_ETHERADDR), 24 },
+	[G_IP4] = { "ip4", DT3(DT_IFNAME, DT_ETHERADDR, DT_IPADDR), GUARD_KEY4 },
+	[G_IP6] = { "ip6", DT3(DT_IFNAME, DT_ETHERADDR, DT_IP6ADDR), GUARD_KEY6 },
+};
+
+#define GUARD_CHAIN "guard"
+
+static int guard_set(struct nat *nat, struct batch *b, int s)
+{
+	int r = batch_room(b, MSG_ROOM);
+	if (r < 0)
+		return r;
+	struct nftnl_set *st = nftnl_set_alloc();
+	if (!st || nftnl_set_set_str(st, NFTNL_SET_TABLE, nat->table) < 0 ||
+	    nftnl_set_set_str(st, NFTNL_SET_NAME, gsets[s].name) < 0) {
+		nftnl_set_free(st);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	nftnl_set_set_u32(st, NFTNL_SET_FAMILY, NFPROTO_BRIDGE);
+	nftnl_set_set_u32(st, NFTNL_SET_ID, (uint32_t)s + 1);
+	nftnl_set_set_u32(st, NFTNL_SET_FLAGS, 0);
+	nftnl_set_set_u32(st, NFTNL_SET_KEY_TYPE, gsets[s].key_type);
+	nftnl_set_set_u32(st, NFTNL_SET_KEY_LEN, gsets[s].key_len);
+	struct nlmsghdr *nlh = batch_hdr(nat, b, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, st);
+	nftnl_set_free(st);
+	char what[48];
+	snprintf(what, sizeof what, "create set %s", gsets[s].name);
+	return batch_push(b, nlh, NULL, 0, what);
+}
+
+static int guard_chain(struct nat *nat, struct batch *b)
+{
+	int r = batch_room(b, MSG_ROOM);
+	if (r < 0)
+		return r;
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	if (!ch || nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, nat->table) < 0 ||
+	    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, GUARD_CHAIN) < 0 ||
+	    nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter") < 0) {
+		nftnl_chain_free(ch);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, 0 /* NF_BR_PRE_ROUTING */);
+	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, -300);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	struct nlmsghdr *nlh = batch_hdr(nat, b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nftnl_chain_nlmsg_build_payload(nlh, ch);
+	nftnl_chain_free(ch);
+	return batch_push(b, nlh, NULL, 0, "create chain " GUARD_CHAIN);
+}
+
+/* The chain's rules, in order: a frame of the ethertype (0: any), whose key — the port's name
+ * (16 bytes), then, where given, a MAC (6, zero-padded to 8) and a source address, each at
+ * its header and offset — is in the set (`inv`: not in it; no set: every frame), gets the
+ * verdict. */
+#define LL NFT_PAYLOAD_LL_HEADER
+#define NH NFT_PAYLOAD_NETWORK_HEADER
+static const struct grule {
+	uint16_t ethertype;
+	int set; /* -1: none */
+	bool inv;
+	uint32_t mac_base, mac_off, mac_len, addr_base, addr_off, addr_len;
+	int verdict;
+} grules[] = {
+	{ 0, G_PORTS, true, 0, 0, 0, 0, 0, 0, NF_ACCEPT },  /* not ours to judge */
+	{ 0, G_MACS, true, LL, 6, 6, 0, 0, 0, NF_DROP },    /* another MAC: not learnt */
+	{ ETH_P_IP, G_IP4, false, LL, 6, 6, NH, 12, 4, NF_ACCEPT },
+	{ ETH_P_ARP, G_IP4, false, NH, 8, 6, NH, 14, 4, NF_ACCEPT }, /* sender MAC, address */
+	{ ETH_P_IPV6, G_IP6, false, LL, 6, 6, NH, 8, 16, NF_ACCEPT },
+	{ 0, -1, false, 0, 0, 0, 0, 0, 0, NF_DROP }, /* any other source, ethertype, VLAN tag */
+};
+#undef LL
+#undef NH
+
+static void guard_rule(struct rb *b, const struct grule *g)
+{
+	static const uint8_t arp_eth_ip4[6] = { 0, 1, 8, 0, 6, 4 }; /* htype, ptype, hlen, plen */
+	if (g->ethertype) {
+		uint16_t t = htons(g->ethertype);
+		x_payload(b, NFT_PAYLOAD_LL_HEADER, 12, 2, R(0));
+		x_cmp(b, R(0), NFT_CMP_EQ, &t, 2);
+	}
+	if (g->ethertype == ETH_P_ARP) { /* for IPv4 over Ethernet */
+		x_payload(b, NFT_PAYLOAD_NETWORK_HEADER, 0, 6, R(0));
+		x_cmp(b, R(0), NFT_CMP_EQ, arp_eth_ip4, 6);
+	}
+	if (g->set >= 0) {
+		x_meta(b, NFT_META_IIFNAME, R(0));
+		if (g->mac_len)
+			x_payload(b, g->mac_base, g->mac_off, g->mac_len, R(4));
+		if (g->addr_len)
+			x_payload(b, g->addr_base, g->addr_off, g->addr_len, R(6));
+		struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+		if (e) {
+			if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, gsets[g->set].name) < 0)
+				b->oom = true;
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, R(0));
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, g->inv ? NFT_LOOKUP_F_INV : 0);
+		}
+		rb_add(b, e);
+	}
+	x_verdict(b, g->verdict, NULL);
+}
+
+static int guard_rules(struct nat *nat, struct batch *b)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < sizeof grules / sizeof grules[0]; i++) {
+		struct rb rb = { nftnl_rule_alloc(), false };
+		if (rb.r) {
+			nftnl_rule_set_u32(rb.r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
+			if (nftnl_rule_set_str(rb.r, NFTNL_RULE_TABLE, nat->table) < 0 ||
+			    nftnl_rule_set_str(rb.r, NFTNL_RULE_CHAIN, GUARD_CHAIN) < 0)
+				rb.oom = true;
+		}
+		guard_rule(&rb, &grules[i]);
+		if (rb.oom || (r = batch_room(b, MSG_ROOM)) < 0) {
+			nftnl_rule_free(rb.r);
+			return r < 0 ? r : ctr_err(-ENOMEM, "out of memory");
+		}
+		struct nlmsghdr *nlh = batch_hdr(nat, b, NFT_MSG_NEWRULE,
+						 NLM_F_CREATE | NLM_F_APPEND);
+		nftnl_rule_nlmsg_build_payload(nlh, rb.r);
+		nftnl_rule_free(rb.r);
+		char what[40];
+		snprintf(what, sizeof what, "add rule %zu of chain " GUARD_CHAIN, i + 1);
+		r = batch_push(b, nlh, NULL, 0, what);
+	}
+	return r;
+}
+
+/* One element message of `type` (NEWSETELEM, DESTROYSETELEM, DELSETELEM; with no key, a
+ * DELSETELEM flushes the set) for set `s`. */
+static int guard_elems(struct nat *nat, struct batch *b, uint16_t type, int s,
+		       const uint8_t (*keys)[GUARD_KEY6], size_t n, const char *what)
+{
+	int r = batch_room(b, MSG_ROOM + n * ELEM_ROOM);
+	if (r < 0)
+		return r;
+	struct nftnl_set *st = nftnl_set_alloc();
+	if (!st || nftnl_set_set_str(st, NFTNL_SET_TABLE, nat->table) < 0 ||
+	    nftnl_set_set_str(st, NFTNL_SET_NAME, gsets[s].name) < 0)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		if (!e || nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, keys[i], gsets[s].key_len) < 0) {
+			nftnl_set_elem_free(e);
+			r = -ENOMEM;
+			break;
+		}
+		nftnl_set_elem_add(st, e);
+	}
+	if (r < 0) {
+		nftnl_set_free(st);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	struct nlmsghdr *nlh = batch_hdr(nat, b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+	if (n)
+		nftnl_set_elems_nlmsg_build_payload(nlh, st);
+	else {
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, nat->table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, gsets[s].name);
+	}
+	nftnl_set_free(st);
+	return batch_push(b, nlh, NULL, 0, what);
+}
+
+/* The elements of ports v[0..n) of every set, in one message per set and port. */
+static int guard_port_elems(struct nat *nat, struct batch *b, uint16_t type,
+			    const struct guard_port *v, size_t n)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		uint8_t keys[GUARD_KEYS6][GUARD_KEY6] = { { 0 } };
+		char what[64];
+		const char *verb = type == NFT_MSG_NEWSETELEM ? "add" : "delete";
+		for (int s = 0; r >= 0 && s < G_N; s++) {
+			size_t k = 1;
+			if (s == G_PORTS)
+				guard_key_port(&v[i], keys[0]);
+			else if (s == G_MACS)
+				guard_key4(&v[i], keys[0]); /* its first 24 bytes */
+			else if (s == G_IP4)
+				guard_key4(&v[i], keys[0]);
+			else if (!(k = guard_keys6(&v[i], keys)))
+				continue;
+			snprintf(what, sizeof what, "%s the %s of port %.15s", verb, gsets[s].name,
+				 v[i].port);
+			r = guard_elems(nat, b, type, s, (const uint8_t (*)[GUARD_KEY6])keys, k, what);
+		}
+	}
+	return r;
+}
+
+/* A handle on the guard's table of `bridge` and an empty batch for it. */
+static int guard_begin(struct nat *nat, struct batch *b, const char *bridge)
+{
+	memset(nat, 0, sizeof *nat);
+	memset(b, 0, sizeof *b);
+	nat->family = NFPROTO_BRIDGE;
+	nat->destroy = kernel_has_destroy();
+	if (!valid_bridge(bridge) || strlen(bridge) > BRIDGE_MAX)
+		return ctr_err(-EINVAL, "invalid bridge name \"%s\"", bridge);
+	snprintf(nat->table, sizeof nat->table, TABLE_PREFIX "%s", bridge);
+	return batch_init(nat, b, NULL);
+}
+
+/* Send the batch `b` built for the guard's handle `nat` unless `r` (its building) failed, and
+ * free both.  `absent_ok`: a table that is not there is no error. */
+static int guard_send(struct nat *nat, struct batch *b, int r, bool absent_ok)
+{
+	struct nlres res = { 0 };
+	if (r >= 0)
+		r = batch_send(nat, b, &res);
+	if (r == -ENOENT && res.kernel && absent_ok)
+		r = 0;
+	else if (r < 0 && res.kernel)
+		r = batch_fail(nat, b, &res);
+	batch_free(b);
+	if (nat->sock)
+		mnl_socket_close(nat->sock);
+	free(nat->rbuf);
+	return r;
+}
+
+int nft_guard_apply(const char *bridge, const struct guard_port *add, size_t n_add,
+		    const struct guard_port *del, size_t n_del, bool reset)
+{
+	struct nat nat;
+	struct batch b;
+	int r = guard_begin(&nat, &b, bridge);
+	if (r >= 0)
+		r = put_table(&nat, &b);
+	for (int s = 0; r >= 0 && s < G_N; s++)
+		r = guard_set(&nat, &b, s);
+	if (r >= 0)
+		r = guard_chain(&nat, &b);
+	if (r >= 0)
+		r = put_del(&nat, &b, NFT_MSG_DELRULE, GUARD_CHAIN);
+	if (r >= 0)
+		r = guard_rules(&nat, &b);
+	for (int s = 0; r >= 0 && reset && s < G_N; s++)
+		r = guard_elems(&nat, &b, NFT_MSG_DELSETELEM, s, NULL, 0, "flush a set");
+	if (r >= 0)
+		r = guard_port_elems(&nat, &b, nat.destroy ? MSG_DESTROYSETELEM : NFT_MSG_DELSETELEM,
+				     del, n_del);
+	if (r >= 0)
+		r = guard_port_elems(&nat, &b, NFT_MSG_NEWSETELEM, add, n_add);
+	return guard_send(&nat, &b, r, false);
+}
+
+int nft_guard_remove(const char *bridge)
+{
+	struct nat nat;
+	struct batch b;
+	int r = guard_begin(&nat, &b, bridge);
+	if (r >= 0 && (r = batch_room(&b, MSG_ROOM)) >= 0) {
+		struct nlmsghdr *nlh = batch_hdr(&nat, &b, NFT_MSG_DELTABLE, 0);
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, nat.table);
+		r = batch_push(&b, nlh, NULL, 0, "delete the table");
+	}
+	return guard_send(&nat, &b, r, true);
 }
 
 const struct nat_ops nat_nftables_ops = {
