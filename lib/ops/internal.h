@@ -44,6 +44,7 @@ struct ctr_ctx {
 	struct nat *nat;
 	const struct nat_ops *nat_ops;
 	struct nat_net nat_net;
+	struct nat *guard;    /* the port guard's handle (sys/nftguard.h), kept like `nat` */
 };
 
 /* A context on a state directory with no options (the monitor's). */

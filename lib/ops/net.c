@@ -166,9 +166,45 @@ void net_close(ctr_ctx *ctx)
 	if (ctx->nat)
 		ctx->nat_ops->close(ctx->nat);
 	ctx->nat = NULL;
+	nft_guard_close(ctx->guard);
+	ctx->guard = NULL;
 }
 
 /* One change with the context's handle. */
+/* The context's handle on the port guard of `bridge` (kept, as the NAT handle is). */
+static int guard_handle(ctr_ctx *ctx, const char *bridge)
+{
+	if (ctx->guard && strcmp(nft_guard_bridge(ctx->guard), bridge) != 0) {
+		nft_guard_close(ctx->guard);
+		ctx->guard = NULL;
+	}
+	return ctx->guard ? 0 : nft_guard_open(&ctx->guard, bridge);
+}
+
+/* The port guard of `bridge` (see core/guard.h), changed by one batch.  A kernel without
+ * nftables' bridge family has none: the start goes on, as `info` shows (PortGuard).  Used
+ * only under the state lock. */
+static int guard_change(ctr_ctx *ctx, const char *bridge, const struct guard_port *add,
+			size_t n_add, const struct guard_port *del, size_t n_del, bool reset)
+{
+	int e = guard_handle(ctx, bridge);
+	if (!e)
+		e = nft_guard_apply(ctx->guard, add, n_add, del, n_del, reset);
+	if (e == -EPROTONOSUPPORT || e == -EAFNOSUPPORT || e == -EOPNOTSUPP) {
+		ctr_err_clear();
+		return 0;
+	}
+	return e;
+}
+
+/* Delete the guard of `bridge` (its network goes). */
+static void guard_remove(ctr_ctx *ctx, const char *bridge)
+{
+	if (guard_handle(ctx, bridge) == 0)
+		nft_guard_remove(ctx->guard);
+	ctr_err_clear();
+}
+
 static int nat_do(struct op *op, const struct netcfg *cfg, const struct nat_txn *txn, bool base)
 {
 	const struct nat_ops *ops;
@@ -520,7 +556,7 @@ int net_ensure(struct op *op)
 			ops->remove_all(nat);
 			ops->close(nat);
 		}
-		nft_guard_remove(old.bridge);
+		guard_remove(ctx, old.bridge);
 		if (!old.external && bridge_ours(nl, op->st, old.bridge))
 			rtnl_link_del(nl, old.bridge);
 		ctr_err_clear();
@@ -897,24 +933,11 @@ void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size
 		flush_conntrack(rec, m, n, udp_only);
 }
 
-/* The port guard of `bridge` (see core/guard.h), changed by one batch.  A kernel without
- * nftables' bridge family has none: the start goes on, as `info` shows (PortGuard). */
-static int guard_change(const char *bridge, const struct guard_port *add, size_t n_add,
-			const struct guard_port *del, size_t n_del, bool reset)
-{
-	int e = nft_guard_apply(bridge, add, n_add, del, n_del, reset);
-	if (e == -EPROTONOSUPPORT || e == -EAFNOSUPPORT || e == -EOPNOTSUPP) {
-		ctr_err_clear();
-		return 0;
-	}
-	return e;
-}
-
 int net_guard_sync(struct op *op, const struct guard_port *v, size_t n)
 {
 	const struct netcfg *cfg;
 	int e = op_netcfg(op, &cfg);
-	return e < 0 ? e : guard_change(cfg->bridge, v, n, NULL, 0, true);
+	return e < 0 ? e : guard_change(op->ctx, cfg->bridge, v, n, NULL, 0, true);
 }
 
 int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
@@ -931,7 +954,7 @@ int net_attach(struct op *op, struct ctr_rec *rec, pid_t pid)
 		FAULT("net.veth");
 	/* before the container runs: it sends only as itself, from its own port */
 	if (!e && guard_port_of(&rec->net, &gp))
-		e = guard_change(cfg->bridge, &gp, 1, NULL, 0, false);
+		e = guard_change(op->ctx, cfg->bridge, &gp, 1, NULL, 0, false);
 	if (!e) /* published ports (now or later) must reach their own container too */
 		e = rtnl_bridge_port_hairpin(nl, rec->net.veth, true);
 	/* the host knows the container's MAC (it made it): no ARP to lose or wait for */
@@ -1066,7 +1089,7 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 		FAULT("net.veth_del");
 		struct guard_port gp;
 		if (guard_port_of(&rec->net, &gp))
-			guard_change(cfg->bridge, NULL, 0, &gp, 1, false); /* else gc forgets it */
+			guard_change(op->ctx, cfg->bridge, NULL, 0, &gp, 1, false); /* else gc forgets it */
 	}
 	ctr_err_clear();
 	/* exactly the rules this container has (as attach made them): no kernel listing */

@@ -2582,74 +2582,101 @@ static int guard_port_elems(struct nat *nat, struct batch *b, uint16_t type,
 	return r;
 }
 
-/* A handle on the guard's table of `bridge` and an empty batch for it. */
-static int guard_begin(struct nat *nat, struct batch *b, const char *bridge)
+int nft_guard_open(struct nat **out, const char *bridge)
 {
-	memset(nat, 0, sizeof *nat);
-	memset(b, 0, sizeof *b);
-	nat->family = NFPROTO_BRIDGE;
-	nat->destroy = kernel_has_destroy();
+	*out = NULL;
 	if (!valid_bridge(bridge) || strlen(bridge) > BRIDGE_MAX)
 		return ctr_err(-EINVAL, "invalid bridge name \"%s\"", bridge);
-	snprintf(nat->table, sizeof nat->table, TABLE_PREFIX "%s", bridge);
-	return batch_init(nat, b, NULL);
+	struct nat *g = calloc(1, sizeof *g);
+	if (!g)
+		return ctr_err(-ENOMEM, "out of memory");
+	g->family = NFPROTO_BRIDGE;
+	g->destroy = kernel_has_destroy();
+	snprintf(g->net.bridge, sizeof g->net.bridge, "%s", bridge);
+	snprintf(g->table, sizeof g->table, TABLE_PREFIX "%s", bridge);
+	*out = g;
+	return 0;
 }
 
-/* Send the batch `b` built for the guard's handle `nat` unless `r` (its building) failed, and
- * free both.  `absent_ok`: a table that is not there is no error. */
-static int guard_send(struct nat *nat, struct batch *b, int r, bool absent_ok)
+void nft_guard_close(struct nat *g)
+{
+	nft_close(g);
+}
+
+const char *nft_guard_bridge(const struct nat *g)
+{
+	return g->net.bridge;
+}
+
+/* What a missing table or set (-ENOENT) means to guard_send(). */
+enum { ENOENT_FAILS, ENOENT_IS_OK, ENOENT_QUIET };
+
+/* Send the batch `b` unless `r` (its building) failed, and free it.  -ENOENT fails with the
+ * message set, is success, or is returned with no message (the caller tries again). */
+static int guard_send(struct nat *g, struct batch *b, int r, int enoent)
 {
 	struct nlres res = { 0 };
 	if (r >= 0)
-		r = batch_send(nat, b, &res);
-	if (r == -ENOENT && res.kernel && absent_ok)
-		r = 0;
+		r = batch_send(g, b, &res);
+	if (r == -ENOENT && res.kernel && enoent != ENOENT_FAILS)
+		r = enoent == ENOENT_IS_OK ? 0 : r;
 	else if (r < 0 && res.kernel)
-		r = batch_fail(nat, b, &res);
+		r = batch_fail(g, b, &res);
 	batch_free(b);
-	if (nat->sock)
-		mnl_socket_close(nat->sock);
-	free(nat->rbuf);
 	return r;
 }
 
-int nft_guard_apply(const char *bridge, const struct guard_port *add, size_t n_add,
-		    const struct guard_port *del, size_t n_del, bool reset)
+/* One batch: the layout (if `layout`; `reset` also empties the sets), then the changes. */
+static int guard_batch(struct nat *g, const struct guard_port *add, size_t n_add,
+		       const struct guard_port *del, size_t n_del, bool layout, bool reset,
+		       int enoent)
 {
-	struct nat nat;
 	struct batch b;
-	int r = guard_begin(&nat, &b, bridge);
-	if (r >= 0)
-		r = put_table(&nat, &b);
-	for (int s = 0; r >= 0 && s < G_N; s++)
-		r = guard_set(&nat, &b, s);
-	if (r >= 0)
-		r = guard_chain(&nat, &b);
-	if (r >= 0)
-		r = put_del(&nat, &b, NFT_MSG_DELRULE, GUARD_CHAIN);
-	if (r >= 0)
-		r = guard_rules(&nat, &b);
+	int r = batch_init(g, &b, NULL);
+	if (r >= 0 && layout)
+		r = put_table(g, &b);
+	for (int s = 0; r >= 0 && layout && s < G_N; s++)
+		r = guard_set(g, &b, s);
+	if (r >= 0 && layout)
+		r = guard_chain(g, &b);
+	if (r >= 0 && layout)
+		r = put_del(g, &b, NFT_MSG_DELRULE, GUARD_CHAIN);
+	if (r >= 0 && layout)
+		r = guard_rules(g, &b);
 	for (int s = 0; r >= 0 && reset && s < G_N; s++)
-		r = guard_elems(&nat, &b, NFT_MSG_DELSETELEM, s, NULL, 0, "flush a set");
+		r = guard_elems(g, &b, NFT_MSG_DELSETELEM, s, NULL, 0, "flush a set");
 	if (r >= 0)
-		r = guard_port_elems(&nat, &b, nat.destroy ? MSG_DESTROYSETELEM : NFT_MSG_DELSETELEM,
+		r = guard_port_elems(g, &b, g->destroy ? MSG_DESTROYSETELEM : NFT_MSG_DELSETELEM,
 				     del, n_del);
 	if (r >= 0)
-		r = guard_port_elems(&nat, &b, NFT_MSG_NEWSETELEM, add, n_add);
-	return guard_send(&nat, &b, r, false);
+		r = guard_port_elems(g, &b, NFT_MSG_NEWSETELEM, add, n_add);
+	return guard_send(g, &b, r, enoent);
 }
 
-int nft_guard_remove(const char *bridge)
+int nft_guard_apply(struct nat *g, const struct guard_port *add, size_t n_add,
+		    const struct guard_port *del, size_t n_del, bool reset)
 {
-	struct nat nat;
+	if (reset)
+		return guard_batch(g, add, n_add, del, n_del, true, true, ENOENT_FAILS);
+	/* the elements alone (no rule is replaced: nothing deleted, no grace period to wait
+	 * for); a guard found missing is made in a second batch */
+	int r = guard_batch(g, add, n_add, del, n_del, false, false,
+			    n_add ? ENOENT_QUIET : ENOENT_IS_OK);
+	if (r == -ENOENT && n_add)
+		r = guard_batch(g, add, n_add, NULL, 0, true, false, ENOENT_FAILS);
+	return r;
+}
+
+int nft_guard_remove(struct nat *g)
+{
 	struct batch b;
-	int r = guard_begin(&nat, &b, bridge);
+	int r = batch_init(g, &b, NULL);
 	if (r >= 0 && (r = batch_room(&b, MSG_ROOM)) >= 0) {
-		struct nlmsghdr *nlh = batch_hdr(&nat, &b, NFT_MSG_DELTABLE, 0);
-		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, nat.table);
+		struct nlmsghdr *nlh = batch_hdr(g, &b, NFT_MSG_DELTABLE, 0);
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, g->table);
 		r = batch_push(&b, nlh, NULL, 0, "delete the table");
 	}
-	return guard_send(&nat, &b, r, true);
+	return guard_send(g, &b, r, ENOENT_IS_OK);
 }
 
 const struct nat_ops nat_nftables_ops = {
