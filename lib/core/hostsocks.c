@@ -1,10 +1,14 @@
 /* The host's sockets and the overlap rule: see hostsocks.h. */
 #include "core/hostsocks.h"
 
+#include <stdio.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "core/nat.h"
 
 static const uint8_t zero[16];
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -92,4 +96,57 @@ void hostsocks_free(struct hostsocks *hs)
 {
 	free(hs->v);
 	memset(hs, 0, sizeof *hs);
+}
+
+/* The holder number of `bridge` (1 + its index), added if new; 0 when out of memory. */
+static uint16_t bridge_holder(struct pubports *pp, const char *bridge)
+{
+	for (size_t i = pp->n_bridge; i-- > 0;) /* rules come bridge by bridge: the last first */
+		if (strncmp(pp->bridge[i], bridge, sizeof pp->bridge[i]) == 0)
+			return (uint16_t)(i + 1);
+	if (pp->n_bridge == UINT16_MAX)
+		return 0;
+	if (pp->n_bridge == pp->cap_bridge) {
+		size_t cap = pp->cap_bridge ? pp->cap_bridge * 2 : 4;
+		char(*v)[16] = realloc(pp->bridge, cap * sizeof *v);
+		if (!v)
+			return 0;
+		pp->bridge = v;
+		pp->cap_bridge = cap;
+	}
+	snprintf(pp->bridge[pp->n_bridge], sizeof pp->bridge[pp->n_bridge], "%s", bridge);
+	return (uint16_t)++pp->n_bridge;
+}
+
+int pubports_add(struct pubports *pp, const char *bridge, const struct nat_rule *r)
+{
+	if (r->kind != NAT_RULE_DNAT)
+		return 0;
+	uint16_t holder = bridge_holder(pp, bridge);
+	if (!holder)
+		return -ENOMEM;
+	bool v6 = r->family == AF_INET6;
+	const uint8_t *addr = v6 ? r->u.dnat.host_ip6 : (const uint8_t *)&r->u.dnat.host_ip;
+	for (unsigned p = r->u.dnat.hport_lo; p && p <= r->u.dnat.hport_hi; p++) {
+		int e = hostsocks_add(&pp->hs, r->proto, v6 ? AF_INET6 : AF_INET, addr, (uint16_t)p,
+				      v6);
+		if (e < 0)
+			return e;
+		pp->hs.v[pp->hs.n - 1].holder = holder;
+	}
+	return 0;
+}
+
+const char *pubports_conflict(struct pubports *pp, int proto, int family, const uint8_t *addr,
+			      uint16_t port)
+{
+	const struct host_sock *s = hostsocks_conflict(&pp->hs, proto, family, addr, port);
+	return s && s->holder && s->holder <= pp->n_bridge ? pp->bridge[s->holder - 1] : NULL;
+}
+
+void pubports_free(struct pubports *pp)
+{
+	hostsocks_free(&pp->hs);
+	free(pp->bridge);
+	memset(pp, 0, sizeof *pp);
 }

@@ -15,6 +15,7 @@ struct host_sock {
 	uint8_t family;   /* AF_INET / AF_INET6 (an IPv4-mapped IPv6 address is kept as IPv4) */
 	bool v6only;      /* an IPv6 socket that does not take IPv4 traffic */
 	uint16_t port;
+	uint16_t holder;  /* 0: a host process; pubports: 1 + the index of its bridge */
 	uint8_t addr[16]; /* all zero: the unspecified address */
 };
 
@@ -37,5 +38,28 @@ const struct host_sock *hostsocks_conflict(struct hostsocks *hs, int proto, int 
 					   const uint8_t *addr, uint16_t port);
 
 void hostsocks_free(struct hostsocks *hs);
+
+/* The host ports that other state directories of ours publish: the DNAT rules of the other
+ * bridges (nat_ops.list_others), read once per operation like the sockets, each port held as a
+ * socket on the rule's host address would hold it, so that hostsocks_conflict's overlap rule
+ * decides for them too.  A DNAT rule of one family catches only that family's traffic: an IPv6
+ * rule is held like an IPv6-only socket. */
+struct nat_rule;
+struct pubports {
+	struct hostsocks hs;
+	char (*bridge)[16]; /* the bridges named by hs's holders */
+	size_t n_bridge, cap_bridge;
+};
+
+/* Record every host port of `r` (a DNAT rule; other kinds are ignored) as published on
+ * `bridge`.  -ENOMEM or 0. */
+int pubports_add(struct pubports *pp, const char *bridge, const struct nat_rule *r);
+
+/* The bridge whose published port a publication of `addr`:`port` would overlap (as
+ * hostsocks_conflict sees overlap), or NULL. */
+const char *pubports_conflict(struct pubports *pp, int proto, int family, const uint8_t *addr,
+			      uint16_t port);
+
+void pubports_free(struct pubports *pp);
 
 #endif

@@ -116,6 +116,10 @@ struct nat_txn {
 
 struct nat;
 
+/* Called by list_others for each rule found, with the bridge whose table or chain holds it;
+ * a negative return stops the listing and is returned. */
+typedef int (*nat_rule_fn)(void *arg, const char *bridge, const struct nat_rule *r);
+
 struct nat_ops {
 	const char *name; /* "iptables", "nftables" */
 	/* Prepare a handle for `net`.  Does not touch the kernel yet. */
@@ -130,6 +134,10 @@ struct nat_ops {
 	int (*list)(struct nat *nat, struct nat_rule **out, size_t *n);
 	/* Remove the base layout and every rule of this bridge (the network is deleted). */
 	int (*remove_all)(struct nat *nat);
+	/* Every DNAT rule of ours on the other bridges — other state directories' networks, found
+	 * by the names of our tables or chains — passed to `fn`.  One reading of the kernel, which
+	 * makes nothing: where this facility has no table here, none (0). */
+	int (*list_others)(struct nat *nat, nat_rule_fn fn, void *arg);
 };
 
 extern const struct nat_ops nat_iptables_ops;

@@ -355,6 +355,8 @@ int op_end(struct op *op, int e)
 	}
 	hostsocks_free(&op->socks);
 	op->socks_state = 0;
+	pubports_free(&op->pubs);
+	op->pubs_state = 0;
 	/* the journal goes last: until here a crash is recovered from it */
 	for (size_t i = 0; op->journal && op->journal[i]; i++)
 		store_pending_clear(op->st, op->journal[i]);

@@ -65,6 +65,9 @@ struct op {
 	/* the host's sockets, read once per operation when a host port is first checked */
 	int socks_state; /* 0 not read, 1 read, < 0 unreadable (bind tests instead) */
 	struct hostsocks socks;
+	/* the host ports other state directories publish, read with the host's sockets */
+	int pubs_state; /* 0 not read, 1 read, < 0 the error that reading met */
+	struct pubports pubs;
 	uint8_t addr_ok[17]; /* the last specific host address found local: family, bytes */
 };
 

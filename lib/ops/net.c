@@ -708,20 +708,58 @@ static int bind_test(int fam, const uint8_t *addr, int type, uint16_t port)
 	return r;
 }
 
-/* Is the host port in use by a host process?  Checked against the host's sockets, read once
- * per operation (a 1000-port range is one dump, not 1000 bind tests); where the kernel cannot
- * list them, by a bind test of each port.  A specific host address must be one of the host's
- * (a bind test of port 0, once per address). */
+/* "failed to bind host port 0.0.0.0:8080/tcp: address already in use (<why>)": Docker's words
+ * for a port it cannot bind. */
+static int port_in_use(int fam, const char *host_ip, uint16_t port, int proto, const char *why)
+{
+	return ctr_err(-EADDRINUSE,
+		       "failed to bind host port %s%s%s:%u/%s: address already in use (%s)",
+		       fam == AF_INET6 ? "[" : "", host_ip, fam == AF_INET6 ? "]" : "", port,
+		       proto_name((unsigned)proto), why);
+}
+
+static int pubs_add(void *arg, const char *bridge, const struct nat_rule *r)
+{
+	return pubports_add(arg, bridge, r) < 0 ? ctr_err(-ENOMEM, "out of memory") : 0;
+}
+
+/* The host ports that other state directories publish: the DNAT rules of the other bridges in
+ * our backend's tables, and in the other backend's where it is built (a host can have both;
+ * that one is read as far as it can be). */
+static int load_pubs(struct op *op)
+{
+	const struct netcfg *cfg;
+	const struct nat_ops *ops, *other;
+	struct nat *nat, *h;
+	int e;
+	if ((e = op_netcfg(op, &cfg)) < 0 || (e = nat_handle(op->ctx, cfg, &ops, &nat)) < 0 ||
+	    (e = ops->list_others(nat, pubs_add, &op->pubs)) < 0)
+		return e;
+	other = backend_ops(ops == &nat_iptables_ops ? CTR_NAT_NFTABLES : CTR_NAT_IPTABLES);
+	if (other != ops && other->open(&h, &op->ctx->nat_net) == 0) {
+		(void)other->list_others(h, pubs_add, &op->pubs);
+		other->close(h);
+	}
+	ctr_err_clear();
+	return 0;
+}
+
+/* Is the host port published by another state directory of ours, or in use by a host
+ * process?  Both are read once per operation, when the first port is checked (a 1000-port
+ * range is one reading, not 1000): the other bridges' DNAT rules, and the host's sockets
+ * (where the kernel cannot list them, each port is bind-tested instead).  A specific host
+ * address must be one of the host's (a bind test of port 0, once per address).  SCTP is only
+ * checked against the other state directories: the kernel does not list SCTP sockets. */
 static int probe_port(void *ctx, int proto, const char *host_ip, uint16_t port)
 {
 	struct op *op = ctx;
 	int fam, type = proto == CTR_UDP ? SOCK_DGRAM : SOCK_STREAM, err;
 	uint8_t addr[16];
 	static const uint8_t any[16];
-	if (proto == CTR_SCTP || host_ip_parse(host_ip, &fam, addr) < 0)
+	if (host_ip_parse(host_ip, &fam, addr) < 0)
 		return 0;
 	size_t alen = fam == AF_INET6 ? 16 : 4;
-	if (memcmp(addr, any, alen) != 0 &&
+	if (proto != CTR_SCTP && memcmp(addr, any, alen) != 0 &&
 	    (op->addr_ok[0] != fam || memcmp(op->addr_ok + 1, addr, alen) != 0)) {
 		if (bind_test(fam, addr, type, 0) == EADDRNOTAVAIL)
 			return ctr_err(-EADDRNOTAVAIL,
@@ -729,6 +767,20 @@ static int probe_port(void *ctx, int proto, const char *host_ip, uint16_t port)
 		op->addr_ok[0] = (uint8_t)fam;
 		memcpy(op->addr_ok + 1, addr, alen);
 	}
+	if (op->pubs_state == 0) {
+		int e = load_pubs(op);
+		op->pubs_state = e < 0 ? e : 1;
+	}
+	if (op->pubs_state < 0) /* the reading failed: its message was set then */
+		return op->pubs_state;
+	const char *br = pubports_conflict(&op->pubs, proto, fam, addr, port);
+	if (br) {
+		char why[64];
+		snprintf(why, sizeof why, "published by another state directory, on bridge %s", br);
+		return port_in_use(fam, host_ip, port, proto, why);
+	}
+	if (proto == CTR_SCTP)
+		return 0;
 	if (op->socks_state == 0) {
 		op->socks_state = sockdiag_load(&op->socks) == 0 ? 1 : -1;
 		ctr_err_clear();
@@ -738,11 +790,7 @@ static int probe_port(void *ctx, int proto, const char *host_ip, uint16_t port)
 	else
 		err = bind_test(fam, addr, type, port);
 	if (err == EADDRINUSE)
-		return ctr_err(-EADDRINUSE,
-			       "failed to bind host port %s%s%s:%u/%s: address already in use (by a "
-			       "process on the host)",
-			       fam == AF_INET6 ? "[" : "", host_ip, fam == AF_INET6 ? "]" : "", port,
-			       proto_name((unsigned)proto));
+		return port_in_use(fam, host_ip, port, proto, "by a process on the host");
 	return 0;
 }
 

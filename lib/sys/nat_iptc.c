@@ -1231,6 +1231,62 @@ static int ipt_list(struct nat *nat, struct nat_rule **out, size_t *n)
 	return 0;
 }
 
+/* ---- list_others ------------------------------------------------------------------------- */
+
+#define DNAT_PREFIX "CTRLINK-DNAT-"
+
+struct others_ctx {
+	nat_rule_fn fn;
+	void *arg;
+};
+
+static int others_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, bool *changed)
+{
+	struct others_ctx *o = arg;
+	size_t pl = strlen(DNAT_PREFIX);
+	(void)t;
+	(void)changed;
+	for (const char *chain = iptc_first_chain(h); chain; chain = iptc_next_chain(h)) {
+		if (strncmp(chain, DNAT_PREFIX, pl) != 0 || strcmp(chain, nat->dnat) == 0)
+			continue;
+		for (const struct ipt_entry *e = iptc_first_rule(chain, h); e;
+		     e = iptc_next_rule(e, h)) {
+			char owner[ID_LEN + 1], peer[ID_LEN + 1];
+			struct nat_rule cur;
+			if (!rule_owners(e, owner, peer) ||
+			    !decode(h, e, NAT_RULE_DNAT, owner, peer, &cur) || !exact(h, e, &cur))
+				continue;
+			int r = o->fn(o->arg, chain + pl, &cur);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Does this network namespace have a legacy nat table?  (Reading one that is not there would
+ * make the kernel create it, and load its module.) */
+static bool have_nat_table(void)
+{
+	FILE *f = fopen("/proc/net/ip_tables_names", "re");
+	char line[64];
+	bool found = false;
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof line, f))
+		found = strcmp(line, "nat\n") == 0;
+	fclose(f);
+	return found;
+}
+
+static int ipt_list_others(struct nat *nat, nat_rule_fn fn, void *arg)
+{
+	struct others_ctx o = { fn, arg };
+	if (!have_nat_table())
+		return 0;
+	return with_tables(nat, TB(T_NAT), others_table, &o);
+}
+
 /* Delete the rules of built-in chain `builtin` that jump to one of `ours`. */
 static int remove_jumps(struct xtc_handle *h, const char *table, const char *builtin,
 			const char *const *ours, size_t n_ours, bool *changed)
@@ -1317,4 +1373,5 @@ const struct nat_ops nat_iptables_ops = {
 	.apply = ipt_apply,
 	.list = ipt_list,
 	.remove_all = ipt_remove_all,
+	.list_others = ipt_list_others,
 };

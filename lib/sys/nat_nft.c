@@ -1007,6 +1007,19 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+/* One dump of the elements of set `s` of table inet `table`, appended to `out` (nl_request's
+ * answer). */
+static int dump_set(struct nat *nat, const char *table, int s, struct kvec *out,
+		    struct nlres *res)
+{
+	union req q;
+	struct elem_dump d = { s, out };
+	struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[s].name);
+	return nl_request(nat, nlh, elems_cb, &d, res);
+}
+
 /* Read the elements of the sets in `mask` (bits of S_*) into `out`.  *genid: the generation
  * before the reading; a batch based on the reading carries it, and the kernel refuses that
  * batch if anything was committed since, during the reading too.  *consistent: no commit
@@ -1025,13 +1038,8 @@ static int read_elems(struct nat *nat, unsigned mask, struct kvec *out, bool *mi
 	for (int s = 0; s < S_N; s++) {
 		if (!(mask & (1u << s)))
 			continue;
-		union req q;
 		struct nlres res;
-		struct elem_dump d = { s, out };
-		struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, nat->table);
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[s].name);
-		r = nl_request(nat, nlh, elems_cb, &d, &res);
+		r = dump_set(nat, nat->table, s, out, &res);
 		if (r == -ENOENT && res.kernel)
 			*missing = true;
 		else if (r == -EINTR && res.kernel) /* every element came, some maybe twice */
@@ -2268,6 +2276,75 @@ static int nft_list(struct nat *nat, struct nat_rule **out, size_t *n)
 	return 0;
 }
 
+/* ---- list_others --------------------------------------------------------------------------- */
+
+struct tnames {
+	const char *own;
+	char (*v)[NFT_TABLE_MAXNAMELEN];
+	size_t n, cap;
+};
+
+static int tnames_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct tnames *t = data;
+	struct nftnl_table *tb = nftnl_table_alloc();
+	if (!tb)
+		return ctr_err(-ENOMEM, "out of memory");
+	int r = 0;
+	if (nftnl_table_nlmsg_parse(nlh, tb) == 0) {
+		const char *name = nftnl_table_get_str(tb, NFTNL_TABLE_NAME);
+		size_t pl = strlen(TABLE_PREFIX);
+		if (name && strncmp(name, TABLE_PREFIX, pl) == 0 && strlen(name) <= pl + BRIDGE_MAX &&
+		    strcmp(name, t->own) != 0 &&
+		    (r = grow((void **)&t->v, &t->cap, t->n, sizeof *t->v)) == 0)
+			snprintf(t->v[t->n++], sizeof *t->v, "%s", name);
+	}
+	nftnl_table_free(tb);
+	return r;
+}
+
+/* Our other tables (one dump of the inet tables), then the DNAT maps of each.  A table or map
+ * that goes away while we read is skipped; a dump interrupted by a commit elsewhere is taken
+ * as it came (every element came, some maybe twice).  On a kernel with nf_tables as a module
+ * that is not loaded, the request loads it (as nft would): that makes no table or hook. */
+static int nft_list_others(struct nat *nat, nat_rule_fn fn, void *arg)
+{
+	struct tnames t = { nat->table, NULL, 0, 0 };
+	struct kvec have = { NULL, 0, 0 };
+	struct nlres res;
+	union req q;
+	int r = nft_sock(nat);
+	if (r >= 0) {
+		struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP);
+		r = nl_request(nat, nlh, tnames_cb, &t, &res);
+		if (r == -EINTR && res.kernel)
+			r = 0;
+		else if (r < 0 && res.kernel)
+			r = nft_fail(&res, r, NULL, "cannot list the inet tables");
+	}
+	for (size_t i = 0; r >= 0 && i < t.n; i++) {
+		for (int s = 0; r >= 0 && s < S_N; s++) {
+			if (sets[s].kind != NAT_RULE_DNAT)
+				continue;
+			have.n = 0;
+			r = dump_set(nat, t.v[i], s, &have, &res);
+			if ((r == -ENOENT || r == -EINTR) && res.kernel)
+				r = 0;
+			else if (r < 0 && res.kernel)
+				r = nft_fail(&res, r, NULL, "cannot read set %s of table inet %s",
+					     sets[s].name, t.v[i]);
+			for (size_t k = 0; r >= 0 && k < have.n; k++) {
+				struct nat_rule rule;
+				if (have.v[k].owner[0] && elem_rule(&have.v[k], &rule))
+					r = fn(arg, t.v[i] + strlen(TABLE_PREFIX), &rule);
+			}
+		}
+	}
+	free(have.v);
+	free(t.v);
+	return r;
+}
+
 /* ---- remove_all ---------------------------------------------------------------------------- */
 
 static int nft_remove_all(struct nat *nat)
@@ -2687,4 +2764,5 @@ const struct nat_ops nat_nftables_ops = {
 	.apply = nft_apply,
 	.list = nft_list,
 	.remove_all = nft_remove_all,
+	.list_others = nft_list_others,
 };

@@ -410,3 +410,130 @@ def test_host_range_hands_out_each_port_once_then_refuses_then_reuses():
     ip4 = inspect("r4")["NetworkSettings"]["IPAddress"]
     wait_for(lambda: tcp_try(ip4, 80), what="r4 listening")
     assert tcp_request("127.0.0.1", freed).startswith(f"hello from {inspect('r4')['Id'][:12]} ")
+
+
+# ---- ports that another state directory publishes ----------------------------------------
+# Several state directories, each on its own bridge, share the host's ports: a DNAT rule of one
+# would silently shadow (or be shadowed by) another's for the same host port.  The library reads
+# the other bridges' DNAT rules from the kernel and refuses what would overlap.
+
+OTHER = {"CTRLINK_STATE_DIR": "/run/other", "CTRLINK_BRIDGE": "ctl1"}
+OTHER_BACKEND = "nftables" if BACKEND == "iptables" else "iptables"
+
+
+def published_elsewhere(what, bridge="ctrlink0"):
+    return (f"failed to bind host port {what}: address already in use (published by another "
+            f"state directory, on bridge {bridge})")
+
+
+def host_links():
+    return sh("ip -o link show | cut -d: -f2 | sort")
+
+
+def ids(env):
+    return set(ctl("ps", "-a", "-q", "--no-trunc", env=env).out.split())
+
+
+def test_a_port_another_state_directory_publishes_is_refused_and_changes_nothing():
+    a1, _ = server_container("a1", 80, opts=("-p", "18080:80"))
+    # the other state directory, on its own bridge: the same number in UDP, and other ports
+    b0 = ctl("run", "-d", "--name", "b0", "-p", "18080:80/udp", "-p", "18081:80", "sleep", "1000",
+             env=OTHER).out.strip()
+    assert set(inspect_in(OTHER, "b0")["NetworkSettings"]["Ports"]) == {"80/udp", "80/tcp"}
+    before, links, known = ruleset(), host_links(), ids(OTHER)
+    refused = published_elsewhere("0.0.0.0:18080/tcp")
+
+    # run -p, with --rm: refused, and nothing is left, not even the container
+    r = ctl("run", "-d", "--rm", "--name", "b1", "-p", "18080:80", "sleep", "1000", env=OTHER,
+            check=False)
+    assert r.rc == 125 and refused in r.err, r
+    assert ids(OTHER) == known and ruleset() == before and host_links() == links
+    # run -p without --rm: as Docker, the container stays created, with the reason; no rule
+    r = ctl("run", "-d", "--name", "b2", "-p", "18080:80", PY, SRV, "tcp", "80", env=OTHER,
+            check=False)
+    assert r.rc == 125 and refused in r.err, r
+    st = inspect_in(OTHER, "b2")["State"]
+    assert st["Status"] == "created" and refused in st["Error"]
+    assert ruleset() == before and host_links() == links
+    # create -p, then start
+    ctl("create", "--name", "b3", "-p", "127.0.0.1:18080:80", "sleep", "1000", env=OTHER)
+    r = ctl("start", "b3", env=OTHER, check=False)
+    assert r.rc != 0 and published_elsewhere("127.0.0.1:18080/tcp") in r.err, r
+    assert inspect_in(OTHER, "b3")["State"]["Status"] == "created"
+    assert ruleset() == before and host_links() == links
+    # a live publish on a running container, one port or a range over it
+    for spec in ("18080:80", "18070-18090:18070-18090"):
+        r = ctl("publish", "b0", spec, env=OTHER, check=False)
+        assert r.rc != 0 and refused in r.err, (spec, r)
+        assert ruleset() == before, spec
+        assert set(inspect_in(OTHER, "b0")["NetworkSettings"]["Ports"]) == {"80/udp", "80/tcp"}
+    r = ctl("run", "-d", "--rm", "--name", "b4", "-p", "18070-18090:18070-18090", "sleep", "1000",
+            env=OTHER, check=False)
+    assert r.rc == 125 and refused in r.err, r
+    assert ruleset() == before and ids(OTHER) == known | {inspect_in(OTHER, n)["Id"]
+                                                          for n in ("b2", "b3")}
+    # the first state directory's port still reaches its container
+    assert tcp_request("127.0.0.1", 18080).startswith(f"hello from {a1[:12]} ")
+    # a range to pick from passes over the port (and over b0's own 18081)
+    ctl("run", "-d", "--name", "b5", "-p", "18080-18082:80", "sleep", "1000", env=OTHER)
+    assert inspect_in(OTHER, "b5")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == "18082"
+
+    # once the first state directory's container is gone, its port is free again
+    ctl("rm", "-f", "a1")
+    ctl("start", "b2", env=OTHER)
+    ip2 = inspect_in(OTHER, "b2")["NetworkSettings"]["IPAddress"]
+    wait_for(lambda: tcp_try(ip2, 80), what="b2 listening")
+    b2 = inspect_in(OTHER, "b2")["Id"]
+    assert tcp_request("127.0.0.1", 18080).startswith(f"hello from {b2[:12]} ")
+    # and now the first state directory is refused the port the other one holds
+    r = ctl("run", "-d", "--name", "a2", "-p", "18080:80", "sleep", "1000", check=False)
+    assert r.rc == 125 and published_elsewhere("0.0.0.0:18080/tcp", "ctl1") in r.err, r
+    assert rules_naming(inspect("a2")["Id"]) == []
+    assert rules_naming(b0)  # untouched
+
+
+def inspect_in(env, ref):
+    return json.loads(ctl("inspect", ref, env=env).out)[0]
+
+
+def test_host_addresses_overlap_across_state_directories_as_bind_sees_them():
+    ctl("run", "-d", "--name", "a1", "-p", "127.0.0.1:18080:80", "-p", "18081:80", "sleep",
+        "1000")
+    ctl("run", "-d", "--name", "b0", "sleep", "1000", env=OTHER)
+    before = ruleset()
+    refused = {
+        "18080:80": "0.0.0.0:18080/tcp",            # every address covers 127.0.0.1
+        "127.0.0.1:18080:80": "127.0.0.1:18080/tcp",  # the same address
+        "127.0.0.1:18081:80": "127.0.0.1:18081/tcp",  # an address under 0.0.0.0
+    }
+    for spec, what in refused.items():
+        r = ctl("publish", "b0", spec, env=OTHER, check=False)
+        assert r.rc != 0 and published_elsewhere(what) in r.err, (spec, r)
+        assert ruleset() == before, spec
+    # another address of the host, and the other protocol, do not overlap
+    ctl("publish", "b0", "127.0.0.2:18080:80", env=OTHER)
+    ctl("publish", "b0", "127.0.0.1:18081:80/udp", env=OTHER)
+    ctl("publish", "b0", "127.0.0.2:18082:81", env=OTHER)
+    ports = inspect_in(OTHER, "b0")["NetworkSettings"]["Ports"]
+    assert ports["80/tcp"] == [{"HostIp": "127.0.0.2", "HostPort": "18080"}]
+    assert ports["80/udp"] == [{"HostIp": "127.0.0.1", "HostPort": "18081"}]
+    # the first state directory's every-address publication would cover 127.0.0.2:18082
+    before = ruleset()
+    r = ctl("publish", "a1", "18082:82", check=False)
+    assert r.rc != 0 and published_elsewhere("0.0.0.0:18082/tcp", "ctl1") in r.err, r
+    assert ruleset() == before
+    ctl("publish", "a1", "127.0.0.1:18082:82")
+
+
+def test_a_port_published_through_the_other_nat_backend_is_refused_too():
+    """A host can have both backends' tables: a state directory on the other backend is read
+    too."""
+    other = dict(OTHER, CTRLINK_NAT_BACKEND=OTHER_BACKEND)
+    ctl("run", "-d", "--name", "b0", "-p", "18080:80", "sleep", "1000", env=other)
+    assert inspect_in(other, "b0")["NetworkSettings"]["Ports"]["80/tcp"]
+    r = ctl("run", "-d", "--name", "a1", "-p", "18080:80", "sleep", "1000", check=False)
+    assert r.rc == 125 and published_elsewhere("0.0.0.0:18080/tcp", "ctl1") in r.err, r
+    assert rules_naming(inspect("a1")["Id"]) == []
+    ctl("rm", "-f", "b0", env=other)
+    ctl("start", "a1")
+    assert inspect("a1")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == "18080"

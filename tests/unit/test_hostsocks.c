@@ -7,6 +7,7 @@
 
 #include "core/hostsocks.h"
 #include "core/model.h"
+#include "core/nat.h"
 #include "tap.h"
 #include "core/util.h"
 
@@ -72,6 +73,91 @@ static const struct {
 	{ CTR_SCTP, "0.0.0.0", 9097, false, "SCTP is not listed" },
 };
 
+/* Other state directories' DNAT rules (pubports): each port of a rule held on its host
+ * address, by its bridge; the overlap rule is hostsocks'. */
+static const struct {
+	const char *bridge;
+	int proto;
+	const char *addr; /* "" : every local address of the family given by v6 */
+	bool v6;
+	uint16_t lo, hi;
+} pubs[] = {
+	{ "ctl1", CTR_TCP, "", false, 18080, 18080 },
+	{ "ctl1", CTR_UDP, "127.0.0.1", false, 18090, 18099 }, /* a range */
+	{ "ctl2", CTR_TCP, "", true, 18100, 18100 },            /* IPv6, every address */
+	{ "ctl2", CTR_SCTP, "10.0.0.1", false, 18110, 18110 },
+	{ "ctl1", CTR_TCP, "127.0.0.1", false, 18120, 18120 },  /* back to the first bridge */
+	{ "ctl3", CTR_TCP, "fd00::1", true, 18130, 18130 },
+};
+
+static const struct {
+	int proto;
+	const char *addr;
+	uint16_t port;
+	const char *bridge; /* NULL: free */
+	const char *why;
+} pub_cases[] = {
+	{ CTR_TCP, "0.0.0.0", 18080, "ctl1", "the same port on every address" },
+	{ CTR_TCP, "127.0.0.1", 18080, "ctl1", "one address under 0.0.0.0" },
+	{ CTR_UDP, "0.0.0.0", 18080, NULL, "another protocol" },
+	{ CTR_TCP, "0.0.0.0", 18081, NULL, "another port" },
+	{ CTR_UDP, "0.0.0.0", 18095, "ctl1", "a port inside a published range" },
+	{ CTR_UDP, "127.0.0.2", 18099, NULL, "the range's last port on another address" },
+	{ CTR_UDP, "127.0.0.1", 18100, NULL, "past the range" },
+	{ CTR_TCP, "0.0.0.0", 18100, NULL, "an IPv6 rule leaves IPv4 alone" },
+	{ CTR_TCP, "::", 18100, "ctl2", "but not IPv6" },
+	{ CTR_TCP, "fd00::9", 18100, "ctl2", "any IPv6 address" },
+	{ CTR_SCTP, "0.0.0.0", 18110, "ctl2", "SCTP is held too" },
+	{ CTR_SCTP, "10.0.0.2", 18110, NULL, "on its address only" },
+	{ CTR_TCP, "127.0.0.1", 18120, "ctl1", "a bridge seen again keeps its name" },
+	{ CTR_TCP, "127.0.0.2", 18120, NULL, "127.0.0.1 and 127.0.0.2 do not overlap" },
+	{ CTR_TCP, "::", 18120, "ctl1", "publishing on :: meets IPv4, as for sockets" },
+	{ CTR_TCP, "fd00::1", 18130, "ctl3", "a specific IPv6 address" },
+	{ CTR_TCP, "fd00::2", 18130, NULL, "another IPv6 address" },
+};
+
+static void test_pubports(void)
+{
+	struct pubports pp = { 0 };
+	int fails = 0;
+	size_t ports = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(pubs); i++) {
+		struct nat_rule r = { .kind = NAT_RULE_DNAT, .proto = (uint8_t)pubs[i].proto };
+		uint8_t a[16] = { 0 };
+		if (pubs[i].addr[0])
+			fam_addr(pubs[i].addr, a);
+		r.family = pubs[i].v6 ? AF_INET6 : 0;
+		if (pubs[i].v6)
+			memcpy(r.u.dnat.host_ip6, a, 16);
+		else
+			memcpy(&r.u.dnat.host_ip, a, 4);
+		r.u.dnat.hport_lo = pubs[i].lo;
+		r.u.dnat.hport_hi = pubs[i].hi;
+		r.u.dnat.cport_lo = 80;
+		fails += pubports_add(&pp, pubs[i].bridge, &r) < 0;
+		ports += pubs[i].hi - pubs[i].lo + 1u;
+	}
+	struct nat_rule link = { .kind = NAT_RULE_LINK, .proto = CTR_TCP };
+	link.u.link.port_lo = link.u.link.port_hi = 5432;
+	fails += pubports_add(&pp, "ctl4", &link) < 0;
+	ok(fails == 0 && pp.hs.n == ports && pp.n_bridge == 3,
+	   "%zu published ports of 3 bridges recorded, one per port (a link rule is not one)",
+	   pp.hs.n);
+	for (size_t i = 0; i < ARRAY_SIZE(pub_cases); i++) {
+		uint8_t a[16];
+		int fam = fam_addr(pub_cases[i].addr, a);
+		const char *br = pubports_conflict(&pp, pub_cases[i].proto, fam, a, pub_cases[i].port);
+		ok(pub_cases[i].bridge ? br && strcmp(br, pub_cases[i].bridge) == 0 : !br,
+		   "%s %s port %u: %s (%s)", proto_name((unsigned)pub_cases[i].proto),
+		   pub_cases[i].addr, (unsigned)pub_cases[i].port,
+		   pub_cases[i].bridge ? pub_cases[i].bridge : "free", pub_cases[i].why);
+	}
+	pubports_free(&pp);
+	struct pubports empty = { 0 };
+	uint8_t any[16] = { 0 };
+	ok(!pubports_conflict(&empty, CTR_TCP, AF_INET, any, 18080), "no published port: all free");
+}
+
 int main(void)
 {
 	struct hostsocks hs = { 0 };
@@ -109,5 +195,6 @@ int main(void)
 	is_int(wrong, 0, "10000 listeners on odd ports: every port of 1..20001 answered right");
 	hostsocks_free(&big);
 	hostsocks_free(&hs);
+	test_pubports();
 	return done_testing();
 }
