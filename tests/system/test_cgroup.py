@@ -101,16 +101,14 @@ def cgroup_dirs(h, rel):
 
 
 def ours(h):
-    """The container cgroups of every state directory: <top>/ctrlink/<hash>/<id>."""
+    """The container cgroups of every state directory, as paths: /ctrlink/<hash>/<id>."""
     out = set()
     for mp in (m for m in h.values() if m):
         top = os.path.join(mp, "ctrlink")
         for par in os.listdir(top) if os.path.isdir(top) else []:
-            if not os.path.isdir(os.path.join(top, par)):
-                continue
-            for c in os.listdir(os.path.join(top, par)):
-                if os.path.isdir(os.path.join(top, par, c)):
-                    out.add(f"/ctrlink/{par}/{c}")
+            if os.path.isdir(os.path.join(top, par)):
+                out |= {f"/ctrlink/{par}/{c}" for c in os.listdir(os.path.join(top, par))
+                        if os.path.isdir(os.path.join(top, par, c))}
     return out
 
 
@@ -249,3 +247,24 @@ def test_without_a_writable_cgroupfs_the_container_starts_in_the_callers_cgroup(
              what="the container to end with the agent")
     ctl("rm", "plain")
     assert ours(h) == set()
+
+
+def test_a_policy_restart_runs_in_the_same_cgroup_and_stop_removes_it():
+    h = hierarchies()
+    ctl("run", "-d", "--name", "again", "--restart", "always", "sh", "-c", "sleep 0.5; exit 3")
+    first = inspect("again")
+    rel = first["State"]["CgroupPath"]
+    def next_run():
+        r = inspect("again")
+        if r["RestartCount"] < 1 or not r["State"]["Running"]:
+            return None
+        try:
+            return r, proc_cgroups(r["State"]["Pid"])
+        except OSError:  # that run ended already
+            return None
+    r, cg = wait_for(next_run, what="a restart")
+    assert r["State"]["CgroupPath"] == rel
+    assert cg["unified"] == rel  # the next run is in it
+    ctl("stop", "-t", "1", "again")
+    assert ours(h) == set()
+    ctl("rm", "again")
