@@ -408,7 +408,8 @@ CTR_API int ctr_logs(ctr_ctx *ctx, const char *ref, int stdout_fd, int stderr_fd
  * name and link entries no container backs, restore missing ones), restore missing rules and
  * remove rules of ours that no container owns.  `*report_out` (may be NULL) receives a JSON
  * object: ContainersFoundDead (IDs), NameConflicts (IDs whose name another holds),
- * IndexEntriesPruned, IndexEntriesRestored, RulesAdded, RulesRemoved.
+ * IndexEntriesPruned, IndexEntriesRestored, RulesAdded, RulesRemoved, CgroupsRemoved (cgroups
+ * of this state directory's containers that no live run was in, removed after the lock).
  */
 CTR_API int ctr_reconcile(ctr_ctx *ctx, char **report_out);
 
@@ -416,7 +417,9 @@ CTR_API int ctr_reconcile(ctr_ctx *ctx, char **report_out);
  * Facts about this context as a JSON object: Version, StateDir, NatBackend (recorded, or
  * what the options and the host would choose), Bridge, Subnet and Gateway ("" until chosen at
  * the first start), Subnet6 and Gateway6 ("" without IPv6), ICC, NetworkConfigured, Helper,
- * and KernelFeatures {Nftables, BridgeNetfilter, IptablesLegacy, Conntrack, IPv6, PidFd}.
+ * Cgroups {Enabled, Parent, Unified, Systemd, Reason} (whether each container gets a cgroup of
+ * its own, and why not), and KernelFeatures {Nftables, BridgeNetfilter, IptablesLegacy,
+ * Conntrack, IPv6, PidFd}.
  */
 CTR_API int ctr_info(ctr_ctx *ctx, char **json_out);
 

@@ -1,4 +1,4 @@
-"""pytest plugin: every test runs in its own fresh network, mount and PID namespaces.
+"""pytest plugin: every test runs in its own fresh network, mount, PID and cgroup namespaces.
 
 For each test, pytest's process forks a child that unshares the namespaces and forks again:
 the grandchild is PID 1 of a new PID namespace, with a private mount namespace (tmpfs on /run
@@ -7,6 +7,12 @@ and a new network namespace (loopback up).  It runs the test and sends the repor
 through a pipe.  When it exits, the kernel ends every process it started (containers and their
 monitors included) and drops its namespaces: nothing the test made can outlive it or touch the
 host.
+
+Cgroups are not in any of those namespaces, so each test also gets a cgroup of its own
+(tests/cgroups.py): its world starts in it, in a cgroup namespace rooted there, with the cgroup
+file systems mounted again in its mount namespace, so that what the test (or the library, for
+its containers) makes under /sys/fs/cgroup is made under the test's cgroup; after the test,
+that cgroup and everything under it is removed.
 """
 import ctypes
 import os
@@ -19,8 +25,10 @@ import traceback
 import pytest
 from _pytest.runner import runtestprotocol
 
+import cgroups
 from private import MS_PRIVATE, MS_REC, mount as _mount, tmpfs_over
 
+CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
@@ -34,9 +42,11 @@ def _check(rc, what):
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def enter_private_world():
+def enter_private_world(cg=None):
     """Called in the grandchild (PID 1 of its namespace): private mounts, loopback up."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if cg:
+        cg.mount_private()
     tmpfs_over("/run", "mode=755")
     tmpfs_over("/tmp", "mode=1777")
     _mount("proc", "/proc", "proc")
@@ -49,19 +59,32 @@ def _serialize(item, reports):
 
 
 def _run_isolated(item):
+    cg = cgroups.IsolatedCgroup.make()
+    try:
+        return _run_in(item, cg)
+    finally:
+        if cg:
+            cg.remove()
+
+
+def _run_in(item, cg):
     rfd, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: new namespaces, then the test's PID 1
         os.close(rfd)
         code = 1
         try:
-            _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+            flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID
+            if cg:
+                cg.enter()
+                flags |= CLONE_NEWCGROUP
+            _check(_libc.unshare(flags), "unshare")
             inner = os.fork()
             if inner == 0:
                 try:
                     # as PID 1, a default SIGTERM/SIGINT would be ignored; keep them fatal
                     signal.signal(signal.SIGTERM, lambda *a: os._exit(143))
-                    enter_private_world()
+                    enter_private_world(cg)
                     reports = runtestprotocol(item, log=False, nextitem=None)
                     data = pickle.dumps(_serialize(item, reports))
                 except BaseException:

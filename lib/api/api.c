@@ -17,6 +17,7 @@
 #include "core/natplan.h"
 #include "core/portplan.h"
 #include "core/portspec.h"
+#include "sys/cgroup.h"
 #include "sys/proc.h"
 #include "sys/rtnl.h"
 
@@ -579,6 +580,12 @@ CTR_API int ctr_info(ctr_ctx *ctx, char **json_out)
 		snprintf(sub6, sizeof sub6, "%s/%d", net6, cfg.prefixlen6);
 		ip6_format(cfg.gateway6, gw6, sizeof gw6);
 	}
+	struct cg_mounts cgm;
+	char cg_why[512];
+	cgroup_mounts(&cgm);
+	bool cg_ok = cgroup_usable(&cgm, cg_why, sizeof cg_why);
+	char cg_par[CG_PARENT_LEN + 2];
+	snprintf(cg_par, sizeof cg_par, "/%s", ctx->cg_parent);
 	int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	bool pidfd = pfd >= 0;
 	if (pfd >= 0)
@@ -595,6 +602,14 @@ CTR_API int ctr_info(ctr_ctx *ctx, char **json_out)
 		   cJSON_AddBoolToObject(o, "ICC", cfg.icc) &&
 		   cJSON_AddBoolToObject(o, "NetworkConfigured", have) &&
 		   cJSON_AddStringToObject(o, "Helper", ctx->helper) &&
+		   (f = cJSON_AddObjectToObject(o, "Cgroups")) &&
+		   cJSON_AddBoolToObject(f, "Enabled", cg_ok) &&
+		   cJSON_AddStringToObject(f, "Parent", cg_par) &&
+		   cJSON_AddStringToObject(f, "Unified", cgm.v2.present ? cgm.v2.path : "") &&
+		   cJSON_AddStringToObject(f, "Systemd",
+					   cgm.v2.present && cgm.systemd.present ? cgm.systemd.path
+										 : "") &&
+		   cJSON_AddStringToObject(f, "Reason", cg_why) &&
 		   (f = cJSON_AddObjectToObject(o, "KernelFeatures")) &&
 		   cJSON_AddBoolToObject(f, "Nftables", net_nft_available()) &&
 		   cJSON_AddBoolToObject(f, "PortGuard", net_guard_available()) &&

@@ -111,6 +111,8 @@ static cJSON *state_json(struct jb *b, const struct ctr_rec *r)
 	add_s(b, s, "Error", r->error);
 	add_time(b, s, "StartedAt", r->started);
 	add_time(b, s, "FinishedAt", r->finished);
+	/* as podman's: the run's cgroup, from the hierarchy's top ("": none of its own) */
+	add_s(b, s, "CgroupPath", running && r->cgroup ? r->cgroup : "");
 	return s;
 }
 
@@ -279,6 +281,12 @@ int inspect_render(const struct ctr_rec *r, const struct inspect_extra *x, char 
 		add(&b, hc, "Links", strv_json(&b, (char **)x->links, true));
 		add_b(&b, hc, "PublishAllPorts", r->publish_all);
 		add_b(&b, hc, "AutoRemove", r->auto_remove);
+		/* as Docker's: the cgroup its runs' cgroups are made under ("": its starter's) */
+		char parent[256] = "";
+		const char *slash = r->cgroup ? strrchr(r->cgroup, '/') : NULL;
+		if (slash && slash > r->cgroup)
+			snprintf(parent, sizeof parent, "%.*s", (int)(slash - r->cgroup), r->cgroup);
+		add_s(&b, hc, "CgroupParent", parent);
 		cJSON *rp = chk(&b, cJSON_CreateObject());
 		add(&b, hc, "RestartPolicy", rp);
 		if (rp) {

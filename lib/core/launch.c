@@ -19,6 +19,7 @@ void launch_free(struct launch *l)
 	free(l->workdir);
 	free(l->rootfs);
 	free(l->user);
+	free(l->cgroup);
 	memset(l, 0, sizeof *l);
 }
 
@@ -76,7 +77,7 @@ int launch_to_json(const struct launch *l, char **out)
 		   cJSON_AddNumberToObject(o, "prefixlen6", l->prefixlen6) &&
 		   put_str(o, "ip6", ip6) && put_str(o, "gateway6", gw6) &&
 		   put_str(o, "gw_mac", mac) && cJSON_AddNumberToObject(o, "target_pid", l->target_pid) &&
-		   put_u64(o, "target_start", l->target_start);
+		   put_u64(o, "target_start", l->target_start) && put_str(o, "cgroup", l->cgroup);
 	char *s = okk ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	if (!s)
@@ -168,6 +169,9 @@ int launch_from_json(const char *json, size_t len, struct launch *l)
 	const cJSON *tp = cJSON_GetObjectItemCaseSensitive(o, "target_pid");
 	l->target_pid = cJSON_IsNumber(tp) ? tp->valueint : 0;
 	l->target_start = get_u64(o, "target_start");
+	l->cgroup = get_str(o, "cgroup");
+	if (!e && l->cgroup && (l->cgroup[0] != '/' || strstr(l->cgroup, "/..")))
+		e = ctr_err(-EINVAL, "launch spec: bad cgroup");
 	if (!e && (!l->state_dir || !l->argv || !l->argv[0] || !l->env || !l->hostname))
 		e = ctr_err(-EINVAL, "launch spec: missing fields");
 	if (!e && (!ip || !gw || inet_pton(AF_INET, ip, &l->ip) != 1 ||

@@ -6,7 +6,9 @@
  *   3         "down" (a socket): the library sends the spec ("<len>\n<json>"), later "G" (go:
  *             eth0 is there), and "G" again (run the command) after the container's "N";
  *             closing it instead makes the waiting container give up
- *   4         "up":   the monitor writes "P <pid> <pid_start> <mon_pid> <mon_start>\n";
+ *   4         "up":   the monitor writes "P <pid> <pid_start> <mon_pid> <mon_start> <cg>\n"
+ *                     (<cg> 1: it and the container are in the cgroup `cgroup`, 0: they
+ *                     stayed in the caller's);
  *                     the container writes "N\n" when its network is configured and up,
  *                     "E <exit code> <message>" if its setup fails, or "X" right before it
  *                     executes the command; end of file after "X" (the descriptor is
@@ -59,6 +61,9 @@ struct launch {
 	bool attached;       /* also copy output to fds 1 and 2 */
 	uint64_t log_max_size; /* rotate log.json before it grows past this (0: never) */
 	int log_max_file;    /* log files kept (log.json, log.json.1, ...) */
+	char *cgroup;        /* the cgroup to run in, from each hierarchy's top (core/cgroup.h);
+			      * start: made and entered if it can be; exec: joined if it exists;
+			      * may be NULL */
 	int etc_fd;          /* the monitor's: LAUNCH_FD_ETC, or -1 (the state dir's files are
 			      * bound); not part of the spec */
 	/* exec only: the running container to enter */

@@ -46,6 +46,7 @@ void rec_free(struct ctr_rec *rec)
 	}
 	free(rec->links);
 	free(rec->error);
+	free(rec->cgroup);
 	free(rec->mappings);
 	free(rec);
 }
@@ -216,7 +217,8 @@ static cJSON *build(const struct ctr_rec *r)
 	      (!r->restart_count || add_u64(o, "restart_count", r->restart_count)) &&
 	      (!r->restart_delay || add_num(o, "restart_delay", r->restart_delay)) &&
 	      (!r->restarting || cJSON_AddBoolToObject(o, "restarting", true)) &&
-	      (!r->manual_stop || cJSON_AddBoolToObject(o, "manual_stop", true));
+	      (!r->manual_stop || cJSON_AddBoolToObject(o, "manual_stop", true)) &&
+	      add_str(o, "cgroup", r->cgroup);
 	if (okk && r->has_net) {
 		cJSON *n = cJSON_AddObjectToObject(o, "net");
 		char mac[18];
@@ -591,6 +593,10 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	r->restart_delay = (unsigned)l;
 	r->restarting = get_bool(o, "restarting");
 	r->manual_stop = get_bool(o, "manual_stop");
+	if ((e = get_str(rd, o, "cgroup", false, false, &r->cgroup)) < 0)
+		return e;
+	if (r->cgroup && (r->cgroup[0] != '/' || strstr(r->cgroup, "/..") || strstr(r->cgroup, "//")))
+		return bad(rd, "cgroup");
 
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "net");
 	if (n) {

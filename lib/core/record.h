@@ -83,6 +83,9 @@ struct ctr_rec {
 	unsigned restart_delay;    /* ms: the policy's last wait before a restart */
 	bool restarting;           /* ended; its monitor (mon_pid) starts it again by the policy */
 	bool manual_stop;          /* stopped or killed by hand: the policy waits for a start */
+	char *cgroup;              /* the run's own cgroup, from each hierarchy's top
+				    * ("/ctrlink/<hash>/<id>", core/cgroup.h); NULL: the run stays
+				    * in its starter's (no writable cgroupfs) */
 	bool has_net;
 	struct ctr_net net;
 	struct ctr_mapping *mappings; /* NetworkSettings.Ports: what is bound while running */

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sys/cgroup.h"
 #include "sys/child.h"
 #include "ops/internal.h"
 #include "core/launch.h"
@@ -321,6 +322,15 @@ static int monitor_start(void)
 	}
 	bool want_exit = fcntl(LAUNCH_FD_EXIT, F_GETFD) >= 0;
 
+	/* a cgroup of its own, outside the caller's, before anything is forked: the container's
+	 * init and whatever it runs are born in it (a caller's cgroup that is killed whole, as
+	 * systemd stops a unit, does not take the container with it); where there is no
+	 * writable cgroupfs, the container stays in the caller's, as before */
+	struct cg_mounts cgm;
+	cgroup_mounts(&cgm);
+	bool in_cg = l.cgroup && cgroup_enter(&cgm, l.cgroup) == 0;
+	ctr_err_clear();
+
 	char path[4096];
 	snprintf(path, sizeof path, "containers/%s", l.id);
 	struct logf lf = { openat(LAUNCH_FD_STATE, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
@@ -363,8 +373,9 @@ static int monitor_start(void)
 	proc_start_time(c, &cstart);
 	proc_start_time(getpid(), &mstart);
 	char msg[128];
-	int n = snprintf(msg, sizeof msg, "P %d %llu %d %llu\n", (int)c, (unsigned long long)cstart,
-			 (int)getpid(), (unsigned long long)mstart);
+	int n = snprintf(msg, sizeof msg, "P %d %llu %d %llu %d\n", (int)c,
+			 (unsigned long long)cstart, (int)getpid(), (unsigned long long)mstart,
+			 in_cg ? 1 : 0);
 	write_full(LAUNCH_FD_UP, msg, (size_t)n);
 	close(LAUNCH_FD_UP);
 	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -436,6 +447,17 @@ static int monitor_start(void)
 	if (restart_ms)
 		policy_restart(ctx, &l, restart_ms);
 	ctr_ctx_close(ctx);
+	if (in_cg) {
+		/* last, after the lock and the journal are done with: out of the cgroup, then
+		 * remove it (a next run that the policy started lives in it: then it stays) */
+		char parent[CG_REL_MAX];
+		snprintf(parent, sizeof parent, "%s", l.cgroup + 1);
+		char *slash = strrchr(parent, '/');
+		if (slash)
+			*slash = '\0';
+		cgroup_leave(&cgm);
+		cgroup_remove(&cgm, l.cgroup, slash ? parent : NULL, 1000, true);
+	}
 	launch_free(&l);
 	return 0;
 }
@@ -460,6 +482,13 @@ static int monitor_exec(void)
 		return 125;
 	}
 	close(LAUNCH_FD_DOWN);
+	/* into the container's cgroup before anything is forked (and before the container's
+	 * mount namespace, whose view of cgroupfs is not ours) */
+	if (l.cgroup) {
+		struct cg_mounts cgm;
+		cgroup_mounts(&cgm);
+		cgroup_join(&cgm, l.cgroup);
+	}
 	struct proc target;
 	if (proc_open(l.target_pid, l.target_start, &target) < 0) {
 		write_full(LAUNCH_FD_UP, "E 125 the container is not running", 34);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ops/internal.h"
@@ -217,6 +218,13 @@ int ctx_open_state(ctr_ctx **out, const char *state_dir, int dirfd)
 		ctx_free(ctx);
 		return e;
 	}
+	struct stat sb;
+	if (fstat(ctx->st.dfd, &sb) < 0) {
+		e = ctr_err_sys(-errno, "cannot stat the state directory %s", ctx->st.path);
+		ctx_free(ctx);
+		return e;
+	}
+	cg_parent((uint64_t)sb.st_dev, (uint64_t)sb.st_ino, ctx->cg_parent);
 	*out = ctx;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/alloc.h"
+#include "core/cgroup.h"
 #include "core/hostsocks.h"
 #include "container-link.h"
 #include "core/nat.h"
@@ -45,6 +46,8 @@ struct ctr_ctx {
 	const struct nat_ops *nat_ops;
 	struct nat_net nat_net;
 	struct nat *guard;    /* the port guard's handle (sys/nftguard.h), kept like `nat` */
+	/* "ctrlink/<hash>": the parent of this state directory's container cgroups */
+	char cg_parent[CG_PARENT_LEN + 1];
 };
 
 /* A context on a state directory with no options (the monitor's). */
@@ -175,6 +178,9 @@ int net_plan(struct op *op, struct ctr_rec *rec);
 
 /* ---- containers (run.c) ------------------------------------------------------------------- */
 
+/* Remove the cgroup of the container `id` (NULL: none, only this state directory's parent
+ * if it is empty), waiting up to `wait_ms` while it is busy.  Never under the state lock. */
+void run_cgroup_gone(ctr_ctx *ctx, const char *id, int wait_ms);
 /* Record a container's end (called by its monitor, and by recovery when the monitor died):
  * network down, status exited, auto-remove.  Under the state lock. */
 int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code);

@@ -15,6 +15,7 @@
 
 #include "ops/internal.h"
 #include "core/guard.h"
+#include "sys/cgroup.h"
 #include "core/natplan.h"
 #include "sys/proc.h"
 
@@ -204,6 +205,36 @@ int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
 }
 
 /* ---- reconcile ---------------------------------------------------------------------------- */
+
+/* Remove the cgroups of this state directory's containers that are not running (nor
+ * starting, nor waiting to restart); returns how many went. */
+static int sweep_cgroups(ctr_ctx *ctx)
+{
+	struct cg_mounts m;
+	char **ids = NULL;
+	int n = 0;
+	cgroup_mounts(&m);
+	if (cgroup_children(&m, ctx->cg_parent, &ids) < 0)
+		return 0;
+	for (size_t i = 0; ids && ids[i]; i++) {
+		struct ctr_rec *r = NULL;
+		bool live = false;
+		if (store_rec_load_any(&ctx->st, ids[i], &r) == 0)
+			live = r->unreadable || r->status == ST_RUNNING || r->status == ST_STARTING ||
+			       r->restarting;
+		rec_free(r);
+		if (!live) {
+			char rel[CG_REL_MAX];
+			cg_container_path(ctx->cg_parent, ids[i], rel);
+			if (cgroup_remove(&m, rel, NULL, 2000, false) == 0)
+				n++;
+		}
+	}
+	strv_free(ids);
+	run_cgroup_gone(ctx, NULL, 0); /* and the parent, if that left it empty */
+	ctr_err_clear();
+	return n;
+}
 
 static int rule_qcmp(const void *a, const void *b)
 {
@@ -453,9 +484,17 @@ int reconcile(ctr_ctx *ctx, char **report_out)
 		   !cJSON_AddNumberToObject(rep, "IndexEntriesPruned", pruned) ||
 		   !cJSON_AddNumberToObject(rep, "IndexEntriesRestored", restored)))
 		e = ctr_err(-ENOMEM, "out of memory");
+out:
+	e = op_end(&op, e);
+	/* 4. cgroups of this state directory that no live run is in (a killed monitor's, a
+	 * killed start's): after the lock, as they may take a moment to empty */
+	int cgone = 0;
+	if (!e)
+		cgone = sweep_cgroups(ctx);
+	if (!e && !cJSON_AddNumberToObject(rep, "CgroupsRemoved", cgone))
+		e = ctr_err(-ENOMEM, "out of memory");
 	if (!e && report_out && !(*report_out = cJSON_Print(rep)))
 		e = ctr_err(-ENOMEM, "out of memory");
-out:
 	cJSON_Delete(rep);
 	strv_free(ids);
 	strv_free(unread);
@@ -464,5 +503,5 @@ out:
 	free(del);
 	free(add);
 	free(guards);
-	return op_end(&op, e);
+	return e;
 }

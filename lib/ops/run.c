@@ -24,6 +24,7 @@
 #include "core/names.h"
 #include "core/portplan.h"
 #include "core/portspec.h"
+#include "sys/cgroup.h"
 #include "sys/proc.h"
 #include "core/resolv.h"
 
@@ -726,6 +727,8 @@ static void start_undo(struct op *op, struct ctr_rec *rec, int exit_code, const 
 	rec->exit_code = exit_code;
 	free(rec->error);
 	rec->error = xstrdup(why);
+	free(rec->cgroup); /* its monitor removes it as it goes */
+	rec->cgroup = NULL;
 	store_rec_save(op->st, rec);
 }
 
@@ -792,6 +795,9 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	l.log_max_size = (uint64_t)rec->log.max_size;
 	l.log_max_file = rec->log.max_file;
 	l.has_gw_mac = rec->has_net && net_gateway_mac(op, l.gw_mac);
+	char cg[CG_REL_MAX];
+	cg_container_path(op->ctx->cg_parent, rec->id, cg);
+	l.cgroup = cg; /* the monitor makes and enters it, or says it could not */
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) < 0 ||
 	    pipe2(up, O_CLOEXEC) < 0 ||
@@ -813,10 +819,10 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 		goto undo;
 
 	char line[160];
-	int pid = 0, mpid = 0;
+	int pid = 0, mpid = 0, in_cg = 0;
 	unsigned long long ps = 0, ms = 0;
 	if (read_line(up[0], line, sizeof line, 30000) <= 0 || line[0] != 'P' ||
-	    sscanf(line, "P %d %llu %d %llu", &pid, &ps, &mpid, &ms) != 4) {
+	    sscanf(line, "P %d %llu %d %llu %d", &pid, &ps, &mpid, &ms, &in_cg) < 4) {
 		if (line[0] == 'E')
 			e = child_error(line, &code);
 		else
@@ -827,6 +833,12 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	rec->pid_start = ps;
 	rec->mon_pid = mpid;
 	rec->mon_start = ms;
+	free(rec->cgroup);
+	rec->cgroup = NULL;
+	if (in_cg == 1 && !(rec->cgroup = xstrdup(cg))) {
+		e = -ENOMEM;
+		goto undo;
+	}
 	char msg[2048];
 	int n;
 	if ((e = store_rec_save(op->st, rec)) < 0)
@@ -1335,6 +1347,8 @@ CTR_API int ctr_wait(ctr_ctx *ctx, const char *ref, int timeout_ms, int *exit_co
 
 /* ---- removing ----------------------------------------------------------------------------- */
 
+static int remove_id(ctr_ctx *ctx, const char *id, bool force);
+
 CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags)
 {
 	ctr_err_clear();
@@ -1343,10 +1357,29 @@ CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags)
 		return ctr_err(-EINVAL, "ctr_remove: context is NULL");
 	if (flags & ~CTR_REMOVE_FORCE)
 		return ctr_err(-EINVAL, "unknown ctr_remove flags %#x", flags);
-	bool force = flags & CTR_REMOVE_FORCE;
 	int e = resolve_ref(&ctx->st, ref, id);
-	if (e < 0)
+	if (e < 0 || (e = remove_id(ctx, id, flags & CTR_REMOVE_FORCE)) < 0)
 		return e;
+	/* the container's cgroup, outside the lock: its monitor removed it as it went, unless
+	 * it was killed (or a start was) */
+	run_cgroup_gone(ctx, id, 2000);
+	ctr_err_clear();
+	return 0;
+}
+
+void run_cgroup_gone(ctr_ctx *ctx, const char *id, int wait_ms)
+{
+	struct cg_mounts m;
+	cgroup_mounts(&m);
+	char rel[CG_REL_MAX];
+	if (id)
+		cg_container_path(ctx->cg_parent, id, rel);
+	cgroup_remove(&m, id ? rel : NULL, ctx->cg_parent, wait_ms, false);
+}
+
+static int remove_id(ctr_ctx *ctx, const char *id, bool force)
+{
+	int e;
 	for (int attempt = 0; attempt < 5; attempt++) {
 		struct op op;
 		struct ctr_rec *rec;
@@ -1477,6 +1510,7 @@ CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, 
 	l.unconfined = rec->unconfined;
 	l.target_pid = rec->pid;
 	l.target_start = rec->pid_start;
+	l.cgroup = rec->cgroup;
 
 	int down[2] = { -1, -1 }, up[2] = { -1, -1 };
 	pid_t h;

@@ -67,6 +67,22 @@ def sh(cmd, check=True):
     return p.stdout
 
 
+def container_cgroups():
+    """The IDs of the containers that have a cgroup (<top>/ctrlink/<hash>/<id>, of any state
+    directory, in any hierarchy); None where the test cannot see a writable cgroup2."""
+    from cgroups import host_hierarchies
+    tops = [mp for mp, _, _ in host_hierarchies()]
+    if not tops:
+        return None
+    out = set()
+    for top in (os.path.join(mp, "ctrlink") for mp in tops):
+        for par in os.listdir(top) if os.path.isdir(top) else []:
+            if os.path.isdir(os.path.join(top, par)):
+                out |= {c for c in os.listdir(os.path.join(top, par))
+                        if os.path.isdir(os.path.join(top, par, c))}
+    return out
+
+
 BACKEND = os.environ.get("CTRLINK_NAT_BACKEND") or "iptables"  # the runner sets it
 
 

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from conftest import (BACKEND, BUILD, CTRLINK, PY, SRV, ctl, inspect, iptables_save, our_rules,
-                      rules_naming, ruleset, sh, tcp_try, wait_for)
+from conftest import (BACKEND, BUILD, CTRLINK, PY, SRV, container_cgroups, ctl, inspect,
+                      iptables_save, our_rules, rules_naming, ruleset, sh, tcp_try, wait_for)
 
 STATE = "/run/ctrlink"
 
@@ -79,6 +79,9 @@ def check_host(where):
     assert rep["RulesAdded"] == 0 and rep["RulesRemoved"] == 0, (where, rep)
     assert rep["IndexEntriesPruned"] == 0 and rep["IndexEntriesRestored"] == 0, (where, rep)
     assert rep["NameConflicts"] == [], (where, rep)
+    # every running container has its cgroup, and after gc no other is left
+    cgs = container_cgroups()
+    assert cgs is None or cgs == set(running), (where, cgs, running)
 
 
 def clean():
