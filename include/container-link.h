@@ -418,9 +418,8 @@ CTR_API int ctr_reconcile(ctr_ctx *ctx, char **report_out);
  * what the options and the host would choose), Bridge, Subnet and Gateway ("" until chosen at
  * the first start), Subnet6 and Gateway6 ("" without IPv6), ICC, NetworkConfigured, Helper,
  * Cgroups {Enabled, Parent, Unified, Systemd, Reason} (whether each container gets a cgroup of
- * its own, and why not), and KernelFeatures {Nftables, PortGuard (the containers' bridge
- * ports are guarded against spoofing), BridgeNetfilter, IptablesLegacy, Conntrack, IPv6,
- * PidFd}.
+ * its own, and why not), and KernelFeatures {Nftables, BridgeNetfilter, IptablesLegacy,
+ * Conntrack, IPv6, PidFd}.
  */
 CTR_API int ctr_info(ctr_ctx *ctx, char **json_out);
 

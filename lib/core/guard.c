@@ -41,18 +41,18 @@ void guard_key_port(const struct guard_port *p, uint8_t key[GUARD_KEY_PORT])
 	memcpy(key, p->port, strnlen(p->port, sizeof p->port));
 }
 
-/* ifname (16) . MAC (6, padded to 8): the head of the address keys too */
-void guard_key_mac(const struct guard_port *p, uint8_t key[GUARD_KEY_MAC])
+/* ifname (16) . MAC (6, padded to 8) . address */
+static void key_head(const struct guard_port *p, uint8_t *key)
 {
 	guard_key_port(p, key);
-	memset(key + GUARD_KEY_PORT, 0, 8);
-	memcpy(key + GUARD_KEY_PORT, p->mac, 6);
+	memset(key + 16, 0, 8);
+	memcpy(key + 16, p->mac, 6);
 }
 
 void guard_key4(const struct guard_port *p, uint8_t key[GUARD_KEY4])
 {
-	guard_key_mac(p, key);
-	memcpy(key + GUARD_KEY_MAC, &p->ip, 4);
+	key_head(p, key);
+	memcpy(key + 24, &p->ip, 4);
 }
 
 size_t guard_keys6(const struct guard_port *p, uint8_t keys[GUARD_KEYS6][GUARD_KEY6])
@@ -60,9 +60,9 @@ size_t guard_keys6(const struct guard_port *p, uint8_t keys[GUARD_KEYS6][GUARD_K
 	if (!p->has6)
 		return 0;
 	for (size_t i = 0; i < GUARD_KEYS6; i++)
-		guard_key_mac(p, keys[i]);
-	memcpy(keys[0] + GUARD_KEY_MAC, p->ip6, 16);
-	guard_link_local(p->mac, keys[1] + GUARD_KEY_MAC);
-	memset(keys[2] + GUARD_KEY_MAC, 0, 16);
+		key_head(p, keys[i]);
+	memcpy(keys[0] + 24, p->ip6, 16);
+	guard_link_local(p->mac, keys[1] + 24);
+	memset(keys[2] + 24, 0, 16);
 	return GUARD_KEYS6;
 }

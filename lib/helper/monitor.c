@@ -295,21 +295,6 @@ static void policy_restart(ctr_ctx *ctx, const struct launch *l, unsigned delay_
 	run_policy_restart(ctx, l->id, l->generation);
 }
 
-/* Close the context, last.  Closing a netfilter socket after deletions waits for an RCU
- * grace period (~10 ms a socket), and whoever stops or removes the container waits for this
- * process to end: so a child of ours, born outside the container's cgroup, closes them while
- * we end (our copies of its descriptors go without a wait while the child holds them). */
-static void close_behind(ctr_ctx *ctx)
-{
-	pid_t p = ctx ? fork() : -1;
-	if (p == 0) {
-		ctr_ctx_close(ctx);
-		_exit(0);
-	}
-	if (p < 0)
-		ctr_ctx_close(ctx);
-}
-
 static int monitor_start(void)
 {
 	/* First fork: the library reaps this process at once; the monitor is orphaned to init
@@ -461,9 +446,10 @@ static int monitor_start(void)
 	}
 	if (restart_ms)
 		policy_restart(ctx, &l, restart_ms);
+	ctr_ctx_close(ctx);
 	if (in_cg) {
-		/* after the lock and the journal are done with: out of the cgroup, then remove it
-		 * (a next run that the policy started lives in it: then it stays) */
+		/* last, after the lock and the journal are done with: out of the cgroup, then
+		 * remove it (a next run that the policy started lives in it: then it stays) */
 		char parent[CG_REL_MAX];
 		snprintf(parent, sizeof parent, "%s", l.cgroup + 1);
 		char *slash = strrchr(parent, '/');
@@ -472,7 +458,6 @@ static int monitor_start(void)
 		cgroup_leave(&cgm);
 		cgroup_remove(&cgm, l.cgroup, slash ? parent : NULL, 1000, true);
 	}
-	close_behind(ctx);
 	launch_free(&l);
 	return 0;
 }

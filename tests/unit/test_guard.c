@@ -62,11 +62,6 @@ int main(void)
 		guard_key_port(&p, kp);
 		hex(kp, sizeof kp, got);
 		is_str(got, cases[i].port, "%s: ports key", cases[i].what);
-		uint8_t km[GUARD_KEY_MAC];
-		guard_key_mac(&p, km);
-		hex(km, sizeof km, got);
-		ok(strncmp(got, cases[i].k4, 2 * GUARD_KEY_MAC) == 0, "%s: macs key %s", cases[i].what,
-		   got);
 		guard_key4(&p, k4);
 		hex(k4, sizeof k4, got);
 		is_str(got, cases[i].k4, "%s: ip4 key", cases[i].what);
