@@ -257,7 +257,9 @@ CTR_API int ctr_read_exit(int exit_fd, int *exit_code);
 
 /**
  * Stop a running container: SIGTERM, then SIGKILL after `timeout_s` seconds (a negative value
- * means 10).  Returns once the container has exited and its network is torn down.  Stopping a
+ * means 10).  Returns once the container has exited, its end is recorded and its network and
+ * cgroup are torn down; its monitor, which holds nothing by then, exits by itself just after
+ * (closing its netfilter sockets can wait for one RCU grace period of the kernel).  Stopping a
  * container that is not running succeeds.  A restart policy holds until the next start, and a
  * restart that waits is called off.
  */

@@ -338,6 +338,8 @@ static int monitor_start(void)
 			   l.log_max_size, l.log_max_file };
 	if (lf.dir >= 0)
 		log_open(&lf);
+	/* held while the run lasts: a stop waits for it to close (store_run_hold()) */
+	int run_fifo = lf.dir >= 0 ? store_run_hold(lf.dir) : -1;
 
 	l.etc_fd = etc_make(lf.dir);
 
@@ -439,6 +441,8 @@ static int monitor_start(void)
 		if (op_begin(&op, ctx) == 0)
 			op_end(&op, run_exit(&op, l.id, l.generation, code, &restart_ms));
 	}
+	if (run_fifo >= 0)
+		close(run_fifo); /* the end is recorded */
 	if (want_exit) {
 		n = snprintf(msg, sizeof msg, "%d\n", code);
 		write_full(LAUNCH_FD_EXIT, msg, (size_t)n);
@@ -446,10 +450,9 @@ static int monitor_start(void)
 	}
 	if (restart_ms)
 		policy_restart(ctx, &l, restart_ms);
-	ctr_ctx_close(ctx);
 	if (in_cg) {
-		/* last, after the lock and the journal are done with: out of the cgroup, then
-		 * remove it (a next run that the policy started lives in it: then it stays) */
+		/* after the lock and the journal are done with: out of the cgroup, then remove it
+		 * (a next run that the policy started lives in it: then it stays) */
 		char parent[CG_REL_MAX];
 		snprintf(parent, sizeof parent, "%s", l.cgroup + 1);
 		char *slash = strrchr(parent, '/');
@@ -458,6 +461,10 @@ static int monitor_start(void)
 		cgroup_leave(&cgm);
 		cgroup_remove(&cgm, l.cgroup, slash ? parent : NULL, 1000, true);
 	}
+	/* last: closing a netfilter socket after deletions waits for the kernel's nf_tables
+	 * destroy work (an RCU grace period); a stop or rm waits for run_fifo's close, not
+	 * for this (await_recorded() in ops/run.c) */
+	ctr_ctx_close(ctx);
 	launch_free(&l);
 	return 0;
 }

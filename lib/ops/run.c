@@ -1145,10 +1145,41 @@ static void open_procs(const struct ctr_rec *rec, struct proc *c, struct proc *m
 
 /* After the container's init is gone: wait for its monitor to record the end, then make sure
  * it did (a monitor killed half-way leaves it to us; run_finish is a no-op when done). */
+/* true if the record no longer shows run `gen` of `id` as running (or is gone). */
+static bool run_recorded(struct store *st, const char *id, uint64_t gen)
+{
+	struct ctr_rec *rec;
+	int e = store_rec_load(st, id, &rec);
+	ctr_err_clear();
+	if (e == -ENOENT)
+		return true;
+	if (e < 0)
+		return false;
+	bool done = rec->generation != gen || rec->status != ST_RUNNING;
+	rec_free(rec);
+	return done;
+}
+
+/* Wait (up to 30 s) until the monitor `mon` has recorded the end of run `gen`, or is gone.
+ * Not for its exit: once the end is recorded the monitor holds nothing (no lock, no rule, no
+ * cgroup) and only closes its sockets, and the close of a netfilter netlink socket waits for
+ * the kernel's nf_tables destroy work of the deletions just made (one RCU grace period, ~10
+ * ms); that wait is not the caller's.  The monitor's end-of-run FIFO hangs up when the end is
+ * recorded (store_run_hold()); a monitor without one (an older library's) is waited out. */
+static void await_recorded(struct store *st, const char *id, uint64_t gen, struct proc *mon)
+{
+	int w = store_run_watch(st, id);
+	if (w < 0 || !run_recorded(st, id, gen))
+		proc_wait_or(mon, w, 30000);
+	if (w >= 0)
+		close(w);
+	ctr_err_clear();
+}
+
 static int await_finish(ctr_ctx *ctx, const char *id, uint64_t gen, struct proc *mon, int code)
 {
 	if (mon)
-		proc_wait(mon, 30000);
+		await_recorded(&ctx->st, id, gen, mon);
 	struct op op;
 	int e = op_begin(&op, ctx);
 	if (e < 0)
@@ -1192,6 +1223,11 @@ static int stop_id(ctr_ctx *ctx, const char *id, int timeout_s, int sig)
 	}
 	e = await_finish(ctx, id, gen, &m, code);
 	proc_close(&m);
+	/* its cgroup: the monitor leaves and removes it just after it recorded the end */
+	if (e == 0) {
+		run_cgroup_gone(ctx, id, 2000);
+		ctr_err_clear();
+	}
 	return e;
 }
 

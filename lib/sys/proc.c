@@ -100,27 +100,35 @@ void proc_close(struct proc *p)
 
 int proc_wait(struct proc *p, int timeout_ms)
 {
+	int r = proc_wait_or(p, -1, timeout_ms);
+	return r > 0 ? 0 : r;
+}
+
+int proc_wait_or(struct proc *p, int fd, int timeout_ms)
+{
 	if (p->pid <= 0)
 		return 0;
-	if (p->fd < 0) { /* no pidfds: poll */
-		int64_t end = now_ns() + (int64_t)timeout_ms * 1000000;
-		while (proc_alive(p->pid, p->start)) {
-			if (timeout_ms >= 0 && now_ns() >= end)
-				return -ETIMEDOUT;
-			struct timespec ts = { 0, 2000000 };
-			nanosleep(&ts, NULL);
-		}
-		return 0;
-	}
-	struct pollfd pf = { .fd = p->fd, .events = POLLIN };
+	int64_t end = now_ns() + (int64_t)timeout_ms * 1000000;
 	for (;;) {
-		int r = poll(&pf, 1, timeout_ms);
-		if (r > 0)
+		/* no pidfd: look at the process every 2 ms */
+		if (p->fd < 0 && !proc_alive(p->pid, p->start))
 			return 0;
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
+		int left = timeout_ms;
+		if (timeout_ms >= 0 && (left = (int)((end - now_ns()) / 1000000)) < 0)
+			left = 0;
+		if (p->fd < 0 && (left < 0 || left > 2))
+			left = 2;
+		struct pollfd pf[2] = { { .fd = p->fd, .events = POLLIN },
+					{ .fd = fd, .events = POLLIN } };
+		int r = poll(pf, 2, left);
+		if (r < 0 && errno != EINTR)
 			return ctr_err_sys(-errno, "poll");
+		if (r > 0 && pf[0].revents)
+			return 0;
+		if (r > 0 && pf[1].revents)
+			return 1;
+		if (timeout_ms >= 0 && now_ns() >= end)
+			return -ETIMEDOUT;
 	}
 }
 

@@ -28,6 +28,9 @@ bool proc_alive(pid_t pid, uint64_t start);
 
 /* Wait until the process exits: 0, or -ETIMEDOUT after `timeout_ms` (< 0: forever). */
 int proc_wait(struct proc *p, int timeout_ms);
+/* As proc_wait(), but also ending when `fd` (if ≥ 0) becomes readable: 0 the process exited,
+ * 1 `fd` is readable, -ETIMEDOUT. */
+int proc_wait_or(struct proc *p, int fd, int timeout_ms);
 
 /* Send a signal (-ESRCH if the process is gone). */
 int proc_signal(struct proc *p, int sig);

@@ -310,6 +310,23 @@ void store_rec_file(const char *id, const char *name, char *buf, size_t len)
 	snprintf(buf, len, "containers/%s/%s", id, name);
 }
 
+int store_run_hold(int cdir)
+{
+	if (mkfifoat(cdir, "run.fifo", 0600) < 0 && errno != EEXIST)
+		return -errno;
+	/* read-write: a FIFO opens at once so, with or without a reader */
+	int fd = openat(cdir, "run.fifo", O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int store_run_watch(struct store *st, const char *id)
+{
+	char rel[128];
+	store_rec_file(id, "run.fifo", rel, sizeof rel);
+	int fd = openat(st->dfd, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int store_rec_load(struct store *st, const char *id, struct ctr_rec **out)
 {
 	char rel[128], *buf;

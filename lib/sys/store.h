@@ -78,6 +78,12 @@ int store_rec_remove(struct store *st, const char *id);
 int store_ids(struct store *st, char ***ids);
 /* Entries of the directory `rel` (not starting with '.'; *out NULL when empty). */
 int store_list(struct store *st, const char *rel, char ***out);
+/* The end-of-run signal, a FIFO "containers/<id>/run.fifo".  The monitor holds it open
+ * (store_run_hold(), on the container's directory descriptor) while the run lasts and closes
+ * it once it has recorded the end (or dies); a descriptor from store_run_watch(), opened
+ * while the monitor held it, then polls POLLHUP.  Both -errno. */
+int store_run_hold(int cdir);
+int store_run_watch(struct store *st, const char *id);
 /* Path of a container file: "containers/<id>/<name>" into buf. */
 void store_rec_file(const char *id, const char *name, char *buf, size_t len);
 
