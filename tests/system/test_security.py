@@ -582,6 +582,24 @@ def test_userns_auto_container_root_is_not_host_root():
     ctl("rm", "-f", "u1", "u2")
 
 
+def test_userns_auto_uses_a_rootfs_chowned_to_its_range_as_it_is():
+    """For a file system that cannot be idmapped: the root filesystem chowned to the range by
+    hand is not idmapped (that would make its files nobody's); its files are still root's."""
+    userns_rootfs()
+    cid = ctl("create", "--rootfs", ROOTFS, "--userns=auto", "sh", "-c",
+              "stat -c %u:%g /bin/busybox; touch /tmp/made").out.strip()
+    uid, gid = id_map(cid)
+    for d, dirs, files in os.walk(ROOTFS):
+        for n in [d] + [os.path.join(d, f) for f in dirs + files]:
+            os.chown(n, uid, gid, follow_symlinks=False)
+    ctl("start", cid)
+    assert ctl("wait", cid).out.strip() == "0"
+    assert ctl("logs", cid).out.split() == ["0:0"]
+    st = os.stat(f"{ROOTFS}/tmp/made")
+    assert (st.st_uid, st.st_gid) == (uid, gid)
+    ctl("rm", cid)
+
+
 def test_userns_auto_stops_what_container_root_can_do_without_it():
     userns_rootfs()
     # the control: without a user namespace, container root given SYS_ADMIN writes the
