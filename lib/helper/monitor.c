@@ -519,8 +519,9 @@ static int monitor_exec(void)
 		write_full(LAUNCH_FD_UP, "E 125 the container is not running", 34);
 		return 125;
 	}
-	/* Join the container's namespaces.  The mount namespace last but one: entering it moves
-	 * us to its root; the PID namespace applies to our child. */
+	/* Join the container's namespaces.  Its user namespace (if it has one) first: the others
+	 * belong to it.  The mount namespace last but one: entering it moves us to its root; the
+	 * PID namespace applies to our child. */
 	static const char *const ns[] = { "user", "ipc", "uts", "net", "pid", "mnt" };
 	int nsfd[ARRAY_SIZE(ns)] = { 0 }, nserr[ARRAY_SIZE(ns)] = { 0 };
 	/* all opened first: once in its user namespace we are no longer host root */
