@@ -367,8 +367,11 @@ static int monitor_start(void)
 				 NULL, NULL, NULL, NULL);
 	if (c < 0) {
 		char msg[128];
-		int n = snprintf(msg, sizeof msg, "E 125 cannot create the namespaces: %s",
-				 strerror(errno));
+		int n = snprintf(msg, sizeof msg, "E 125 cannot create the namespaces: %s%s",
+				 strerror(errno),
+				 l.userns && (errno == ENOSPC || errno == EPERM)
+					 ? " (a user namespace: see user.max_user_namespaces)"
+					 : "");
 		write_full(LAUNCH_FD_UP, msg, (size_t)n);
 		return 125;
 	}

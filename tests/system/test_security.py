@@ -560,9 +560,17 @@ def test_userns_auto_container_root_is_not_host_root():
     pid = inspect_json("u1")["State"]["Pid"]
     assert status_ids(pid) == ([uid] * 4, [gid] * 4)
     ctl("exec", "u1", "sh", "-c", "sleep 999 </dev/null >/dev/null 2>&1 &")
-    kids = [p for p in os.listdir("/proc") if p.isdigit() and os.path.exists(f"/proc/{p}/cmdline")
-            and open(f"/proc/{p}/cmdline", "rb").read() == b"sleep\x00999\x00"]
-    assert kids and all(status_ids(k)[0] == [uid] * 4 for k in kids), kids
+    def cmdline(p):
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                return f.read()
+        except OSError:  # gone meanwhile
+            return b""
+
+    kids = wait_for(lambda: [p for p in os.listdir("/proc")
+                             if p.isdigit() and cmdline(p) == b"sleep\x00999\x00"],
+                    what="the exec'd sleep")
+    assert all(status_ids(k)[0] == [uid] * 4 for k in kids), kids
     # the root file system (the test's, owned by host root) is container root's, through an
     # idmapped mount; what container root makes in it is host root's on disk
     assert ctl("exec", "u1", "stat", "-c", "%u:%g", "/bin/busybox", "/etc/hosts").out.split() == [
