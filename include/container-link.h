@@ -146,8 +146,8 @@ CTR_API void ctr_ctx_close(ctr_ctx *ctx);
 /* ------------------------------------------------------------------------------------------ */
 
 /* Version 1 ends with links_env; version 2 adds seccomp, version 3 restart_policy, version 4
- * log_opts. */
-#define CTR_CREATE_OPTIONS_VERSION 4
+ * log_opts, version 5 userns. */
+#define CTR_CREATE_OPTIONS_VERSION 5
 
 typedef struct {
 	unsigned version;           /**< CTR_CREATE_OPTIONS_VERSION */
@@ -208,10 +208,21 @@ typedef struct {
 	 *  because the state directory is in RAM by default (doc/api.md, "Logs").  Other keys,
 	 *  and bad values, are refused (-EINVAL, the message names them). */
 	const char *const *log_opts;
+	/** The user namespace, as podman's `--userns` (version 5): NULL, "" or "host": the
+	 *  host's (container root is host root, held back by capabilities, seccomp and mounts);
+	 *  "auto": a new user namespace in which container uids and gids 0..65535 are a range
+	 *  of 65536 unprivileged host IDs that no other container of the state directory holds,
+	 *  chosen now and kept for the container's life (the `containers` entries of
+	 *  /etc/subuid and /etc/subgid, else from 100000 up, passing over the ranges those files
+	 *  give to users; inspect shows it as HostConfig.IDMappings).  Needs `rootfs`, which the
+	 *  container sees through an idmapped mount: its files owned by host root are owned by
+	 *  container root (a file system that cannot be idmapped must be chowned to the range,
+	 *  doc/security.md).  Other values are refused (-EINVAL); no free range: -ENOSPC. */
+	const char *userns;
 } ctr_create_options;
 
 #define CTR_CREATE_OPTIONS_INIT { CTR_CREATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
-	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL }
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL }
 
 CTR_API int ctr_create_options_init(ctr_create_options *opts, unsigned version);
 

@@ -299,6 +299,9 @@ static const struct flag_spec run_flags[] = {
 	{ "rootfs", 0, FLAG_STRING, "Root filesystem directory (default: the host's, privately)",
 	  NULL },
 	{ "user", 'u', FLAG_STRING, "Username or UID (format: <name|uid>[:<group|gid>])", NULL },
+	{ "userns", 0, FLAG_STRING,
+	  "User namespace: host (default) or auto (container root is an unprivileged host uid; "
+	  "needs --rootfs)", NULL },
 	{ "workdir", 'w', FLAG_STRING, "Working directory inside the container", NULL },
 	{ NULL, 0, 0, NULL, NULL },
 };
@@ -431,6 +434,7 @@ static int cmd_run(struct call *c)
 	o.cap_add = flist(c, "cap-add");
 	o.cap_drop = flist(c, "cap-drop");
 	o.log_opts = flist(c, "log-opt");
+	o.userns = fstr(c, "userns");
 
 	ctr_ctx *ctx = open_ctx(c->g);
 	char id[CTR_ID_LEN + 1];

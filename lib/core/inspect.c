@@ -308,6 +308,19 @@ int inspect_render(const struct ctr_rec *r, const struct inspect_extra *x, char 
 		}
 		add(&b, hc, "CapAdd", strv_json(&b, r->cap_add, true));
 		add(&b, hc, "CapDrop", strv_json(&b, r->cap_drop, true));
+		/* Docker's field ("": the host's); podman's mode name and IDMappings */
+		add_s(&b, hc, "UsernsMode", r->userns ? "auto" : "");
+		cJSON *idm = r->userns ? chk(&b, cJSON_CreateObject()) : NULL;
+		if (idm) {
+			add(&b, hc, "IDMappings", idm);
+			char map[2][40];
+			snprintf(map[0], sizeof map[0], "0:%u:%u", r->userns_uid, r->userns_size);
+			snprintf(map[1], sizeof map[1], "0:%u:%u", r->userns_gid, r->userns_size);
+			for (int k = 0; k < 2; k++) {
+				const char *one[1] = { map[k] };
+				add(&b, idm, k ? "GidMap" : "UidMap", cJSON_CreateStringArray(one, 1));
+			}
+		}
 	}
 
 	cJSON *cf = chk(&b, cJSON_CreateObject());

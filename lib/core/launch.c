@@ -77,7 +77,10 @@ int launch_to_json(const struct launch *l, char **out)
 		   cJSON_AddNumberToObject(o, "prefixlen6", l->prefixlen6) &&
 		   put_str(o, "ip6", ip6) && put_str(o, "gateway6", gw6) &&
 		   put_str(o, "gw_mac", mac) && cJSON_AddNumberToObject(o, "target_pid", l->target_pid) &&
-		   put_u64(o, "target_start", l->target_start) && put_str(o, "cgroup", l->cgroup);
+		   put_u64(o, "target_start", l->target_start) && put_str(o, "cgroup", l->cgroup) &&
+		   (!l->userns || (put_u64(o, "userns_uid", l->userns_uid) &&
+				   put_u64(o, "userns_gid", l->userns_gid) &&
+				   put_u64(o, "userns_size", l->userns_size)));
 	char *s = okk ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	if (!s)
@@ -119,6 +122,7 @@ int launch_from_json(const char *json, size_t len, struct launch *l)
 {
 	memset(l, 0, sizeof *l);
 	l->etc_fd = -1;
+	l->userns_sock = -1;
 	cJSON *o = cJSON_ParseWithLength(json, len);
 	if (!o)
 		return ctr_err(-EINVAL, "launch spec is not valid JSON");
@@ -170,6 +174,15 @@ int launch_from_json(const char *json, size_t len, struct launch *l)
 	l->target_pid = cJSON_IsNumber(tp) ? tp->valueint : 0;
 	l->target_start = get_u64(o, "target_start");
 	l->cgroup = get_str(o, "cgroup");
+	uint64_t uid = get_u64(o, "userns_uid"), gid = get_u64(o, "userns_gid");
+	uint64_t size = get_u64(o, "userns_size");
+	l->userns = size > 0;
+	if (!e && l->userns && (!uid || !gid || size > 65536 || uid + size > UINT32_MAX ||
+				gid + size > UINT32_MAX))
+		e = ctr_err(-EINVAL, "launch spec: bad user namespace");
+	l->userns_uid = (uint32_t)uid;
+	l->userns_gid = (uint32_t)gid;
+	l->userns_size = (uint32_t)size;
 	if (!e && l->cgroup && (l->cgroup[0] != '/' || strstr(l->cgroup, "/..")))
 		e = ctr_err(-EINVAL, "launch spec: bad cgroup");
 	if (!e && (!l->state_dir || !l->argv || !l->argv[0] || !l->env || !l->hostname))

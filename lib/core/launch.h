@@ -64,6 +64,12 @@ struct launch {
 	char *cgroup;        /* the cgroup to run in, from each hierarchy's top (core/cgroup.h);
 			      * start: made and entered if it can be; exec: joined if it exists;
 			      * may be NULL */
+	/* a user namespace: container IDs 0..userns_size-1 are host uids userns_uid.. and gids
+	 * userns_gid.. (the monitor writes the maps; start needs rootfs) */
+	bool userns;
+	uint32_t userns_uid, userns_gid, userns_size;
+	int userns_sock;     /* the init's, with userns: where the root file system comes from
+			      * (sys/userns.h); -1 without; not part of the spec */
 	int etc_fd;          /* the monitor's: LAUNCH_FD_ETC, or -1 (the state dir's files are
 			      * bound); not part of the spec */
 	/* exec only: the running container to enter */

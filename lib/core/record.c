@@ -12,7 +12,11 @@
 
 #include "core/util.h"
 
-#define REC_VERSION 1
+/* The newest record version this library reads.  A record is written as version 1 unless it
+ * holds what an older library must not ignore: version 2 has a user namespace ("userns"),
+ * which a library that knows only version 1 would drop, starting container root as host root;
+ * it shows such a record as "dead" instead. */
+#define REC_VERSION 2
 
 static const char *const status_names[] = { "created", "starting", "running", "exited" };
 
@@ -165,7 +169,7 @@ static cJSON *build(const struct ctr_rec *r)
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	bool okk = add_num(o, "v", REC_VERSION) && add_str(o, "id", r->id) &&
+	bool okk = add_num(o, "v", r->userns ? 2 : 1) && add_str(o, "id", r->id) &&
 		   add_str(o, "name", r->name) && add_u64(o, "created", (uint64_t)r->created) &&
 		   add_strv(o, "argv", r->argv) && add_strv(o, "env", r->env) &&
 		   add_str(o, "hostname", r->hostname) && add_str(o, "domainname", r->domainname) &&
@@ -201,6 +205,11 @@ static cJSON *build(const struct ctr_rec *r)
 			      add_str(e, "alias", r->links[i].alias) &&
 			      cJSON_AddBoolToObject(e, "env", r->links[i].env);
 		}
+	if (okk && r->userns) {
+		cJSON *u = cJSON_AddObjectToObject(o, "userns");
+		okk = u && add_num(u, "uid", r->userns_uid) && add_num(u, "gid", r->userns_gid) &&
+		      add_num(u, "size", r->userns_size);
+	}
 	if (okk && r->owner) {
 		cJSON *ep = cJSON_AddObjectToObject(o, "endpoint");
 		okk = ep && add_str(ep, "owner", r->owner) && add_str(ep, "netns", r->netns) &&
@@ -433,7 +442,7 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 		return bad(rd, "(document)");
 	if ((e = get_int(rd, o, "v", 1, INT32_MAX, &rd->version)) < 0)
 		return e;
-	if (rd->version != REC_VERSION && !rd->any_version)
+	if (rd->version > REC_VERSION && !rd->any_version)
 		return bad(rd, "v");
 	if ((e = get_str(rd, o, "id", true, false, &s)) < 0)
 		return e;
@@ -470,6 +479,23 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	r->publish_all = get_bool(o, "publish_all");
 	r->auto_remove = get_bool(o, "auto_remove");
 	r->unconfined = get_bool(o, "unconfined");
+	const cJSON *un = cJSON_GetObjectItemCaseSensitive(o, "userns");
+	if (un) {
+		long uid, gid, size;
+		if (!cJSON_IsObject(un) || rd->version < 2)
+			return bad(rd, "userns");
+		if ((e = get_int(rd, un, "uid", 1, UINT32_MAX, &uid)) < 0 ||
+		    (e = get_int(rd, un, "gid", 1, UINT32_MAX, &gid)) < 0 ||
+		    (e = get_int(rd, un, "size", 1, 65536, &size)) < 0)
+			return e;
+		if ((uint64_t)uid + (uint64_t)size > UINT32_MAX ||
+		    (uint64_t)gid + (uint64_t)size > UINT32_MAX)
+			return bad(rd, "userns");
+		r->userns = true;
+		r->userns_uid = (uint32_t)uid;
+		r->userns_gid = (uint32_t)gid;
+		r->userns_size = (uint32_t)size;
+	}
 	if ((e = get_str(rd, o, "restart_policy", false, false, &s)) < 0)
 		return e;
 	if (s) { /* a name we write: never "no", which is its absence */

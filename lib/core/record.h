@@ -67,6 +67,10 @@ struct ctr_rec {
 	int restart_policy;        /* enum restart_policy (core/restart.h) */
 	int restart_max;           /* its MaximumRetryCount (on-failure; 0: no limit) */
 	struct log_config log;     /* --log-opt max-size, max-file (core/logopt.h) */
+	/* --userns=auto: container IDs 0..userns_size-1 are host uids userns_uid.. and gids
+	 * userns_gid.. (core/userns.h), chosen at create and kept for the container's life */
+	bool userns;
+	uint32_t userns_uid, userns_gid, userns_size;
 
 	/* state */
 	enum ctr_status status;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +34,7 @@
 #include "core/logopt.h"
 #include "sys/mounts.h"
 #include "sys/proc.h"
+#include "sys/userns.h"
 
 static int read_full(int fd, char *buf, size_t len)
 {
@@ -241,15 +243,20 @@ static int etc_copy(int dir, int etc, const char *name)
 /* The container's hosts, hostname and resolv.conf on a tmpfs of their own (sys/mounts.h),
  * held as LAUNCH_FD_ETC for the container's life; -1 without one (a kernel without the new
  * mount API: the state directory's files are bound, as before). */
-static int etc_make(int dir)
+static int etc_make(int dir, const struct launch *l)
 {
 	int m = dir >= 0 ? mnt_etc_tmpfs() : -1;
 	if (m < 0)
 		return -1;
 	static const char *const names[] = { "hosts", "hostname", "resolv.conf" };
 	int e = 0;
-	for (size_t i = 0; !e && i < ARRAY_SIZE(names); i++)
+	for (size_t i = 0; !e && i < ARRAY_SIZE(names); i++) {
 		e = etc_copy(dir, m, names[i]);
+		/* container root's, as they are without a user namespace */
+		if (!e && l->userns &&
+		    fchownat(m, names[i], l->userns_uid, l->userns_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			e = -1;
+	}
 	if (!e && dup3(m, LAUNCH_FD_ETC, O_CLOEXEC) != LAUNCH_FD_ETC)
 		e = -1;
 	close(m);
@@ -341,7 +348,7 @@ static int monitor_start(void)
 	/* held while the run lasts: a stop waits for it to close (store_run_hold()) */
 	int run_fifo = lf.dir >= 0 ? store_run_hold(lf.dir) : -1;
 
-	l.etc_fd = etc_make(lf.dir);
+	l.etc_fd = etc_make(lf.dir, &l);
 
 	int out[2], err[2];
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -349,19 +356,34 @@ static int monitor_start(void)
 		return 125;
 	}
 
+	/* with a user namespace, the others are made in it (they belong to it: container root's
+	 * capabilities work on them); the init waits on `us` for its maps and mounts */
+	int us[2] = { -1, -1 };
+	if (l.userns && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, us) < 0) {
+		write_full(LAUNCH_FD_UP, "E 125 monitor: socketpair failed", 32);
+		return 125;
+	}
 	pid_t c = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
-						    CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD,
+						    CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD |
+						    (l.userns ? CLONE_NEWUSER : 0),
 				 NULL, NULL, NULL, NULL);
 	if (c < 0) {
 		char msg[128];
-		int n = snprintf(msg, sizeof msg, "E 125 cannot create the namespaces: %s",
-				 strerror(errno));
+		int n = snprintf(msg, sizeof msg, "E 125 cannot create the namespaces: %s%s",
+				 strerror(errno),
+				 l.userns && (errno == ENOSPC || errno == EPERM)
+					 ? " (a user namespace: see user.max_user_namespaces)"
+					 : "");
 		write_full(LAUNCH_FD_UP, msg, (size_t)n);
 		return 125;
 	}
 	if (c == 0) {
 		if (dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
 			_exit(125);
+		if (l.userns) {
+			close(us[0]);
+			l.userns_sock = us[1];
+		}
 		child_init(&l, LAUNCH_FD_DOWN, LAUNCH_FD_UP);
 	}
 
@@ -380,6 +402,12 @@ static int monitor_start(void)
 			 in_cg ? 1 : 0);
 	write_full(LAUNCH_FD_UP, msg, (size_t)n);
 	close(LAUNCH_FD_UP);
+	/* after "P": what goes wrong from here on the init reports, after it */
+	if (l.userns) {
+		close(us[1]);
+		userns_setup(c, &l, us[0]);
+		close(us[0]);
+	}
 	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd >= 0) {
 		dup2(nullfd, 0);
@@ -501,13 +529,21 @@ static int monitor_exec(void)
 		write_full(LAUNCH_FD_UP, "E 125 the container is not running", 34);
 		return 125;
 	}
-	/* Join the container's namespaces.  The mount namespace last but one: entering it moves
-	 * us to its root; the PID namespace applies to our child. */
-	static const char *const ns[] = { "ipc", "uts", "net", "pid", "mnt" };
-	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
+	/* Join the container's namespaces.  Its user namespace (if it has one) first: the others
+	 * belong to it.  The mount namespace last but one: entering it moves us to its root; the
+	 * PID namespace applies to our child. */
+	static const char *const ns[] = { "user", "ipc", "uts", "net", "pid", "mnt" };
+	int nsfd[ARRAY_SIZE(ns)] = { 0 }, nserr[ARRAY_SIZE(ns)] = { 0 };
+	/* all opened first: once in its user namespace we are no longer host root */
+	for (size_t i = l.userns ? 0 : 1; i < ARRAY_SIZE(ns); i++) {
 		char path[64];
 		snprintf(path, sizeof path, "/proc/%d/ns/%s", l.target_pid, ns[i]);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		nsfd[i] = open(path, O_RDONLY | O_CLOEXEC);
+		nserr[i] = errno;
+	}
+	for (size_t i = l.userns ? 0 : 1; i < ARRAY_SIZE(ns); i++) {
+		int fd = nsfd[i];
+		errno = nserr[i];
 		if (fd < 0 || setns(fd, 0) < 0) {
 			char msg[160];
 			int n = snprintf(msg, sizeof msg, "E 125 cannot enter the container's %s namespace: %s",

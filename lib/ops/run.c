@@ -27,6 +27,7 @@
 #include "sys/cgroup.h"
 #include "sys/proc.h"
 #include "core/resolv.h"
+#include "core/userns.h"
 
 extern char **environ;
 
@@ -153,6 +154,13 @@ static int build_record(const ctr_create_options *o, struct ctr_rec *r)
 		return ctr_err(-EINVAL, "can't create 'AutoRemove' container with restart policy");
 	if ((e = logopt_parse(o->log_opts, &r->log)) < 0)
 		return e;
+	if ((e = userns_mode_parse(o->userns, &r->userns)) < 0)
+		return e;
+	/* the host's file system, shared by design, cannot be idmapped as a whole (proc, sysfs,
+	 * devtmpfs): its files would all be "nobody" to container root, and none writable */
+	if (r->userns && !r->rootfs)
+		return ctr_err(-EINVAL, "a user namespace (--userns=auto) needs a root file system "
+					"(--rootfs)");
 
 	for (size_t i = 0; o->expose && o->expose[i]; i++) {
 		struct ctr_port *p = NULL;
@@ -308,6 +316,67 @@ static void forget(struct op *op, const char *id, struct ctr_rec *r)
 	store_rec_remove(op->st, id);
 }
 
+/* A host file's text, about `max` bytes at most; NULL when it cannot be read. */
+static char *read_host_file(const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct sbuf sb = SBUF_INIT;
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof buf)) > 0 && sb.len < max)
+		sb_addn(&sb, buf, (size_t)n);
+	close(fd);
+	return sb_finish(&sb);
+}
+
+/* --userns=auto: the host uid and gid ranges of a new container, each the lowest that no
+ * other container of the state directory holds (under the state lock) in the pool of
+ * core/userns.h. */
+static int userns_allocate(struct op *op, struct ctr_rec *r)
+{
+	static const char *const files[2] = { "/etc/subuid", "/etc/subgid" };
+	struct id_ranges pool[2] = { { 0 } }, taken[2] = { { 0 } };
+	char **ids = NULL;
+	int e = store_ids(op->st, &ids);
+	for (int k = 0; !e && k < 2; k++) {
+		char *text = read_host_file(files[k], 1u << 20);
+		if (userns_pool(text, &pool[k], &taken[k]) < 0)
+			e = ctr_err(-ENOMEM, "out of memory");
+		free(text);
+	}
+	for (size_t i = 0; !e && ids[i]; i++) {
+		struct ctr_rec *o;
+		if (store_rec_load_any(op->st, ids[i], &o) < 0) {
+			ctr_err_clear(); /* gone meanwhile */
+			continue;
+		}
+		if (o->userns && (id_ranges_add(&taken[0], o->userns_uid, o->userns_size) < 0 ||
+				  id_ranges_add(&taken[1], o->userns_gid, o->userns_size) < 0))
+			e = ctr_err(-ENOMEM, "out of memory");
+		rec_free(o);
+	}
+	uint64_t start[2] = { 0, 0 };
+	for (int k = 0; !e && k < 2; k++)
+		if (userns_pick(&pool[k], &taken[k], &start[k]) < 0)
+			e = ctr_err(-ENOSPC, "no free range of %u host %s left for a user namespace "
+					     "(from the \"%s\" entries of %s, else from %u up)",
+				    USERNS_SIZE, k ? "gids" : "uids", USERNS_SUBID_NAME, files[k],
+				    USERNS_DEFAULT_START);
+	if (!e) {
+		r->userns_uid = (uint32_t)start[0];
+		r->userns_gid = (uint32_t)start[1];
+		r->userns_size = USERNS_SIZE;
+	}
+	for (int k = 0; k < 2; k++) {
+		id_ranges_free(&pool[k]);
+		id_ranges_free(&taken[k]);
+	}
+	strv_free(ids);
+	return e;
+}
+
 static size_t create_options_size(unsigned version)
 {
 	switch (version) {
@@ -318,6 +387,8 @@ static size_t create_options_size(unsigned version)
 	case 3:
 		return offsetof(ctr_create_options, log_opts);
 	case 4:
+		return offsetof(ctr_create_options, userns);
+	case 5:
 		return sizeof(ctr_create_options);
 	default:
 		return 0;
@@ -380,6 +451,8 @@ CTR_API int ctr_create(ctr_ctx *ctx, const ctr_create_options *given,
 		e = add_links(&op, r, o->links_env, true);
 	if (!e)
 		e = ports_check_backend(&op, r->bindings, r->n_bindings);
+	if (!e && r->userns)
+		e = userns_allocate(&op, r);
 	if (e < 0) {
 		rec_free(r);
 		return op_end(&op, e);
@@ -467,16 +540,7 @@ static int write_etc_files(struct op *op, const struct ctr_rec *rec)
 	char *hosts = NULL, *resolv = NULL, *host_resolv = NULL, hostname[80];
 	int e = render_hosts(op, rec, &hosts);
 	if (!e) {
-		int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			struct sbuf sb = SBUF_INIT;
-			char buf[4096];
-			ssize_t n;
-			while ((n = read(fd, buf, sizeof buf)) > 0 && sb.len < 65536)
-				sb_addn(&sb, buf, (size_t)n);
-			close(fd);
-			host_resolv = sb_finish(&sb);
-		}
+		host_resolv = read_host_file("/etc/resolv.conf", 65536);
 		e = resolv_for_container(host_resolv, &resolv);
 	}
 	snprintf(hostname, sizeof hostname, "%s\n", rec->hostname);
@@ -732,6 +796,15 @@ static void start_undo(struct op *op, struct ctr_rec *rec, int exit_code, const 
 	store_rec_save(op->st, rec);
 }
 
+/* The record's user namespace into the monitor's spec. */
+static void launch_userns(struct launch *l, const struct ctr_rec *rec)
+{
+	l->userns = rec->userns;
+	l->userns_uid = rec->userns_uid;
+	l->userns_gid = rec->userns_gid;
+	l->userns_size = rec->userns ? rec->userns_size : 0;
+}
+
 static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options *so)
 {
 	int down[2] = { -1, -1 }, up[2] = { -1, -1 }, ex[2] = { -1, -1 };
@@ -784,6 +857,7 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	l.user = rec->user;
 	l.caps = caps;
 	l.unconfined = rec->unconfined;
+	launch_userns(&l, rec);
 	l.has_net = rec->has_net;
 	l.ip = rec->net.ip;
 	l.gateway = rec->net.gateway;
@@ -1544,6 +1618,7 @@ CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, 
 	l.workdir = (char *)(xo->workdir ? xo->workdir : rec->workdir);
 	l.caps = caps;
 	l.unconfined = rec->unconfined;
+	launch_userns(&l, rec);
 	l.target_pid = rec->pid;
 	l.target_start = rec->pid_start;
 	l.cgroup = rec->cgroup;

@@ -24,6 +24,7 @@
 #include "sys/mounts.h"
 #include "sys/rtnl.h"
 #include "sys/seccomp.h"
+#include "sys/userns.h"
 #include "core/util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -117,22 +118,11 @@ static void ensure_file(int up, const char *path)
 #define STR(x) STR_(x)
 #define STATE_PATH "/proc/self/fd/" STR(LAUNCH_FD_STATE)
 
-/* The library's descriptor of the state directory names a mount of the host's namespace, which
- * mount(2) refuses to use from this new one: the directory is looked up again here, and used
- * only if it is the very one the library opened and checked (same device and inode); from
- * then on STATE_PATH reaches it through the new descriptor. */
+/* The state directory, looked up again in the new mount namespace (sys/mounts.h). */
 static void reopen_state(const struct launch *l, int up)
 {
-	struct stat want, got;
-	int fd = open(l->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fstat(LAUNCH_FD_STATE, &want) < 0 || fstat(fd, &got) < 0)
-		fail_errno(up, "cannot open the state directory");
-	if (want.st_dev != got.st_dev || want.st_ino != got.st_ino)
-		fail(up, 125, "the state directory %s is no longer the one the library opened",
-		     l->state_dir);
-	if (dup3(fd, LAUNCH_FD_STATE, 0) < 0)
-		fail_errno(up, "dup3");
-	close(fd);
+	if (mnt_reopen_state(l->state_dir, LAUNCH_FD_STATE) < 0)
+		fail(up, 125, "%s", ctr_err_msg());
 }
 
 /* Bind the container's own hosts, hostname and resolv.conf over the host's /etc/... (on the
@@ -213,15 +203,25 @@ static void setup_dev(int up, int root)
 	close(dev);
 }
 
-static void setup_rootfs(const struct launch *l, int up)
+/* `tree`: in a user namespace, the root file system as the monitor's helper attached it
+ * (idmapped and nodev, sys/userns.h), and the /etc files on their tmpfs (LAUNCH_FD_ETC): no
+ * host path is looked up, for container root may not search them.  -1: bind the root file
+ * system here, and the /etc files from the state directory. */
+static void setup_rootfs(const struct launch *l, int up, int tree)
 {
-	do_mount(up, l->rootfs, l->rootfs, NULL, MS_BIND | MS_REC, NULL);
-	/* the device policy: no device node of the root filesystem (or one that container root
-	 * makes with CAP_MKNOD) can be opened; /dev has the few it needs */
-	if (mnt_nodev_recursive(l->rootfs) < 0)
-		fail(up, 125, "%s", ctr_err_msg());
-	if (chdir(l->rootfs) < 0)
-		fail_errno(up, "cannot enter the root filesystem");
+	if (tree >= 0) {
+		if (fchdir(tree) < 0)
+			fail_errno(up, "cannot enter the root filesystem");
+		close(tree);
+	} else {
+		do_mount(up, l->rootfs, l->rootfs, NULL, MS_BIND | MS_REC, NULL);
+		/* the device policy: no device node of the root filesystem (or one that
+		 * container root makes with CAP_MKNOD) can be opened; /dev has the few it needs */
+		if (mnt_nodev_recursive(l->rootfs) < 0)
+			fail(up, 125, "%s", ctr_err_msg());
+		if (chdir(l->rootfs) < 0)
+			fail_errno(up, "cannot enter the root filesystem");
+	}
 	int root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		fail_errno(up, "cannot open the root filesystem");
@@ -237,7 +237,11 @@ static void setup_rootfs(const struct launch *l, int up)
 	};
 	char src[PATH_MAX];
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		snprintf(src, sizeof src, STATE_PATH "/containers/%s/%s", l->id, files[i][0]);
+		if (tree >= 0)
+			snprintf(src, sizeof src, "/proc/self/fd/%d/%s", l->etc_fd, files[i][0]);
+		else
+			snprintf(src, sizeof src, STATE_PATH "/containers/%s/%s", l->id,
+				 files[i][0]);
 		mount_in_root(up, root, files[i][1], false, src, NULL, MS_BIND, NULL);
 	}
 	close(root);
@@ -289,9 +293,12 @@ static void set_net_sysctl(int up, const char *name, const char *value)
  * ICMP datagram sockets for every group (no NET_RAW needed), and no router advertisements
  * taken from other containers (the library sets its routes; eth0, moved in later, takes the
  * namespace's defaults). */
-static void net_sysctls(int up)
+static void net_sysctls(const struct launch *l, int up)
 {
-	set_net_sysctl(up, "ipv4/ping_group_range", "0 2147483647");
+	/* in a user namespace, only its groups (the kernel refuses a gid it does not map) */
+	char range[32];
+	snprintf(range, sizeof range, "0 %u", l->userns ? l->userns_size - 1 : 2147483647u);
+	set_net_sysctl(up, "ipv4/ping_group_range", range);
 	set_net_sysctl(up, "ipv6/conf/all/accept_ra", "0");
 	set_net_sysctl(up, "ipv6/conf/default/accept_ra", "0");
 }
@@ -471,9 +478,21 @@ void child_init(const struct launch *l, int down, int up)
 	umask(022);
 
 	/* what needs no network first, while the library makes the veth and the rules */
-	do_mount(up, NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
-	reopen_state(l, up);
-	if (l->etc_fd >= 0) {
+	int tree = -1;
+	if (l->userns) {
+		/* the monitor maps our IDs, its helper makes the mounts that need host root and
+		 * says so (the root file system's descriptor); until then we are nobody */
+		if ((tree = userns_receive_root(l->userns_sock)) < 0)
+			fail(up, 125, "%s", ctr_err_msg());
+		close(l->userns_sock);
+		/* still the host's root (uid 0, unmapped here): become the namespace's */
+		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			fail_errno(up, "cannot become root in the user namespace");
+	} else {
+		do_mount(up, NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
+		reopen_state(l, up);
+	}
+	if (l->etc_fd >= 0 && !l->userns) {
 		/* the monitor's tmpfs with the /etc files over our view of containers/<id>/:
 		 * what follows binds them from there (sys/mounts.h) */
 		char dir[PATH_MAX];
@@ -482,10 +501,10 @@ void child_init(const struct launch *l, int down, int up)
 			fail(up, 125, "%s", ctr_err_msg());
 	}
 	if (l->rootfs)
-		setup_rootfs(l, up);
+		setup_rootfs(l, up, tree);
 	else
 		setup_hostfs(l, up);
-	net_sysctls(up);
+	net_sysctls(l, up);
 	if (sethostname(l->hostname, strlen(l->hostname)) < 0)
 		fail_errno(up, "sethostname");
 	if (l->domainname && setdomainname(l->domainname, strlen(l->domainname)) < 0)

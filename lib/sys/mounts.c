@@ -296,7 +296,67 @@ int mnt_etc_tmpfs(void)
 
 int mnt_etc_attach(int etc_fd, const char *path)
 {
-	if (syscall(SYS_move_mount, etc_fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return ctr_err_sys(-errno, "cannot mount the /etc files' tmpfs on %s", path);
+	return mnt_attach(etc_fd, AT_FDCWD, path, "the /etc files' tmpfs");
+}
+
+int mnt_reopen_state(const char *path, int fd)
+{
+	struct stat want, got;
+	int nfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (nfd < 0 || fstat(fd, &want) < 0 || fstat(nfd, &got) < 0) {
+		int e = -errno;
+		if (nfd >= 0)
+			close(nfd);
+		return ctr_err_sys(e, "cannot open the state directory");
+	}
+	int e = 0;
+	if (want.st_dev != got.st_dev || want.st_ino != got.st_ino)
+		e = ctr_err(-ESTALE, "the state directory %s is no longer the one the library opened",
+			    path);
+	else if (dup3(nfd, fd, 0) < 0)
+		e = ctr_err_sys(-errno, "dup3");
+	close(nfd);
+	return e;
+}
+
+/* ---- a root file system in a user namespace ----------------------------------------------- */
+
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+
+int mnt_rootfs_tree(const char *path, int userns_fd, unsigned owner)
+{
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, path,
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return ctr_err_sys(-errno, "cannot clone the mounts of the root file system %s", path);
+	struct stat st;
+	if (fstat(tree, &st) < 0) {
+		int e = -errno;
+		close(tree);
+		return ctr_err_sys(e, "root file system %s", path);
+	}
+	bool chowned = st.st_uid == owner;
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_NODEV | (chowned ? 0 : MOUNT_ATTR_IDMAP),
+				.userns_fd = chowned ? 0 : (uint64_t)userns_fd };
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
+		int e = -errno;
+		close(tree);
+		if (chowned)
+			return ctr_err_sys(e, "cannot make the root file system %s nodev", path);
+		return ctr_err_sys(e, "cannot idmap the root file system %s for the user namespace "
+				      "(its file system, or a kernel before Linux 5.12, cannot; chown "
+				      "it to the container's range instead, from %u: doc/security.md)",
+				   path, owner);
+	}
+	return tree;
+}
+
+int mnt_attach(int tree, int dirfd, const char *path, const char *what)
+{
+	unsigned flags = MOVE_MOUNT_F_EMPTY_PATH | (path ? 0 : MOVE_MOUNT_T_EMPTY_PATH);
+	if (syscall(SYS_move_mount, tree, "", dirfd, path ? path : "", flags) < 0)
+		return ctr_err_sys(-errno, "cannot mount %s on %s", what, path ? path : "its place");
 	return 0;
 }

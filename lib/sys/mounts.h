@@ -35,6 +35,12 @@ int mnt_confine_proc_sys(void);
 int mnt_etc_tmpfs(void);
 int mnt_etc_attach(int etc_fd, const char *path);
 
+/* The library's descriptor `fd` of the state directory names a mount of the host's namespace,
+ * which mount(2) refuses to use from a new one: look `path` up again here and put it on `fd`
+ * only if it is the very directory `fd` names (same device and inode).  0, or a negative errno
+ * with the message set. */
+int mnt_reopen_state(const char *path, int fd);
+
 #endif
 
 /* Open `path` inside the directory `rootfd` as if it were "/": symbolic links and ".." never
@@ -50,3 +56,16 @@ int root_open(int rootfd, const char *path, bool dir, bool create);
 /* mount(2) onto what an O_PATH descriptor names (through /proc/self/fd). */
 int mnt_at(const char *src, int target_fd, const char *what, const char *type,
 	   unsigned long flags, const char *data);
+
+/* The root file system for a container in a user namespace (`userns_fd`): a recursive clone
+ * of the mounts at `path` (open_tree(2)), nodev, and idmapped (mount_setattr(2)
+ * MOUNT_ATTR_IDMAP, Linux 5.12; tmpfs from 6.3) with the namespace's mapping, so that files
+ * owned by host root are owned by container root and what container root makes is owned by
+ * host root on disk.  A root file system whose top directory is owned by host uid `owner`
+ * (the container's root: chowned to the range by hand) is used as it is, not idmapped.  The
+ * result is the clone's descriptor, still detached (move_mount(2) attaches it), or a negative
+ * errno with the message set. */
+int mnt_rootfs_tree(const char *path, int userns_fd, unsigned owner);
+/* Attach a detached mount (`tree`, `what` for the message) on `path` relative to `dirfd`
+ * (AT_FDCWD), or on what `dirfd` names when path is NULL (move_mount(2)). */
+int mnt_attach(int tree, int dirfd, const char *path, const char *what);

@@ -6,6 +6,7 @@ trigger gets "h" (help, a line in the kernel log), device nodes are opened for r
 import json
 import os
 import stat
+import urllib.request
 
 from conftest import CTRLINK, PY, SRV, ctl, tcp_try, wait_for
 from seccomp_probe import SYSCALLS
@@ -502,3 +503,169 @@ def test_unlinked_containers_cannot_talk_over_link_local_ipv6():
     r = ctl("exec", "cli6", PY, "-c", LL_ATTACK, link_local(info["MacAddress"]), check=False)
     assert r.out.strip() == "never reached", r
     ctl("rm", "-f", "srv6", "cli6")
+
+
+# ---- 10. a user namespace (--userns=auto) ---------------------------------------------------
+
+def userns_rootfs():
+    make_rootfs()
+    for tool in ("httpd", "wget", "umount", "nc"):
+        os.symlink("busybox", os.path.join(ROOTFS, "bin", tool))
+    os.makedirs(os.path.join(ROOTFS, "www"))
+    with open(os.path.join(ROOTFS, "www", "index.html"), "w") as f:
+        f.write("from the userns\n")
+
+
+def id_map(ref):
+    """(uid start, gid start, size) from inspect's HostConfig.IDMappings."""
+    hc = inspect_json(ref)["HostConfig"]
+    assert hc["UsernsMode"] == "auto", hc
+    (u,), (g,) = hc["IDMappings"]["UidMap"], hc["IDMappings"]["GidMap"]
+    u0, uid, usize = map(int, u.split(":"))
+    g0, gid, gsize = map(int, g.split(":"))
+    assert (u0, g0, usize, gsize) == (0, 0, 65536, 65536), hc
+    return uid, gid
+
+
+def inspect_json(ref):
+    return json.loads(ctl("inspect", ref).out)[0]
+
+
+def status_ids(pid):
+    """The Uid and Gid lines of /proc/<pid>/status, as seen from the host."""
+    with open(f"/proc/{pid}/status") as f:
+        lines = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+    return [int(x) for x in lines["Uid"].split()], [int(x) for x in lines["Gid"].split()]
+
+
+# With SYS_ADMIN, container root takes /proc/sys's read-only mount away and writes a kernel
+# setting of the host (the value it has: harmless if the attack works).
+SYSCTL_ATTACK = ("umount /proc/sys 2>/dev/null || umount -l /proc/sys; "
+                 "v=$(cat /proc/sys/kernel/core_pattern); "
+                 "echo \"$v\" > /proc/sys/kernel/core_pattern 2>/dev/null && echo WROTE "
+                 "|| echo REFUSED; "
+                 "mknod /tmp/nul c 1 3 2>/dev/null && echo MADE || echo NO-MKNOD; id -u")
+
+
+def test_userns_auto_container_root_is_not_host_root():
+    userns_rootfs()
+    ctl("run", "-d", "--name", "u1", "--rootfs", ROOTFS, "--userns=auto", "sleep", "1000")
+    uid, gid = id_map("u1")
+    assert uid >= 65536 and gid >= 65536
+    # inside: root, and the map says whose
+    assert ctl("exec", "u1", "id", "-u").out == "0\n"
+    assert ctl("exec", "u1", "cat", "/proc/self/uid_map").out.split() == ["0", str(uid), "65536"]
+    assert ctl("exec", "u1", "cat", "/proc/self/gid_map").out.split() == ["0", str(gid), "65536"]
+    # outside: the container's processes (its init, and a command exec runs) are that uid
+    pid = inspect_json("u1")["State"]["Pid"]
+    assert status_ids(pid) == ([uid] * 4, [gid] * 4)
+    ctl("exec", "u1", "sh", "-c", "sleep 999 </dev/null >/dev/null 2>&1 &")
+    def cmdline(p):
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                return f.read()
+        except OSError:  # gone meanwhile
+            return b""
+
+    kids = wait_for(lambda: [p for p in os.listdir("/proc")
+                             if p.isdigit() and cmdline(p) == b"sleep\x00999\x00"],
+                    what="the exec'd sleep")
+    assert all(status_ids(k)[0] == [uid] * 4 for k in kids), kids
+    # the root file system (the test's, owned by host root) is container root's, through an
+    # idmapped mount; what container root makes in it is host root's on disk
+    assert ctl("exec", "u1", "stat", "-c", "%u:%g", "/bin/busybox", "/etc/hosts").out.split() == [
+        "0:0", "0:0"]
+    ctl("exec", "u1", "touch", "/tmp/made")
+    st = os.stat(f"{ROOTFS}/tmp/made")
+    assert (st.st_uid, st.st_gid) == (0, 0)
+    # its /etc/hosts is its own to change, as without a user namespace
+    ctl("exec", "u1", "sh", "-c", "echo '10.9.9.9 extra' >> /etc/hosts")
+    # a second container gets a range of its own; the first keeps its range across a restart
+    ctl("run", "-d", "--name", "u2", "--rootfs", ROOTFS, "--userns=auto", "sleep", "1000")
+    uid2, gid2 = id_map("u2")
+    assert abs(uid2 - uid) >= 65536 and abs(gid2 - gid) >= 65536
+    ctl("restart", "-t", "0", "u1")
+    assert id_map("u1") == (uid, gid)
+    assert status_ids(inspect_json("u1")["State"]["Pid"])[0] == [uid] * 4
+    ctl("rm", "-f", "u1", "u2")
+
+
+def test_userns_auto_uses_a_rootfs_chowned_to_its_range_as_it_is():
+    """For a file system that cannot be idmapped: the root filesystem chowned to the range by
+    hand is not idmapped (that would make its files nobody's); its files are still root's."""
+    userns_rootfs()
+    cid = ctl("create", "--rootfs", ROOTFS, "--userns=auto", "sh", "-c",
+              "stat -c %u:%g /bin/busybox; touch /tmp/made").out.strip()
+    uid, gid = id_map(cid)
+    for d, dirs, files in os.walk(ROOTFS):
+        for n in [d] + [os.path.join(d, f) for f in dirs + files]:
+            os.chown(n, uid, gid, follow_symlinks=False)
+    ctl("start", cid)
+    assert ctl("wait", cid).out.strip() == "0"
+    assert ctl("logs", cid).out.split() == ["0:0"]
+    st = os.stat(f"{ROOTFS}/tmp/made")
+    assert (st.st_uid, st.st_gid) == (uid, gid)
+    ctl("rm", cid)
+
+
+def test_userns_auto_stops_what_container_root_can_do_without_it():
+    userns_rootfs()
+    # the control: without a user namespace, container root given SYS_ADMIN writes the
+    # host's kernel.core_pattern
+    plain = rootfs_sh(SYSCTL_ATTACK, "--cap-add", "SYS_ADMIN").out.split()
+    assert plain == ["WROTE", "MADE", "0"], plain
+    # with one, the same root with the same capabilities cannot; nor can it make a device
+    r = rootfs_sh(SYSCTL_ATTACK, "--cap-add", "SYS_ADMIN", "--userns=auto").out.split()
+    assert r == ["REFUSED", "NO-MKNOD", "0"], r
+    # and the confinement without it still holds: /proc and /sys, /dev
+    out = rootfs_sh(PROC_ATTACK, "--userns=auto").out
+    lines = out.splitlines()
+    assert lines[-1].split() == ["0", "65535"], out  # ping for its own groups
+    check_proc_attack("\n".join(lines[:-1] + ["0 2147483647"]))
+    r = rootfs_sh("ls -A /dev | sort | tr '\\n' ' '; echo x > /dev/null && "
+                  "head -c 4 /dev/urandom | wc -c", "--userns=auto")
+    assert r.out.split() == sorted(["full", "null", "random", "tty", "urandom", "zero", "pts",
+                                    "shm", "mqueue", "fd", "stdin", "stdout", "stderr",
+                                    "ptmx"]) + ["4"], r.out
+    # seccomp and capabilities as without it
+    r = rootfs_sh("grep -E '^(Seccomp|CapEff):' /proc/self/status", "--userns=auto")
+    plain = rootfs_sh("grep -E '^(Seccomp|CapEff):' /proc/self/status")
+    assert r.out == plain.out and "Seccomp:\t2" in r.out, (r.out, plain.out)
+
+
+def test_userns_auto_networking_ports_and_links():
+    userns_rootfs()
+    ctl("run", "-d", "--name", "web", "--rootfs", ROOTFS, "--userns=auto", "-p", "8080:80",
+        "httpd", "-f", "-p", "80", "-h", "/www")
+    ip = inspect_json("web")["NetworkSettings"]["IPAddress"]
+
+    def get(host, port):
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}/", timeout=2) as resp:
+                return resp.read().decode()
+        except OSError:
+            return None
+
+    # port 80 in its own network namespace (NET_BIND_SERVICE there), published and direct
+    assert wait_for(lambda: get(ip, 80), what="the web server") == "from the userns\n"
+    assert get("127.0.0.1", 8080) == "from the userns\n"
+    # a linked container (in a user namespace too) reaches it by its alias
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "--userns=auto", "--link", "web:db",
+            "sh", "-c", "wget -q -O - http://db/ ; echo $DB_PORT_80_TCP_ADDR")
+    assert r.out.splitlines() == ["from the userns", ip], r
+    ctl("rm", "-f", "web")
+
+
+def test_userns_bad_input_is_refused_and_changes_nothing():
+    userns_rootfs()
+    before = ctl("ps", "-a", "-q").out
+    r = ctl("run", "--rm", "--rootfs", ROOTFS, "--userns=bogus", "true", check=False)
+    assert r.rc == 125 and 'invalid user namespace mode "bogus"' in r.err, r
+    r = ctl("create", "--userns=auto", "true", check=False)
+    assert r.rc == 125 and "needs a root file system (--rootfs)" in r.err, r
+    assert ctl("ps", "-a", "-q").out == before
+    # --userns=host is the default: container root is host root
+    r = rootfs_sh("cat /proc/self/uid_map", "--userns=host")
+    assert r.out.split() == ["0", "0", "4294967295"], r
+    assert inspect_json(ctl("create", "--rootfs", ROOTFS, "true").out.strip())["HostConfig"][
+        "UsernsMode"] == ""

@@ -87,6 +87,10 @@ static struct ctr_rec *exited_rec(void)
 	r->user = strdup("999:999");
 	r->workdir = strdup("/var/lib/pg");
 	r->rootfs = strdup("/srv/rootfs");
+	r->userns = true;
+	r->userns_uid = 100000;
+	r->userns_gid = 165536;
+	r->userns_size = 65536;
 	r->auto_remove = true;
 	r->publish_all = true;
 	r->status = ST_EXITED;
@@ -198,6 +202,8 @@ static const struct check running_checks[] = {
 	{ "HostConfig.AutoRemove", "false" },
 	{ "HostConfig.CapAdd", "[\"NET_ADMIN\"]" },
 	{ "HostConfig.CapDrop", "null" },
+	{ "HostConfig.UsernsMode", "\"\"" },
+	{ "!HostConfig.IDMappings", NULL },
 	{ "NetworkSettings.Ports",
 	  "{\"53/udp\":null,\"80/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"8080\"}],"
 	  "\"443/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"49153\"}]}" },
@@ -254,6 +260,9 @@ static const struct check exited_checks[] = {
 	{ "HostConfig.PublishAllPorts", "true" },
 	{ "HostConfig.AutoRemove", "true" },
 	{ "HostConfig.CapAdd", "null" },
+	{ "HostConfig.UsernsMode", "\"auto\"" },
+	{ "HostConfig.IDMappings", "{\"UidMap\":[\"0:100000:65536\"],"
+				   "\"GidMap\":[\"0:165536:65536\"]}" },
 	{ "NetworkSettings.Ports", "{}" },
 	{ "NetworkSettings.IPAddress", "\"\"" },
 	{ "NetworkSettings.IPPrefixLen", "0" },

@@ -196,6 +196,9 @@ static const char *rec_diff(const struct ctr_rec *a, const struct ctr_rec *b)
 	    a->restarting != b->restarting || a->manual_stop != b->manual_stop ||
 	    a->restart_gen != b->restart_gen)
 		return "restart";
+	if (a->userns != b->userns || a->userns_uid != b->userns_uid ||
+	    a->userns_gid != b->userns_gid || a->userns_size != b->userns_size)
+		return "userns";
 	if (a->log.max_size != b->log.max_size || a->log.max_file != b->log.max_file ||
 	    strcmp(a->log.size_text, b->log.size_text) != 0)
 		return "log";
@@ -330,6 +333,14 @@ static void mod_log_limits(struct ctr_rec *r)
 	snprintf(r->log.size_text, sizeof r->log.size_text, "1.5kB");
 }
 
+static void mod_userns(struct ctr_rec *r)
+{
+	r->userns = true;
+	r->userns_uid = 4294901759u; /* the last range below (uid_t)-1 */
+	r->userns_gid = 100000;
+	r->userns_size = 65536;
+}
+
 struct rt_case {
 	const char *what;
 	struct ctr_rec *(*make)(void);
@@ -349,6 +360,7 @@ static const struct rt_case rt_cases[] = {
 	{ "on-failure:7, waiting for its seventh restart", full_rec, mod_restart_waits },
 	{ "unless-stopped, held by a stop", full_rec, mod_restart_held },
 	{ "log max-size=1.5kB, max-file=1000", full_rec, mod_log_limits },
+	{ "a user namespace, at the top of the uid space", full_rec, mod_userns },
 };
 
 static void test_roundtrip(void)
@@ -446,6 +458,8 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	/* a version 1 record has no user namespace: an older library would drop it */
+	{ "userns", "{\"uid\":100000,\"gid\":100000,\"size\":65536}", "userns" },
 	{ "v", "0", "v" },
 	{ "v", "\"1\"", "v" },
 	{ "v", "1.5", "v" },
@@ -648,6 +662,28 @@ static void test_refusals(void)
 	run_bad(good, bad_cases, ARRAY_SIZE(bad_cases));
 	run_bad(good6, bad6_cases, ARRAY_SIZE(bad6_cases));
 	free(good6);
+	r = full_rec();
+	mod_userns(r);
+	char *goodu = NULL;
+	if (rec_to_json(r, &goodu) < 0)
+		abort();
+	rec_free(r);
+	ok(strstr(goodu, "\"v\":2") != NULL, "a record with a user namespace is version 2");
+	static const struct bad_case userns_cases[] = {
+		{ "userns.gid", "1", NULL },
+		{ "userns.size", "1", NULL },
+		{ "v", "1", "userns" },
+		{ "userns", "[]", "userns" },
+		{ "userns.uid", "0", "uid" },
+		{ "userns.uid", "4294901760", "userns" },
+		{ "userns.gid", "\"5\"", "gid" },
+		{ "userns.gid", "4294967296", "gid" },
+		{ "userns.size", "0", "size" },
+		{ "userns.size", "65537", "size" },
+		{ "userns.size", NULL, "size" },
+	};
+	run_bad(goodu, userns_cases, ARRAY_SIZE(userns_cases));
+	free(goodu);
 
 	/* an ip6 added to a record without one needs its prefix length */
 	char *doc = mutate(good, "net.ip6", "\"fd00::3\"");
@@ -916,6 +952,10 @@ static struct launch full_launch(void)
 	inet_pton(AF_INET6, "fd00::1", l.gateway6);
 	l.has_gw_mac = true;
 	memcpy(l.gw_mac, "\x02\x42\xac\x11\x00\x01", 6);
+	l.userns = true;
+	l.userns_uid = 4294901759u;
+	l.userns_gid = 231072;
+	l.userns_size = 65536;
 	return l;
 }
 
@@ -943,6 +983,9 @@ static const char *launch_diff(const struct launch *a, const struct launch *b)
 	if (a->log_max_size != b->log_max_size || a->log_max_file != b->log_max_file ||
 	    a->etc_fd != b->etc_fd)
 		return "log/etc";
+	if (a->userns != b->userns || a->userns_uid != b->userns_uid ||
+	    a->userns_gid != b->userns_gid || a->userns_size != b->userns_size)
+		return "userns";
 	return NULL;
 }
 
@@ -967,6 +1010,8 @@ static void test_launch(void)
 			memset(l.gateway6, 0, sizeof l.gateway6);
 			l.has_gw_mac = false;
 			memset(l.gw_mac, 0, sizeof l.gw_mac);
+			l.userns = false;
+			l.userns_uid = l.userns_gid = l.userns_size = 0;
 		}
 		char *j = NULL, *j2 = NULL;
 		const char *diff = "(not parsed)";
@@ -1065,7 +1110,7 @@ static void test_salvage(void)
 	ctr_err_clear();
 	ok(extra && rec_from_json(extra, strlen(extra), &out) == -EINVAL && !out &&
 		   strcmp(ctr_err_msg(), "the record is version 7, newer than this library reads "
-					 "(1): a newer libcontainer-link wrote it") == 0,
+					 "(2): a newer libcontainer-link wrote it") == 0,
 	   "a newer version is refused by name: %s", ctr_err_msg());
 	ok(extra && rec_salvage(extra, strlen(extra), r->id, "why", &s) == 0 && s->unreadable &&
 		   !s->opaque && str_eq(s->error, "why") && str_eq(s->name, r->name) &&

@@ -236,7 +236,7 @@ class Context:
                auto_remove: bool = False, links: Links = None,
                links_env: Links = None, seccomp: Optional[str] = None,
                restart_policy: RestartPolicy = None,
-               log_config: LogConfig = None) -> Container:
+               log_config: LogConfig = None, userns: Optional[str] = None) -> Container:
         """Create a container (not started).
 
         Args:
@@ -276,6 +276,11 @@ class Context:
                 max-file files (1 without it; max-file needs max-size).  Default:
                 max-size ``"1m"``, max-file 3 (logs are in the state directory, in RAM by
                 default).  :meth:`Container.logs` reads across the files.
+            userns: as podman's ``--userns``: ``"auto"``: a user namespace of its own, in
+                which container uids and gids 0-65535 are a range of unprivileged host IDs
+                that no other container of the state directory holds (``HostConfig.IDMappings``
+                in :meth:`Container.inspect`); needs `rootfs`.  Default (None or ``"host"``):
+                the host's.
 
         Returns:
             the new :class:`Container`.
@@ -308,6 +313,7 @@ class Context:
         o.seccomp = a.str(seccomp, "seccomp")
         o.restart_policy = a.str(_restart_spec(restart_policy), "restart_policy")
         o.log_opts = a.strv(_log_opts(log_config))
+        o.userns = a.str(userns, "userns")
         id_out = ffi.new("char[]", lib.CTR_ID_LEN + 1)
         with self._use() as ctx:
             call(lib.ctrpy_create, ctx, o, id_out)
@@ -327,7 +333,8 @@ class Context:
             publish: Optional[Iterable[Union[str, int]]] = None, publish_all: bool = False,
             auto_remove: bool = False, links: Links = None,
             links_env: Links = None, seccomp: Optional[str] = None,
-            restart_policy: RestartPolicy = None, log_config: LogConfig = None) -> Container:
+            restart_policy: RestartPolicy = None, log_config: LogConfig = None,
+            userns: Optional[str] = None) -> Container:
         """Create and start a container, as ``docker run -d``; the other options are
         :meth:`create`'s, `stdin`, `stdout` and `stderr` are :meth:`Container.start`'s.
 
@@ -347,7 +354,8 @@ class Context:
                         cap_drop=cap_drop, expose=expose, publish=publish,
                         publish_all=publish_all, auto_remove=auto_remove, links=links,
                         links_env=links_env, seccomp=seccomp,
-                        restart_policy=restart_policy, log_config=log_config)
+                        restart_policy=restart_policy, log_config=log_config,
+                        userns=userns)
         try:
             c.start(stdin=stdin, stdout=stdout, stderr=stderr)
         except ContainerLinkError as e:
