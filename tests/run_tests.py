@@ -7,9 +7,10 @@
 For each build (normal: build/, asan: build-asan/ with AddressSanitizer and
 UndefinedBehaviorSanitizer) it runs the unit tests (TAP), the C system tests and the pytest
 system tests, once for each NAT backend (iptables, nftables) on the normal build and with one
-(nftables) on the sanitizer build, several pytest runs side by side; the Python bindings' tests
-run against the normal build; a short libFuzzer run of
-every parser (build-fuzz/, clang) closes it.  Every test that touches the kernel runs in its own
+(nftables) on the sanitizer build, in shards side by side (the tests mostly wait, on processes,
+sockets and the kernel, so each next build compiles beside them too); the Python bindings'
+tests run against the normal build; a short libFuzzer run of every parser (build-fuzz/,
+clang, two targets at a time) closes it.  Every test that touches the kernel runs in its own
 network + mount (+ PID) namespaces.  A compiler warning in a build fails it: a build directory
 that already exists (the README's first command makes build/) is compiled again from clean so
 that every warning is seen, unless --incremental.  Exit status: 0 if nothing failed.
@@ -48,7 +49,10 @@ def count(ok, name, detail=""):
             say("    " + detail.strip().replace("\n", "\n    ")[-4000:])
 
 
-def build(dirname, *opts, env=None):
+def start_build(dirname, *opts, env=None):
+    """Configure (first time) or clean the build directory and start ninja in the background;
+    finish_build() collects it.  The system tests mostly wait (on processes, sockets, the
+    kernel), so a build runs beside them."""
     path = os.path.join(TOP, dirname)
     if not os.path.exists(os.path.join(path, "build.ninja")):
         subprocess.run(["meson", "setup", path, TOP, *opts], check=True, env=env,
@@ -57,14 +61,35 @@ def build(dirname, *opts, env=None):
         # made earlier: only a full compile shows all of its warnings
         subprocess.run(["ninja", "-C", path, "-t", "clean"], check=True, env=env,
                        stdout=subprocess.DEVNULL)
-    r = subprocess.run(["ninja", "-C", path], capture_output=True, text=True, errors="replace", env=env)
-    if r.returncode != 0:
-        say(r.stdout[-6000:] + r.stderr[-3000:])
+    out = open(f"/tmp/ctrlink-build-{os.getpid()}-{dirname}.out", "w+")
+    p = subprocess.Popen(["ninja", "-C", path], stdout=out, stderr=subprocess.STDOUT, text=True,
+                         errors="replace", env=env)
+    return (p, out, dirname, path)
+
+
+def finish_build(b):
+    p, out, dirname, path = b
+    p.wait()
+    out.seek(0)
+    text = out.read()
+    out.close()
+    os.unlink(out.name)
+    if p.returncode != 0:
+        say(text[-9000:])
         count(False, f"build {dirname}", "the build failed")
         return None
-    warnings = [l for l in (r.stdout + r.stderr).splitlines() if "warning:" in l.lower()]
+    warnings = [l for l in text.splitlines() if "warning:" in l.lower()]
     count(not warnings, f"build {dirname} warning-free", "\n".join(warnings))
     return path
+
+
+def build(dirname, *opts, env=None):
+    return finish_build(start_build(dirname, *opts, env=env))
+
+
+ASAN_OPTS = ("-Db_sanitize=address,undefined", "-Db_lundef=false", "-Dpython_bindings=disabled",
+             "-Dfault_injection=true")
+FUZZ_OPTS = ("-Dfuzzing=true", "-Db_lundef=false", "-Dpython_bindings=disabled")
 
 
 def run_tap(exe, label, env, timeout=600):
@@ -155,7 +180,7 @@ def shards(paths, n, env, extra=()):
     return [g for g in groups if g]
 
 
-def suite(path, label, args, bindings):
+def suite(path, label, args, bindings, beside=None):
     env = dict(os.environ)
     env["CTRLINK_BUILD"] = path
     env.pop("CTRLINK_STATE_DIR", None)
@@ -179,53 +204,68 @@ def suite(path, label, args, bindings):
     backends = args.backends.split(",")
     runs = []
     if bindings:
-        # the normal build: every backend, and the bindings, side by side
+        # the normal build: every backend in two shards, and the bindings, side by side
         for backend in backends:
             benv = dict(env, CTRLINK_NAT_BACKEND=backend)
-            runs.append(start_pytest(system, f"{label}/system-{backend}", benv, extra))
+            for i, group in enumerate(shards(system, 2, benv, extra)):
+                runs.append(start_pytest(group, f"{label}/system-{backend}-{i + 1}", benv, extra))
         tests = sorted(glob.glob(os.path.join(TOP, "bindings", "python", "tests", "test_*.py")))
         benv = dict(env, CTRLINK_NAT_BACKEND=backends[0])
         benv["PYTHONPATH"] = os.path.join(path, "bindings", "python")
         runs.append(start_pytest(tests, f"{label}/bindings", benv, extra))
-        say(f"== {label}: system tests (pytest) with NAT backends {', '.join(backends)}, and the "
-            "Python bindings, side by side")
+        say(f"== {label}: system tests (pytest) with NAT backends {', '.join(backends)}, two "
+            "shards each, and the Python bindings, side by side")
     else:
         # the sanitizer build: one backend (the last given; the C system tests ran both), in
-        # two shards side by side
+        # three shards side by side
         backend = backends[-1]
         benv = dict(env, CTRLINK_NAT_BACKEND=backend)
-        say(f"== {label}: system tests (pytest), NAT backend {backend}, in two shards")
-        for i, group in enumerate(shards(system, 2, benv, extra)):
+        say(f"== {label}: system tests (pytest), NAT backend {backend}, in three shards")
+        for i, group in enumerate(shards(system, 3, benv, extra)):
             runs.append(start_pytest(group, f"{label}/system-{backend}-{i + 1}", benv, extra))
+    if beside:
+        beside()  # work of its own while the tests run (they mostly wait)
     for r in runs:
         finish_pytest(r)
 
 
-def fuzz(seconds):
-    """A short libFuzzer run of every parser; a crash or sanitizer report fails."""
-    env = dict(os.environ, CC="clang")
-    path = build("build-fuzz", "-Dfuzzing=true", "-Db_lundef=false", "-Dpython_bindings=disabled",
-                 env=env)
-    if not path:
-        return
+def fuzz(path, seconds):
+    """A short libFuzzer run of every parser, two targets at a time (one core each); a crash
+    or sanitizer report fails."""
     targets = sorted(glob.glob(os.path.join(path, "tests", "fuzz_*")))
     targets = [t for t in targets if os.access(t, os.X_OK) and not os.path.isdir(t)]
-    say(f"== fuzzing ({len(targets)} targets, {seconds}s in all)")
     each = max(2, seconds // max(1, len(targets)))
+    say(f"== fuzzing ({len(targets)} targets, {each}s each, two at a time: {seconds}s of CPU in all)")
+    running = []
+
+    def collect(t, p, err):
+        p.wait()
+        err.seek(0)
+        text = err.read()
+        err.close()
+        os.unlink(err.name)
+        name = os.path.basename(t)
+        execs = re.search(r"stat::number_of_executed_units:\s*(\d+)", text)
+        ok = p.returncode == 0
+        count(ok, f"fuzz/{name}", text[-3000:])
+        say(f"  fuzz/{name}: {'ok' if ok else 'FOUND A CRASH'}, "
+            f"{execs.group(1) if execs else '?'} executions in {each}s")
+
     for t in targets:
         name = os.path.basename(t)
         corpus = os.path.join(TOP, "tests", "fuzz", "corpus", name.replace("fuzz_", ""))
         work = f"/tmp/ctrlink-{name}-corpus"
         os.makedirs(work, exist_ok=True)
         dirs = [work] + ([corpus] if os.path.isdir(corpus) else [])
-        r = subprocess.run([t, f"-max_total_time={each}", "-max_len=4200", "-print_final_stats=1",
-                            *dirs], capture_output=True, text=True, errors="replace",
-                           env=dict(os.environ, UBSAN_OPTIONS="halt_on_error=1"))
-        execs = re.search(r"stat::number_of_executed_units:\s*(\d+)", r.stderr)
-        ok = r.returncode == 0
-        count(ok, f"fuzz/{name}", r.stderr[-3000:])
-        say(f"  fuzz/{name}: {'ok' if ok else 'FOUND A CRASH'}, "
-            f"{execs.group(1) if execs else '?'} executions in {each}s")
+        err = open(f"/tmp/ctrlink-{os.getpid()}-{name}.err", "w+")
+        p = subprocess.Popen([t, f"-max_total_time={each}", "-max_len=4200", "-print_final_stats=1",
+                              *dirs], stdout=subprocess.DEVNULL, stderr=err, text=True,
+                             errors="replace", env=dict(os.environ, UBSAN_OPTIONS="halt_on_error=1"))
+        running.append((t, p, err))
+        if len(running) == 2:
+            collect(*running.pop(0))
+    while running:
+        collect(*running.pop(0))
 
 
 def main():
@@ -244,17 +284,32 @@ def main():
     incremental = args.incremental
     t0 = time.monotonic()
     builds = args.builds.split(",")
+    do_fuzz = not args.no_fuzz and shutil.which("clang")
+    # each next build compiles while the tests of the one before run
+    pending = {}
+
+    def start(name):
+        if name == "asan" and "asan" in builds:
+            pending["asan"] = start_build("build-asan", *ASAN_OPTS)
+        if name == "fuzz" and do_fuzz:
+            pending["fuzz"] = start_build("build-fuzz", *FUZZ_OPTS, env=dict(os.environ, CC="clang"))
+
     if "normal" in builds:
         path = build("build")
         if path:
-            suite(path, "normal", args, bindings=True)
-    if "asan" in builds:
-        path = build("build-asan", "-Db_sanitize=address,undefined", "-Db_lundef=false",
-                     "-Dpython_bindings=disabled", "-Dfault_injection=true")
+            suite(path, "normal", args, bindings=True, beside=lambda: start("asan"))
+    if "asan" not in pending:
+        start("asan")
+    if "asan" in pending:
+        path = finish_build(pending.pop("asan"))
         if path:
-            suite(path, "asan", args, bindings=False)
-    if not args.no_fuzz and shutil.which("clang"):
-        fuzz(args.fuzz_seconds)
+            suite(path, "asan", args, bindings=False, beside=lambda: start("fuzz"))
+    if "fuzz" not in pending:
+        start("fuzz")
+    if "fuzz" in pending:
+        path = finish_build(pending.pop("fuzz"))
+        if path:
+            fuzz(path, args.fuzz_seconds)
     say(f"== done in {time.monotonic() - t0:.0f}s")
     if failures:
         say("failed: " + ", ".join(failures[:50]) + (" ..." if len(failures) > 50 else ""))
