@@ -432,7 +432,8 @@ CTR_API int ctr_reconcile(ctr_ctx *ctx, char **report_out);
  * the first start), Subnet6 and Gateway6 ("" without IPv6), ICC, NetworkConfigured, Helper,
  * Cgroups {Enabled, Parent, Unified, Systemd, Reason} (whether each container gets a cgroup of
  * its own, and why not), and KernelFeatures {Nftables, BridgeNetfilter, IptablesLegacy,
- * Conntrack, IPv6, PidFd}.
+ * Conntrack, IPv6, PidFd, PortGuard} (PortGuard: the port guard of doc/security.md can be
+ * built, nftables' bridge family being there).
  */
 CTR_API int ctr_info(ctr_ctx *ctx, char **json_out);
 

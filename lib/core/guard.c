@@ -49,6 +49,11 @@ static void key_head(const struct guard_port *p, uint8_t *key)
 	memcpy(key + 16, p->mac, 6);
 }
 
+void guard_key_mac(const struct guard_port *p, uint8_t key[GUARD_KEY_MAC])
+{
+	key_head(p, key);
+}
+
 void guard_key4(const struct guard_port *p, uint8_t key[GUARD_KEY4])
 {
 	key_head(p, key);

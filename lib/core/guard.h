@@ -27,6 +27,7 @@ struct guard_port {
 
 /* Set keys, as nftables lays out a concatenation (each field rounded up to 4 bytes): */
 #define GUARD_KEY_PORT 16 /* ifname */
+#define GUARD_KEY_MAC 24  /* ifname . ether_addr */
 #define GUARD_KEY4 28     /* ifname . ether_addr . ipv4_addr */
 #define GUARD_KEY6 40     /* ifname . ether_addr . ipv6_addr */
 #define GUARD_KEYS6 3     /* IPv6 sources of a port: its address, link-local, :: */
@@ -36,6 +37,7 @@ bool guard_port_of(const struct ctr_net *net, struct guard_port *out);
 /* The EUI-64 link-local address of `mac`: what the kernel gives eth0 (addr_gen_mode 0). */
 void guard_link_local(const uint8_t mac[6], uint8_t out[16]);
 void guard_key_port(const struct guard_port *p, uint8_t key[GUARD_KEY_PORT]);
+void guard_key_mac(const struct guard_port *p, uint8_t key[GUARD_KEY_MAC]);
 void guard_key4(const struct guard_port *p, uint8_t key[GUARD_KEY4]);
 /* The keys of the port's IPv6 sources: GUARD_KEYS6, or 0 when it has no IPv6. */
 size_t guard_keys6(const struct guard_port *p, uint8_t keys[GUARD_KEYS6][GUARD_KEY6]);

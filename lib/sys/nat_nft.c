@@ -2464,7 +2464,7 @@ static const struct {
 	uint32_t key_type, key_len;
 } gsets[G_N] = {
 	[G_PORTS] = { "ports", DT_IFNAME, GUARD_KEY_PORT },
-	[G_MACS] = { "macs", DT2(DT_IFNAME, DT_ETHERADDR), 24 },
+	[G_MACS] = { "macs", DT2(DT_IFNAME, DT_ETHERADDR), GUARD_KEY_MAC },
 	[G_IP4] = { "ip4", DT3(DT_IFNAME, DT_ETHERADDR, DT_IPADDR), GUARD_KEY4 },
 	[G_IP6] = { "ip6", DT3(DT_IFNAME, DT_ETHERADDR, DT_IP6ADDR), GUARD_KEY6 },
 };
@@ -2646,7 +2646,7 @@ static int guard_port_elems(struct nat *nat, struct batch *b, uint16_t type,
 			if (s == G_PORTS)
 				guard_key_port(&v[i], keys[0]);
 			else if (s == G_MACS)
-				guard_key4(&v[i], keys[0]); /* its first 24 bytes */
+				guard_key_mac(&v[i], keys[0]);
 			else if (s == G_IP4)
 				guard_key4(&v[i], keys[0]);
 			else if (!(k = guard_keys6(&v[i], keys)))

@@ -65,6 +65,11 @@ int main(void)
 		guard_key4(&p, k4);
 		hex(k4, sizeof k4, got);
 		is_str(got, cases[i].k4, "%s: ip4 key", cases[i].what);
+		uint8_t km[GUARD_KEY_MAC];
+		guard_key_mac(&p, km);
+		hex(km, sizeof km, got);
+		ok(strncmp(got, cases[i].k4, 2 * GUARD_KEY_MAC) == 0 && strlen(got) == 2 * GUARD_KEY_MAC,
+		   "%s: macs key (ifname . ether_addr, the ip4 key's head)", cases[i].what);
 		size_t n = guard_keys6(&p, k6);
 		is_int((long long)n, cases[i].ip6 ? GUARD_KEYS6 : 0, "%s: IPv6 keys", cases[i].what);
 		const char *want6[GUARD_KEYS6] = { cases[i].g6, cases[i].ll6, cases[i].any6 };
