@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -302,6 +303,16 @@ static void policy_restart(ctr_ctx *ctx, const struct launch *l, unsigned delay_
 	run_policy_restart(ctx, l->id, l->generation);
 }
 
+/* The monitor's move out of its cgroup, in a thread of its own: a move between cgroups waits
+ * for an RCU grace period (the kernel's cgroup_threadgroup_rwsem, ~14 ms here), which then
+ * passes while the monitor records the end, instead of after it on a stop's clock (a stop
+ * removes the cgroup, and waits for the move to do so). */
+static void *leave_cgroup(void *cgm)
+{
+	cgroup_leave(cgm);
+	return NULL;
+}
+
 static int monitor_start(void)
 {
 	/* First fork: the library reaps this process at once; the monitor is orphaned to init
@@ -461,6 +472,9 @@ static int monitor_start(void)
 	if (pidfd >= 0)
 		close(pidfd);
 
+	pthread_t leaver;
+	bool leaving = in_cg && pthread_create(&leaver, NULL, leave_cgroup, &cgm) == 0;
+
 	int code = exit_code_of(status);
 	unsigned restart_ms = 0;
 	ctr_ctx *ctx = NULL;
@@ -486,7 +500,10 @@ static int monitor_start(void)
 		char *slash = strrchr(parent, '/');
 		if (slash)
 			*slash = '\0';
-		cgroup_leave(&cgm);
+		if (leaving)
+			pthread_join(leaver, NULL);
+		else
+			cgroup_leave(&cgm);
 		cgroup_remove(&cgm, l.cgroup, slash ? parent : NULL, 1000, true);
 	}
 	/* last: closing a netfilter socket after deletions waits for the kernel's nf_tables
