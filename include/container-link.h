@@ -268,9 +268,10 @@ CTR_API int ctr_read_exit(int exit_fd, int *exit_code);
 
 /**
  * Stop a running container: SIGTERM, then SIGKILL after `timeout_s` seconds (a negative value
- * means 10).  Returns once the container has exited, its end is recorded and its network and
- * cgroup are torn down; its monitor, which holds nothing by then, exits by itself just after
- * (closing its netfilter sockets can wait for one RCU grace period of the kernel).  Stopping a
+ * means 10).  Returns once the container has exited, its end is recorded, its rules, ports,
+ * address and cgroup are gone; the kernel removes its network namespace, and the veth with
+ * it, just after, and its monitor, which holds nothing by then, exits by itself (closing its
+ * netfilter sockets can wait for one RCU grace period of the kernel).  Stopping a
  * container that is not running succeeds.  A restart policy holds until the next start, and a
  * restart that waits is called off.
  */

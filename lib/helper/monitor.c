@@ -472,6 +472,7 @@ static int monitor_start(void)
 	if (pidfd >= 0)
 		close(pidfd);
 
+	char veth_left[16] = "";
 	pthread_t leaver;
 	bool leaving = in_cg && pthread_create(&leaver, NULL, leave_cgroup, &cgm) == 0;
 
@@ -480,11 +481,17 @@ static int monitor_start(void)
 	ctr_ctx *ctx = NULL;
 	if (ctx_open_state(&ctx, l.state_dir, LAUNCH_FD_STATE) == 0) {
 		struct op op;
-		if (op_begin(&op, ctx) == 0)
+		if (op_begin(&op, ctx) == 0) {
+			/* every process of the container is gone: its network namespace goes, and
+			 * the veth with it; deleted here only after the lock and the record */
+			op.defer_veth = true;
 			op_end(&op, run_exit(&op, l.id, l.generation, code, &restart_ms));
+			snprintf(veth_left, sizeof veth_left, "%s", op.veth_left);
+		}
 	}
 	if (run_fifo >= 0)
 		close(run_fifo); /* the end is recorded */
+	net_veth_del(veth_left);
 	if (want_exit) {
 		n = snprintf(msg, sizeof msg, "%d\n", code);
 		write_full(LAUNCH_FD_EXIT, msg, (size_t)n);

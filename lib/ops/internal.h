@@ -72,6 +72,12 @@ struct op {
 	int pubs_state; /* 0 not read, 1 read, < 0 the error that reading met */
 	struct pubports pubs;
 	uint8_t addr_ok[17]; /* the last specific host address found local: family, bytes */
+	/* set by a caller whose container's processes are all gone (its monitor): net_detach
+	 * leaves the host end of the veth, which the kernel removes with the container's network
+	 * namespace, in veth_left for net_veth_del() after op_end (a deletion waits for an RCU
+	 * barrier, ~20 ms, that no lock or waiting caller need sit through) */
+	bool defer_veth;
+	char veth_left[16];
 };
 
 /* Lock the state directory and recover what dead processes left half-done. */
@@ -130,6 +136,8 @@ int net_wait_ready(struct op *op, const struct ctr_rec *rec);
 int net_open_paths(struct op *op, const struct ctr_rec *rec);
 /* Undo net_attach (idempotent): veth, rules, conntrack entries, allocations. */
 int net_detach(struct op *op, struct ctr_rec *rec);
+/* Delete the host end of a veth that net_detach left (op->veth_left; gone already: fine). */
+void net_veth_del(const char *name);
 /* Apply a rule change with the recorded network (nothing to do when none is recorded). */
 int net_apply(struct op *op, const struct nat_txn *txn);
 /* Take a running container's rules from what the record `before` implies to what `rec`

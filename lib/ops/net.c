@@ -1116,6 +1116,16 @@ int net_release_held(struct op *op, bool dropped)
 	return e;
 }
 
+void net_veth_del(const char *name)
+{
+	struct rtnl *nl;
+	if (name[0] && rtnl_open(&nl) == 0) {
+		rtnl_link_del(nl, name);
+		rtnl_close(nl);
+	}
+	ctr_err_clear();
+}
+
 int net_detach(struct op *op, struct ctr_rec *rec)
 {
 	if (!rec->has_net)
@@ -1127,7 +1137,10 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 	struct rtnl *nl;
 	if (rec->net.veth[0] && rtnl_open(&nl) == 0) { /* an endpoint has no veth of ours */
 		int br;
-		rtnl_link_del(nl, rec->net.veth);
+		if (op->defer_veth)
+			snprintf(op->veth_left, sizeof op->veth_left, "%s", rec->net.veth);
+		else
+			rtnl_link_del(nl, rec->net.veth);
 		if (rtnl_link_index(nl, cfg->bridge, &br) == 0) {
 			rtnl_neigh_set(nl, br, AF_INET, &rec->net.ip, NULL, false);
 			if (rec->net.prefixlen6)

@@ -204,13 +204,14 @@ int cgroup_remove(const struct cg_mounts *m, const char *rel, const char *parent
 		int top = open(h[i]->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (top < 0)
 			continue;
-		long slept = 0, step = 1;
+		long slept = 0;
 		int e = 0;
+		/* every millisecond: the last process leaves within a few (a move between cgroups
+		 * waits for an RCU grace period), and each try is a few system calls */
 		while (rel && (e = rm_tree(top, rel + 1, 0)) == -EBUSY && slept < wait_ms &&
 		       !(until_used && has_procs(h[i], rel))) {
-			sleep_ms(step);
-			slept += step;
-			step = step < 16 ? step * 2 : step;
+			sleep_ms(1);
+			slept += 1;
 		}
 		if (e == -EBUSY)
 			result = -EBUSY;

@@ -90,11 +90,12 @@ def test_stop_and_rm_leave_no_state_process_mount_or_rule():
     assert container_dirs() == []
     assert os.listdir(os.path.join(STATE, "names")) == []
     assert procs_with("sleep 1000") == []
-    assert not any(v.startswith("ctl") for v in veths())
     assert our_rules() == []
     # the monitor has released everything when rm returns and exits by itself (the close of
-    # its netfilter sockets may wait for the kernel's RCU grace period)
+    # its netfilter sockets may wait for the kernel's RCU grace period); the veth's host end
+    # goes with the container's network namespace
     wait_for(lambda: procs_with("ctr-monitor") == [], what="the monitor to exit")
+    wait_for(lambda: not any(v.startswith("ctl") for v in veths()), what="the veth to go")
     with open("/proc/self/mountinfo") as f:
         assert STATE not in f.read()
 

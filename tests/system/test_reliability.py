@@ -72,7 +72,8 @@ def check_host(where):
     wait_for(lambda: len(live_pids(r"^\S*ctr-monitor start")) == len(running),
              what=f"one monitor per running container ({where})")
     assert len(live_pids(r"^sleep 1000")) == len(running), where
-    assert len(veths()) == len(running), (where, veths(), running)
+    # a veth's host end goes with its container's network namespace, just after the stop
+    wait_for(lambda: len(veths()) == len(running), what=f"one veth per running container ({where})")
     for d in os.listdir(f"{STATE}/containers"):
         assert os.path.exists(f"{STATE}/containers/{d}/config.json"), where
     for n in os.listdir(f"{STATE}/names"):
@@ -91,7 +92,8 @@ def clean():
     ids = ctl("ps", "-a", "-q", "--no-trunc").out.split()
     if ids:
         ctl("rm", "-f", *ids)
-    assert veths() == [] and our_rules() == []
+    assert our_rules() == []
+    wait_for(lambda: veths() == [], what="the veths to go with their namespaces")
 
 
 def killed_at_each_step(setup, op, redo, min_steps=3, label=""):
@@ -335,7 +337,8 @@ for i in $(seq 25); do "$C" rm -f w$w-$i >/dev/null; done
     ports = [l.split("->")[1].strip() for l in open("/tmp/ports").read().splitlines()]
     assert len(ports) == 400 and len(set(ports)) == 400
     assert ctl("ps", "-a", "-q").out == ""
-    assert veths() == [] and our_rules() == []
+    assert our_rules() == []
+    wait_for(lambda: veths() == [], what="the veths to go with their namespaces")
     check_host("after the stress")
 
 
