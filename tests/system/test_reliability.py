@@ -484,9 +484,9 @@ def test_a_record_of_a_newer_version_keeps_what_it_holds_and_is_removed_only_by_
     cid, ip, pid = info["Id"], info["NetworkSettings"]["IPAddress"], info["State"]["Pid"]
     rules = sorted(rules_naming(cid))
     # what a newer library would write: another version, a field this one does not know
-    rewrite_record(cid, lambda t: json.dumps(dict(json.loads(t), v=2, future={"x": 1})))
+    rewrite_record(cid, lambda t: json.dumps(dict(json.loads(t), v=3, future={"x": 1})))
     r = ctl("inspect", "newer", check=False)
-    assert r.rc == 1 and "the record is version 2, newer than this library reads (1)" in r.err
+    assert r.rc == 1 and "the record is version 3, newer than this library reads (2)" in r.err
     ps = ctl("ps", "-a", "--format", "{{.Names}} {{.State}}").out.split("\n")
     assert "newer dead" in ps
     assert "newer" not in ctl("ps", "--format", "{{.Names}}").out.split()
@@ -502,7 +502,7 @@ def test_a_record_of_a_newer_version_keeps_what_it_holds_and_is_removed_only_by_
     # not removed without force, and that changes nothing
     r = ctl("rm", "newer", check=False)
     assert r.rc == 1 and f"cannot remove the container {cid}" in r.err
-    assert "version 2" in r.err and "force the removal" in r.err
+    assert "version 3" in r.err and "force the removal" in r.err
     assert os.path.exists(f"/proc/{pid}") and sorted(rules_naming(cid)) == rules
     # forced: its processes, veth, rules, name and address go
     ctl("rm", "-f", "newer")
