@@ -986,7 +986,7 @@ int rec_expose(struct ctr_rec *rec, const struct ctr_port *ports, size_t n)
 		if (!exposed_has(rec, &ports[i]))
 			v[k++] = ports[i];
 	if (k > 1) {
-		qsort(v, k, sizeof *v, port_qcmp);
+		sort_unless_sorted(v, k, sizeof *v, port_qcmp);
 		size_t u = 1;
 		for (size_t i = 1; i < k; i++)
 			if (port_cmp(&v[i], &v[u - 1]) != 0)
