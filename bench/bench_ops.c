@@ -1,13 +1,16 @@
 /* In-process benchmark of libcontainer-link's calls.  Runs in private network, mount and PID
  * namespaces of its own; prints one line per measurement: name, median, p10, p90 (ms), n.
  *
- *   bench_ops [-r REPS] [-s SCENARIO]...     scenarios: single scale range calls publish
+ *   bench_ops [-r REPS] [-s SCENARIO]...     scenarios: single scale range calls publish own
  *
  * single   create + start of a container with one published port, until a TCP client
  *          through the host port gets an answer; then stop + remove
  * scale    the same with 1, 100 and 500 containers already running (each with a port)
  * range    publish and unpublish a 1000-port range on a running container
  * publish  publish / unpublish one port with 0, 1000 and 10000 published ports present
+ * own      publish / unpublish one port on the container that holds the ports already: none,
+ *          10,000 in ten 1000-port ranges (offsets that differ, as in g_pubscale), 10,000
+ *          single ports HOST:80 (issue 16: one more port costs O(change))
  * calls    create, start, inspect, list, link, unlink, stop, remove, one by one
  */
 #define _GNU_SOURCE
@@ -82,18 +85,37 @@ static void wait_answer(int port)
 		}
 }
 
-/* create + start a server container named `name` publishing spec (NULL: none) */
-static void run_srv(ctr_ctx *ctx, const char *name, const char *spec)
+/* create + start a server container named `name` publishing the specs of the NULL-ended
+ * list `specs` (NULL: none) */
+static void run_srv_many(ctr_ctx *ctx, const char *name, const char **specs)
 {
 	const char *argv[] = { tinysrv, "80", NULL };
-	const char *pub[] = { spec, NULL };
 	ctr_create_options o = CTR_CREATE_OPTIONS_INIT;
 	o.name = name;
 	o.argv = argv;
-	o.publish = spec ? pub : NULL;
+	o.publish = specs;
 	char id[CTR_ID_LEN + 1];
 	if (ctr_create(ctx, &o, id) < 0 || ctr_start(ctx, id, NULL) < 0)
 		die(name);
+}
+
+/* create + start a server container named `name` publishing spec (NULL: none) */
+static void run_srv(ctr_ctx *ctx, const char *name, const char *spec)
+{
+	const char *pub[] = { spec, NULL };
+	run_srv_many(ctx, name, spec ? pub : NULL);
+}
+
+/* report two series, named by the formats fa and fb (one %s each: `label`), and free them */
+static void report2(const char *fa, const char *fb, const char *label, double *va, double *vb)
+{
+	char n[96];
+	snprintf(n, sizeof n, fa, label);
+	report(n, va, reps);
+	snprintf(n, sizeof n, fb, label);
+	report(n, vb, reps);
+	free(va);
+	free(vb);
 }
 
 static void gone(ctr_ctx *ctx, const char *name)
@@ -115,13 +137,7 @@ static void single(ctr_ctx *ctx, const char *label)
 		up[r] = t1 - t0;
 		down[r] = t2 - t1;
 	}
-	char n[96];
-	snprintf(n, sizeof n, "%s: create+start+answer", label);
-	report(n, up, reps);
-	snprintf(n, sizeof n, "%s: stop+remove", label);
-	report(n, down, reps);
-	free(up);
-	free(down);
+	report2("%s: create+start+answer", "%s: stop+remove", label, up, down);
 }
 
 static void scale(ctr_ctx *ctx)
@@ -207,6 +223,52 @@ static void publish(ctr_ctx *ctx)
 	}
 	gone(ctx, "pub");
 	gone(ctx, "filler");
+}
+
+/* publish / unpublish 65000:80 on `name`, reps times; reported as "... on <label>" */
+static void own_time(ctr_ctx *ctx, const char *name, const char *label)
+{
+	double *p = calloc((size_t)reps, sizeof *p), *u = calloc((size_t)reps, sizeof *u);
+	for (int r = 0; r < reps; r++) {
+		double t0 = now_ms();
+		if (ctr_publish_port(ctx, name, "65000:80") < 0)
+			die("publish own");
+		double t1 = now_ms();
+		if (ctr_unpublish_port(ctx, name, "65000:80") < 0)
+			die("unpublish own");
+		u[r] = now_ms() - t1;
+		p[r] = t1 - t0;
+	}
+	report2("publish 1 port on %s", "unpublish 1 port on %s", label, p, u);
+}
+
+static void own(ctr_ctx *ctx)
+{
+	enum { N = 10000 };
+	static char buf[N][24];
+	static const char *specs[N + 1];
+	run_srv(ctx, "own0", NULL);
+	own_time(ctx, "own0", "a container with none");
+	gone(ctx, "own0");
+	/* ten 1000-port ranges, host ports 1100..11099, container ports offset by one more
+	 * each range, so that no two ranges coalesce */
+	for (int i = 0; i < 10; i++) {
+		int h = 1100 + 1000 * i, c = 1 + 1001 * i;
+		snprintf(buf[i], sizeof buf[i], "%d-%d:%d-%d", h, h + 999, c, c + 999);
+		specs[i] = buf[i];
+	}
+	specs[10] = NULL;
+	run_srv_many(ctx, "ownr", specs);
+	own_time(ctx, "ownr", "one holding 10000 in ranges");
+	gone(ctx, "ownr");
+	for (int i = 0; i < N; i++) {
+		snprintf(buf[i], sizeof buf[i], "%d:80", 1100 + i);
+		specs[i] = buf[i];
+	}
+	specs[N] = NULL;
+	run_srv_many(ctx, "owns", specs);
+	own_time(ctx, "owns", "one holding 10000 singles");
+	gone(ctx, "owns");
 }
 
 static void calls(ctr_ctx *ctx)
@@ -303,7 +365,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "-s") && i + 1 < argc && ns < 8)
 			scen[ns++] = argv[++i];
 		else {
-			fprintf(stderr, "usage: bench_ops [-r REPS] [-s single|scale|range|publish|calls]...\n");
+			fprintf(stderr, "usage: bench_ops [-r REPS] [-s single|scale|range|publish|calls|own]...\n");
 			return 2;
 		}
 	}
@@ -323,7 +385,13 @@ int main(int argc, char **argv)
 	tinysrv = path;
 	isolate();
 	ctr_ctx *ctx;
-	if (ctr_ctx_open(&ctx, NULL) < 0)
+	ctr_ctx_options co = CTR_CTX_OPTIONS_INIT;
+	const char *bk = getenv("CTRLINK_NAT_BACKEND"); /* as ctrlink reads it */
+	if (bk && !strcmp(bk, "iptables"))
+		co.nat_backend = CTR_NAT_IPTABLES;
+	else if (bk && !strcmp(bk, "nftables"))
+		co.nat_backend = CTR_NAT_NFTABLES;
+	if (ctr_ctx_open(&ctx, &co) < 0)
 		die("open");
 	run_srv(ctx, "warmup", "8080:80"); /* the bridge and base rules exist from here on */
 	wait_answer(8080);
@@ -339,6 +407,8 @@ int main(int argc, char **argv)
 			publish(ctx);
 		else if (!strcmp(scen[i], "calls"))
 			calls(ctx);
+		else if (!strcmp(scen[i], "own"))
+			own(ctx);
 	}
 	ctr_ctx_close(ctx);
 	return 0;

@@ -149,7 +149,7 @@ fi
 has d && scen d_throughput "$PEERS/d_throughput.sh" $(q "1 2 1" "4 4 2")
 if has e && [ -n "$tools_e" ]; then scen e_perport "$PEERS/e_perport.sh" $tools_e; fi
 if has f; then
-    scen f_inproc "$PEERS/f_inproc.sh" "${R:-$(q 2 10)}" single calls range publish scale
+    scen f_inproc "$PEERS/f_inproc.sh" "${R:-$(q 2 10)}" single calls range publish own scale
     scen f_callgrind "$BENCH_DIR/callgrind.sh" "$(q 1 5)"
 fi
 if has g && [ -n "$tools_g" ]; then

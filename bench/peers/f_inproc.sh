@@ -2,12 +2,12 @@
 # (f) our library's calls timed in-process: bench/bench_ops (built with the project), which
 #     isolates itself in private network, mount and PID namespaces; run here inside ours too.
 #     Its lines "NAME median M p10 A p90 B ms (n=N)" go to samples.tsv (unit ms_stats).
-# Usage: f_inproc.sh [REPS] [SCENARIOS...]   (bench_ops scenarios; default single calls range publish scale)
+# Usage: f_inproc.sh [REPS] [SCENARIOS...]   (bench_ops scenarios; default single calls range publish own scale)
 . "$(dirname "$0")/lib.sh"
 enter_private_ns "$@"
 set -o pipefail
 REPS=${1:-10}; shift || true
-SCEN=${*:-single calls range publish scale}
+SCEN=${*:-single calls range publish own scale}
 SCENARIO=f_inproc
 BENCH_OPS=${BENCH_OPS:-$BENCH_BUILD/bench/bench_ops}
 need "$BENCH_OPS"

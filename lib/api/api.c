@@ -432,7 +432,7 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	if (e < 0) /* nothing of it stays: the ports go back */
 		portplan_release(a, rec->mappings + nold, nm);
 	if (!e)
-		net_flush_udp(rec->mappings + nold, nm);
+		net_flush_udp(&op, rec->mappings + nold, nm);
 	free(old);
 out:
 	free(old_exp);
@@ -531,7 +531,7 @@ CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 		if (!e && (e = op_alloc(&op, &a)) == 0) {
 			portplan_release(a, gone, ngone);
 			op.alloc_dirty = true;
-			net_flush_dnat(rec, gone, ngone, false); /* established flows are cut */
+			net_flush_dnat(&op, rec, gone, ngone, false); /* established flows are cut */
 		}
 	} else {
 		e = store_rec_save(op.st, rec);

@@ -54,18 +54,29 @@ int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct
 	size_t k = 0;
 	if (!v)
 		return ctr_err(-ENOMEM, "out of memory");
+	struct dm prev = { 0 }; /* the address of the previous mapping, parsed once for a run */
+	const char *prev_ip = NULL;
 	for (size_t i = 0; i < n; i++) {
 		struct dm d = { .proto = m[i].cport.proto, .hport = m[i].hport,
 				.cport = m[i].cport.port };
-		if (inet_pton(AF_INET, m[i].host_ip, d.hip) == 1)
+		if (prev_ip && strcmp(prev_ip, m[i].host_ip) == 0) {
+			d.family = prev.family;
+			memcpy(d.hip, prev.hip, sizeof d.hip);
+		} else if (inet_pton(AF_INET, m[i].host_ip, d.hip) == 1) {
 			d.family = AF_INET;
-		else if (cip6 && inet_pton(AF_INET6, m[i].host_ip, d.hip) == 1)
+		} else if (cip6 && inet_pton(AF_INET6, m[i].host_ip, d.hip) == 1) {
 			d.family = AF_INET6;
-		else
+		}
+		prev_ip = m[i].host_ip;
+		prev = d;
+		if (!d.family)
 			continue; /* IPv6 without an IPv6 address to go to */
 		v[k++] = d;
 	}
-	qsort(v, k, sizeof *v, dm_cmp);
+	sort_unless_sorted(v, k, sizeof *v, dm_cmp);
+	struct nat_rule r0 = { 0 }; /* what every rule of the container shares, formatted once */
+	r0.kind = NAT_RULE_DNAT;
+	snprintf(r0.owner, sizeof r0.owner, "%s", id);
 	int e = 0;
 	for (size_t i = 0; i < k && !e;) {
 		size_t j = i + 1;
@@ -73,11 +84,9 @@ int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct
 		       memcmp(v[j].hip, v[i].hip, sizeof v[i].hip) == 0 &&
 		       v[j].hport == v[j - 1].hport + 1 && v[j].cport == v[j - 1].cport + 1)
 			j++;
-		struct nat_rule r = { 0 };
-		r.kind = NAT_RULE_DNAT;
+		struct nat_rule r = r0;
 		r.proto = v[i].proto;
 		r.family = v[i].family;
-		snprintf(r.owner, sizeof r.owner, "%s", id);
 		if (v[i].family == AF_INET6) {
 			memcpy(r.u.dnat.host_ip6, v[i].hip, 16);
 			memcpy(r.u.dnat.cip6, cip6, 16);
@@ -166,8 +175,8 @@ int natplan_diff(const struct nat_rule *a, size_t na, const struct nat_rule *b, 
 		pa[i] = &a[i];
 	for (size_t j = 0; j < nb; j++)
 		pb[j] = &b[j];
-	qsort(pa, na, sizeof *pa, rule_ptr_cmp);
-	qsort(pb, nb, sizeof *pb, rule_ptr_cmp);
+	sort_unless_sorted(pa, na, sizeof *pa, rule_ptr_cmp);
+	sort_unless_sorted(pb, nb, sizeof *pb, rule_ptr_cmp);
 	for (size_t i = 0, j = 0; i < na && j < nb;) {
 		int c = nat_rule_cmp(pa[i], pb[j]);
 		if (c < 0) {

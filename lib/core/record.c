@@ -13,10 +13,12 @@
 #include "core/util.h"
 
 /* The newest record version this library reads.  A record is written as version 1 unless it
- * holds what an older library must not ignore: version 2 has a user namespace ("userns"),
- * which a library that knows only version 1 would drop, starting container root as host root;
- * it shows such a record as "dead" instead. */
+ * holds what a library that knows only version 1 must not read as it would: version 2 has a
+ * user namespace ("userns"; dropped, container root would start as host root) or runs of
+ * ports as one entry each (see "runs" below; read as one port each).  Such a library shows a
+ * version-2 record as "dead" instead. */
 #define REC_VERSION 2
+#define REC_VERSION_PLAIN 1
 
 static const char *const status_names[] = { "created", "starting", "running", "exited" };
 
@@ -148,13 +150,6 @@ static bool add_ip(cJSON *o, const char *key, uint32_t ip)
 	return add_str(o, key, buf);
 }
 
-static cJSON *port_json(const struct ctr_port *p)
-{
-	char buf[16];
-	port_format(p, buf, sizeof buf);
-	return cJSON_CreateString(buf);
-}
-
 static bool push(cJSON *arr, cJSON *item)
 {
 	if (!item || !cJSON_AddItemToArray(arr, item)) {
@@ -164,12 +159,139 @@ static bool push(cJSON *arr, cJSON *item)
 	return true;
 }
 
+/* ---- runs -------------------------------------------------------------------------------
+ * The model keeps one element per port (an exposed port, a binding, a mapping); on disk, a run
+ * of elements that follow one another by the same steps is one entry, so that a published range
+ * of 1000 ports costs one entry to write and to read, not 1000 (issue 16):
+ *   exposed    "20000-20999/tcp": the ports 20000 to 20999 (a set: order does not matter)
+ *   bindings,  the run's first element, with "count" (elements, at least 2), "port_step" (the
+ *   mappings   container port's step) and "host_step" (the host port's); element k is the first
+ *              with the container port + k * port_step and the host port(s) + k * host_step.
+ * An entry without "count" is one element, exactly as records of version 1 wrote them. */
+
+/* The steps from a to b when b may follow a in a run of bindings: the same protocol, host
+ * address and kind of host port, no port going down, not the same ports. */
+static bool binding_steps(const struct ctr_binding *a, const struct ctr_binding *b, unsigned *ps,
+			  unsigned *hs)
+{
+	if (a->cport.proto != b->cport.proto || a->hp_zero != b->hp_zero ||
+	    b->cport.port < a->cport.port || b->hp_lo < a->hp_lo ||
+	    (a->hp_lo == 0) != (b->hp_lo == 0) || b->hp_hi - b->hp_lo != a->hp_hi - a->hp_lo ||
+	    strcmp(a->host_ip, b->host_ip) != 0)
+		return false;
+	*ps = (unsigned)(b->cport.port - a->cport.port);
+	*hs = (unsigned)(b->hp_lo - a->hp_lo);
+	return *ps || *hs;
+}
+
+static bool mapping_steps(const struct ctr_mapping *a, const struct ctr_mapping *b, unsigned *ps,
+			  unsigned *hs)
+{
+	if (a->cport.proto != b->cport.proto || b->cport.port < a->cport.port ||
+	    b->hport < a->hport || strcmp(a->host_ip, b->host_ip) != 0)
+		return false;
+	*ps = (unsigned)(b->cport.port - a->cport.port);
+	*hs = (unsigned)(b->hport - a->hport);
+	return *ps || *hs;
+}
+
+/* The length of the run of v[i..n) (at least 1) and its steps; `steps` is binding_steps or
+ * mapping_steps, `size` the element's. */
+static size_t run_len(const void *v, size_t size, size_t i, size_t n,
+		      bool (*steps)(const void *, const void *, unsigned *, unsigned *),
+		      unsigned *ps, unsigned *hs)
+{
+	const char *base = v;
+	size_t k = i + 1;
+	if (k >= n || !steps(base + i * size, base + k * size, ps, hs))
+		return 1;
+	for (k++; k < n; k++) {
+		unsigned p, h;
+		if (!steps(base + (k - 1) * size, base + k * size, &p, &h) || p != *ps || h != *hs)
+			break;
+	}
+	/* a pair whose second element starts a longer run: the first goes alone */
+	unsigned p2, h2, p3, h3;
+	if (k - i == 2 && i + 3 < n &&
+	    steps(base + (i + 1) * size, base + (i + 2) * size, &p2, &h2) &&
+	    steps(base + (i + 2) * size, base + (i + 3) * size, &p3, &h3) && p2 == p3 && h2 == h3)
+		return 1;
+	return k - i;
+}
+
+static bool binding_steps_v(const void *a, const void *b, unsigned *ps, unsigned *hs)
+{
+	return binding_steps(a, b, ps, hs);
+}
+
+static bool mapping_steps_v(const void *a, const void *b, unsigned *ps, unsigned *hs)
+{
+	return mapping_steps(a, b, ps, hs);
+}
+
+/* "count", "port_step", "host_step" of a run of cnt elements (nothing for one element) */
+static bool add_run(cJSON *e, size_t cnt, unsigned ps, unsigned hs)
+{
+	return cnt < 2 || (cJSON_AddNumberToObject(e, "count", (double)cnt) &&
+			   cJSON_AddNumberToObject(e, "port_step", ps) &&
+			   cJSON_AddNumberToObject(e, "host_step", hs));
+}
+
+/* Whether the record holds a run of more than one element (it is then written as version 2). */
+static bool has_runs(const struct ctr_rec *r)
+{
+	unsigned ps, hs;
+	for (size_t i = 0; i + 1 < r->n_bindings; i++)
+		if (binding_steps(&r->bindings[i], &r->bindings[i + 1], &ps, &hs))
+			return true;
+	for (size_t i = 0; i + 1 < r->n_mappings; i++)
+		if (mapping_steps(&r->mappings[i], &r->mappings[i + 1], &ps, &hs))
+			return true;
+	for (size_t i = 0; i < r->n_exposed; i++)
+		for (size_t j = i + 1; j < r->n_exposed && r->exposed[j].port <= r->exposed[i].port + 1;
+		     j++)
+			if (r->exposed[j].port == r->exposed[i].port + 1 &&
+			    r->exposed[j].proto == r->exposed[i].proto)
+				return true;
+	return false;
+}
+
+/* The exposed ports in their order, each run of consecutive ports of one protocol as one entry
+ * (the ports between its elements, of other protocols, are entries of their own). */
+static bool add_exposed(cJSON *o, const struct ctr_rec *r)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, "exposed");
+	bool *used = calloc(r->n_exposed + 1, sizeof *used);
+	bool okk = a && used;
+	for (size_t i = 0; okk && i < r->n_exposed; i++) {
+		const struct ctr_port *p = &r->exposed[i];
+		unsigned hi = p->port;
+		if (used[i])
+			continue;
+		for (size_t j = i + 1; j < r->n_exposed && r->exposed[j].port <= hi + 1; j++)
+			if (r->exposed[j].proto == p->proto && r->exposed[j].port == hi + 1) {
+				hi++;
+				used[j] = true;
+			}
+		char buf[24];
+		if (hi == p->port)
+			snprintf(buf, sizeof buf, "%u/%s", (unsigned)p->port, proto_name(p->proto));
+		else
+			snprintf(buf, sizeof buf, "%u-%u/%s", (unsigned)p->port, hi,
+				 proto_name(p->proto));
+		okk = push(a, cJSON_CreateString(buf));
+	}
+	free(used);
+	return okk;
+}
+
 static cJSON *build(const struct ctr_rec *r)
 {
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	bool okk = add_num(o, "v", r->userns ? 2 : 1) && add_str(o, "id", r->id) &&
+	bool okk = add_num(o, "v", r->userns || has_runs(r) ? REC_VERSION : REC_VERSION_PLAIN) &&
+		   add_str(o, "id", r->id) &&
 		   add_str(o, "name", r->name) && add_u64(o, "created", (uint64_t)r->created) &&
 		   add_strv(o, "argv", r->argv) && add_strv(o, "env", r->env) &&
 		   add_str(o, "hostname", r->hostname) && add_str(o, "domainname", r->domainname) &&
@@ -185,18 +307,18 @@ static cJSON *build(const struct ctr_rec *r)
 		   (!r->log.size_text[0] || (add_str(o, "log_max_size", r->log.size_text) &&
 					      add_num(o, "log_max_file", r->log.max_file)));
 	cJSON *a;
-	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "exposed")) != NULL))
-		for (size_t i = 0; okk && i < r->n_exposed; i++)
-			okk = push(a, port_json(&r->exposed[i]));
+	okk = okk && add_exposed(o, r);
 	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "bindings")) != NULL))
-		for (size_t i = 0; okk && i < r->n_bindings; i++) {
+		for (size_t i = 0, cnt; okk && i < r->n_bindings; i += cnt) {
 			const struct ctr_binding *b = &r->bindings[i];
+			unsigned ps = 0, hs = 0;
 			char hp[16], cp[16];
+			cnt = run_len(r->bindings, sizeof *b, i, r->n_bindings, binding_steps_v, &ps, &hs);
 			binding_hostport(b, hp, sizeof hp);
 			port_format(&b->cport, cp, sizeof cp);
 			cJSON *e = cJSON_CreateObject();
 			okk = push(a, e) && add_str(e, "port", cp) && add_str(e, "host_ip", b->host_ip) &&
-			      add_str(e, "host_port", hp);
+			      add_str(e, "host_port", hp) && add_run(e, cnt, ps, hs);
 		}
 	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "links")) != NULL))
 		for (size_t i = 0; okk && i < r->n_links; i++) {
@@ -244,13 +366,15 @@ static cJSON *build(const struct ctr_rec *r)
 		}
 	}
 	if (okk && (okk = (a = cJSON_AddArrayToObject(o, "mappings")) != NULL))
-		for (size_t i = 0; okk && i < r->n_mappings; i++) {
+		for (size_t i = 0, cnt; okk && i < r->n_mappings; i += cnt) {
 			const struct ctr_mapping *m = &r->mappings[i];
+			unsigned ps = 0, hs = 0;
 			char cp[16];
+			cnt = run_len(r->mappings, sizeof *m, i, r->n_mappings, mapping_steps_v, &ps, &hs);
 			port_format(&m->cport, cp, sizeof cp);
 			cJSON *e = cJSON_CreateObject();
 			okk = push(a, e) && add_str(e, "port", cp) && add_str(e, "host_ip", m->host_ip) &&
-			      add_num(e, "host_port", m->hport);
+			      add_num(e, "host_port", m->hport) && add_run(e, cnt, ps, hs);
 		}
 	if (!okk) {
 		cJSON_Delete(o);
@@ -430,6 +554,53 @@ static int parse_hostport(const char *s, struct ctr_binding *b)
 	return 0;
 }
 
+/* An exposed entry: "80/tcp", "80" (tcp) or a run "20000-20999/tcp" (lo < hi). */
+static int parse_exposed(const char *s, struct ctr_port *lo, uint16_t *hi)
+{
+	const char *dash = strchr(s, '-');
+	if (!dash)
+		return port_parse_key(s, lo) < 0 ? -EINVAL : (*hi = lo->port, 0);
+	char first[8];
+	size_t n = (size_t)(dash - s);
+	unsigned long v;
+	struct ctr_port last;
+	if (n == 0 || n >= sizeof first)
+		return -EINVAL;
+	memcpy(first, s, n);
+	first[n] = '\0';
+	if (parse_uint(first, 0, 65535, &v) < 0 || port_parse_key(dash + 1, &last) < 0 ||
+	    last.port <= v)
+		return -EINVAL;
+	lo->port = (uint16_t)v;
+	lo->proto = last.proto;
+	*hi = last.port;
+	return 0;
+}
+
+/* The run of an entry of bindings or mappings: "count" (absent: 1), "port_step" and
+ * "host_step" (absent: 1); its last element's ports (first + (count - 1) * step) must be ports,
+ * and a run's elements must differ.  host_max is the largest host port of its first element
+ * (0 for an ephemeral binding: its host port cannot step). */
+static int get_run(struct rd *rd, const char *field, const cJSON *x, uint16_t port,
+		   uint16_t host_max, size_t *count, unsigned *ps, unsigned *hs)
+{
+	struct rd own = { 0 }; /* a bad count or step is named by its entry's field */
+	long c = 1, p = 1, h = 1;
+	if ((cJSON_GetObjectItemCaseSensitive(x, "count") &&
+	     get_int(&own, x, "count", 1, 65536, &c) < 0) ||
+	    (c > 1 && ((cJSON_GetObjectItemCaseSensitive(x, "port_step") &&
+			get_int(&own, x, "port_step", 0, 65535, &p) < 0) ||
+		       (cJSON_GetObjectItemCaseSensitive(x, "host_step") &&
+			get_int(&own, x, "host_step", 0, 65535, &h) < 0) ||
+		       (p == 0 && h == 0) || port + (c - 1) * p > 65535 ||
+		       (h && (!host_max || host_max + (c - 1) * h > 65535)))))
+		return bad(rd, field);
+	*count = (size_t)c;
+	*ps = (unsigned)p;
+	*hs = (unsigned)h;
+	return 0;
+}
+
 static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 {
 	int e;
@@ -536,11 +707,17 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 		return bad(rd, "exposed");
 	cJSON_ArrayForEach(x, a)
 	{
-		struct ctr_port p;
-		if (!cJSON_IsString(x) || port_parse_key(x->valuestring, &p) < 0)
+		struct ctr_port p, run[64];
+		uint16_t hi;
+		if (!cJSON_IsString(x) || parse_exposed(x->valuestring, &p, &hi) < 0)
 			return bad(rd, "exposed");
-		if ((e = rec_expose(r, &p, 1)) < 0)
-			return e;
+		for (unsigned port = p.port; port <= hi;) { /* merged in 64 at a time */
+			size_t k = 0;
+			for (; k < ARRAY_SIZE(run) && port <= hi; k++, port++)
+				run[k] = (struct ctr_port){ .port = (uint16_t)port, .proto = p.proto };
+			if ((e = rec_expose(r, run, k)) < 0)
+				return e;
+		}
 	}
 
 	a = cJSON_GetObjectItemCaseSensitive(o, "bindings");
@@ -557,7 +734,25 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 		    parse_hostport(hp->valuestring, &b) < 0)
 			return bad(rd, "bindings");
 		snprintf(b.host_ip, sizeof b.host_ip, "%s", ip->valuestring);
-		if ((e = rec_add_bindings(r, &b, 1)) < 0)
+		size_t cnt;
+		unsigned ps, hs;
+		if ((e = get_run(rd, "bindings", x, b.cport.port, b.hp_hi, &cnt, &ps, &hs)) < 0)
+			return e;
+		struct ctr_binding *v = cnt == 1 ? &b : malloc(cnt * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		for (size_t k = 1; k < cnt; k++) {
+			v[k] = b;
+			v[k].cport.port = (uint16_t)(b.cport.port + k * ps);
+			v[k].hp_lo = (uint16_t)(b.hp_lo + (b.hp_lo ? k * hs : 0));
+			v[k].hp_hi = (uint16_t)(b.hp_hi + (b.hp_hi ? k * hs : 0));
+		}
+		if (cnt > 1)
+			v[0] = b;
+		e = rec_add_bindings(r, v, cnt);
+		if (v != &b)
+			free(v);
+		if (e < 0)
 			return e;
 	}
 
@@ -671,24 +866,38 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	a = cJSON_GetObjectItemCaseSensitive(o, "mappings");
 	if (a && !cJSON_IsArray(a))
 		return bad(rd, "mappings");
-	size_t nm = (size_t)cJSON_GetArraySize(a);
-	if (nm) {
-		r->mappings = calloc(nm, sizeof *r->mappings);
-		if (!r->mappings)
-			return -ENOMEM;
-	}
+	size_t cap = 0;
 	cJSON_ArrayForEach(x, a)
 	{
-		struct ctr_mapping *m = &r->mappings[r->n_mappings];
+		struct ctr_mapping m = { 0 };
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(x, "port");
 		const cJSON *ip = cJSON_GetObjectItemCaseSensitive(x, "host_ip");
 		if (!cJSON_IsString(p) || !cJSON_IsString(ip) || !*ip->valuestring ||
-		    port_parse_key(p->valuestring, &m->cport) < 0 || !valid_host_ip(ip->valuestring) ||
+		    port_parse_key(p->valuestring, &m.cport) < 0 || !valid_host_ip(ip->valuestring) ||
 		    get_int(rd, x, "host_port", 1, 65535, &l) < 0)
 			return bad(rd, "mappings");
-		snprintf(m->host_ip, sizeof m->host_ip, "%s", ip->valuestring);
-		m->hport = (uint16_t)l;
-		r->n_mappings++;
+		snprintf(m.host_ip, sizeof m.host_ip, "%s", ip->valuestring);
+		m.hport = (uint16_t)l;
+		size_t cnt;
+		unsigned ps, hs;
+		if ((e = get_run(rd, "mappings", x, m.cport.port, m.hport, &cnt, &ps, &hs)) < 0)
+			return e;
+		if (r->n_mappings + cnt > cap) {
+			size_t ncap = cap ? cap : 16;
+			while (ncap < r->n_mappings + cnt)
+				ncap *= 2;
+			struct ctr_mapping *nv = realloc(r->mappings, ncap * sizeof *nv);
+			if (!nv)
+				return -ENOMEM;
+			r->mappings = nv;
+			cap = ncap;
+		}
+		for (size_t k = 0; k < cnt; k++) {
+			struct ctr_mapping *d = &r->mappings[r->n_mappings++];
+			*d = m;
+			d->cport.port = (uint16_t)(m.cport.port + k * ps);
+			d->hport = (uint16_t)(m.hport + k * hs);
+		}
 	}
 	return 0;
 }
@@ -802,7 +1011,7 @@ int rec_expose(struct ctr_rec *rec, const struct ctr_port *ports, size_t n)
 		if (!exposed_has(rec, &ports[i]))
 			v[k++] = ports[i];
 	if (k > 1) {
-		qsort(v, k, sizeof *v, port_qcmp);
+		sort_unless_sorted(v, k, sizeof *v, port_qcmp);
 		size_t u = 1;
 		for (size_t i = 1; i < k; i++)
 			if (port_cmp(&v[i], &v[u - 1]) != 0)

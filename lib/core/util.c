@@ -245,6 +245,16 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 	return 0;
 }
 
+void sort_unless_sorted(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	const char *b = v;
+	for (size_t i = 1; i < n; i++)
+		if (cmp(b + (i - 1) * size, b + i * size) > 0) {
+			qsort(v, n, size, cmp);
+			return;
+		}
+}
+
 bool str_has_ctl(const char *s)
 {
 	for (; *s; s++)

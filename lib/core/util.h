@@ -71,6 +71,9 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 /* true if `s` contains a byte that must never reach a file line: \n, \r or another control
  * character (the tab is reported as well). */
 bool str_has_ctl(const char *s);
+/* qsort, after an O(n) look that finds most inputs of the library sorted already (arrays kept
+ * in order, rules planned from them): then nothing moves. */
+void sort_unless_sorted(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
 /* ---- fault injection (tests only) -------------------------------------------------------
  * FAULT("what") marks a step that changes something outside the process: a state file, an

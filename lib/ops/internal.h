@@ -46,6 +46,7 @@ struct ctr_ctx {
 	const struct nat_ops *nat_ops;
 	struct nat_net nat_net;
 	struct nat *guard;    /* the port guard's handle (sys/nftguard.h), kept like `nat` */
+	struct conntrack *ct; /* the conntrack socket (sys/rtnl.h), kept like `nat` */
 	/* "ctrlink/<hash>": the parent of this state directory's container cgroups */
 	char cg_parent[CG_PARENT_LEN + 1];
 };
@@ -161,11 +162,11 @@ struct guard_port;
 int net_guard_sync(struct op *op, const struct guard_port *v, size_t n);
 /* Forget the conntrack entries of the UDP host ports among `m`, whatever their destination
  * (a UDP client would otherwise stay on what the port meant before it was published). */
-void net_flush_udp(const struct ctr_mapping *m, size_t n);
+void net_flush_udp(struct op *op, const struct ctr_mapping *m, size_t n);
 /* Forget the conntrack entries of connections that the mappings `m` of `rec` DNAT'd to it
  * (UDP only, or every protocol): a withdrawn port carries no old flow on. */
-void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
-		    bool udp_only);
+void net_flush_dnat(struct op *op, const struct ctr_rec *rec, const struct ctr_mapping *m,
+		    size_t n, bool udp_only);
 /* Refuse host addresses the backend cannot publish on. */
 int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n);
 const char *net_backend_name(int backend);

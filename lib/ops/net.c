@@ -168,6 +168,8 @@ void net_close(ctr_ctx *ctx)
 	ctx->nat = NULL;
 	nft_guard_close(ctx->guard);
 	ctx->guard = NULL;
+	conntrack_close(ctx->ct);
+	ctx->ct = NULL;
 }
 
 /* One change with the context's handle. */
@@ -931,8 +933,8 @@ static int rules_of(struct op *op, const struct netcfg *cfg, const struct ctr_re
 
 /* One ct_match per mapping of `m` (host port and address); with `rec`, only the entries
  * DNAT'd to rec's address and the mapping's container port. */
-static void flush_conntrack(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
-			    bool udp_only)
+static void flush_conntrack(struct op *op, const struct ctr_rec *rec,
+			    const struct ctr_mapping *m, size_t n, bool udp_only)
 {
 	static const uint8_t any[16];
 	static const uint8_t ipproto[CTR_NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
@@ -964,21 +966,25 @@ static void flush_conntrack(const struct ctr_rec *rec, const struct ctr_mapping 
 		}
 		k++;
 	}
-	conntrack_flush(v, k, NULL);
+	/* the context's socket, opened on first use (under the state lock) */
+	if (k && !op->ctx->ct && conntrack_open(&op->ctx->ct) < 0)
+		op->ctx->ct = NULL; /* a socket of its own, or nothing to flush with */
+	if (k)
+		conntrack_flush(op->ctx->ct, v, k, NULL);
 	free(v);
 	ctr_err_clear();
 }
 
-void net_flush_udp(const struct ctr_mapping *m, size_t n)
+void net_flush_udp(struct op *op, const struct ctr_mapping *m, size_t n)
 {
-	flush_conntrack(NULL, m, n, true);
+	flush_conntrack(op, NULL, m, n, true);
 }
 
-void net_flush_dnat(const struct ctr_rec *rec, const struct ctr_mapping *m, size_t n,
-		    bool udp_only)
+void net_flush_dnat(struct op *op, const struct ctr_rec *rec, const struct ctr_mapping *m,
+		    size_t n, bool udp_only)
 {
 	if (rec->has_net)
-		flush_conntrack(rec, m, n, udp_only);
+		flush_conntrack(op, rec, m, n, udp_only);
 }
 
 int net_guard_sync(struct op *op, const struct guard_port *v, size_t n)
@@ -1046,7 +1052,7 @@ int net_open_paths(struct op *op, const struct ctr_rec *rec)
 	}
 	free(rules);
 	if (!e)
-		net_flush_udp(rec->mappings, rec->n_mappings);
+		net_flush_udp(op, rec->mappings, rec->n_mappings);
 	return e;
 }
 
@@ -1171,7 +1177,7 @@ int net_detach(struct op *op, struct ctr_rec *rec)
 	}
 	/* the container is going: its TCP flows end with it (and a dump of the conntrack table
 	 * costs 10-20 ms whatever its size), but a UDP client would stay on the old mapping */
-	net_flush_dnat(rec, rec->mappings, rec->n_mappings, true);
+	net_flush_dnat(op, rec, rec->mappings, rec->n_mappings, true);
 	if (e >= 0)
 		release(op, rec);
 	rec->has_net = false;

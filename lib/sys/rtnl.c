@@ -7,8 +7,8 @@
  * gives one, is added to the error message.
  *
  * A struct rtnl is not locked: it may be used by one thread at a time (a thread may hand it
- * over to another).  There is no global state; conntrack_flush_dport() uses a socket of its
- * own and may be called from any thread. */
+ * over to another).  There is no global state; conntrack_flush() without a struct conntrack
+ * uses a socket of its own and may be called from any thread. */
 #include "sys/rtnl.h"
 #include "sys/nlack.h"
 
@@ -57,7 +57,7 @@ struct nlsock {
 };
 
 struct rtnl {
-	struct nlsock s;
+	struct nlsock s; /* first: a struct rtnl is allocated as its nlsock (nl_new) */
 };
 
 /* A request buffer, aligned for struct nlmsghdr. */
@@ -375,29 +375,41 @@ static void link_name(struct rtnl *nl, int ifindex, char *buf, size_t len)
 		snprintf(buf, len, "ifindex %d", ifindex);
 }
 
-int rtnl_open(struct rtnl **out)
+/* A socket of `bus` in a struct of its own (struct rtnl, struct conntrack: one nlsock each);
+ * `what` names it in the message. */
+static int nl_new(struct nlsock **out, int bus, const char *what)
 {
 	*out = NULL;
-	struct rtnl *nl = calloc(1, sizeof *nl);
-	if (!nl)
+	struct nlsock *s = calloc(1, sizeof *s);
+	if (!s)
 		return ctr_err(-ENOMEM, "out of memory");
-	int r = nl_open(&nl->s, NETLINK_ROUTE);
+	int r = nl_open(s, bus);
 	if (r < 0) {
-		free(nl);
+		free(s);
 		if (r == -ENOMEM)
 			return ctr_err(r, "out of memory");
-		return ctr_err_sys(r, "cannot open a rtnetlink socket");
+		return ctr_err_sys(r, "cannot open a %s socket", what);
 	}
-	*out = nl;
+	*out = s;
 	return 0;
+}
+
+static void nl_free(struct nlsock *s)
+{
+	if (!s)
+		return;
+	nl_close(s);
+	free(s);
+}
+
+int rtnl_open(struct rtnl **out)
+{
+	return nl_new((struct nlsock **)out, NETLINK_ROUTE, "rtnetlink");
 }
 
 void rtnl_close(struct rtnl *nl)
 {
-	if (!nl)
-		return;
-	nl_close(&nl->s);
-	free(nl);
+	nl_free((struct nlsock *)nl);
 }
 
 int rtnl_link_index(struct rtnl *nl, const char *name, int *ifindex)
@@ -1184,16 +1196,101 @@ static bool ct_has_ports(uint8_t proto)
 	       proto == IPPROTO_DCCP || proto == IPPROTO_UDPLITE;
 }
 
-/* Dump one family's entries and delete those wanted; adds to *count. */
+/* The kernel's dump filter (CTA_FILTER, Linux 5.8: commit cb8aa9a3affb "netfilter: ctnetlink:
+ * add kernel side filtering for dump"): its flags, which the kernel keeps in
+ * net/netfilter/nf_conntrack_netlink.c, not in a uapi header. */
+#define CT_FILTER_IP_SRC (1u << 0)
+#define CT_FILTER_IP_DST (1u << 1)
+#define CT_FILTER_PROTO_NUM (1u << 3)
+#define CT_FILTER_PROTO_SRC_PORT (1u << 4)
+#define CT_FILTER_PROTO_DST_PORT (1u << 5)
+
+static void ct_put_tuple(struct nlmsghdr *nlh, uint16_t type, uint8_t family, uint16_t ip_type,
+			 const uint8_t *ip, uint32_t flags, uint8_t proto, uint16_t port_type,
+			 uint16_t port)
+{
+	struct nlattr *t = mnl_attr_nest_start(nlh, type);
+	if (ip) {
+		struct nlattr *n = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+		mnl_attr_put(nlh, ip_type, family == AF_INET6 ? 16 : 4, ip);
+		mnl_attr_nest_end(nlh, n);
+	}
+	if (flags & CT_FILTER_PROTO_NUM) {
+		struct nlattr *n = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+		mnl_attr_put_u8(nlh, CTA_PROTO_NUM, proto);
+		if (port_type)
+			mnl_attr_put_u16(nlh, port_type, htons(port));
+		mnl_attr_nest_end(nlh, n);
+	}
+	mnl_attr_nest_end(nlh, t);
+}
+
+/* Ask the kernel to send only the entries that may be wanted: what all the matches of the
+ * dump's family share (the address and port the replies come from, for entries DNAT'd to one
+ * container; else the protocol, original destination and port).  Each entry that comes back
+ * is still checked by ct_wanted(), so a kernel that ignores the filter costs time only. */
+static void ct_put_filter(struct nlmsghdr *nlh, const struct ct_dump *d)
+{
+	const struct ct_match *f = NULL;
+	size_t alen = d->family == AF_INET6 ? 16 : 4;
+	bool to = true, to_addr = true, to_port = true, proto = true, dst = true, dport = true;
+	for (size_t i = 0; i < d->nm; i++) {
+		const struct ct_match *x = &d->m[i];
+		if (x->family != d->family)
+			continue;
+		if (!f)
+			f = x;
+		to = to && x->to;
+		to_addr = to_addr && memcmp(x->to_addr, f->to_addr, alen) == 0;
+		to_port = to_port && x->to_port == f->to_port;
+		proto = proto && x->proto == f->proto;
+		dst = dst && !x->any_dst && memcmp(x->dst, f->dst, alen) == 0;
+		dport = dport && x->dport == f->dport;
+	}
+	if (!f)
+		return;
+	uint32_t oflags = 0, rflags = 0;
+	bool v6 = d->family == AF_INET6;
+	if (to && to_addr) { /* replies from the container's address */
+		rflags = CT_FILTER_IP_SRC | (proto ? CT_FILTER_PROTO_NUM : 0) |
+			 (proto && to_port ? CT_FILTER_PROTO_SRC_PORT : 0);
+		ct_put_tuple(nlh, CTA_TUPLE_REPLY, d->family, v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC,
+			     f->to_addr, rflags, f->proto,
+			     rflags & CT_FILTER_PROTO_SRC_PORT ? CTA_PROTO_SRC_PORT : 0, f->to_port);
+	} else if (proto || dst) {
+		oflags = (dst ? CT_FILTER_IP_DST : 0) | (proto ? CT_FILTER_PROTO_NUM : 0) |
+			 (proto && dport ? CT_FILTER_PROTO_DST_PORT : 0);
+		ct_put_tuple(nlh, CTA_TUPLE_ORIG, d->family, v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST,
+			     dst ? f->dst : NULL, oflags, f->proto,
+			     oflags & CT_FILTER_PROTO_DST_PORT ? CTA_PROTO_DST_PORT : 0, f->dport);
+	} else {
+		return;
+	}
+	struct nlattr *n = mnl_attr_nest_start(nlh, CTA_FILTER);
+	mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, oflags);
+	mnl_attr_put_u32(nlh, CTA_FILTER_REPLY_FLAGS, rflags);
+	mnl_attr_nest_end(nlh, n);
+}
+
+/* Dump one family's entries and delete those wanted; adds to *count.  The dump is filtered
+ * in the kernel; a kernel that refuses the filter gets the whole family's dump. */
 static int ct_flush_family(struct nlsock *s, struct ct_dump *d, uint8_t family, unsigned *count)
 {
 	int r = -EINTR;
+	bool filter = true;
 	for (int tries = 0; r == -EINTR && tries < NL_DUMP_TRIES; tries++) {
 		union nl_req req;
 		struct nlmsghdr *nlh = ct_msg(&req, IPCTNL_MSG_CT_GET, NLM_F_DUMP, family);
 		d->family = family;
 		d->n = 0;
+		if (filter)
+			ct_put_filter(nlh, d);
 		r = nl_talk(s, nlh, ct_dump_cb, d);
+		if (r < 0 && r != -EINTR && r != -ENOMEM && filter) {
+			filter = false; /* once more, unfiltered */
+			r = -EINTR;
+			ctr_err_clear();
+		}
 	}
 	if (r < 0)
 		return ct_unavailable(r) ? 0 : ctr_err_prefix(r, "cannot list the conntrack entries");
@@ -1215,9 +1312,53 @@ static int ct_flush_family(struct nlsock *s, struct ct_dump *d, uint8_t family, 
 	return 0;
 }
 
-int conntrack_flush(const struct ct_match *m, size_t n, unsigned *deleted)
+static int ct_stats_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nlsock s;
+	const struct nlattr *tb[CTA_STATS_GLOBAL_MAX + 1];
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
+		return 0;
+	attrs_parse(nlh, sizeof(struct nfgenmsg), tb, CTA_STATS_GLOBAL_MAX);
+	uint32_t v;
+	if (attr_u32(tb[CTA_STATS_GLOBAL_ENTRIES], &v))
+		*(int64_t *)data = ntohl(v);
+	return 0;
+}
+
+/* The number of conntrack entries of this network namespace (IPCTNL_MSG_CT_GET_STATS, Linux
+ * 3.8), or -1 when the kernel does not say: a dump walks the hash table that all namespaces
+ * share (~5 ms for 262144 buckets), so an empty namespace is better asked first. */
+static int64_t ct_entries(struct nlsock *s)
+{
+	union nl_req req;
+	int64_t n = -1;
+	struct nlmsghdr *nlh = ct_msg(&req, IPCTNL_MSG_CT_GET_STATS, 0, AF_UNSPEC);
+	if (nl_talk(s, nlh, ct_stats_cb, &n) < 0) {
+		ctr_err_clear();
+		return -1;
+	}
+	return n;
+}
+
+struct conntrack {
+	struct nlsock s; /* first, as in struct rtnl */
+};
+_Static_assert(sizeof(struct conntrack) == sizeof(struct nlsock) &&
+		       sizeof(struct rtnl) == sizeof(struct nlsock),
+	       "struct rtnl and struct conntrack are their nlsock");
+
+int conntrack_open(struct conntrack **out)
+{
+	return nl_new((struct nlsock **)out, NETLINK_NETFILTER, "netfilter netlink");
+}
+
+void conntrack_close(struct conntrack *ct)
+{
+	nl_free((struct nlsock *)ct);
+}
+
+int conntrack_flush(struct conntrack *ct, const struct ct_match *m, size_t n, unsigned *deleted)
+{
+	struct conntrack *own = NULL;
 	struct ct_dump d;
 	unsigned count = 0;
 	bool fam4 = false, fam6 = false;
@@ -1244,24 +1385,27 @@ int conntrack_flush(const struct ct_match *m, size_t n, unsigned *deleted)
 	d.m = sorted;
 	d.nm = n;
 
-	r = nl_open(&s, NETLINK_NETFILTER);
-	if (r < 0) {
+	if (!ct && (r = conntrack_open(&own)) < 0) {
 		free(sorted);
-		if (r == -EPROTONOSUPPORT)
+		if (r == -EPROTONOSUPPORT) {
+			ctr_err_clear();
 			return 0;
-		return r == -ENOMEM ? ctr_err(r, "out of memory")
-				    : ctr_err_sys(r, "cannot open a netfilter netlink socket");
+		}
+		return r;
 	}
+	struct nlsock *s = ct ? &ct->s : &own->s;
 	r = 0;
+	if (ct_entries(s) == 0)
+		fam4 = fam6 = false; /* nothing to delete */
 	if (fam4)
-		r = ct_flush_family(&s, &d, AF_INET, &count);
+		r = ct_flush_family(s, &d, AF_INET, &count);
 	if (!r && fam6)
-		r = ct_flush_family(&s, &d, AF_INET6, &count);
+		r = ct_flush_family(s, &d, AF_INET6, &count);
 	if (deleted)
 		*deleted = count;
 	free(d.v);
 	free(sorted);
-	nl_close(&s);
+	conntrack_close(own);
 	return r;
 }
 

@@ -98,10 +98,22 @@ struct ct_match {
 	uint16_t to_port;
 };
 
-/* Delete the conntrack entries that match one of `m` (n of them): one dump per address family
- * on a NETLINK_NETFILTER socket of its own, whatever n.  *deleted (may be NULL) receives the
- * number of entries removed.  A kernel without conntrack netlink is not an error. */
-int conntrack_flush(const struct ct_match *m, size_t n, unsigned *deleted);
+/* A NETLINK_NETFILTER socket for conntrack_flush(), kept by its owner (one thread at a time):
+ * closing a netfilter socket right after an nftables commit that deleted something waits for
+ * the kernel's deferred destruction of the old rules (an RCU grace period, ms), so a
+ * long-lived context keeps one.  0, or a negative errno with the message set
+ * (-EPROTONOSUPPORT: no nfnetlink). */
+struct conntrack;
+int conntrack_open(struct conntrack **out);
+void conntrack_close(struct conntrack *ct); /* NULL is allowed */
+
+/* Delete the conntrack entries that match one of `m` (n of them), through `ct` (NULL: a socket
+ * of its own): nothing to do when the network namespace holds no entry (asked first: a dump
+ * walks the hash table all namespaces share), else one dump per address family, whatever n,
+ * filtered in the kernel by what the matches share (a kernel that refuses the filter gets an
+ * unfiltered dump).  *deleted (may be NULL) receives the number of entries removed.  A kernel
+ * without conntrack netlink is not an error. */
+int conntrack_flush(struct conntrack *ct, const struct ct_match *m, size_t n, unsigned *deleted);
 
 /* Add the listening TCP sockets and the bound UDP sockets (IPv4 and IPv6) of the current
  * network namespace to `hs` (NETLINK_SOCK_DIAG; its own socket).  0, or a negative errno with

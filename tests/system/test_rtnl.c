@@ -511,7 +511,7 @@ static int flush1(int proto, const char *dst, uint16_t dport, const char *to, ui
 		inet_pton(AF_INET, to, m.to_addr);
 		m.to_port = to_port;
 	}
-	return conntrack_flush(&m, 1, n);
+	return conntrack_flush(NULL, &m, 1, n);
 }
 
 static void test_conntrack(void)
@@ -523,7 +523,7 @@ static void test_conntrack(void)
 	ok(r == 0 && n == 0, "conntrack_flush on an empty table: %d, %u", r, n);
 	r = flush1(IPPROTO_ICMP, NULL, 5353, NULL, 0, &n);
 	is_int(r, -EINVAL, "a protocol without ports is refused");
-	r = conntrack_flush(NULL, 0, &n);
+	r = conntrack_flush(NULL, NULL, 0, &n);
 	ok(r == 0 && n == 0, "no match, nothing to do");
 
 	r = ct_add_udp("10.1.2.9", 40000, "10.1.2.2", 5353);
@@ -568,10 +568,35 @@ static void test_conntrack(void)
 	};
 	inet_pton(AF_INET, "10.1.2.21", m[0].to_addr);
 	inet_pton(AF_INET, "10.1.2.20", m[1].to_addr);
-	r = conntrack_flush(m, 3, &n);
+	r = conntrack_flush(NULL, m, 3, &n);
 	ok(r == 0 && n == 2, "two matches in one call: both entries (%u)", n);
 	r = flush1(IPPROTO_UDP, NULL, 5353, NULL, 0, &n);
 	ok(r == 0 && n == 1, "the host's own entry was left alone until now (%u)", n);
+
+	/* the kernel filters the dump by what the matches share (issue 16): one container's
+	 * address and protocol, not its port; then a destination address and port */
+	is_int(ct_add_nat("10.1.2.9", 42000, "10.1.2.2", 6000, "10.1.2.20", 53), 0, "to :53");
+	is_int(ct_add_nat("10.1.2.9", 42001, "10.1.2.2", 6001, "10.1.2.20", 54), 0, "to :54");
+	is_int(ct_add_nat("10.1.2.9", 42002, "10.1.2.2", 6000, "10.1.2.21", 53), 0, "elsewhere");
+	is_int(ct_add_udp("10.1.2.9", 42003, "10.1.2.3", 6000), 0, "to the host, 10.1.2.3");
+	struct ct_match two[2] = {
+		{ .family = AF_INET, .proto = IPPROTO_UDP, .dport = 6000, .any_dst = true,
+		  .to = true, .to_port = 53 },
+		{ .family = AF_INET, .proto = IPPROTO_UDP, .dport = 6001, .any_dst = true,
+		  .to = true, .to_port = 54 },
+	};
+	inet_pton(AF_INET, "10.1.2.20", two[0].to_addr);
+	inet_pton(AF_INET, "10.1.2.20", two[1].to_addr);
+	struct conntrack *kept = NULL;
+	r = conntrack_open(&kept);
+	if (!r)
+		r = conntrack_flush(kept, two, 2, &n);
+	conntrack_close(kept);
+	ok(r == 0 && n == 2, "two ports of one container, on a kept socket: both (%u)", n);
+	r = flush1(IPPROTO_UDP, "10.1.2.3", 6000, NULL, 0, &n);
+	ok(r == 0 && n == 1, "to 10.1.2.3:6000 only: the host's (%u)", n);
+	r = flush1(IPPROTO_UDP, NULL, 6000, "10.1.2.21", 53, &n);
+	ok(r == 0 && n == 1, "the other container's was left alone (%u)", n);
 }
 
 /* Figures for the report (no assertion on time). */

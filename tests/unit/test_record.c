@@ -1148,6 +1148,198 @@ static void test_salvage(void)
 	rec_free(r);
 }
 
+/* ---- runs (issue 16): a range is one entry on disk, read back element by element ---------- */
+
+/* A running record that holds runs of each kind, and elements that must not join them. */
+static struct ctr_rec *runs_rec(void)
+{
+	struct ctr_rec *r = full_rec();
+	struct ctr_binding b[3000];
+	struct ctr_mapping m[3000];
+	size_t nb = 0, nm = 0;
+	for (int i = 0; i < 1000; i++) { /* 20000-20999:30000-30999 */
+		b[nb++] = binding((uint16_t)(30000 + i), CTR_TCP, "", (uint16_t)(20000 + i),
+				  (uint16_t)(20000 + i));
+		m[nm++] = mapping((uint16_t)(30000 + i), CTR_TCP, "0.0.0.0", (uint16_t)(20000 + i));
+	}
+	for (int i = 0; i < 500; i++) { /* HOST:80 singles: the container port stays */
+		b[nb++] = binding(80, CTR_UDP, "10.0.0.1", (uint16_t)(1100 + i), (uint16_t)(1100 + i));
+		m[nm++] = mapping(80, CTR_UDP, "10.0.0.1", (uint16_t)(1100 + i));
+	}
+	for (int i = 0; i < 10; i++) { /* 5000-5009 ephemeral, host ports given out two apart */
+		b[nb++] = binding((uint16_t)(5000 + i), CTR_SCTP, "::", 0, 0);
+		m[nm++] = mapping((uint16_t)(5000 + i), CTR_SCTP, "::", (uint16_t)(40000 + 2 * i));
+	}
+	for (int i = 0; i < 4; i++) { /* "0:6000-6003" */
+		b[nb] = binding((uint16_t)(6000 + i), CTR_TCP, "", 0, 0);
+		b[nb++].hp_zero = true;
+	}
+	for (int i = 0; i < 4; i++) /* host ranges stepping */
+		b[nb++] = binding((uint16_t)(7000 + i), CTR_TCP, "", (uint16_t)(8000 + 10 * i),
+				  (uint16_t)(8005 + 10 * i));
+	/* no run: another address, a port going down, the last port */
+	b[nb++] = binding(30999, CTR_TCP, "127.0.0.1", 21000, 21000);
+	b[nb++] = binding(30998, CTR_TCP, "127.0.0.1", 21001, 21001);
+	b[nb++] = binding(65535, CTR_TCP, "", 65535, 65535);
+	m[nm++] = mapping(30999, CTR_TCP, "127.0.0.1", 21000);
+	m[nm++] = mapping(65535, CTR_TCP, "0.0.0.0", 65535);
+	if (rec_add_bindings(r, b, nb) < 0)
+		abort();
+	struct ctr_port e[] = { { 9000, CTR_UDP }, { 9001, CTR_UDP }, { 9002, CTR_UDP },
+				{ 9001, CTR_TCP }, { 65535, CTR_UDP }, { 0, CTR_TCP } };
+	if (rec_expose(r, e, ARRAY_SIZE(e)) < 0)
+		abort();
+	struct ctr_mapping *all = realloc(r->mappings, (r->n_mappings + nm) * sizeof *all);
+	if (!all)
+		abort();
+	memcpy(all + r->n_mappings, m, nm * sizeof *m);
+	r->mappings = all;
+	r->n_mappings += nm;
+	return r;
+}
+
+/* What a library of version 1 wrote: one entry per element. */
+static char *old_format(const struct ctr_rec *r)
+{
+	char *j = NULL, *out = NULL;
+	if (rec_to_json(r, &j) < 0)
+		return NULL;
+	cJSON *o = cJSON_Parse(j), *a;
+	free(j);
+	cJSON_ReplaceItemInObject(o, "v", cJSON_CreateNumber(1));
+	cJSON_ReplaceItemInObject(o, "exposed", a = cJSON_CreateArray());
+	for (size_t i = 0; i < r->n_exposed; i++) {
+		char buf[16];
+		port_format(&r->exposed[i], buf, sizeof buf);
+		cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+	}
+	cJSON_ReplaceItemInObject(o, "bindings", a = cJSON_CreateArray());
+	for (size_t i = 0; i < r->n_bindings; i++) {
+		char cp[16], hp[16];
+		cJSON *e = cJSON_CreateObject();
+		port_format(&r->bindings[i].cport, cp, sizeof cp);
+		binding_hostport(&r->bindings[i], hp, sizeof hp);
+		cJSON_AddStringToObject(e, "port", cp);
+		cJSON_AddStringToObject(e, "host_ip", r->bindings[i].host_ip);
+		cJSON_AddStringToObject(e, "host_port", hp);
+		cJSON_AddItemToArray(a, e);
+	}
+	cJSON_ReplaceItemInObject(o, "mappings", a = cJSON_CreateArray());
+	for (size_t i = 0; i < r->n_mappings; i++) {
+		char cp[16];
+		cJSON *e = cJSON_CreateObject();
+		port_format(&r->mappings[i].cport, cp, sizeof cp);
+		cJSON_AddStringToObject(e, "port", cp);
+		cJSON_AddStringToObject(e, "host_ip", r->mappings[i].host_ip);
+		cJSON_AddNumberToObject(e, "host_port", r->mappings[i].hport);
+		cJSON_AddItemToArray(a, e);
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
+static int array_len(const char *json, const char *key)
+{
+	cJSON *o = cJSON_Parse(json);
+	int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, key));
+	cJSON_Delete(o);
+	return n;
+}
+
+/* bindings.5 and mappings.5: 20000-20999:30000-30999 (30000/tcp, host port 20000, 1000) */
+static const struct bad_case run_bad_cases[] = {
+	{ "bindings.5.count", "0", "bindings" },
+	{ "bindings.5.count", "\"2\"", "bindings" },
+	{ "bindings.5.count", "1.5", "bindings" },
+	{ "bindings.5.count", "65537", "bindings" },
+	{ "bindings.5.count", "1", NULL },                 /* one element, as version 1 wrote */
+	{ "bindings.5.count", "6", NULL },                 /* a shorter run */
+	{ "bindings.5.count", "35537", "bindings" },       /* past container port 65535 */
+	{ "bindings.5.port_step", "0", NULL },             /* 30000:20000-20999, one each */
+	{ "bindings.5.port_step", "-1", "bindings" },
+	{ "bindings.5.port_step", "\"1\"", "bindings" },
+	{ "bindings.5.host_step", "0", NULL },
+	{ "bindings.5.host_step", "100", "bindings" },     /* past host port 65535 */
+	{ "bindings.7.host_step", "1", "bindings" },       /* an ephemeral host port steps */
+	{ "bindings.5.port_step", "0.5", "bindings" },
+	{ "mappings.5.count", "0", "mappings" },
+	{ "mappings.5.count", "45537", "mappings" },
+	{ "mappings.5.host_step", "65536", "mappings" },
+	{ "mappings.5.port_step", "null", "mappings" },
+	{ "mappings.5.port_step", "0", NULL },
+	{ "exposed.0", "\"90-80/tcp\"", "exposed" },
+	{ "exposed.0", "\"80-80/tcp\"", "exposed" },
+	{ "exposed.0", "\"80-/tcp\"", "exposed" },
+	{ "exposed.0", "\"-80/tcp\"", "exposed" },
+	{ "exposed.0", "\"80-90/xyz\"", "exposed" },
+	{ "exposed.0", "\"80-65536/tcp\"", "exposed" },
+	{ "exposed.0", "\"0-65535/udp\"", NULL },
+};
+
+static void test_runs(void)
+{
+	struct ctr_rec *r = runs_rec(), *back = NULL, *old = NULL;
+	char *j = NULL, *j2 = NULL, *o = NULL;
+	const char *diff = "(not parsed)";
+	int e = rec_to_json(r, &j);
+	if (!e)
+		e = rec_from_json(j, strlen(j), &back);
+	if (!e && !(diff = rec_diff(r, back)))
+		e = rec_to_json(back, &j2);
+	ok(!e && !diff && !strcmp(j, j2), "runs: round trip%s%s (%s)", diff ? ": differs in " : "",
+	   diff ? diff : "", e ? ctr_err_msg() : "");
+	ok(j && strstr(j, "\"v\":2,"), "runs: a record with runs is version 2");
+	/* full_rec's 5 bindings + 1000 + 500 + 10 + 4 + 4 + 3 in 5 + 1 + 1 + 1 + 1 + 1 + 3 */
+	is_int(j ? array_len(j, "bindings") : -1, 13, "runs: bindings, one entry per run");
+	/* full_rec's 5 + 1000 + 500 + 10 + 2 in 5 + 1 + 1 + 1 + 2 */
+	is_int(j ? array_len(j, "mappings") : -1, 10, "runs: mappings, one entry per run");
+	ok(j && strstr(j, "\"30000-30999/tcp\"") && strstr(j, "\"9000-9002/udp\"") &&
+		   strstr(j, "\"9001/tcp\"") && strstr(j, "\"0/tcp\""),
+	   "runs: exposed ports as ranges per protocol");
+	ok(j && strstr(j, "{\"port\":\"80/udp\",\"host_ip\":\"10.0.0.1\",\"host_port\":\"1100\","
+			  "\"count\":500,\"port_step\":0,\"host_step\":1}"),
+	   "runs: HOST:80 singles are one binding entry");
+	ok(j && strstr(j, "{\"port\":\"5000/sctp\",\"host_ip\":\"::\",\"host_port\":40000,"
+			  "\"count\":10,\"port_step\":1,\"host_step\":2}"),
+	   "runs: host ports two apart are one mapping entry");
+	ok(back && back->n_bindings == r->n_bindings && back->bindings[1005].hp_lo == 1100 &&
+		   back->bindings[1505].hp_zero == false && back->bindings[1518].hp_zero &&
+		   back->bindings[1520].hp_lo == 8010 && back->bindings[1520].hp_hi == 8015,
+	   "runs: elements read back in order, kinds of host port kept");
+
+	/* what version 1 wrote reads as the same record; written again, as runs */
+	o = old_format(r);
+	ok(o && array_len(o, "mappings") == (int)r->n_mappings && !strstr(o, "\"count\""),
+	   "old format: one entry per element");
+	const char *odiff = "(not parsed)";
+	if (o && rec_from_json(o, strlen(o), &old) == 0)
+		odiff = rec_diff(r, old);
+	ok(!odiff, "old format: the record of version 1 reads the same%s%s (%s)",
+	   odiff ? ": differs in " : "", odiff ? odiff : "", ctr_err_msg());
+	char *j3 = NULL;
+	ok(old && rec_to_json(old, &j3) == 0 && j && !strcmp(j3, j),
+	   "old format: written again as version 2, with runs");
+	free(j3);
+
+	/* a record without a run is written exactly as version 1 wrote it */
+	struct ctr_rec *plain = full_rec();
+	char *pj = NULL, *po = old_format(plain);
+	ok(rec_to_json(plain, &pj) == 0 && po && !strcmp(pj, po),
+	   "no run: written as version 1, byte for byte");
+	free(pj);
+	free(po);
+	rec_free(plain);
+
+	run_bad(j, run_bad_cases, ARRAY_SIZE(run_bad_cases));
+	free(j);
+	free(j2);
+	free(o);
+	rec_free(r);
+	rec_free(back);
+	rec_free(old);
+}
+
 int main(void)
 {
 	test_roundtrip();
@@ -1156,5 +1348,6 @@ int main(void)
 	test_format();
 	test_launch();
 	test_salvage();
+	test_runs();
 	return done_testing();
 }
