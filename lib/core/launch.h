@@ -38,6 +38,8 @@
  * files through it (pidfd_getfd) to update them. */
 #define LAUNCH_FD_ETC 63
 
+struct sock_fprog;
+
 struct launch {
 	char id[CTR_ID_LEN + 1];
 	char *state_dir;
@@ -51,6 +53,9 @@ struct launch {
 	char *user;          /* may be NULL: root */
 	uint64_t caps;       /* capability mask */
 	bool unconfined;     /* no seccomp filter (the default filter otherwise) */
+	/* the default filter, compiled (sys/seccomp.h): the monitor's, not in the spec; NULL:
+	 * the container's init compiles it */
+	const struct sock_fprog *seccomp_prog;
 	bool has_net;
 	uint32_t ip, gateway; /* network order */
 	int prefixlen;

@@ -35,6 +35,7 @@
 #include "core/logopt.h"
 #include "sys/mounts.h"
 #include "sys/proc.h"
+#include "sys/seccomp.h"
 #include "sys/userns.h"
 
 static int read_full(int fd, char *buf, size_t len)
@@ -360,6 +361,11 @@ static int monitor_start(void)
 	int run_fifo = lf.dir >= 0 ? store_run_hold(lf.dir) : -1;
 
 	l.etc_fd = etc_make(lf.dir, &l);
+	/* the filter compiled once per state directory and profile, not in every init */
+	static struct sock_fprog prog; /* static: what an early return leaves stays reachable */
+	if (!l.unconfined && seccomp_default_prog(LAUNCH_FD_STATE, l.caps, &prog) == 0)
+		l.seccomp_prog = &prog;
+	ctr_err_clear();
 
 	int out[2], err[2];
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -517,6 +523,7 @@ static int monitor_start(void)
 	 * destroy work (an RCU grace period); a stop or rm waits for run_fifo's close, not
 	 * for this (await_recorded() in ops/run.c) */
 	ctr_ctx_close(ctx);
+	free(prog.filter);
 	launch_free(&l);
 	return 0;
 }
@@ -541,6 +548,14 @@ static int monitor_exec(void)
 		return 125;
 	}
 	close(LAUNCH_FD_DOWN);
+	/* the compiled filter, from the state directory, which is closed before we go in */
+	static struct sock_fprog prog; /* static: what an early return leaves stays reachable */
+	const struct sock_fprog *have = NULL;
+	if (!l.unconfined && fcntl(LAUNCH_FD_STATE, F_GETFD) >= 0 &&
+	    seccomp_default_prog(LAUNCH_FD_STATE, l.caps, &prog) == 0)
+		have = &prog;
+	ctr_err_clear();
+	close(LAUNCH_FD_STATE);
 	/* into the container's cgroup before anything is forked (and before the container's
 	 * mount namespace, whose view of cgroupfs is not ours) */
 	if (l.cgroup) {
@@ -601,7 +616,7 @@ static int monitor_exec(void)
 		 * keystrokes into the caller's terminal (TIOCSTI) or take it over. */
 		setsid();
 		fcntl(LAUNCH_FD_UP, F_SETFD, FD_CLOEXEC);
-		child_exec(l.user, l.caps, l.unconfined, l.workdir, l.argv, l.env, LAUNCH_FD_UP);
+		child_exec(l.user, l.caps, l.unconfined, have, l.workdir, l.argv, l.env, LAUNCH_FD_UP);
 	}
 	exec_child = c;
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -1629,9 +1629,11 @@ CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, 
 	    pipe2(up, O_CLOEXEC) < 0) {
 		e = ctr_err_sys(-errno, "pipe");
 	} else {
-		int fds[5] = { xo->stdin_fd, xo->stdout_fd >= 0 ? xo->stdout_fd : 1,
-			       xo->stderr_fd >= 0 ? xo->stderr_fd : 2, down[0], up[1] };
-		e = spawn_helper(ctx, "exec", fds, 5, &h);
+		/* the state directory (6) for the compiled seccomp filter; no exit descriptor (5) */
+		int fds[7] = { xo->stdin_fd, xo->stdout_fd >= 0 ? xo->stdout_fd : 1,
+			       xo->stderr_fd >= 0 ? xo->stderr_fd : 2, down[0], up[1], -1,
+			       ctx->st.dfd };
+		e = spawn_helper(ctx, "exec", fds, 7, &h);
 	}
 	close_fd(&down[0]);
 	close_fd(&up[1]);

@@ -377,8 +377,8 @@ static void cloexec_from(int lowest, int up)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-void child_exec(const char *user, uint64_t caps, bool unconfined, const char *workdir,
-		char **argv, char **env, int up)
+void child_exec(const char *user, uint64_t caps, bool unconfined, const struct sock_fprog *prog,
+		const char *workdir, char **argv, char **env, int up)
 {
 	char *passwd = read_small("/etc/passwd"), *group = read_small("/etc/group");
 	struct user_ids ids;
@@ -397,7 +397,7 @@ void child_exec(const char *user, uint64_t caps, bool unconfined, const char *wo
 
 	/* The filter first, while we still have CAP_SYS_ADMIN (no no_new_privs needed); what
 	 * follows (setgroups, setresuid, capset, prctl, chdir, execve) it allows. */
-	if (!unconfined && seccomp_load_default(caps) < 0)
+	if (!unconfined && (prog ? seccomp_load_prog(prog) : seccomp_load_default(caps)) < 0)
 		fail(up, 125, "%s", ctr_err_msg());
 	/* The bounding set shrinks while we are still root; the other sets after the switch. */
 	apply_caps(up, caps, true);
@@ -534,5 +534,6 @@ void child_init(const struct launch *l, int down, int up)
 		_exit(125);
 	wait_go(down);
 	close(down);
-	child_exec(l->user, l->caps, l->unconfined, l->workdir, l->argv, l->env, up);
+	child_exec(l->user, l->caps, l->unconfined, l->seccomp_prog, l->workdir, l->argv, l->env,
+		   up);
 }

@@ -15,10 +15,11 @@
  * on the second "G" the user, capabilities and exec (protocol: launch.h). */
 __attribute__((noreturn)) void child_init(const struct launch *l, int down_fd, int up_fd);
 
-/* Load the default seccomp filter unless `unconfined`, switch to `user` (resolved in the
- * current root), keep `caps`, change to `workdir`, and exec argv with env (PATH looked up in
- * env).  Used by init and by exec. */
+/* Load the default seccomp filter unless `unconfined` (`prog`, compiled already, or NULL:
+ * compiled here), switch to `user` (resolved in the current root), keep `caps`, change to
+ * `workdir`, and exec argv with env (PATH looked up in env).  Used by init and by exec. */
 __attribute__((noreturn)) void child_exec(const char *user, uint64_t caps, bool unconfined,
-					  const char *workdir, char **argv, char **env, int up_fd);
+					  const struct sock_fprog *prog, const char *workdir,
+					  char **argv, char **env, int up_fd);
 
 #endif

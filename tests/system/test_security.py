@@ -3,6 +3,7 @@
 The attacks are harmless if they succeed: a sysctl is written with the value it has, the sysrq
 trigger gets "h" (help, a line in the kernel log), device nodes are opened for reading only.
 """
+import glob
 import json
 import os
 import stat
@@ -219,6 +220,29 @@ def test_seccomp_follows_capabilities_as_docker_does():
     got = syscalls("--cap-add", "SYS_ADMIN")
     assert got["clone-newuser"] == "0" and got["unshare-newuser"] == "0", got
     assert got["keyctl"] == str(EPERM), got   # never allowed
+
+
+def test_the_compiled_filter_is_kept_and_a_damaged_one_is_compiled_again():
+    """The filter is compiled once per state directory and profile and kept, with a checksum,
+    in <state>/seccomp/<key>.bpf; a damaged file is never loaded."""
+    got = syscalls()
+    kept = glob.glob("/run/ctrlink/seccomp/*.bpf")
+    assert len(kept) == 1, kept
+    good = open(kept[0], "rb").read()
+    assert good[:8] == b"CTRLBPF1" and (len(good) - 48) % 8 == 0 and len(good) > 48
+    assert syscalls() == got  # from the kept program: the same refusals
+    # every instruction made "return ALLOW" (0x06, k 0x7fff0000): a file that would let all
+    # through, were its checksum not checked
+    allow = bytes.fromhex("0600000000007fff")
+    open(kept[0], "wb").write(good[:48] + allow * ((len(good) - 48) // 8))
+    assert syscalls() == got
+    assert open(kept[0], "rb").read() == good  # compiled again, the same program
+    open(kept[0], "wb").write(good[:100])      # torn
+    assert syscalls() == got
+    assert open(kept[0], "rb").read() == good
+    # another profile (capabilities) is another program
+    syscalls("--cap-add", "SYS_ADMIN")
+    assert len(glob.glob("/run/ctrlink/seccomp/*.bpf")) == 2
 
 
 # ---- 5. a root filesystem the container controls ---------------------------------------------
