@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -304,21 +303,62 @@ static void policy_restart(ctr_ctx *ctx, const struct launch *l, unsigned delay_
 	run_policy_restart(ctx, l->id, l->generation);
 }
 
-/* The monitor's move out of its cgroup, in a thread of its own: a move between cgroups waits
- * for an RCU grace period (the kernel's cgroup_threadgroup_rwsem, ~14 ms here), which then
- * passes while the monitor records the end, instead of after it on a stop's clock (a stop
- * removes the cgroup, and waits for the move to do so). */
-static void *leave_cgroup(void *cgm)
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone3(2)'s arguments, as far as the cgroup (Linux 5.7) */
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+		set_tid_size, cgroup;
+};
+
+/* clone3(2) without CLONE_VM (the child runs on a copy of our stack, as after fork), into the
+ * cgroup2 cgroup `cgfd` (-1: where we are); -1 with errno. */
+static pid_t clone_into(uint64_t flags, int cgfd)
 {
-	cgroup_leave(cgm);
-	return NULL;
+	struct clone_args_v2 a = { .flags = flags | (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
+				   .exit_signal = SIGCHLD, .cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0 };
+	return (pid_t)syscall(SYS_clone3, &a, sizeof a);
 }
 
-static int monitor_start(void)
+/* "/ctrlink/<hash>/<id>" -> "/ctrlink/<hash>" (false: not such a path). */
+static bool cg_parent_of(const char *rel, char out[CG_REL_MAX])
+{
+	const char *slash = rel ? strrchr(rel, '/') : NULL;
+	if (!slash || slash == rel || rel[0] != '/' || strstr(rel, "..") ||
+	    (size_t)(slash - rel) >= CG_REL_MAX)
+		return false;
+	snprintf(out, CG_REL_MAX, "%.*s", (int)(slash - rel), rel);
+	return true;
+}
+
+/* The orphaning fork, its child born in the cgroup2 parent of the container's cgroup `rel`
+ * (from our arguments; NULL: none) where the kernel can: no move, whose RCU grace period a
+ * start would wait for.  Else a plain fork (cgroup_enter() then moves). */
+static pid_t fork_into_parent(const char *rel)
+{
+	char parent[CG_REL_MAX];
+	int fd = -1;
+	if (cg_parent_of(rel, parent)) {
+		struct cg_mounts m;
+		cgroup_mounts(&m);
+		fd = cgroup_open_v2(&m, parent);
+	}
+	pid_t p = -1;
+	if (fd >= 0) {
+		p = clone_into(0, fd);
+		close(fd);
+	}
+	ctr_err_clear();
+	return p >= 0 ? p : fork();
+}
+
+static int monitor_start(const char *cgroup)
 {
 	/* First fork: the library reaps this process at once; the monitor is orphaned to init
 	 * (or the caller's subreaper) and outlives the caller. */
-	pid_t p = fork();
+	pid_t p = fork_into_parent(cgroup);
 	if (p < 0)
 		return 125;
 	if (p > 0)
@@ -341,13 +381,17 @@ static int monitor_start(void)
 	}
 	bool want_exit = fcntl(LAUNCH_FD_EXIT, F_GETFD) >= 0;
 
-	/* a cgroup of its own, outside the caller's, before anything is forked: the container's
-	 * init and whatever it runs are born in it (a caller's cgroup that is killed whole, as
-	 * systemd stops a unit, does not take the container with it); where there is no
-	 * writable cgroupfs, the container stays in the caller's, as before */
+	/* Cgroups outside the caller's (a caller's cgroup that is killed whole, as systemd stops
+	 * a unit, does not take the container with it): the monitor in the state directory's
+	 * parent cgroup (born there on cgroup2, moved on v1), the container in a cgroup of its
+	 * own that the init is born in (clone3), so that no process moves on cgroup2 and the
+	 * container's cgroup is empty, and can go, as soon as the container is dead.  Where
+	 * there is no writable cgroupfs, the container stays in the caller's, as before. */
 	struct cg_mounts cgm;
 	cgroup_mounts(&cgm);
-	bool in_cg = l.cgroup && cgroup_enter(&cgm, l.cgroup) == 0;
+	char cg_parent[CG_REL_MAX];
+	bool in_cg = cg_parent_of(l.cgroup, cg_parent) && cgroup_enter(&cgm, cg_parent) == 0;
+	int cgfd = in_cg ? cgroup_open_v2(&cgm, l.cgroup) : -1;
 	ctr_err_clear();
 
 	char path[4096];
@@ -380,10 +424,14 @@ static int monitor_start(void)
 		write_full(LAUNCH_FD_UP, "E 125 monitor: socketpair failed", 32);
 		return 125;
 	}
-	pid_t c = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
-						    CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD |
-						    (l.userns ? CLONE_NEWUSER : 0),
-				 NULL, NULL, NULL, NULL);
+	uint64_t ns = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+		      (l.userns ? CLONE_NEWUSER : 0);
+	pid_t c = cgfd >= 0 ? clone_into(ns, cgfd) : -1;
+	bool born_in = c >= 0;
+	if (c < 0)
+		c = (pid_t)syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (cgfd >= 0)
+		close(cgfd);
 	if (c < 0) {
 		char msg[128];
 		int n = snprintf(msg, sizeof msg, "E 125 cannot create the namespaces: %s%s",
@@ -410,6 +458,12 @@ static int monitor_start(void)
 	struct sigaction kick = { .sa_handler = on_kick };
 	sigemptyset(&kick.sa_mask);
 	sigaction(SIGUSR1, &kick, NULL);
+	/* the init into its cgroup where clone3 did not put it: the v1 name=systemd hierarchy
+	 * (a move), or every one (a kernel without clone3 into a cgroup); it waits for our "P"
+	 * and the library's "G" before it can fork anything */
+	if (in_cg)
+		cgroup_move(&cgm, l.cgroup, c, born_in);
+	ctr_err_clear();
 	uint64_t cstart = 0, mstart = 0;
 	proc_start_time(c, &cstart);
 	proc_start_time(getpid(), &mstart);
@@ -479,8 +533,6 @@ static int monitor_start(void)
 		close(pidfd);
 
 	char veth_left[16] = "";
-	pthread_t leaver;
-	bool leaving = in_cg && pthread_create(&leaver, NULL, leave_cgroup, &cgm) == 0;
 
 	int code = exit_code_of(status);
 	unsigned restart_ms = 0;
@@ -503,21 +555,17 @@ static int monitor_start(void)
 		write_full(LAUNCH_FD_EXIT, msg, (size_t)n);
 		close(LAUNCH_FD_EXIT);
 	}
+	/* the container's cgroup, empty since its processes are dead (after the lock and the
+	 * journal are done with; a next run that the policy starts makes it again) */
+	if (in_cg)
+		cgroup_remove(&cgm, l.cgroup, NULL, 1000, true);
 	if (restart_ms)
 		policy_restart(ctx, &l, restart_ms);
 	if (in_cg) {
-		/* after the lock and the journal are done with: out of the cgroup, then remove it
-		 * (a next run that the policy started lives in it: then it stays) */
-		char parent[CG_REL_MAX];
-		snprintf(parent, sizeof parent, "%s", l.cgroup + 1);
-		char *slash = strrchr(parent, '/');
-		if (slash)
-			*slash = '\0';
-		if (leaving)
-			pthread_join(leaver, NULL);
-		else
-			cgroup_leave(&cgm);
-		cgroup_remove(&cgm, l.cgroup, slash ? parent : NULL, 1000, true);
+		/* out of the parent, and the parent with us if we were its last (a move: one RCU
+		 * grace period, which nobody waits for now) */
+		cgroup_leave(&cgm);
+		cgroup_remove(&cgm, NULL, cg_parent + 1, 0, false);
 	}
 	/* last: closing a netfilter socket after deletions waits for the kernel's nf_tables
 	 * destroy work (an RCU grace period); a stop or rm waits for run_fifo's close, not
@@ -646,8 +694,8 @@ int main(int argc, char **argv)
 	else
 		unsetenv("CTRLINK_FAULT");
 #endif
-	if (argc == 2 && strcmp(argv[1], "start") == 0)
-		return monitor_start();
+	if ((argc == 2 || argc == 3) && strcmp(argv[1], "start") == 0)
+		return monitor_start(argc == 3 ? argv[2] : NULL);
 	if (argc == 2 && strcmp(argv[1], "exec") == 0)
 		return monitor_exec();
 	static const char usage[] = "ctr-monitor is run by libcontainer-link; it takes no "

@@ -597,7 +597,10 @@ int build_env(struct op *op, const struct ctr_rec *rec, const char *const *extra
 
 /* Run the monitor helper in `mode` with descriptors fds[0..n) as its 0..n-1 (-1: /dev/null
  * for 0..2, absent above).  Returns its PID. */
-static int spawn_helper(ctr_ctx *ctx, const char *mode, const int *fds, int n, pid_t *pid)
+/* Run the monitor helper in `mode` ("start" or "exec"; `arg`, if not NULL, its second
+ * argument: the container's cgroup, whose parent a start's monitor is born in). */
+static int spawn_helper(ctr_ctx *ctx, const char *mode, const char *arg, const int *fds, int n,
+			pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -646,7 +649,7 @@ static int spawn_helper(ctr_ctx *ctx, const char *mode, const int *fds, int n, p
 		/* none of the caller's inheritable descriptors reaches the (long-lived) monitor,
 		 * and none can pass for its exit-code descriptor (5) */
 		posix_spawn_file_actions_addclosefrom_np(&fa, n);
-		char *argv[] = { (char *)"ctr-monitor", (char *)mode, NULL };
+		char *argv[] = { (char *)"ctr-monitor", (char *)mode, (char *)arg, NULL };
 		int r = posix_spawn(pid, ctx->helper, &fa, &at, argv, envp);
 		if (r)
 			e = ctr_err(-r,
@@ -881,7 +884,7 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	}
 	int fds[7] = { so ? so->stdin_fd : -1, so ? so->stdout_fd : -1, so ? so->stderr_fd : -1,
 		       down[0], up[1], ex[1], op->st->dfd };
-	if ((e = spawn_helper(op->ctx, "start", fds, 7, &h)) < 0)
+	if ((e = spawn_helper(op->ctx, "start", cg, fds, 7, &h)) < 0)
 		goto undo;
 	close_fd(&down[0]);
 	close_fd(&up[1]);
@@ -1633,7 +1636,7 @@ CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, 
 		int fds[7] = { xo->stdin_fd, xo->stdout_fd >= 0 ? xo->stdout_fd : 1,
 			       xo->stderr_fd >= 0 ? xo->stderr_fd : 2, down[0], up[1], -1,
 			       ctx->st.dfd };
-		e = spawn_helper(ctx, "exec", fds, 7, &h);
+		e = spawn_helper(ctx, "exec", NULL, fds, 7, &h);
 	}
 	close_fd(&down[0]);
 	close_fd(&up[1]);

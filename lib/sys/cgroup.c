@@ -76,17 +76,23 @@ bool cgroup_usable(const struct cg_mounts *m, char *why, size_t len)
 	return true;
 }
 
-/* Write "0" (the writer) to <mount><rel>/cgroup.procs; -errno. */
-static int move_self(const struct cg_mount *h, const char *rel)
+/* Write `pid` (0: the writer) to <mount><rel>/cgroup.procs; -errno. */
+static int move_pid(const struct cg_mount *h, const char *rel, pid_t pid)
 {
-	char path[CG_PATH_MAX + CG_REL_MAX + 16];
+	char path[CG_PATH_MAX + CG_REL_MAX + 16], num[24];
 	snprintf(path, sizeof path, "%s%s/cgroup.procs", h->path, rel);
+	int n = snprintf(num, sizeof num, "%d", (int)pid);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int e = write(fd, "0", 1) == 1 ? 0 : -errno;
+	int e = write(fd, num, (size_t)n) == n ? 0 : -errno;
 	close(fd);
 	return e;
+}
+
+static int move_self(const struct cg_mount *h, const char *rel)
+{
+	return move_pid(h, rel, 0);
 }
 
 /* mkdir -p <mount><rel>; -errno. */
@@ -107,6 +113,34 @@ static int make_path(const struct cg_mount *h, const char *rel)
 	return 0;
 }
 
+int cgroup_open_v2(const struct cg_mounts *m, const char *rel)
+{
+	if (!m->v2.present)
+		return -ENODEV;
+	int e = make_path(&m->v2, rel);
+	if (e < 0)
+		return e;
+	char path[CG_PATH_MAX + CG_REL_MAX];
+	snprintf(path, sizeof path, "%s%s", m->v2.path, rel);
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int cgroup_move(const struct cg_mounts *m, const char *rel, pid_t pid, bool v1_only)
+{
+	const struct cg_mount *h[2];
+	size_t n = hierarchies(m, h);
+	for (size_t i = 0; i < n; i++) {
+		if (v1_only && h[i] != &m->systemd)
+			continue;
+		int e = make_path(h[i], rel);
+		if (e < 0 || (e = move_pid(h[i], rel, pid)) < 0)
+			return ctr_err_sys(e, "cannot move the container into the cgroup %s%s",
+					   h[i]->path, rel);
+	}
+	return 0;
+}
+
 int cgroup_enter(const struct cg_mounts *m, const char *rel)
 {
 	const struct cg_mount *h[2];
@@ -123,6 +157,8 @@ int cgroup_enter(const struct cg_mounts *m, const char *rel)
 	size_t done = 0;
 	int e = 0;
 	for (; done < n; done++) {
+		if (strcmp(was[done], rel) == 0)
+			continue; /* born in it (clone3 into cgroup_open_v2()): a move only costs time */
 		/* a gc may remove an empty cgroup between the mkdir and the move: make it again */
 		for (int attempt = 0; attempt < 5; attempt++) {
 			if ((e = make_path(h[done], rel)) == 0)

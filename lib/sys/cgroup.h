@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sys/types.h>
+
 #include "core/cgroup.h"
 
 /* The cgroup mounts this process sees (none if /proc/self/mountinfo cannot be read). */
@@ -20,6 +22,14 @@ bool cgroup_usable(const struct cg_mounts *m, char *why, size_t len);
  * of every hierarchy of `m`: all or nothing (a hierarchy it had entered is left again).
  * 0, or a negative errno with the message; -ENODEV without a cgroup2 mount. */
 int cgroup_enter(const struct cg_mounts *m, const char *rel);
+/* mkdir -p <cgroup2 mount><rel> and open it (O_PATH): a descriptor for clone3(2)'s
+ * CLONE_INTO_CGROUP, which places a new process without a move (a move between cgroups waits
+ * for an RCU grace period, ~14 ms); -errno (-ENODEV: no cgroup2). */
+int cgroup_open_v2(const struct cg_mounts *m, const char *rel);
+/* Move the process `pid` into `rel` (made if missing) in each hierarchy, or only in the v1
+ * name=systemd one (`v1_only`: cgroup2 placed it already); -errno of the first that
+ * refuses. */
+int cgroup_move(const struct cg_mounts *m, const char *rel, pid_t pid, bool v1_only);
 
 /* Move the calling process into an existing cgroup `rel` of every hierarchy that has it (an
  * exec joins its container's); what is missing is skipped.  Never fails. */

@@ -204,7 +204,9 @@ def test_stop_and_rm_force_work_on_a_full_disk(small_state):
     assert os.listdir(os.path.join(STATE, "containers")) == []
     assert os.listdir(os.path.join(STATE, "names")) == []
     assert os.listdir(os.path.join(STATE, "pending")) == []
-    assert a not in sh("ps -eo args") and b not in sh("ps -eo args")
+    # their monitors hold nothing any more and exit by themselves
+    wait_for(lambda: a not in sh("ps -eo args") and b not in sh("ps -eo args"),
+             what="the monitors to exit")
     assert "veth" not in sh("ip -o link")
     assert ctl("gc").rc == 0
     # space again: the next operation makes the reserve whole

@@ -61,10 +61,20 @@ def check_host(where):
     assert os.listdir(f"{STATE}/pending") == [], where
     tmp = [p for p in glob.glob(f"{STATE}/**/*.tmp.*", recursive=True)]
     assert tmp == [], where
-    running = ctl("ps", "-q", "--no-trunc").out.split()
-    recs = {i: inspect(i) for i in ctl("ps", "-a", "-q", "--no-trunc").out.split()}
-    for i in running:
-        assert os.path.exists(f"/proc/{recs[i]['State']['Pid']}"), where
+    # a container that a crashed stop killed is running until its monitor records the end
+    def alive(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return pid > 0 and f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    def settled():
+        recs = {i: inspect(i) for i in ctl("ps", "-a", "-q", "--no-trunc").out.split()}
+        run = [i for i, r in recs.items() if r["State"]["Running"]]
+        return (run, recs) if all(alive(recs[i]["State"]["Pid"]) for i in run) else None
+    running, recs = wait_for(settled, what=f"the containers' states to settle ({where})")
+    assert sorted(running) == sorted(ctl("ps", "-q", "--no-trunc").out.split()), where
     for i, r in recs.items():
         assert r["State"]["Status"] in ("created", "running", "exited"), (where, r["State"])
     # a stop returns once the end is recorded; the monitor, which then holds nothing, exits by
