@@ -343,7 +343,7 @@ static pid_t fork_into_parent(const char *rel)
 	if (cg_parent_of(rel, parent)) {
 		struct cg_mounts m;
 		cgroup_mounts(&m);
-		fd = cgroup_open_v2(&m, parent);
+		fd = cgroup_open_v2(&m, parent, true);
 	}
 	pid_t p = -1;
 	if (fd >= 0) {
@@ -391,7 +391,7 @@ static int monitor_start(const char *cgroup)
 	cgroup_mounts(&cgm);
 	char cg_parent[CG_REL_MAX];
 	bool in_cg = cg_parent_of(l.cgroup, cg_parent) && cgroup_enter(&cgm, cg_parent) == 0;
-	int cgfd = in_cg ? cgroup_open_v2(&cgm, l.cgroup) : -1;
+	int cgfd = in_cg ? cgroup_open_v2(&cgm, l.cgroup, true) : -1;
 	ctr_err_clear();
 
 	char path[4096];
@@ -604,12 +604,20 @@ static int monitor_exec(void)
 		have = &prog;
 	ctr_err_clear();
 	close(LAUNCH_FD_STATE);
-	/* into the container's cgroup before anything is forked (and before the container's
-	 * mount namespace, whose view of cgroupfs is not ours) */
+	/* The command is born in the container's cgroup (clone3 into a descriptor opened here,
+	 * before the container's mount namespace, whose view of cgroupfs is not ours): no move
+	 * on cgroup2, whose RCU grace period an exec would wait for.  On the v1 name=systemd
+	 * hierarchy, and without cgroup2, we move into it first and the command inherits it. */
+	int cgfd = -1;
 	if (l.cgroup) {
 		struct cg_mounts cgm;
 		cgroup_mounts(&cgm);
-		cgroup_join(&cgm, l.cgroup);
+		cgfd = cgroup_open_v2(&cgm, l.cgroup, false);
+		if (cgfd >= 0)
+			cgroup_move(&cgm, l.cgroup, 0, true);
+		else
+			cgroup_join(&cgm, l.cgroup);
+		ctr_err_clear();
 	}
 	struct proc target;
 	if (proc_open(l.target_pid, l.target_start, &target) < 0) {
@@ -653,9 +661,13 @@ static int monitor_exec(void)
 	sigprocmask(SIG_BLOCK, &sa.sa_mask, &old);
 	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 		sigaction(fwd[i], &sa, NULL);
-	pid_t c = fork();
+	pid_t c = cgfd >= 0 ? clone_into(0, cgfd) : -1;
+	if (c < 0) /* clone3 refused (before Linux 5.7): not in the container's cgroup2 cgroup */
+		c = fork();
 	if (c < 0)
 		return 125;
+	if (cgfd >= 0 && c > 0)
+		close(cgfd);
 	if (c == 0) {
 		for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 			signal(fwd[i], SIG_DFL);

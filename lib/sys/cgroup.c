@@ -113,11 +113,11 @@ static int make_path(const struct cg_mount *h, const char *rel)
 	return 0;
 }
 
-int cgroup_open_v2(const struct cg_mounts *m, const char *rel)
+int cgroup_open_v2(const struct cg_mounts *m, const char *rel, bool make)
 {
 	if (!m->v2.present)
 		return -ENODEV;
-	int e = make_path(&m->v2, rel);
+	int e = make ? make_path(&m->v2, rel) : 0;
 	if (e < 0)
 		return e;
 	char path[CG_PATH_MAX + CG_REL_MAX];

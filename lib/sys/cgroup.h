@@ -22,10 +22,10 @@ bool cgroup_usable(const struct cg_mounts *m, char *why, size_t len);
  * of every hierarchy of `m`: all or nothing (a hierarchy it had entered is left again).
  * 0, or a negative errno with the message; -ENODEV without a cgroup2 mount. */
 int cgroup_enter(const struct cg_mounts *m, const char *rel);
-/* mkdir -p <cgroup2 mount><rel> and open it (O_PATH): a descriptor for clone3(2)'s
+/* Open <cgroup2 mount><rel> (O_PATH; `make`: mkdir -p it first): a descriptor for clone3(2)'s
  * CLONE_INTO_CGROUP, which places a new process without a move (a move between cgroups waits
  * for an RCU grace period, ~14 ms); -errno (-ENODEV: no cgroup2). */
-int cgroup_open_v2(const struct cg_mounts *m, const char *rel);
+int cgroup_open_v2(const struct cg_mounts *m, const char *rel, bool make);
 /* Move the process `pid` into `rel` (made if missing) in each hierarchy, or only in the v1
  * name=systemd one (`v1_only`: cgroup2 placed it already); -errno of the first that
  * refuses. */
