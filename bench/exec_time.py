@@ -1,6 +1,5 @@
 """Median time of `ctrlink exec NAME true` (15 rounds, 100 ms apart) on a container this starts;
 run inside a private network and mount namespace: BUILD_DIR as the argument."""
-import os
 import subprocess, time, statistics, sys, os
 B = sys.argv[1]; ctl = [f"{B}/examples/ctrlink/ctrlink"]
 subprocess.run(ctl + ["run", "-d", "--name", "ee", "sleep", "100"], check=True, capture_output=True)
