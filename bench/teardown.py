@@ -4,7 +4,7 @@ B = sys.argv[1]; backend = sys.argv[2]; n = int(sys.argv[3]) if len(sys.argv) > 
 ctl = [f"{B}/examples/ctrlink/ctrlink"]
 env = dict(os.environ, CTRLINK_NAT_BACKEND=backend)
 pause = float(os.environ.get("PAUSE", "0"))  # seconds between a rm -f and the next run
-rm, run, stop = [], [], []
+rm, run = [], []
 for i in range(n):
     time.sleep(pause)
     t = time.monotonic(); subprocess.run(ctl + ["run", "-d", "--name", "cc", "-p", "18080:80", "sleep", "100"], check=True, env=env, capture_output=True); run.append(time.monotonic() - t)

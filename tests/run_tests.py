@@ -83,10 +83,6 @@ def finish_build(b):
     return path
 
 
-def build(dirname, *opts, env=None):
-    return finish_build(start_build(dirname, *opts, env=env))
-
-
 ASAN_OPTS = ("-Db_sanitize=address,undefined", "-Db_lundef=false", "-Dpython_bindings=disabled",
              "-Dfault_injection=true")
 FUZZ_OPTS = ("-Dfuzzing=true", "-Db_lundef=false", "-Dpython_bindings=disabled")
@@ -284,32 +280,33 @@ def main():
     incremental = args.incremental
     t0 = time.monotonic()
     builds = args.builds.split(",")
-    do_fuzz = not args.no_fuzz and shutil.which("clang")
-    # each next build compiles while the tests of the one before run
-    pending = {}
-
-    def start(name):
-        if name == "asan" and "asan" in builds:
-            pending["asan"] = start_build("build-asan", *ASAN_OPTS)
-        if name == "fuzz" and do_fuzz:
-            pending["fuzz"] = start_build("build-fuzz", *FUZZ_OPTS, env=dict(os.environ, CC="clang"))
-
+    # each build, and what runs on it; each next build compiles while the tests of the one
+    # before run (they mostly wait)
+    stages = []
     if "normal" in builds:
-        path = build("build")
+        stages.append((lambda: start_build("build"),
+                       lambda path, beside: suite(path, "normal", args, True, beside)))
+    if "asan" in builds:
+        stages.append((lambda: start_build("build-asan", *ASAN_OPTS),
+                       lambda path, beside: suite(path, "asan", args, False, beside)))
+    if not args.no_fuzz and shutil.which("clang"):
+        stages.append((lambda: start_build("build-fuzz", *FUZZ_OPTS,
+                                           env=dict(os.environ, CC="clang")),
+                       lambda path, beside: fuzz(path, args.fuzz_seconds)))
+    started = stages[0][0]() if stages else None
+    for i, (_, run) in enumerate(stages):
+        path = finish_build(started)
+        started = None
+        nxt = stages[i + 1][0] if i + 1 < len(stages) else None
+
+        def beside(nxt=nxt):
+            nonlocal started
+            if nxt:
+                started = nxt()
         if path:
-            suite(path, "normal", args, bindings=True, beside=lambda: start("asan"))
-    if "asan" not in pending:
-        start("asan")
-    if "asan" in pending:
-        path = finish_build(pending.pop("asan"))
-        if path:
-            suite(path, "asan", args, bindings=False, beside=lambda: start("fuzz"))
-    if "fuzz" not in pending:
-        start("fuzz")
-    if "fuzz" in pending:
-        path = finish_build(pending.pop("fuzz"))
-        if path:
-            fuzz(path, args.fuzz_seconds)
+            run(path, beside)
+        if started is None and nxt:
+            started = nxt()  # the tests did not run (a failed build): compile it now
     say(f"== done in {time.monotonic() - t0:.0f}s")
     if failures:
         say("failed: " + ", ".join(failures[:50]) + (" ..." if len(failures) > 50 else ""))

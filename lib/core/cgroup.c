@@ -123,6 +123,16 @@ bool cg_is_container_name(const char *name)
 	return n == 64;
 }
 
+bool cg_container_parent(const char *rel, char out[CG_REL_MAX])
+{
+	const char *slash = rel ? strrchr(rel, '/') : NULL;
+	if (!slash || slash == rel || rel[0] != '/' || strstr(rel, "..") ||
+	    !cg_is_container_name(slash + 1) || (size_t)(slash - rel) >= CG_REL_MAX)
+		return false;
+	snprintf(out, CG_REL_MAX, "%.*s", (int)(slash - rel), rel);
+	return true;
+}
+
 int cg_proc_path(const char *text, bool systemd, char *out, size_t len)
 {
 	for (const char *line = text; line && *line;) {

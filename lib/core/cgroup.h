@@ -42,6 +42,10 @@ void cg_parent(uint64_t dev, uint64_t ino, char out[CG_PARENT_LEN + 1]);
 /* "/<parent>/<id>": a container's cgroup, relative to a hierarchy's top. */
 void cg_container_path(const char *parent, const char *id, char out[CG_REL_MAX]);
 
+/* The inverse: "/<parent>/<id>" -> "/<parent>" into out; false if `rel` is not a container's
+ * cgroup path (no leading '/', no 64-digit ID last, "..", too long). */
+bool cg_container_parent(const char *rel, char out[CG_REL_MAX]);
+
 /* Whether `name` can be the last part of a container's cgroup path (a 64-digit ID). */
 bool cg_is_container_name(const char *name);
 

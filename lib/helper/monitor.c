@@ -322,15 +322,18 @@ static pid_t clone_into(uint64_t flags, int cgfd)
 	return (pid_t)syscall(SYS_clone3, &a, sizeof a);
 }
 
-/* "/ctrlink/<hash>/<id>" -> "/ctrlink/<hash>" (false: not such a path). */
-static bool cg_parent_of(const char *rel, char out[CG_REL_MAX])
+/* The default seccomp filter of the container's profile, compiled once per state directory
+ * (LAUNCH_FD_STATE) and kept there (sys/seccomp.h); NULL: unconfined, or the state directory
+ * not at hand (the command's init then compiles it).  Static: one per monitor, reachable
+ * whatever path the monitor leaves by. */
+static const struct sock_fprog *kept_filter(const struct launch *l)
 {
-	const char *slash = rel ? strrchr(rel, '/') : NULL;
-	if (!slash || slash == rel || rel[0] != '/' || strstr(rel, "..") ||
-	    (size_t)(slash - rel) >= CG_REL_MAX)
-		return false;
-	snprintf(out, CG_REL_MAX, "%.*s", (int)(slash - rel), rel);
-	return true;
+	static struct sock_fprog prog;
+	if (l->unconfined || fcntl(LAUNCH_FD_STATE, F_GETFD) < 0)
+		return NULL;
+	int e = seccomp_default_prog(LAUNCH_FD_STATE, l->caps, &prog);
+	ctr_err_clear();
+	return e == 0 ? &prog : NULL;
 }
 
 /* The orphaning fork, its child born in the cgroup2 parent of the container's cgroup `rel`
@@ -340,7 +343,7 @@ static pid_t fork_into_parent(const char *rel)
 {
 	char parent[CG_REL_MAX];
 	int fd = -1;
-	if (cg_parent_of(rel, parent)) {
+	if (cg_container_parent(rel, parent)) {
 		struct cg_mounts m;
 		cgroup_mounts(&m);
 		fd = cgroup_open_v2(&m, parent, true);
@@ -390,7 +393,7 @@ static int monitor_start(const char *cgroup)
 	struct cg_mounts cgm;
 	cgroup_mounts(&cgm);
 	char cg_parent[CG_REL_MAX];
-	bool in_cg = cg_parent_of(l.cgroup, cg_parent) && cgroup_enter(&cgm, cg_parent) == 0;
+	bool in_cg = cg_container_parent(l.cgroup, cg_parent) && cgroup_enter(&cgm, cg_parent) == 0;
 	int cgfd = in_cg ? cgroup_open_v2(&cgm, l.cgroup, true) : -1;
 	ctr_err_clear();
 
@@ -405,11 +408,7 @@ static int monitor_start(const char *cgroup)
 	int run_fifo = lf.dir >= 0 ? store_run_hold(lf.dir) : -1;
 
 	l.etc_fd = etc_make(lf.dir, &l);
-	/* the filter compiled once per state directory and profile, not in every init */
-	static struct sock_fprog prog; /* static: what an early return leaves stays reachable */
-	if (!l.unconfined && seccomp_default_prog(LAUNCH_FD_STATE, l.caps, &prog) == 0)
-		l.seccomp_prog = &prog;
-	ctr_err_clear();
+	l.seccomp_prog = kept_filter(&l);
 
 	int out[2], err[2];
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -571,7 +570,6 @@ static int monitor_start(const char *cgroup)
 	 * destroy work (an RCU grace period); a stop or rm waits for run_fifo's close, not
 	 * for this (await_recorded() in ops/run.c) */
 	ctr_ctx_close(ctx);
-	free(prog.filter);
 	launch_free(&l);
 	return 0;
 }
@@ -597,12 +595,7 @@ static int monitor_exec(void)
 	}
 	close(LAUNCH_FD_DOWN);
 	/* the compiled filter, from the state directory, which is closed before we go in */
-	static struct sock_fprog prog; /* static: what an early return leaves stays reachable */
-	const struct sock_fprog *have = NULL;
-	if (!l.unconfined && fcntl(LAUNCH_FD_STATE, F_GETFD) >= 0 &&
-	    seccomp_default_prog(LAUNCH_FD_STATE, l.caps, &prog) == 0)
-		have = &prog;
-	ctr_err_clear();
+	const struct sock_fprog *have = kept_filter(&l);
 	close(LAUNCH_FD_STATE);
 	/* The command is born in the container's cgroup (clone3 into a descriptor opened here,
 	 * before the container's mount namespace, whose view of cgroupfs is not ours): no move

@@ -98,6 +98,15 @@ static void test_paths(void)
 	ok(rel[0] == '/' && strncmp(rel + 1, parent, CG_PARENT_LEN) == 0 &&
 		   strcmp(rel + 1 + CG_PARENT_LEN + 1, id) == 0,
 	   "container: /<parent>/<id>");
+	char par[CG_REL_MAX];
+	ok(cg_container_parent(rel, par) && par[0] == '/' && strcmp(par + 1, parent) == 0,
+	   "cg_container_parent undoes cg_container_path: %s", par);
+	ok(!cg_container_parent("/ctrlink/0123456789abcdef/cgroup.procs", par),
+	   "a path that does not end in an ID has no container parent");
+	ok(!cg_container_parent("/../x/" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", par),
+	   "nor one that climbs");
+	ok(!cg_container_parent(NULL, par) && !cg_container_parent("noslash", par),
+	   "nor no path at all");
 	ok(cg_is_container_name(id), "a 64-digit ID is a container's cgroup");
 	ok(!cg_is_container_name("0123"), "a short name is not");
 	ok(!cg_is_container_name("cgroup.procs"), "a file name is not");
