@@ -54,5 +54,10 @@ else:
 PY
 step ctrlink rm -f web db
 step ctrlink ps -a
+# a veth goes with its container's network namespace, which the kernel removes just after rm
+for _ in $(seq 40); do
+    [ "$(ip -o link | grep -c ' ctl' || true)" = 0 ] && break
+    sleep 0.05
+done
 printf '\nleft behind: %s veth, %s rules\n' "$(ip -o link | grep -c ' ctl' || true)" \
 	"$(iptables-legacy-save | grep -c 'ctrlink:' || true)"
