@@ -90,11 +90,6 @@ static int move_pid(const struct cg_mount *h, const char *rel, pid_t pid)
 	return e;
 }
 
-static int move_self(const struct cg_mount *h, const char *rel)
-{
-	return move_pid(h, rel, 0);
-}
-
 /* mkdir -p <mount><rel>; -errno. */
 static int make_path(const struct cg_mount *h, const char *rel)
 {
@@ -111,6 +106,22 @@ static int make_path(const struct cg_mount *h, const char *rel)
 			return e;
 	}
 	return 0;
+}
+
+/* mkdir -p <mount><rel>, then `pid` (0: the writer) into it; -errno.  Another process (a
+ * monitor leaving the parent it was the last of, a gc) may remove an empty cgroup between
+ * the mkdir and the write: the open then fails (ENOENT), or the write finds it dead
+ * (ENODEV); make it again. */
+static int make_and_move(const struct cg_mount *h, const char *rel, pid_t pid)
+{
+	int e = 0;
+	for (int attempt = 0; attempt < 5; attempt++) {
+		if ((e = make_path(h, rel)) == 0)
+			e = move_pid(h, rel, pid);
+		if (e != -ENOENT && e != -ENODEV)
+			break;
+	}
+	return e;
 }
 
 int cgroup_open_v2(const struct cg_mounts *m, const char *rel, bool make)
@@ -133,8 +144,8 @@ int cgroup_move(const struct cg_mounts *m, const char *rel, pid_t pid, bool v1_o
 	for (size_t i = 0; i < n; i++) {
 		if (v1_only && h[i] != &m->systemd)
 			continue;
-		int e = make_path(h[i], rel);
-		if (e < 0 || (e = move_pid(h[i], rel, pid)) < 0)
+		int e = make_and_move(h[i], rel, pid);
+		if (e < 0)
 			return ctr_err_sys(e, "cannot move the container into the cgroup %s%s",
 					   h[i]->path, rel);
 	}
@@ -159,14 +170,7 @@ int cgroup_enter(const struct cg_mounts *m, const char *rel)
 	for (; done < n; done++) {
 		if (strcmp(was[done], rel) == 0)
 			continue; /* born in it (clone3 into cgroup_open_v2()): a move only costs time */
-		/* a gc may remove an empty cgroup between the mkdir and the move: make it again */
-		for (int attempt = 0; attempt < 5; attempt++) {
-			if ((e = make_path(h[done], rel)) == 0)
-				e = move_self(h[done], rel);
-			if (e != -ENOENT)
-				break;
-		}
-		if (e < 0) {
+		if ((e = make_and_move(h[done], rel, 0)) < 0) {
 			ctr_err_sys(e, "cannot move the container into the cgroup %s%s", h[done]->path,
 				    rel);
 			break;
@@ -179,7 +183,7 @@ int cgroup_enter(const struct cg_mounts *m, const char *rel)
 	snprintf(msg, sizeof msg, "%s", ctr_err_msg());
 	while (done-- > 0)
 		if (was[done][0])
-			move_self(h[done], strcmp(was[done], "/") == 0 ? "" : was[done]);
+			move_pid(h[done], strcmp(was[done], "/") == 0 ? "" : was[done], 0);
 	return ctr_err(keep, "%s", msg);
 }
 
@@ -188,7 +192,7 @@ void cgroup_join(const struct cg_mounts *m, const char *rel)
 	const struct cg_mount *h[2];
 	size_t n = hierarchies(m, h);
 	for (size_t i = 0; i < n; i++)
-		move_self(h[i], rel);
+		move_pid(h[i], rel, 0);
 }
 
 void cgroup_leave(const struct cg_mounts *m)
