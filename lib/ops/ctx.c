@@ -2,7 +2,6 @@
  * open composes the network (net.c) and recovery (recover.c), which it wires into the locked
  * operations below (op.c) as their recovery hook. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <stddef.h>
 #include <limits.h>
