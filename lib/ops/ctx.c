@@ -18,11 +18,6 @@
 #endif
 #define HELPER_NAME "ctr-monitor"
 
-CTR_API const char *ctr_last_error(void)
-{
-	return ctr_err_msg();
-}
-
 CTR_API void ctr_free(void *ptr)
 {
 	free(ptr);
