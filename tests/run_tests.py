@@ -190,6 +190,12 @@ def suite(path, label, args, bindings, beside=None):
         if name in ("test_rtnl", "test_nat_iptc", "test_nat_nft", "test_embed"):
             continue
         run_tap(exe, f"{label}/unit/{name}", env)
+    say(f"== {label}: layers of lib/ (tests/check_layers.py)")
+    for what, args in (("layers", [TOP, path]), ("layers-selftest", ["--self-test"])):
+        r = subprocess.run([PY, os.path.join(TOP, "tests", "check_layers.py"), *args],
+                           capture_output=True, text=True, errors="replace", cwd=TOP)
+        count(r.returncode == 0, f"{label}/{what}", r.stdout + r.stderr)
+        say(f"  {label}/{what}: {'ok' if r.returncode == 0 else 'FAILED'}")
     say(f"== {label}: system tests (C)")
     for name in ("test_rtnl", "test_nat_iptc", "test_nat_nft", "test_embed"):
         exe = os.path.join(path, "tests", name)

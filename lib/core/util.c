@@ -4,56 +4,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- errors ------------------------------------------------------------------------------ */
+/* ---- messages ---------------------------------------------------------------------------- */
 
-#define ERR_MAX 2048
-static __thread char err_buf[ERR_MAX];
-
-static void set_msg(const char *fmt, va_list ap)
+const char *shown(const char *s, char *buf, size_t len)
 {
-	int n = vsnprintf(err_buf, sizeof err_buf, fmt, ap);
-	if (n >= (int)sizeof err_buf)
-		memcpy(err_buf + sizeof err_buf - 4, "...", 4);
-}
-
-int ctr_err(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	set_msg(fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-int ctr_err_sys(int code, const char *fmt, ...)
-{
-	char head[ERR_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(head, sizeof head, fmt, ap);
-	va_end(ap);
-	return ctr_err(code, "%s: %s", head, strerror(code < 0 ? -code : code));
-}
-
-int ctr_err_prefix(int code, const char *fmt, ...)
-{
-	char head[ERR_MAX], old[ERR_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(head, sizeof head, fmt, ap);
-	va_end(ap);
-	snprintf(old, sizeof old, "%s", err_buf);
-	return ctr_err(code, "%s: %s", head, old);
-}
-
-void ctr_err_clear(void)
-{
-	err_buf[0] = '\0';
-}
-
-const char *ctr_err_msg(void)
-{
-	return err_buf;
+	size_t o = 0;
+	if (!s)
+		s = "";
+	for (; *s && o + 8 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (o >= 100) {
+			o += (size_t)snprintf(buf + o, len - o, "...");
+			return buf;
+		}
+		if (c == '\n')
+			o += (size_t)snprintf(buf + o, len - o, "\\n");
+		else if (c == '\t')
+			o += (size_t)snprintf(buf + o, len - o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 /* ---- growable string --------------------------------------------------------------------- */

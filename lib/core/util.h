@@ -13,20 +13,12 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* ---- errors -------------------------------------------------------------------------------
- * Every failing internal function returns a negative errno and leaves a human-readable
- * message in the thread-local error buffer (what ctr_last_error() returns). */
+#include "core/err.h" /* ctr_err() and the thread-local message */
 
-/* Set the message (printf-style) and return `code` (a negative errno). */
-int ctr_err(int code, const char *fmt, ...) PRINTF(2, 3);
-/* Set the message to "<fmt...>: <strerror(-code)>" and return `code`. */
-int ctr_err_sys(int code, const char *fmt, ...) PRINTF(2, 3);
-/* Prefix the current message with "<fmt...>: " and return `code`. */
-int ctr_err_prefix(int code, const char *fmt, ...) PRINTF(2, 3);
-/* Clear the message (at the start of every public call). */
-void ctr_err_clear(void);
-/* The current message ("" if none). */
-const char *ctr_err_msg(void);
+/* Untrusted text made safe for a message: control characters escaped, cut at ~100 chars.
+ * Returns buf. */
+const char *shown(const char *s, char *buf, size_t len);
+#define SHOWN(s) shown((s), (char[160]){ 0 }, 160)
 
 /* ---- growable string ---------------------------------------------------------------------
  * A NUL-terminated string that grows as text is appended.  After an allocation failure the

@@ -143,3 +143,50 @@ int etc_rewrite(struct op *op, const struct ctr_rec *rec, const char *name, cons
 	close(dir);
 	return e;
 }
+
+/* The hosts file of `rec`: its links' children loaded from the store, rendered by the pure
+ * hosts_render() (core/hosts.c). */
+int etc_hosts_compose(struct op *op, const struct ctr_rec *rec, char **out)
+{
+	struct hosts_link *hl = calloc(rec->n_links + 1, sizeof *hl);
+	struct ctr_rec **kids = calloc(rec->n_links + 1, sizeof *kids);
+	char (*ips)[16] = calloc(rec->n_links + 1, sizeof *ips);
+	char (*ip6s)[46] = calloc(rec->n_links + 1, sizeof *ip6s);
+	size_t n = 0;
+	int e = (hl && kids && ips && ip6s) ? 0 : ctr_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; !e && i < rec->n_links; i++) {
+		struct ctr_rec *k;
+		if (store_rec_load(op->st, rec->links[i].target, &k) < 0)
+			continue; /* removed: no line */
+		kids[n] = k;
+		if (k->status != ST_RUNNING || !k->has_net)
+			continue; /* not running: no address to give */
+		ip4_format(k->net.ip, ips[n], sizeof ips[n]);
+		if (k->net.prefixlen6)
+			ip6_format(k->net.ip6, ip6s[n], sizeof ip6s[n]);
+		hl[n] = (struct hosts_link){ ips[n], k->net.prefixlen6 ? ip6s[n] : NULL,
+					     rec->links[i].alias, k->hostname, k->name };
+		n++;
+	}
+	char own[16] = "", own6[46] = "";
+	if (!e && rec->has_net)
+		ip4_format(rec->net.ip, own, sizeof own);
+	if (!e && rec->has_net && rec->net.prefixlen6)
+		ip6_format(rec->net.ip6, own6, sizeof own6);
+	if (!e) {
+		/* compact: drop entries skipped above */
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (hl[i].ip)
+				hl[m++] = hl[i];
+		e = hosts_render(own, own6[0] ? own6 : NULL, rec->hostname, rec->domainname, true, hl,
+				 m, out);
+	}
+	for (size_t i = 0; kids && i < rec->n_links; i++)
+		rec_free(kids[i]);
+	free(kids);
+	free(hl);
+	free(ips);
+	free(ip6s);
+	return e;
+}

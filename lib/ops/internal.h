@@ -1,5 +1,7 @@
-/* Internal interfaces between the orchestrating parts of the library (api.c, run.c, net.c,
- * recover.c) and the monitor helper, which links the same code. */
+/* Internal interfaces of the locked operations (lib/ops/), for the public API (lib/api/) and
+ * the monitor helper (lib/helper/), which links the same code.  The sections follow the files
+ * in their one-way order, each calling only those above it here (and core/, sys/):
+ * op.c < net.c < etc.c < linkops.c < run.c < recover.c < ctx.c (doc/architecture.md). */
 #ifndef CTR_INTERNAL_H
 #define CTR_INTERNAL_H
 
@@ -12,6 +14,7 @@
 #include "core/hostsocks.h"
 #include "container-link.h"
 #include "core/nat.h"
+#include "core/netcfg.h"
 #include "core/record.h"
 #include "core/restart.h"
 #include "sys/store.h"
@@ -21,17 +24,9 @@
 #define DEFAULT_BRIDGE "ctrlink0"
 #define DEFAULT_STOP_TIMEOUT 10
 
-/* The network of a state directory, as recorded in network.json. */
-struct netcfg {
-	char bridge[16];
-	uint32_t subnet, gateway; /* network order */
-	int prefixlen;
-	bool icc;
-	int backend;              /* ctr_nat_backend, never AUTO once recorded */
-	int prefixlen6;           /* 0: no IPv6 */
-	uint8_t subnet6[16], gateway6[16];
-	bool external;            /* the bridge is someone else's: see ctr_ctx_options */
-};
+/* ---- contexts and locked operations (op.c; opened in ctx.c) ------------------------------- */
+
+struct op;
 
 struct ctr_ctx {
 	struct store st;
@@ -49,11 +44,11 @@ struct ctr_ctx {
 	struct conntrack *ct; /* the conntrack socket (sys/rtnl.h), kept like `nat` */
 	/* "ctrlink/<hash>": the parent of this state directory's container cgroups */
 	char cg_parent[CG_PARENT_LEN + 1];
+	/* Finish or undo what a dead process left pending on `id` (recover_pending, recover.c):
+	 * op_begin calls it under the lock.  A hook, so that the locked operations (op.c) sit
+	 * below the operations that recovery finishes (run.c, linkops.c). */
+	int (*recover)(struct op *op, const char *id);
 };
-
-/* A context on a state directory with no options (the monitor's). */
-/* dirfd >= 0: the state directory already open (the monitor's LAUNCH_FD_STATE). */
-int ctx_open_state(ctr_ctx **out, const char *state_dir, int dirfd);
 
 /* One locked operation: holds the state lock; the allocation index is loaded on demand and
  * written back at the end if it changed. */
@@ -93,28 +88,16 @@ int op_journal(struct op *op, const char *id, const char *what);
 int op_alloc(struct op *op, struct alloc **out);
 /* The recorded network (-ENOENT: none recorded yet). */
 int op_netcfg(struct op *op, const struct netcfg **out);
+/* Load network.json into cfg; -ENOENT if none. */
+int net_load(struct store *st, struct netcfg *cfg);
 
 /* Resolve a reference (ID, name, link name, ID prefix) to an ID, with Docker's messages. */
 int resolve_ref(struct store *st, const char *ref, char id[CTR_ID_LEN + 1]);
-
-/* "a.b.c.d/N" (N from 16 to 30, host bits clear) into network-order address and prefix. */
-int parse_subnet(const char *s, uint32_t *net, int *prefixlen);
-/* An IPv6 subnet "x::/N" (N from 48 to 96, host bits clear). */
-int parse_subnet6(const char *s, uint8_t net[16], int *prefixlen);
-/* The IPv6 address of a container: the IPv6 subnet plus the IPv4 address's host number. */
-void ip6_for(const struct netcfg *cfg, uint32_t ip4, uint8_t out[16]);
-
-/* Untrusted text made safe for a message: control characters escaped, cut at ~100 chars.
- * Returns buf. */
-const char *shown(const char *s, char *buf, size_t len);
-#define SHOWN(s) shown((s), (char[160]){ 0 }, 160)
 
 /* ---- network (net.c) ---------------------------------------------------------------------- */
 
 /* Close the context's NAT handle. */
 void net_close(ctr_ctx *ctx);
-/* Load network.json into cfg; -ENOENT if none. */
-int net_load(struct store *st, struct netcfg *cfg);
 /* At open: a subnet given in the options that overlaps a route of the host is refused before
  * anything happens. */
 int net_precheck(ctr_ctx *ctx);
@@ -169,7 +152,6 @@ void net_flush_dnat(struct op *op, const struct ctr_rec *rec, const struct ctr_m
 		    size_t n, bool udp_only);
 /* Refuse host addresses the backend cannot publish on. */
 int ports_check_backend(struct op *op, const struct ctr_binding *b, size_t n);
-const char *net_backend_name(int backend);
 /* The backend `auto` resolves to on this host. */
 int net_auto_backend(void);
 /* Can the kernel guard the bridge ports (nftables' bridge family)? */
@@ -184,6 +166,26 @@ struct portplan_env;
 void net_port_env(struct op *op, struct portplan_env *env);
 /* Plan an address for rec (before the container exists): fills rec->net. */
 int net_plan(struct op *op, struct ctr_rec *rec);
+
+/* ---- a container's /etc files (etc.c) ----------------------------------------------------- */
+
+/* The hosts file of a container, from its record and its links' records in the store. */
+int etc_hosts_compose(struct op *op, const struct ctr_rec *rec, char **out);
+/* A container's /etc/<name> (hosts, hostname, resolv.conf).  rewrite: the state
+ * directory's copy (the library's own) and, while it runs, the container's live copy.
+ * live_alias: in the live copy only, the lines of `alias` get `ip` (the container's own lines
+ * stay); `fallback` (the library's whole file) replaces it if it has no such line. */
+int etc_live_alias(struct op *op, const struct ctr_rec *rec, const char *alias, const char *ip,
+		   const char *fallback);
+int etc_rewrite(struct op *op, const struct ctr_rec *rec, const char *name, const char *data);
+
+/* ---- links (linkops.c) -------------------------------------------------------------------- */
+
+/* Remove the link `alias` of the container `parent_id`: record, index, rules, hosts. */
+int unlink_locked(struct op *op, const char *parent_id, const char *alias);
+/* A linked container started (its address) or was renamed (`rerender`: its name): rewrite the
+ * hosts files of the running containers linking to it. */
+int links_child_changed(struct op *op, const struct ctr_rec *child, bool rerender);
 
 /* ---- containers (run.c) ------------------------------------------------------------------- */
 
@@ -205,24 +207,8 @@ int run_policy_restart(ctr_ctx *ctx, const char *id, uint64_t generation);
 /* Remove a stopped container's state and indexes.  Under the state lock. */
 int run_remove_locked(struct op *op, struct ctr_rec *rec);
 
-/* The hosts file of a container, and its process environment (§1.7) at start or exec. */
-int render_hosts(struct op *op, const struct ctr_rec *rec, char **out);
-/* A container's /etc/<name> (hosts, hostname, resolv.conf; etc.c).  rewrite: the state
- * directory's copy (the library's own) and, while it runs, the container's live copy.
- * live_alias: in the live copy only, the lines of `alias` get `ip` (the container's own lines
- * stay); `fallback` (the library's whole file) replaces it if it has no such line. */
-int etc_live_alias(struct op *op, const struct ctr_rec *rec, const char *alias, const char *ip,
-		   const char *fallback);
-int etc_rewrite(struct op *op, const struct ctr_rec *rec, const char *name, const char *data);
+/* The process environment (§1.7) of a container at start or exec. */
 int build_env(struct op *op, const struct ctr_rec *rec, const char *const *extra, char ***out);
-
-/* ---- links (linkops.c) -------------------------------------------------------------------- */
-
-/* Remove the link `alias` of the container `parent_id`: record, index, rules, hosts. */
-int unlink_locked(struct op *op, const char *parent_id, const char *alias);
-/* A linked container started (its address) or was renamed (`rerender`: its name): rewrite the
- * hosts files of the running containers linking to it. */
-int links_child_changed(struct op *op, const struct ctr_rec *child, bool rerender);
 
 /* ---- recovery (recover.c) ----------------------------------------------------------------- */
 
@@ -237,5 +223,11 @@ int recover_pending(struct op *op, const char *id);
 int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **rec);
 /* ctr_reconcile: dead monitors, indexes, and the rules, made to match the records. */
 int reconcile(ctr_ctx *ctx, char **report_out);
+
+/* ---- contexts (ctx.c) --------------------------------------------------------------------- */
+
+/* A context on a state directory with no options (the monitor's).
+ * dirfd >= 0: the state directory already open (the monitor's LAUNCH_FD_STATE). */
+int ctx_open_state(ctr_ctx **out, const char *state_dir, int dirfd);
 
 #endif

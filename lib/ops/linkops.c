@@ -15,7 +15,7 @@
 static int rerender_hosts(struct op *op, const struct ctr_rec *rec)
 {
 	char *hosts;
-	int e = render_hosts(op, rec, &hosts);
+	int e = etc_hosts_compose(op, rec, &hosts);
 	if (e < 0)
 		return e;
 	e = etc_rewrite(op, rec, "hosts", hosts);

@@ -22,8 +22,6 @@
 #include "sys/nftguard.h"
 #include "sys/rtnl.h"
 
-static const char *const backend_names[] = { "auto", "iptables", "nftables" };
-
 /* The nftables backend is wired in when it is built (NFT_BACKEND, set by meson). */
 #ifndef NFT_BACKEND
 #define NFT_BACKEND 0
@@ -40,80 +38,15 @@ static const struct nat_ops *backend_ops(int backend)
 	return &nat_iptables_ops;
 }
 
-const char *net_backend_name(int backend)
-{
-	return (unsigned)backend < ARRAY_SIZE(backend_names) ? backend_names[backend] : "?";
-}
-
 /* ---- network.json ------------------------------------------------------------------------- */
-
-int net_load(struct store *st, struct netcfg *cfg)
-{
-	char *buf;
-	size_t len;
-	int e = store_read(st, "network.json", &buf, &len);
-	if (e < 0)
-		return e;
-	cJSON *o = cJSON_ParseWithLength(buf, len);
-	free(buf);
-	const cJSON *br = cJSON_GetObjectItemCaseSensitive(o, "bridge");
-	const cJSON *sn = cJSON_GetObjectItemCaseSensitive(o, "subnet");
-	const cJSON *icc = cJSON_GetObjectItemCaseSensitive(o, "icc");
-	const cJSON *be = cJSON_GetObjectItemCaseSensitive(o, "backend");
-	const cJSON *sn6 = cJSON_GetObjectItemCaseSensitive(o, "subnet6");
-	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(o, "external");
-	memset(cfg, 0, sizeof *cfg);
-	e = -EINVAL;
-	if (cJSON_IsString(br) && strlen(br->valuestring) < sizeof cfg->bridge && cJSON_IsString(sn) &&
-	    cJSON_IsBool(icc) && cJSON_IsString(be) &&
-	    parse_subnet(sn->valuestring, &cfg->subnet, &cfg->prefixlen) == 0) {
-		strcpy(cfg->bridge, br->valuestring);
-		cfg->gateway = htonl(ntohl(cfg->subnet) + 1);
-		cfg->icc = cJSON_IsTrue(icc);
-		cfg->external = cJSON_IsTrue(ext);
-		for (size_t i = 1; i < ARRAY_SIZE(backend_names); i++)
-			if (strcmp(be->valuestring, backend_names[i]) == 0) {
-				cfg->backend = (int)i;
-				e = 0;
-			}
-		if (!e && sn6) {
-			if (!cJSON_IsString(sn6) ||
-			    parse_subnet6(sn6->valuestring, cfg->subnet6, &cfg->prefixlen6) < 0)
-				e = -EINVAL;
-			memcpy(cfg->gateway6, cfg->subnet6, 16);
-			cfg->gateway6[15] |= 1;
-		}
-	}
-	cJSON_Delete(o);
-	if (e < 0)
-		return ctr_err(-EINVAL, "%s/network.json is damaged; remove it to choose the network "
-					"anew",
-			       st->path);
-	return 0;
-}
 
 static int net_save(struct store *st, const struct netcfg *cfg)
 {
-	char net[16], sub[24];
-	ip4_format(cfg->subnet, net, sizeof net);
-	snprintf(sub, sizeof sub, "%s/%d", net, cfg->prefixlen);
-	cJSON *o = cJSON_CreateObject();
-	char *s = NULL;
-	char net6[46], sub6[56] = "";
-	if (cfg->prefixlen6) {
-		ip6_format(cfg->subnet6, net6, sizeof net6);
-		snprintf(sub6, sizeof sub6, "%s/%d", net6, cfg->prefixlen6);
-	}
-	if (o && cJSON_AddStringToObject(o, "bridge", cfg->bridge) &&
-	    cJSON_AddStringToObject(o, "subnet", sub) && cJSON_AddBoolToObject(o, "icc", cfg->icc) &&
-	    cJSON_AddStringToObject(o, "backend", net_backend_name(cfg->backend)) &&
-	    (!cfg->prefixlen6 || cJSON_AddStringToObject(o, "subnet6", sub6)) &&
-	    (!cfg->external || cJSON_AddBoolToObject(o, "external", true)))
-		s = cJSON_Print(o);
-	cJSON_Delete(o);
-	if (!s)
-		return ctr_err(-ENOMEM, "out of memory");
-	int e = store_write(st, "network.json", s, strlen(s));
+	char *s;
+	int e = netcfg_encode(cfg, &s);
+	if (e < 0)
+		return e;
+	e = store_write(st, "network.json", s, strlen(s));
 	free(s);
 	return e;
 }
@@ -1093,7 +1026,7 @@ static void release(struct op *op, const struct ctr_rec *rec)
 static void hold(struct op *op, const struct ctr_rec *rec)
 {
 	char why[512];
-	snprintf(why, sizeof why, "%s", ctr_last_error());
+	snprintf(why, sizeof why, "%s", ctr_err_msg());
 	if (store_held_save(op->st, rec) < 0) /* the caller reports the teardown's error */
 		ctr_err(-EIO, "%s", why);
 }

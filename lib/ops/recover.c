@@ -134,7 +134,7 @@ int recover_pending(struct op *op, const char *id)
 		if (rec && rec->status == ST_RUNNING) {
 			e = net_resync(op, rec);
 			char *hosts;
-			if (!e && (e = render_hosts(op, rec, &hosts)) == 0) {
+			if (!e && (e = etc_hosts_compose(op, rec, &hosts)) == 0) {
 				e = etc_rewrite(op, rec, "hosts", hosts);
 				free(hosts);
 			}

@@ -370,7 +370,7 @@ int store_rec_load_any(struct store *st, const char *id, struct ctr_rec **out)
 	int e = store_rec_load(st, id, out);
 	if (e == 0 || e == -ENOENT || e == -ENOMEM)
 		return e;
-	char rel[128], *buf = NULL, *why = strdup(ctr_last_error());
+	char rel[128], *buf = NULL, *why = strdup(ctr_err_msg());
 	size_t len = 0;
 	store_rec_file(id, "config.json", rel, sizeof rel);
 	if (store_read(st, rel, &buf, &len) < 0)
