@@ -32,30 +32,6 @@ CTR_API const char *ctr_version(void)
 	return CTR_VERSION_STRING;
 }
 
-const char *shown(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-	if (!s)
-		s = "";
-	for (; *s && o + 8 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (o >= 100) {
-			o += (size_t)snprintf(buf + o, len - o, "...");
-			return buf;
-		}
-		if (c == '\n')
-			o += (size_t)snprintf(buf + o, len - o, "\\n");
-		else if (c == '\t')
-			o += (size_t)snprintf(buf + o, len - o, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* ---- options ------------------------------------------------------------------------------ */
 
 /* Size of ctr_ctx_options as each version knows it: a caller built against an older header
@@ -86,18 +62,6 @@ CTR_API int ctr_ctx_options_init(ctr_ctx_options *opts, unsigned version)
 	d.version = version;
 	memcpy(opts, &d, size);
 	return 0;
-}
-
-static bool bridge_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 15)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_' || *s == '.'))
-			return false;
-	return true;
 }
 
 /* "a.b.c.d/n" → network (masked), prefix.  -EINVAL with a message. */
@@ -245,12 +209,10 @@ CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts)
 				       opts->version, CTR_CTX_OPTIONS_VERSION);
 		memcpy(&o, opts, size);
 	}
-	if (o.bridge && !bridge_name_ok(o.bridge))
-		return ctr_err(-EINVAL,
-			       "invalid bridge name \"%s\": 1 to 15 characters of [a-zA-Z0-9_.-]",
-			       SHOWN(o.bridge));
-	uint32_t net;
 	int pl, e;
+	if (o.bridge && (e = name_check(NAME_BRIDGE, o.bridge)) < 0)
+		return e;
+	uint32_t net;
 	if (o.subnet && (e = parse_subnet(o.subnet, &net, &pl)) < 0)
 		return e;
 	uint8_t net6[16];
@@ -473,27 +435,6 @@ int op_alloc(struct op *op, struct alloc **out)
 
 /* ---- references --------------------------------------------------------------------------- */
 
-static bool name_chars_ok(const char *s)
-{
-	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '.' || *s == '-'))
-			return false;
-	return true;
-}
-
-static bool is_hex(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 static int not_found(const char *ref)
 {
 	return ctr_err(-ENOENT, "No such container: %s", SHOWN(ref));
@@ -516,7 +457,7 @@ int resolve_ref(struct store *st, const char *ref, char id[CTR_ID_LEN + 1])
 			return not_found(ref);
 		memcpy(parent, r, pl);
 		parent[pl] = '\0';
-		if (!name_chars_ok(parent) || store_name_get(st, parent, pid) < 0)
+		if (!name_ok(NAME_CONTAINER, parent) || store_name_get(st, parent, pid) < 0)
 			return not_found(ref);
 		struct ctr_rec *p;
 		if (store_rec_load(st, pid, &p) < 0)
@@ -529,19 +470,19 @@ int resolve_ref(struct store *st, const char *ref, char id[CTR_ID_LEN + 1])
 	}
 
 	char rel[128];
-	if (len == CTR_ID_LEN && is_hex(r)) {
+	if (id_valid(r, SIZE_MAX)) {
 		snprintf(rel, sizeof rel, "containers/%s", r);
 		if (faccessat(st->dfd, rel, F_OK, 0) == 0) {
 			memcpy(id, r, CTR_ID_LEN + 1);
 			return 0;
 		}
 	}
-	if (name_chars_ok(r)) {
+	if (name_ok(NAME_CONTAINER, r)) {
 		int e = store_name_get(st, r, id);
 		if (e != -ENOENT)
 			return e;
 	}
-	if (is_hex(r) && len < CTR_ID_LEN) {
+	if (id_prefix_valid(r) && len < CTR_ID_LEN) {
 		char **ids;
 		int e = store_ids(st, &ids);
 		if (e < 0)

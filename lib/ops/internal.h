@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/cgroup.h"
 #include "core/hostsocks.h"
+#include "core/names.h"
 #include "container-link.h"
 #include "core/nat.h"
 #include "core/record.h"
@@ -103,11 +104,6 @@ int parse_subnet(const char *s, uint32_t *net, int *prefixlen);
 int parse_subnet6(const char *s, uint8_t net[16], int *prefixlen);
 /* The IPv6 address of a container: the IPv6 subnet plus the IPv4 address's host number. */
 void ip6_for(const struct netcfg *cfg, uint32_t ip4, uint8_t out[16]);
-
-/* Untrusted text made safe for a message: control characters escaped, cut at ~100 chars.
- * Returns buf. */
-const char *shown(const char *s, char *buf, size_t len);
-#define SHOWN(s) shown((s), (char[160]){ 0 }, 160)
 
 /* ---- network (net.c) ---------------------------------------------------------------------- */
 

@@ -43,28 +43,6 @@ static int check_text(const char *what, const char *s, size_t max)
 	return 0;
 }
 
-/* RFC 1123 host name: labels of [a-zA-Z0-9-], not starting or ending with '-', joined by '.'. */
-static int check_hostname(const char *what, const char *s)
-{
-	size_t n = strlen(s);
-	bool okk = n > 0 && n <= 63 && !str_has_ctl(s);
-	for (size_t i = 0; okk && i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (c == '.')
-			okk = i > 0 && i + 1 < n && s[i - 1] != '.' && s[i - 1] != '-' && s[i + 1] != '-';
-		else if (c == '-')
-			okk = i > 0 && i + 1 < n;
-		else
-			okk = alnum;
-	}
-	if (!okk)
-		return ctr_err(-EINVAL,
-			       "invalid %s \"%s\": use 1 to 63 letters, digits, '-' and '.' (RFC 1123)",
-			       what, SHOWN(s));
-	return 0;
-}
-
 static int check_env(const char *const *env)
 {
 	for (size_t i = 0; env && env[i]; i++) {
@@ -115,9 +93,9 @@ static int build_record(const ctr_create_options *o, struct ctr_rec *r)
 			return ctr_err(-EINVAL, "argument %zu of the command is too long", i);
 	if ((e = check_env(o->env)) < 0)
 		return e;
-	if (o->hostname && (e = check_hostname("hostname", o->hostname)) < 0)
+	if (o->hostname && (e = name_check(NAME_HOSTNAME, o->hostname)) < 0)
 		return e;
-	if (o->domainname && (e = check_hostname("domain name", o->domainname)) < 0)
+	if (o->domainname && (e = name_check(NAME_DOMAINNAME, o->domainname)) < 0)
 		return e;
 	if (o->workdir && (e = check_path("working directory", o->workdir, false)) < 0)
 		return e;
