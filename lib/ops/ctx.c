@@ -34,34 +34,10 @@ CTR_API const char *ctr_version(void)
 
 /* ---- options ------------------------------------------------------------------------------ */
 
-/* Size of ctr_ctx_options as each version knows it: a caller built against an older header
- * passes a shorter struct; the fields it does not have keep their defaults. */
-static size_t ctx_options_size(unsigned version)
-{
-	switch (version) {
-	case 1:
-		return offsetof(ctr_ctx_options, subnet6);
-	case 2:
-		return offsetof(ctr_ctx_options, external_bridge);
-	case 3:
-		return sizeof(ctr_ctx_options);
-	default:
-		return 0;
-	}
-}
-
 CTR_API int ctr_ctx_options_init(ctr_ctx_options *opts, unsigned version)
 {
 	ctr_err_clear();
-	size_t size = ctx_options_size(version);
-	if (!opts || !size)
-		return ctr_err(-EINVAL, "ctr_ctx_options version %u is not supported (this library "
-					"knows versions 1 to %d)",
-			       version, CTR_CTX_OPTIONS_VERSION);
-	ctr_ctx_options d = CTR_CTX_OPTIONS_INIT;
-	d.version = version;
-	memcpy(opts, &d, size);
-	return 0;
+	return opt_init(OPT_CTX, opts, version);
 }
 
 /* "a.b.c.d/n" → network (masked), prefix.  -EINVAL with a message. */
@@ -200,16 +176,9 @@ CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts)
 	if (!out)
 		return ctr_err(-EINVAL, "ctr_ctx_open: out is NULL");
 	*out = NULL;
-	if (opts) {
-		size_t size = ctx_options_size(opts->version);
-		if (!size)
-			return ctr_err(-EINVAL,
-				       "ctr_ctx_options version %u is not supported (this library "
-				       "knows versions 1 to %d)",
-				       opts->version, CTR_CTX_OPTIONS_VERSION);
-		memcpy(&o, opts, size);
-	}
 	int pl, e;
+	if (opts && (e = opt_load(OPT_CTX, &o, opts)) < 0)
+		return e;
 	if (o.bridge && (e = name_check(NAME_BRIDGE, o.bridge)) < 0)
 		return e;
 	uint32_t net;

@@ -11,6 +11,7 @@
 #include "core/cgroup.h"
 #include "core/hostsocks.h"
 #include "core/names.h"
+#include "core/options.h"
 #include "container-link.h"
 #include "core/nat.h"
 #include "core/record.h"
