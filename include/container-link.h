@@ -27,8 +27,17 @@
  *    name such as "web/db", or an unambiguous prefix of its ID.
  *  - Strings are NUL-terminated UTF-8.  String lists are NULL-terminated arrays.
  *  - Memory returned by the library is released with ctr_free().
- *  - Options structs carry a `version` field; initialise them with their `_INIT` macro (or the
- *    matching `_init` function) so that fields added later get their defaults.
+ *  - Options structs carry a `version` field; initialise them with their `_INIT` macro (a
+ *    designated initialiser: `ctr_create_options o = CTR_CREATE_OPTIONS_INIT;`) or the
+ *    matching `_init` function, then set the fields you need.  Every options struct follows
+ *    one version rule: fields are only ever added at the end, and the version number goes up
+ *    with each addition.  A program built against an older header passes its older version
+ *    (a shorter struct): the library reads only the fields that version has, and the later
+ *    ones take their defaults, so adding a field breaks no caller.  Version 0 (a struct that
+ *    was never initialised) and versions newer than the library knows are refused with
+ *    -EINVAL and a message naming the struct and the version, e.g. "ctr_start_options
+ *    version 2 is not supported (this library knows version 1)".  An `_init` function
+ *    writes only the fields of the version it is given.
  *  - The library never prints, never exits, installs no signal handler and leaves the caller's
  *    umask, working directory, environment and signal mask alone.  Every descriptor it opens is
  *    close-on-exec.  A context may be used from several threads at once, and several processes
@@ -124,10 +133,13 @@ typedef struct {
 	int external_bridge;
 } ctr_ctx_options;
 
-#define CTR_CTX_OPTIONS_INIT { CTR_CTX_OPTIONS_VERSION, NULL, NULL, NULL, -1, CTR_NAT_AUTO, NULL, \
-	NULL, 0 }
+/** The defaults: every pointer NULL, `icc` -1, `nat_backend` CTR_NAT_AUTO, the rest 0. */
+#define CTR_CTX_OPTIONS_INIT { .version = CTR_CTX_OPTIONS_VERSION, .icc = -1, \
+	.nat_backend = CTR_NAT_AUTO }
 
-/** Initialise `opts` to defaults for the given version.  Returns 0 or -EINVAL. */
+/** Initialise `opts` to the defaults of the given version (1 to CTR_CTX_OPTIONS_VERSION):
+ *  the fields that version has, and no byte beyond.  Returns 0, or -EINVAL for NULL or an
+ *  unknown version.  The other _init functions do the same for their structs. */
 CTR_API int ctr_ctx_options_init(ctr_ctx_options *opts, unsigned version);
 
 /**
@@ -221,9 +233,10 @@ typedef struct {
 	const char *userns;
 } ctr_create_options;
 
-#define CTR_CREATE_OPTIONS_INIT { CTR_CREATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
-	NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL }
+/** The defaults: every pointer NULL, every flag 0. */
+#define CTR_CREATE_OPTIONS_INIT { .version = CTR_CREATE_OPTIONS_VERSION }
 
+/** As ctr_ctx_options_init(), for ctr_create_options. */
 CTR_API int ctr_create_options_init(ctr_create_options *opts, unsigned version);
 
 /**
@@ -247,8 +260,11 @@ typedef struct {
 	int *exit_fd;
 } ctr_start_options;
 
-#define CTR_START_OPTIONS_INIT { CTR_START_OPTIONS_VERSION, -1, -1, -1, NULL }
+/** The defaults: the three descriptors -1, `exit_fd` NULL. */
+#define CTR_START_OPTIONS_INIT { .version = CTR_START_OPTIONS_VERSION, .stdin_fd = -1, \
+	.stdout_fd = -1, .stderr_fd = -1 }
 
+/** As ctr_ctx_options_init(), for ctr_start_options. */
 CTR_API int ctr_start_options_init(ctr_start_options *opts, unsigned version);
 
 /**
@@ -326,8 +342,11 @@ typedef struct {
 	int stdin_fd, stdout_fd, stderr_fd;  /**< -1: /dev/null, and the caller's 1 and 2 */
 } ctr_exec_options;
 
-#define CTR_EXEC_OPTIONS_INIT { CTR_EXEC_OPTIONS_VERSION, NULL, NULL, NULL, NULL, -1, -1, -1 }
+/** The defaults: every pointer NULL, the three descriptors -1. */
+#define CTR_EXEC_OPTIONS_INIT { .version = CTR_EXEC_OPTIONS_VERSION, .stdin_fd = -1, \
+	.stdout_fd = -1, .stderr_fd = -1 }
 
+/** As ctr_ctx_options_init(), for ctr_exec_options. */
 CTR_API int ctr_exec_options_init(ctr_exec_options *opts, unsigned version);
 
 /**
@@ -474,9 +493,10 @@ typedef struct {
 	const char *const *publish;
 } ctr_endpoint_options;
 
-#define CTR_ENDPOINT_OPTIONS_INIT { CTR_ENDPOINT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, \
-	NULL }
+/** The defaults: every pointer NULL. */
+#define CTR_ENDPOINT_OPTIONS_INIT { .version = CTR_ENDPOINT_OPTIONS_VERSION }
 
+/** As ctr_ctx_options_init(), for ctr_endpoint_options. */
 CTR_API int ctr_endpoint_options_init(ctr_endpoint_options *opts, unsigned version);
 
 /**

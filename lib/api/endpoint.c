@@ -21,23 +21,10 @@
 
 #define OWNER_MAX 1024
 
-static size_t ep_options_size(unsigned version)
-{
-	return version == 1 ? sizeof(ctr_endpoint_options) : 0;
-}
-
 CTR_API int ctr_endpoint_options_init(ctr_endpoint_options *opts, unsigned version)
 {
 	ctr_err_clear();
-	size_t size = ep_options_size(version);
-	if (!opts || !size)
-		return ctr_err(-EINVAL, "ctr_endpoint_options version %u is not supported (this "
-					"library knows version %d)",
-			       version, CTR_ENDPOINT_OPTIONS_VERSION);
-	ctr_endpoint_options d = CTR_ENDPOINT_OPTIONS_INIT;
-	d.version = version;
-	memcpy(opts, &d, size);
-	return 0;
+	return opt_init(OPT_ENDPOINT, opts, version);
 }
 
 static int check_owner(const char *owner)
@@ -195,10 +182,10 @@ CTR_API int ctr_endpoint_add(ctr_ctx *ctx, const ctr_endpoint_options *given,
 	ctr_err_clear();
 	if (!ctx || !given)
 		return ctr_err(-EINVAL, "ctr_endpoint_add: context or options is NULL");
-	if (!ep_options_size(given->version))
-		return ctr_err(-EINVAL, "ctr_endpoint_options version %u is not supported (this "
-					"library knows version %d)",
-			       given->version, CTR_ENDPOINT_OPTIONS_VERSION);
+	ctr_endpoint_options full;
+	if (opt_load(OPT_ENDPOINT, &full, given) < 0)
+		return -EINVAL;
+	given = &full;
 	struct ctr_rec *r = calloc(1, sizeof *r), *old = NULL;
 	if (!r)
 		return ctr_err(-ENOMEM, "out of memory");

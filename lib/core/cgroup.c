@@ -1,4 +1,5 @@
 #include "core/cgroup.h"
+#include "core/names.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -114,20 +115,11 @@ void cg_container_path(const char *parent, const char *id, char out[CG_REL_MAX])
 	snprintf(out, CG_REL_MAX, "/%s/%s", parent, id);
 }
 
-bool cg_is_container_name(const char *name)
-{
-	size_t n = 0;
-	for (; name[n]; n++)
-		if (!((name[n] >= '0' && name[n] <= '9') || (name[n] >= 'a' && name[n] <= 'f')))
-			return false;
-	return n == 64;
-}
-
 bool cg_container_parent(const char *rel, char out[CG_REL_MAX])
 {
 	const char *slash = rel ? strrchr(rel, '/') : NULL;
 	if (!slash || slash == rel || rel[0] != '/' || strstr(rel, "..") ||
-	    !cg_is_container_name(slash + 1) || (size_t)(slash - rel) >= CG_REL_MAX)
+	    !id_valid(slash + 1, SIZE_MAX) || (size_t)(slash - rel) >= CG_REL_MAX)
 		return false;
 	snprintf(out, CG_REL_MAX, "%.*s", (int)(slash - rel), rel);
 	return true;

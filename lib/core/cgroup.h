@@ -46,9 +46,6 @@ void cg_container_path(const char *parent, const char *id, char out[CG_REL_MAX])
  * cgroup path (no leading '/', no 64-digit ID last, "..", too long). */
 bool cg_container_parent(const char *rel, char out[CG_REL_MAX]);
 
-/* Whether `name` can be the last part of a container's cgroup path (a 64-digit ID). */
-bool cg_is_container_name(const char *name);
-
 /* From /proc/<pid>/cgroup text: the path in the unified hierarchy ("0::<path>"), or with
  * `systemd`, in the v1 name=systemd one.  0, or -ENOENT (not listed), -ENAMETOOLONG. */
 int cg_proc_path(const char *text, bool systemd, char *out, size_t len);

@@ -36,87 +36,211 @@ static size_t escape_one(unsigned char c, char *out)
 	return 4;
 }
 
-void msg_escape(const char *s, char *buf, size_t len)
+const char *msg_escape(const char *s, char *buf, size_t len)
 {
 	if (!buf || len == 0)
-		return;
+		return buf;
 	buf[0] = '\0';
 	if (!s || len < 8)
-		return;
+		return buf;
 	size_t room = len - 4, n = 0; /* keep 3 bytes for "..." and 1 for the NUL */
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		char e[4];
 		size_t el = escape_one(*p, e);
 		if (n + el > room) {
 			memcpy(buf + n, "...", 4);
-			return;
+			return buf;
 		}
 		memcpy(buf + n, e, el);
 		n += el;
 	}
 	buf[n] = '\0';
+	return buf;
 }
 
-/* ---- validation -------------------------------------------------------------------------- */
+/* ---- container IDs ----------------------------------------------------------------------- */
+
+static bool is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* How many lowercase hex digits s starts with, reading at most max bytes. */
+static size_t hex_run(const char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && is_lower_hex(s[n]))
+		n++;
+	return n;
+}
+
+bool id_valid(const char *s, size_t max)
+{
+	if (!s)
+		return false;
+	size_t n = hex_run(s, max < CTR_ID_LEN + 1 ? max : CTR_ID_LEN + 1);
+	return n == CTR_ID_LEN && (n == max || s[n] == '\0');
+}
+
+bool id_prefix_valid(const char *s)
+{
+	if (!s)
+		return false;
+	size_t n = hex_run(s, CTR_ID_LEN + 1);
+	return n > 0 && n <= CTR_ID_LEN && s[n] == '\0';
+}
+
+/* ---- names -------------------------------------------------------------------------------- */
+
+/* Which characters a kind of name is made of. */
+enum charset {
+	CS_DOCKER, /* [a-zA-Z0-9][a-zA-Z0-9_.-]*  (Docker's container names) */
+	CS_WORD,   /* [a-zA-Z0-9_.-]*, any of them first */
+	CS_HOST,   /* RFC 1123: labels of [a-zA-Z0-9-], not starting or ending with '-', joined by '.' */
+	CS_IFNAME, /* the kernel's dev_valid_name(): no '/', ':', white space; and no '%' */
+};
+
+/* The one table of rules: what each kind of name may be. */
+static const struct name_rule {
+	enum charset cs;
+	size_t min, max;  /* in bytes, after the optional "/" */
+	bool strip_slash; /* one leading "/" is not part of the name */
+	bool no_dots;     /* "." and ".." are refused */
+} rules[] = {
+	[NAME_CONTAINER] = { CS_DOCKER, 2, CTR_NAME_MAX, true, false },
+	[NAME_ALIAS] = { CS_DOCKER, 1, CTR_ALIAS_MAX, false, false },
+	[NAME_BRIDGE] = { CS_WORD, 1, CTR_IFNAME_MAX, false, true },
+	[NAME_HOSTNAME] = { CS_HOST, 1, 63, false, false },
+	[NAME_DOMAINNAME] = { CS_HOST, 1, 63, false, false },
+	[NAME_IFNAME] = { CS_IFNAME, 1, CTR_IFNAME_MAX, false, true },
+};
 
 static bool is_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static bool is_name_char(char c)
+static bool is_ctl(char c)
 {
-	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+	return (unsigned char)c < 0x20 || c == 0x7f;
 }
 
-/* 0 if s matches ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ with at least `min` and at most `max` characters;
- * 1 if a character is wrong or it is too short; 2 if the characters are right but it is too
- * long. */
-static int check_chars(const char *s, size_t min, size_t max)
+/* Whether s[i] (of n bytes) may stand where it stands. */
+static bool char_ok(enum charset cs, const char *s, size_t i, size_t n)
 {
-	size_t n = 0;
-	if (!is_alnum(s[0]))
-		return 1;
-	for (; s[n]; n++)
-		if (!is_name_char(s[n]))
-			return 1;
-	if (n < min)
-		return 1;
-	return n > max ? 2 : 0;
+	char c = s[i];
+	switch (cs) {
+	case CS_DOCKER:
+		if (i == 0)
+			return is_alnum(c);
+		/* fall through */
+	case CS_WORD:
+		return is_alnum(c) || c == '_' || c == '.' || c == '-';
+	case CS_HOST:
+		if (c == '.')
+			return i > 0 && i + 1 < n && s[i - 1] != '.' && s[i - 1] != '-' &&
+			       s[i + 1] != '-';
+		if (c == '-')
+			return i > 0 && i + 1 < n;
+		return is_alnum(c);
+	case CS_IFNAME:
+		return !is_ctl(c) && !strchr("/:% ", c);
+	}
+	return false;
+}
+
+enum verdict { V_OK, V_EMPTY, V_CHARS, V_LONG, V_CTL };
+
+static enum verdict judge(const struct name_rule *r, const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return V_EMPTY;
+	if (r->cs == CS_IFNAME) { /* the kernel's order of complaints */
+		if (n > r->max)
+			return V_LONG;
+		for (size_t i = 0; i < n; i++)
+			if (is_ctl(s[i]))
+				return V_CTL;
+	}
+	if (r->no_dots && (strcmp(s, ".") == 0 || strcmp(s, "..") == 0))
+		return V_CHARS;
+	for (size_t i = 0; i < n; i++)
+		if (!char_ok(r->cs, s, i, n))
+			return V_CHARS;
+	if (n < r->min)
+		return V_CHARS;
+	return n > r->max ? V_LONG : V_OK;
+}
+
+static const char *body_of(enum name_kind kind, const char *s)
+{
+	return rules[kind].strip_slash && s[0] == '/' ? s + 1 : s;
+}
+
+bool name_ok(enum name_kind kind, const char *s)
+{
+	return s && judge(&rules[kind], body_of(kind, s)) == V_OK;
 }
 
 #define CHARSET "[a-zA-Z0-9][a-zA-Z0-9_.-]"
 
+int name_check(enum name_kind kind, const char *name)
+{
+	const char *s = name ? name : "";
+	const struct name_rule *r = &rules[kind];
+	enum verdict v = judge(r, body_of(kind, s));
+	if (v == V_OK)
+		return 0;
+	char esc[CTR_ESC_BUF];
+	msg_escape(s, esc, sizeof esc);
+	switch (kind) {
+	case NAME_CONTAINER:
+	case NAME_ALIAS: {
+		const char *what = kind == NAME_ALIAS ? "link alias" : "container name";
+		if (v == V_EMPTY && kind == NAME_ALIAS)
+			return ctr_err(-EINVAL, "Invalid link alias: empty");
+		if (v == V_LONG)
+			return ctr_err(-EINVAL, "Invalid %s (%s), at most %zu characters are allowed",
+				       what, esc, r->max);
+		return ctr_err(-EINVAL, "Invalid %s (%s), only " CHARSET " are allowed", what, esc);
+	}
+	case NAME_BRIDGE:
+		return ctr_err(-EINVAL, "invalid bridge name \"%s\": 1 to %zu characters of "
+					"[a-zA-Z0-9_.-], not \".\" or \"..\"", esc, r->max);
+	case NAME_HOSTNAME:
+	case NAME_DOMAINNAME:
+		return ctr_err(-EINVAL,
+			       "invalid %s \"%s\": use 1 to %zu letters, digits, '-' and '.' (RFC 1123)",
+			       kind == NAME_HOSTNAME ? "hostname" : "domain name", esc, r->max);
+	case NAME_IFNAME:
+		if (v == V_EMPTY)
+			return ctr_err(-EINVAL, "an interface name is empty");
+		if (v == V_LONG) {
+			char cut[CTR_IFNAME_MAX + 1];
+			memcpy(cut, s, sizeof cut - 1);
+			cut[sizeof cut - 1] = '\0';
+			msg_escape(cut, esc, sizeof esc);
+			return ctr_err(-EINVAL, "interface name \"%s...\" is too long: at most %zu bytes",
+				       esc, r->max);
+		}
+		if (v == V_CTL)
+			return ctr_err(-EINVAL, "interface name contains a control character");
+		return ctr_err(-EINVAL,
+			       "invalid interface name \"%s\" (no '/', ':', '%%', spaces, \".\" or \"..\")",
+			       esc);
+	}
+	return ctr_err(-EINVAL, "unknown kind of name %d", (int)kind);
+}
+
 int name_validate(const char *name)
 {
-	char esc[CTR_ESC_BUF];
-	const char *s = name ? name : "";
-	const char *body = s[0] == '/' ? s + 1 : s;
-	int r = check_chars(body, 2, CTR_NAME_MAX);
-	if (r == 0)
-		return 0;
-	msg_escape(s, esc, sizeof esc);
-	if (r == 2)
-		return ctr_err(-EINVAL,
-			       "Invalid container name (%s), at most %d characters are allowed",
-			       esc, CTR_NAME_MAX);
-	return ctr_err(-EINVAL, "Invalid container name (%s), only " CHARSET " are allowed", esc);
+	return name_check(NAME_CONTAINER, name);
 }
 
 int alias_validate(const char *alias)
 {
-	char esc[CTR_ESC_BUF];
-	if (!alias || !alias[0])
-		return ctr_err(-EINVAL, "Invalid link alias: empty");
-	int r = check_chars(alias, 1, CTR_ALIAS_MAX);
-	if (r == 0)
-		return 0;
-	msg_escape(alias, esc, sizeof esc);
-	if (r == 2)
-		return ctr_err(-EINVAL,
-			       "Invalid link alias (%s), at most %d characters are allowed", esc,
-			       CTR_ALIAS_MAX);
-	return ctr_err(-EINVAL, "Invalid link alias (%s), only " CHARSET " are allowed", esc);
+	return name_check(NAME_ALIAS, alias);
 }
 
 /* ---- the generator ----------------------------------------------------------------------- */

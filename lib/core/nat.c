@@ -98,16 +98,6 @@ int nat_rule_cmp(const struct nat_rule *a, const struct nat_rule *b)
 	}
 }
 
-bool nat_id_valid(const char *s, size_t n)
-{
-	if (strnlen(s, n) != 64)
-		return false;
-	for (size_t i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 static bool zero16(const uint8_t a[16])
 {
 	static const uint8_t z[16];
@@ -125,7 +115,7 @@ int nat_rule_check(const struct nat_rule *r, const char *list, size_t i)
 		return ctr_err(-EAFNOSUPPORT, "nat rule %zu to %s: unknown address family %u", i,
 			       list, r->family);
 	bool v6 = r->family == AF_INET6;
-	if (!nat_id_valid(r->owner, sizeof r->owner))
+	if (!id_valid(r->owner, sizeof r->owner))
 		return ctr_err(-EINVAL, "nat rule %zu to %s: the owner is not a container ID "
 			       "(64 lower-case hex digits)", i, list);
 	if (r->kind == NAT_RULE_DNAT) {
@@ -146,7 +136,7 @@ int nat_rule_check(const struct nat_rule *r, const char *list, size_t i)
 				       list);
 	} else {
 		const typeof(r->u.link) *l = &r->u.link;
-		if (!nat_id_valid(r->peer, sizeof r->peer))
+		if (!id_valid(r->peer, sizeof r->peer))
 			return ctr_err(-EINVAL, "nat rule %zu to %s: the peer is not a "
 				       "container ID (64 lower-case hex digits)", i, list);
 		if (l->port_lo == 0 || l->port_hi < l->port_lo)

@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/names.h"
+
 /* Network-wide parameters (addresses in network byte order). */
 struct nat_net {
 	char bridge[16];
@@ -91,8 +93,6 @@ bool nat_rule_equal(const struct nat_rule *a, const struct nat_rule *b);
  * here too).  Returns -1, 0 or 1. */
 int nat_rule_cmp(const struct nat_rule *a, const struct nat_rule *b);
 
-/* true if s (at most n bytes) is a container ID: 64 lower-case hex digits. */
-bool nat_id_valid(const char *s, size_t n);
 /* Check the fields of rule number `i` of the list `list` ("add", "delete"), whatever the
  * backend: kind, protocol, family (0, AF_INET or AF_INET6), owner and peer IDs, ports and
  * addresses of its family.  0, or -EINVAL / -EAFNOSUPPORT with a message naming the rule.

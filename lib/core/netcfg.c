@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "container-link.h"
+#include "core/names.h"
 #include "core/record.h"
 #include "core/util.h"
 

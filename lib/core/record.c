@@ -1,4 +1,5 @@
 #include "core/record.h"
+#include "core/names.h"
 #include "core/restart.h"
 
 #include <arpa/inet.h>
@@ -506,16 +507,6 @@ static bool parse_mac(const char *s, uint8_t mac[6])
 	return true;
 }
 
-static bool is_hex_id(const char *s)
-{
-	if (strlen(s) != CTR_ID_LEN)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 static bool valid_host_ip(const char *s)
 {
 	unsigned char buf[16];
@@ -617,7 +608,7 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 		return bad(rd, "v");
 	if ((e = get_str(rd, o, "id", true, false, &s)) < 0)
 		return e;
-	bool idok = is_hex_id(s);
+	bool idok = id_valid(s, SIZE_MAX);
 	if (idok)
 		memcpy(r->id, s, sizeof r->id);
 	free(s);
@@ -763,7 +754,7 @@ static int parse_doc(struct rd *rd, const cJSON *o, struct ctr_rec *r)
 	{
 		struct ctr_link k = { 0 };
 		if ((e = get_str(rd, x, "target", true, false, &k.target)) < 0 ||
-		    (e = get_str(rd, x, "alias", true, false, &k.alias)) < 0 || !is_hex_id(k.target)) {
+		    (e = get_str(rd, x, "alias", true, false, &k.alias)) < 0 || !id_valid(k.target, SIZE_MAX)) {
 			free(k.target);
 			free(k.alias);
 			return e < 0 ? e : bad(rd, "links");

@@ -4,32 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- messages ---------------------------------------------------------------------------- */
-
-const char *shown(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-	if (!s)
-		s = "";
-	for (; *s && o + 8 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (o >= 100) {
-			o += (size_t)snprintf(buf + o, len - o, "...");
-			return buf;
-		}
-		if (c == '\n')
-			o += (size_t)snprintf(buf + o, len - o, "\\n");
-		else if (c == '\t')
-			o += (size_t)snprintf(buf + o, len - o, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* ---- growable string --------------------------------------------------------------------- */
 
 static bool sb_grow(struct sbuf *sb, size_t extra)

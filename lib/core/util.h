@@ -15,11 +15,6 @@
 
 #include "core/err.h" /* ctr_err() and the thread-local message */
 
-/* Untrusted text made safe for a message: control characters escaped, cut at ~100 chars.
- * Returns buf. */
-const char *shown(const char *s, char *buf, size_t len);
-#define SHOWN(s) shown((s), (char[160]){ 0 }, 160)
-
 /* ---- growable string ---------------------------------------------------------------------
  * A NUL-terminated string that grows as text is appended.  After an allocation failure the
  * buffer remembers it (sb.oom) and further appends do nothing; check once at the end with

@@ -30,46 +30,10 @@ CTR_API const char *ctr_version(void)
 
 /* ---- options ------------------------------------------------------------------------------ */
 
-/* Size of ctr_ctx_options as each version knows it: a caller built against an older header
- * passes a shorter struct; the fields it does not have keep their defaults. */
-static size_t ctx_options_size(unsigned version)
-{
-	switch (version) {
-	case 1:
-		return offsetof(ctr_ctx_options, subnet6);
-	case 2:
-		return offsetof(ctr_ctx_options, external_bridge);
-	case 3:
-		return sizeof(ctr_ctx_options);
-	default:
-		return 0;
-	}
-}
-
 CTR_API int ctr_ctx_options_init(ctr_ctx_options *opts, unsigned version)
 {
 	ctr_err_clear();
-	size_t size = ctx_options_size(version);
-	if (!opts || !size)
-		return ctr_err(-EINVAL, "ctr_ctx_options version %u is not supported (this library "
-					"knows versions 1 to %d)",
-			       version, CTR_CTX_OPTIONS_VERSION);
-	ctr_ctx_options d = CTR_CTX_OPTIONS_INIT;
-	d.version = version;
-	memcpy(opts, &d, size);
-	return 0;
-}
-
-static bool bridge_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 15)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_' || *s == '.'))
-			return false;
-	return true;
+	return opt_init(OPT_CTX, opts, version);
 }
 
 static char *find_helper(const char *given)
@@ -139,21 +103,12 @@ CTR_API int ctr_ctx_open(ctr_ctx **out, const ctr_ctx_options *opts)
 	if (!out)
 		return ctr_err(-EINVAL, "ctr_ctx_open: out is NULL");
 	*out = NULL;
-	if (opts) {
-		size_t size = ctx_options_size(opts->version);
-		if (!size)
-			return ctr_err(-EINVAL,
-				       "ctr_ctx_options version %u is not supported (this library "
-				       "knows versions 1 to %d)",
-				       opts->version, CTR_CTX_OPTIONS_VERSION);
-		memcpy(&o, opts, size);
-	}
-	if (o.bridge && !bridge_name_ok(o.bridge))
-		return ctr_err(-EINVAL,
-			       "invalid bridge name \"%s\": 1 to 15 characters of [a-zA-Z0-9_.-]",
-			       SHOWN(o.bridge));
-	uint32_t net;
 	int pl, e;
+	if (opts && (e = opt_load(OPT_CTX, &o, opts)) < 0)
+		return e;
+	if (o.bridge && (e = name_check(NAME_BRIDGE, o.bridge)) < 0)
+		return e;
+	uint32_t net;
 	if (o.subnet && (e = parse_subnet(o.subnet, &net, &pl)) < 0)
 		return e;
 	uint8_t net6[16];

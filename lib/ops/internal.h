@@ -12,6 +12,8 @@
 #include "core/alloc.h"
 #include "core/cgroup.h"
 #include "core/hostsocks.h"
+#include "core/names.h"
+#include "core/options.h"
 #include "container-link.h"
 #include "core/nat.h"
 #include "core/netcfg.h"

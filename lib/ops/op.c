@@ -199,27 +199,6 @@ int op_alloc(struct op *op, struct alloc **out)
 
 /* ---- references --------------------------------------------------------------------------- */
 
-static bool name_chars_ok(const char *s)
-{
-	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '.' || *s == '-'))
-			return false;
-	return true;
-}
-
-static bool is_hex(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 static int not_found(const char *ref)
 {
 	return ctr_err(-ENOENT, "No such container: %s", SHOWN(ref));
@@ -242,7 +221,7 @@ int resolve_ref(struct store *st, const char *ref, char id[CTR_ID_LEN + 1])
 			return not_found(ref);
 		memcpy(parent, r, pl);
 		parent[pl] = '\0';
-		if (!name_chars_ok(parent) || store_name_get(st, parent, pid) < 0)
+		if (!name_ok(NAME_CONTAINER, parent) || store_name_get(st, parent, pid) < 0)
 			return not_found(ref);
 		struct ctr_rec *p;
 		if (store_rec_load(st, pid, &p) < 0)
@@ -255,19 +234,19 @@ int resolve_ref(struct store *st, const char *ref, char id[CTR_ID_LEN + 1])
 	}
 
 	char rel[128];
-	if (len == CTR_ID_LEN && is_hex(r)) {
+	if (id_valid(r, SIZE_MAX)) {
 		snprintf(rel, sizeof rel, "containers/%s", r);
 		if (faccessat(st->dfd, rel, F_OK, 0) == 0) {
 			memcpy(id, r, CTR_ID_LEN + 1);
 			return 0;
 		}
 	}
-	if (name_chars_ok(r)) {
+	if (name_ok(NAME_CONTAINER, r)) {
 		int e = store_name_get(st, r, id);
 		if (e != -ENOENT)
 			return e;
 	}
-	if (is_hex(r) && len < CTR_ID_LEN) {
+	if (id_prefix_valid(r) && len < CTR_ID_LEN) {
 		char **ids;
 		int e = store_ids(st, &ids);
 		if (e < 0)

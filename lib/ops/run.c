@@ -43,28 +43,6 @@ static int check_text(const char *what, const char *s, size_t max)
 	return 0;
 }
 
-/* RFC 1123 host name: labels of [a-zA-Z0-9-], not starting or ending with '-', joined by '.'. */
-static int check_hostname(const char *what, const char *s)
-{
-	size_t n = strlen(s);
-	bool okk = n > 0 && n <= 63 && !str_has_ctl(s);
-	for (size_t i = 0; okk && i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (c == '.')
-			okk = i > 0 && i + 1 < n && s[i - 1] != '.' && s[i - 1] != '-' && s[i + 1] != '-';
-		else if (c == '-')
-			okk = i > 0 && i + 1 < n;
-		else
-			okk = alnum;
-	}
-	if (!okk)
-		return ctr_err(-EINVAL,
-			       "invalid %s \"%s\": use 1 to 63 letters, digits, '-' and '.' (RFC 1123)",
-			       what, SHOWN(s));
-	return 0;
-}
-
 static int check_env(const char *const *env)
 {
 	for (size_t i = 0; env && env[i]; i++) {
@@ -115,9 +93,9 @@ static int build_record(const ctr_create_options *o, struct ctr_rec *r)
 			return ctr_err(-EINVAL, "argument %zu of the command is too long", i);
 	if ((e = check_env(o->env)) < 0)
 		return e;
-	if (o->hostname && (e = check_hostname("hostname", o->hostname)) < 0)
+	if (o->hostname && (e = name_check(NAME_HOSTNAME, o->hostname)) < 0)
 		return e;
-	if (o->domainname && (e = check_hostname("domain name", o->domainname)) < 0)
+	if (o->domainname && (e = name_check(NAME_DOMAINNAME, o->domainname)) < 0)
 		return e;
 	if (o->workdir && (e = check_path("working directory", o->workdir, false)) < 0)
 		return e;
@@ -377,36 +355,10 @@ static int userns_allocate(struct op *op, struct ctr_rec *r)
 	return e;
 }
 
-static size_t create_options_size(unsigned version)
-{
-	switch (version) {
-	case 1:
-		return offsetof(ctr_create_options, seccomp);
-	case 2:
-		return offsetof(ctr_create_options, restart_policy);
-	case 3:
-		return offsetof(ctr_create_options, log_opts);
-	case 4:
-		return offsetof(ctr_create_options, userns);
-	case 5:
-		return sizeof(ctr_create_options);
-	default:
-		return 0;
-	}
-}
-
 CTR_API int ctr_create_options_init(ctr_create_options *opts, unsigned version)
 {
 	ctr_err_clear();
-	size_t size = create_options_size(version);
-	if (!opts || !size)
-		return ctr_err(-EINVAL, "ctr_create_options version %u is not supported (this "
-					"library knows versions 1 to %d)",
-			       version, CTR_CREATE_OPTIONS_VERSION);
-	ctr_create_options d = CTR_CREATE_OPTIONS_INIT;
-	d.version = version;
-	memcpy(opts, &d, size);
-	return 0;
+	return opt_init(OPT_CREATE, opts, version);
 }
 
 CTR_API int ctr_create(ctr_ctx *ctx, const ctr_create_options *given,
@@ -415,13 +367,9 @@ CTR_API int ctr_create(ctr_ctx *ctx, const ctr_create_options *given,
 	ctr_err_clear();
 	if (!ctx || !given)
 		return ctr_err(-EINVAL, "ctr_create: context or options is NULL");
-	size_t size = create_options_size(given->version);
-	if (!size)
-		return ctr_err(-EINVAL, "ctr_create_options version %u is not supported (this "
-					"library knows versions 1 to %d)",
-			       given->version, CTR_CREATE_OPTIONS_VERSION);
-	ctr_create_options full = CTR_CREATE_OPTIONS_INIT;
-	memcpy(&full, given, size);
+	ctr_create_options full;
+	if (opt_load(OPT_CREATE, &full, given) < 0)
+		return -EINVAL;
 	const ctr_create_options *o = &full;
 	if (o->name && name_validate(o->name) < 0)
 		return -EINVAL;
@@ -723,12 +671,7 @@ static int child_error(const char *msg, int *code)
 CTR_API int ctr_start_options_init(ctr_start_options *opts, unsigned version)
 {
 	ctr_err_clear();
-	if (!opts || version != CTR_START_OPTIONS_VERSION)
-		return ctr_err(-EINVAL, "ctr_start_options version %u is not supported (this library "
-					"knows version %d)",
-			       version, CTR_START_OPTIONS_VERSION);
-	*opts = (ctr_start_options)CTR_START_OPTIONS_INIT;
-	return 0;
+	return opt_init(OPT_START, opts, version);
 }
 
 static void close_fd(int *fd)
@@ -991,10 +934,10 @@ CTR_API int ctr_start(ctr_ctx *ctx, const char *ref, const ctr_start_options *so
 	ctr_err_clear();
 	if (!ctx)
 		return ctr_err(-EINVAL, "ctr_start: context is NULL");
-	if (so && so->version != CTR_START_OPTIONS_VERSION)
-		return ctr_err(-EINVAL, "ctr_start_options version %u is not supported (this library "
-					"knows version %d)",
-			       so->version, CTR_START_OPTIONS_VERSION);
+	ctr_start_options sfull;
+	if (so && opt_load(OPT_START, &sfull, so) < 0)
+		return -EINVAL;
+	so = so ? &sfull : NULL;
 	struct op op;
 	char id[CTR_ID_LEN + 1];
 	struct ctr_rec *rec = NULL;
@@ -1519,12 +1462,7 @@ static int remove_id(ctr_ctx *ctx, const char *id, bool force)
 CTR_API int ctr_exec_options_init(ctr_exec_options *opts, unsigned version)
 {
 	ctr_err_clear();
-	if (!opts || version != CTR_EXEC_OPTIONS_VERSION)
-		return ctr_err(-EINVAL, "ctr_exec_options version %u is not supported (this library "
-					"knows version %d)",
-			       version, CTR_EXEC_OPTIONS_VERSION);
-	*opts = (ctr_exec_options)CTR_EXEC_OPTIONS_INIT;
-	return 0;
+	return opt_init(OPT_EXEC, opts, version);
 }
 
 CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, int *exit_code)
@@ -1532,10 +1470,10 @@ CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, 
 	ctr_err_clear();
 	if (!ctx || !xo)
 		return ctr_err(-EINVAL, "ctr_exec: context or options is NULL");
-	if (xo->version != CTR_EXEC_OPTIONS_VERSION)
-		return ctr_err(-EINVAL, "ctr_exec_options version %u is not supported (this library "
-					"knows version %d)",
-			       xo->version, CTR_EXEC_OPTIONS_VERSION);
+	ctr_exec_options xfull;
+	if (opt_load(OPT_EXEC, &xfull, xo) < 0)
+		return -EINVAL;
+	xo = &xfull;
 	if (!xo->argv || !xo->argv[0] || !xo->argv[0][0])
 		return ctr_err(-EINVAL, "no command given");
 	int e;

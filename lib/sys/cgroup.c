@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/names.h"
 #include "core/util.h"
 
 /* The text of a small file (at most len - 1 bytes kept); -errno. */
@@ -275,7 +276,7 @@ int cgroup_children(const struct cg_mounts *m, const char *parent, char ***out)
 		if (!d && fd >= 0)
 			close(fd);
 		for (struct dirent *de; d && (de = readdir(d));)
-			if (de->d_type == DT_DIR && cg_is_container_name(de->d_name) &&
+			if (de->d_type == DT_DIR && id_valid(de->d_name, SIZE_MAX) &&
 			    !strv_has(*out, de->d_name) && strv_push(out, de->d_name) < 0) {
 				closedir(d);
 				strv_free(*out);

@@ -517,12 +517,12 @@ static bool rule_owners(const struct ipt_entry *e, char owner[ID_LEN + 1], char 
 	if (len == ID_LEN + 1 + ID_LEN && c[ID_LEN] == ':') {
 		memcpy(peer, c + ID_LEN + 1, ID_LEN);
 		peer[ID_LEN] = '\0';
-		if (!nat_id_valid(peer, ID_LEN + 1))
+		if (!id_valid(peer, ID_LEN + 1))
 			return false;
 	} else if (len != ID_LEN) {
 		return false;
 	}
-	return nat_id_valid(owner, ID_LEN + 1);
+	return id_valid(owner, ID_LEN + 1);
 }
 
 static bool dports_of(const struct ipt_entry *e, uint8_t *proto, uint16_t *lo, uint16_t *hi)
@@ -1081,17 +1081,6 @@ static int split_rules(const struct nat_rule *v, size_t n, const char *what,
 
 /* ---- the operations ------------------------------------------------------------------------ */
 
-static bool valid_bridge(const char *s)
-{
-	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
-			return false;
-	return true;
-}
-
 static int ipt_open(struct nat **out, const struct nat_net *net)
 {
 	*out = NULL;
@@ -1099,9 +1088,8 @@ static int ipt_open(struct nat **out, const struct nat_net *net)
 	if (len > BRIDGE_MAX)
 		return ctr_err(-EINVAL, "bridge name too long (at most %d characters, so that "
 			       "its iptables chain names fit in %d)", BRIDGE_MAX, CHAIN_MAX);
-	if (!valid_bridge(net->bridge))
-		return ctr_err(-EINVAL, "invalid bridge name \"%s\" (letters, digits, '-', '_', "
-			       "'.')", net->bridge);
+	if (name_check(NAME_BRIDGE, net->bridge) < 0)
+		return -EINVAL;
 	if (net->prefixlen < 1 || net->prefixlen > 32)
 		return ctr_err(-EINVAL, "invalid subnet prefix length %d", net->prefixlen);
 	uint32_t mask = prefix_mask(net->prefixlen);
@@ -1141,7 +1129,7 @@ static int ipt_apply(struct nat *nat, const struct nat_txn *txn)
 	    (txn->n_add && !txn->add))
 		return ctr_err(-EINVAL, "nat change: a list with a count but no array");
 	for (size_t i = 0; i < txn->n_drop_ids; i++)
-		if (!txn->drop_ids[i] || !nat_id_valid(txn->drop_ids[i], ID_LEN + 1))
+		if (!txn->drop_ids[i] || !id_valid(txn->drop_ids[i], ID_LEN + 1))
 			return ctr_err(-EINVAL, "nat change: container ID %zu to drop is not a "
 				       "container ID (64 lower-case hex digits)", i);
 

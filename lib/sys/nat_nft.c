@@ -503,10 +503,10 @@ static void parse_owners(const uint8_t *ud, size_t len, uint8_t kind, struct kel
 			memcpy(owner, c, ID_LEN);
 			memcpy(peer, c + ID_LEN, ID_LEN);
 			owner[ID_LEN] = peer[ID_LEN] = '\0';
-			if (!nat_id_valid(peer, sizeof peer))
+			if (!id_valid(peer, sizeof peer))
 				return;
 		}
-		if (!nat_id_valid(owner, sizeof owner))
+		if (!id_valid(owner, sizeof owner))
 			return;
 		memcpy(k->owner, owner, sizeof owner);
 		memcpy(k->peer, peer, sizeof peer);
@@ -2132,7 +2132,7 @@ static int nft_apply(struct nat *nat, const struct nat_txn *txn)
 	    (txn->n_add && !txn->add))
 		return ctr_err(-EINVAL, "nat change: a list with a count but no array");
 	for (size_t i = 0; i < txn->n_drop_ids; i++)
-		if (!txn->drop_ids[i] || !nat_id_valid(txn->drop_ids[i], ID_LEN + 1))
+		if (!txn->drop_ids[i] || !id_valid(txn->drop_ids[i], ID_LEN + 1))
 			return ctr_err(-EINVAL, "nat change: container ID %zu to drop is not a "
 				       "container ID (64 lower-case hex digits)", i);
 	struct evec del = { NULL, 0, 0 }, add = { NULL, 0, 0 };
@@ -2371,17 +2371,6 @@ static int nft_remove_all(struct nat *nat)
 
 /* ---- open and close ------------------------------------------------------------------------ */
 
-static bool valid_bridge(const char *s)
-{
-	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
-			return false;
-	return true;
-}
-
 static bool prefix_ok(const uint8_t *a, size_t len, int plen)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -2398,9 +2387,8 @@ static int nft_open(struct nat **out, const struct nat_net *net)
 	*out = NULL;
 	if (strnlen(net->bridge, sizeof net->bridge) > BRIDGE_MAX)
 		return ctr_err(-EINVAL, "bridge name too long (at most %d characters)", BRIDGE_MAX);
-	if (!valid_bridge(net->bridge))
-		return ctr_err(-EINVAL, "invalid bridge name \"%s\" (letters, digits, '-', '_', "
-			       "'.')", net->bridge);
+	if (name_check(NAME_BRIDGE, net->bridge) < 0)
+		return -EINVAL;
 	if (net->prefixlen < 1 || net->prefixlen > 32)
 		return ctr_err(-EINVAL, "invalid subnet prefix length %d", net->prefixlen);
 	if (!prefix_ok((const uint8_t *)&net->subnet, 4, net->prefixlen)) {
@@ -2662,8 +2650,8 @@ static int guard_port_elems(struct nat *nat, struct batch *b, uint16_t type,
 int nft_guard_open(struct nat **out, const char *bridge)
 {
 	*out = NULL;
-	if (!valid_bridge(bridge) || strlen(bridge) > BRIDGE_MAX)
-		return ctr_err(-EINVAL, "invalid bridge name \"%s\"", bridge);
+	if (name_check(NAME_BRIDGE, bridge) < 0)
+		return -EINVAL;
 	struct nat *g = calloc(1, sizeof *g);
 	if (!g)
 		return ctr_err(-ENOMEM, "out of memory");

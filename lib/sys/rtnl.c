@@ -36,6 +36,7 @@
 
 #include "core/hostsocks.h"
 #include "core/model.h"
+#include "core/names.h"
 #include "core/util.h"
 
 /* The kernel never puts more than 32 KiB in one dump message batch (and a smaller receive
@@ -270,24 +271,10 @@ static struct ifinfomsg *put_ifinfomsg(struct nlmsghdr *nlh)
 
 /* ---- names ------------------------------------------------------------------------------- */
 
-/* The rules of the kernel's dev_valid_name(), and no '%' (the kernel would take the name as a
- * pattern such as "veth%d" and choose a number). */
+/* The kernel's dev_valid_name() rules, and no '%' (names.h, NAME_IFNAME). */
 static int check_ifname(const char *name)
 {
-	if (!name || !*name)
-		return ctr_err(-EINVAL, "an interface name is empty");
-	size_t n = strnlen(name, IFNAMSIZ);
-	if (n >= IFNAMSIZ)
-		return ctr_err(-EINVAL, "interface name \"%.*s...\" is too long: at most %d bytes",
-			       IFNAMSIZ - 1, name, IFNAMSIZ - 1);
-	for (const char *p = name; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return ctr_err(-EINVAL, "interface name contains a control character");
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strpbrk(name, "/:% \t\n\v\f\r"))
-		return ctr_err(-EINVAL,
-			       "invalid interface name \"%s\" "
-			       "(no '/', ':', '%%', spaces, \".\" or \"..\")", name);
-	return 0;
+	return name_check(NAME_IFNAME, name);
 }
 
 /* ---- links ------------------------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/names.h"
 #include "core/util.h"
 
 static const char *const subdirs[] = { "containers", "names", "rlinks", "pending", "held" };
@@ -482,11 +483,7 @@ int store_rec_remove(struct store *st, const char *id)
 
 static bool is_id(const char *s)
 {
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-			return false;
-	return n == CTR_ID_LEN;
+	return id_valid(s, SIZE_MAX);
 }
 
 /* Names in directory `rel` for which `keep` is true. */

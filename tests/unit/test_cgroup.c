@@ -107,11 +107,6 @@ static void test_paths(void)
 	   "nor one that climbs");
 	ok(!cg_container_parent(NULL, par) && !cg_container_parent("noslash", par),
 	   "nor no path at all");
-	ok(cg_is_container_name(id), "a 64-digit ID is a container's cgroup");
-	ok(!cg_is_container_name("0123"), "a short name is not");
-	ok(!cg_is_container_name("cgroup.procs"), "a file name is not");
-	ok(!cg_is_container_name("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"),
-	   "upper case is not");
 }
 
 static void test_proc(void)

@@ -205,6 +205,130 @@ static void test_escape(void)
 	}
 }
 
+/* ---- IDs and the other kinds of names --------------------------------------------------- */
+
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_ids(void)
+{
+	static const struct {
+		const char *in;
+		size_t max;
+		bool id, prefix;
+	} cases[] = {
+		{ ID64, SIZE_MAX, true, true },
+		{ ID64, 65, true, true },
+		{ ID64, 64, true, true },   /* a full 64-byte field needs no NUL */
+		{ ID64, 63, false, true },  /* 63 bytes read: too short */
+		{ ID64 "0", SIZE_MAX, false, false },
+		{ ID64 "0", 64, true, false }, /* only 64 bytes are read */
+		{ "0123", SIZE_MAX, false, true },
+		{ "a", SIZE_MAX, false, true },
+		{ "", SIZE_MAX, false, false },
+		{ "cgroup.procs", SIZE_MAX, false, false },
+		{ "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", SIZE_MAX, false,
+		  false },
+		{ "0123456789abcdeg0123456789abcdef0123456789abcdef0123456789abcdef", SIZE_MAX, false,
+		  false },
+		{ "abc ", SIZE_MAX, false, false },
+		{ "abc\n", SIZE_MAX, false, false },
+		{ "web", SIZE_MAX, false, false },
+		{ NULL, SIZE_MAX, false, false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		is_int(id_valid(cases[i].in, cases[i].max), cases[i].id, "id_valid case %zu", i);
+		is_int(id_prefix_valid(cases[i].in), cases[i].prefix, "id_prefix_valid case %zu", i);
+	}
+}
+
+#define BADBR(x) "invalid bridge name \"" x "\": 1 to 15 characters of [a-zA-Z0-9_.-], not " \
+	"\".\" or \"..\""
+#define BADHOST(w, x) "invalid " w " \"" x "\": use 1 to 63 letters, digits, '-' and '.' (RFC 1123)"
+#define BADIF(x) "invalid interface name \"" x "\" (no '/', ':', '%', spaces, \".\" or \"..\")"
+
+static void test_kinds(void)
+{
+	static const struct {
+		enum name_kind kind;
+		const char *in;
+		const char *msg; /* NULL: valid */
+	} cases[] = {
+		{ NAME_CONTAINER, "web", NULL },
+		{ NAME_CONTAINER, "/web", NULL },
+		{ NAME_CONTAINER, "a", BADNAME("a") },
+		{ NAME_ALIAS, "a", NULL },
+		{ NAME_ALIAS, "", "Invalid link alias: empty" },
+		{ NAME_ALIAS, "/a", BADALIAS("/a") },
+		{ NAME_BRIDGE, "ctrlink0", NULL },
+		{ NAME_BRIDGE, "_br.x-1", NULL },
+		{ NAME_BRIDGE, "123456789012345", NULL },
+		{ NAME_BRIDGE, "1234567890123456", BADBR("1234567890123456") },
+		{ NAME_BRIDGE, "", BADBR("") },
+		{ NAME_BRIDGE, ".", BADBR(".") },   /* ctr_ctx_open took these two before */
+		{ NAME_BRIDGE, "..", BADBR("..") },
+		{ NAME_BRIDGE, "...", NULL },
+		{ NAME_BRIDGE, "br 0", BADBR("br 0") },
+		{ NAME_BRIDGE, "br/0", BADBR("br/0") },
+		{ NAME_BRIDGE, "br\n0", BADBR("br\\n0") },
+		{ NAME_BRIDGE, "br\xc3\xa9", BADBR("br\\xc3\\xa9") },
+		{ NAME_HOSTNAME, "web", NULL },
+		{ NAME_HOSTNAME, "a.b-c.d", NULL },
+		{ NAME_HOSTNAME, "9", NULL },
+		{ NAME_HOSTNAME, "", BADHOST("hostname", "") },
+		{ NAME_HOSTNAME, "-a", BADHOST("hostname", "-a") },
+		{ NAME_HOSTNAME, "a-", BADHOST("hostname", "a-") },
+		{ NAME_HOSTNAME, "a.", BADHOST("hostname", "a.") },
+		{ NAME_HOSTNAME, ".a", BADHOST("hostname", ".a") },
+		{ NAME_HOSTNAME, "a..b", BADHOST("hostname", "a..b") },
+		{ NAME_HOSTNAME, "a-.b", BADHOST("hostname", "a-.b") },
+		{ NAME_HOSTNAME, "a.-b", BADHOST("hostname", "a.-b") },
+		{ NAME_HOSTNAME, "a_b", BADHOST("hostname", "a_b") },
+		{ NAME_HOSTNAME, "a\tb", BADHOST("hostname", "a\\tb") },
+		{ NAME_HOSTNAME, "123456789012345678901234567890123456789012345678901234567890123",
+		  NULL },
+		{ NAME_HOSTNAME, "1234567890123456789012345678901234567890123456789012345678901234",
+		  BADHOST("hostname",
+			  "1234567890123456789012345678901234567890123456789012345678901234") },
+		{ NAME_DOMAINNAME, "example.org", NULL },
+		{ NAME_DOMAINNAME, "ex ample", BADHOST("domain name", "ex ample") },
+		{ NAME_IFNAME, "eth0", NULL },
+		{ NAME_IFNAME, "veth-1.x_y@z", NULL },
+		{ NAME_IFNAME, "caf\xc3\xa9", NULL }, /* the kernel takes any byte but these */
+		{ NAME_IFNAME, "", "an interface name is empty" },
+		{ NAME_IFNAME, "0123456789abcdef",
+		  "interface name \"0123456789abcde...\" is too long: at most 15 bytes" },
+		{ NAME_IFNAME, "\n123456789abcdefg",
+		  "interface name \"\\n123456789abcde...\" is too long: at most 15 bytes" },
+		{ NAME_IFNAME, "a\x01", "interface name contains a control character" },
+		{ NAME_IFNAME, "a\x7f", "interface name contains a control character" },
+		{ NAME_IFNAME, "a b", BADIF("a b") },
+		{ NAME_IFNAME, "a/b", BADIF("a/b") },
+		{ NAME_IFNAME, "a:b", BADIF("a:b") },
+		{ NAME_IFNAME, "veth%d", BADIF("veth%d") },
+		{ NAME_IFNAME, ".", BADIF(".") },
+		{ NAME_IFNAME, "..", BADIF("..") },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		ctr_err_clear();
+		int r = name_check(cases[i].kind, cases[i].in);
+		bool good = name_ok(cases[i].kind, cases[i].in);
+		if (!cases[i].msg) {
+			ok(r == 0 && good && ctr_err_msg()[0] == '\0', "name_check ok: case %zu", i);
+		} else {
+			ok(r == -EINVAL && !good, "name_check refuses case %zu", i);
+			is_str(ctr_err_msg(), cases[i].msg, "its message");
+		}
+	}
+	for (int k = NAME_CONTAINER; k <= NAME_IFNAME; k++)
+		ok(!name_ok(k, NULL) && name_check(k, NULL) == -EINVAL, "kind %d: NULL is refused", k);
+	is_str(SHOWN("a\nb\xff"), "a\\nb\\xff", "SHOWN escapes as msg_escape does");
+	char big[400];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ok(strlen(SHOWN(big)) == CTR_ESC_BUF - 1 && strcmp(SHOWN(big) + CTR_ESC_BUF - 4, "...") == 0,
+	   "SHOWN cuts long text at %d characters and \"...\"", CTR_ESC_BUF - 4);
+}
+
 /* ---- generator --------------------------------------------------------------------------- */
 
 /* Returns the values of a table in turn, then counts up. */
@@ -405,6 +529,8 @@ int main(void)
 	test_validate();
 	test_lengths();
 	test_escape();
+	test_ids();
+	test_kinds();
 	test_word_lists();
 	test_generate();
 	return done_testing();

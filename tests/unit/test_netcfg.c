@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "container-link.h"
+#include "core/names.h"
 #include "core/netcfg.h"
 #include "core/util.h"
 #include "tap.h"
