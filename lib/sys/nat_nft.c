@@ -117,7 +117,7 @@
 #include "core/guard.h"
 #include "core/model.h"
 #include "sys/nftguard.h"
-#include "sys/nlack.h"
+#include "sys/netlink.h"
 #include "core/util.h"
 
 #define TABLE_PREFIX "ctrlink_"
@@ -232,9 +232,7 @@ struct nat {
 	struct nat_net net;
 	bool v6;           /* the network has an IPv6 subnet */
 	char table[32];    /* ctrlink_<br> */
-	struct mnl_socket *sock;
-	uint32_t portid, seq;
-	char *rbuf;        /* RECV_SIZE bytes */
+	struct nlsock nl;  /* opened on first use (nft_sock) */
 	int sndbuf;        /* the socket's send buffer, as the kernel counts it */
 	bool destroy;      /* delete elements with NFT_MSG_DESTROYSETELEM */
 	uint16_t family;   /* of the table: NFPROTO_INET (NAT), NFPROTO_BRIDGE (the port guard) */
@@ -530,27 +528,20 @@ static bool kernel_has_destroy(void)
 
 static int nft_sock(struct nat *nat)
 {
-	int one = 1;
-	if (nat->sock)
+	bool bind_failed;
+	if (nat->nl.sock)
 		return 0;
-	nat->rbuf = malloc(RECV_SIZE);
-	if (!nat->rbuf)
+	uint32_t seq = nat->nl.seq; /* a batch may have been numbered already */
+	int r = nl_open(&nat->nl, NETLINK_NETFILTER, RECV_SIZE, "nftables", &bind_failed);
+	nat->nl.seq = seq;
+	if (r == -ENOMEM)
 		return ctr_err(-ENOMEM, "out of memory");
-	nat->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nat->sock)
-		return ctr_err_sys(-errno, "nftables: cannot open a netfilter netlink socket");
-	if (mnl_socket_bind(nat->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int e = -errno;
-		mnl_socket_close(nat->sock);
-		nat->sock = NULL;
-		return ctr_err_sys(e, "nftables: cannot bind a netfilter netlink socket");
-	}
-	nat->portid = mnl_socket_get_portid(nat->sock);
-	/* Best effort: explanations from the kernel, and errors without a copy of the request. */
-	(void)mnl_socket_setsockopt(nat->sock, NETLINK_EXT_ACK, &one, sizeof one);
-	(void)mnl_socket_setsockopt(nat->sock, NETLINK_CAP_ACK, &one, sizeof one);
+	if (r < 0)
+		return ctr_err_sys(r, bind_failed ? "nftables: cannot bind a netfilter netlink socket"
+						  : "nftables: cannot open a netfilter netlink socket");
 	socklen_t sl = sizeof nat->sndbuf;
-	if (getsockopt(mnl_socket_get_fd(nat->sock), SOL_SOCKET, SO_SNDBUF, &nat->sndbuf, &sl) < 0)
+	if (getsockopt(mnl_socket_get_fd(nat->nl.sock), SOL_SOCKET, SO_SNDBUF, &nat->sndbuf,
+		       &sl) < 0)
 		nat->sndbuf = 0;
 	return 0;
 }
@@ -561,7 +552,7 @@ static void nft_sndbuf(struct nat *nat, size_t len)
 {
 	if (len + 4096 <= (size_t)nat->sndbuf || len > INT_MAX / 2)
 		return;
-	int fd = mnl_socket_get_fd(nat->sock), want = (int)len + 4096;
+	int fd = mnl_socket_get_fd(nat->nl.sock), want = (int)len + 4096;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
 	socklen_t sl = sizeof nat->sndbuf;
@@ -569,69 +560,21 @@ static void nft_sndbuf(struct nat *nat, size_t len)
 		nat->sndbuf = 0;
 }
 
-typedef int (*msg_cb)(const struct nlmsghdr *nlh, void *data);
-
 /* Send one request — a dump, or a get (answered by its data, then an ACK) — and pass every
- * data message of the answer to `cb`.  Returns 0 or a negative errno: the kernel's error with
- * res->kernel set and no message (the caller says what it means; -EINTR: a dump interrupted by
- * a change, worth a retry), or a socket or callback error with the message set. */
-static int nl_request(struct nat *nat, struct nlmsghdr *nlh, msg_cb cb, void *data,
-		      struct nlres *res)
+ * data message of the answer to `cb` (the transport's nl_request).  Returns 0 or a negative
+ * errno: the kernel's error with res->kernel set and no message (the caller says what it
+ * means; -EINTR: a dump interrupted by a change, worth a retry), or a socket or callback error
+ * with the message set. */
+static int nft_request(struct nat *nat, struct nlmsghdr *nlh, nl_data_cb cb, void *data,
+		       struct nlres *res)
 {
-	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	bool intr = false;
-	int cb_err = 0;
 	memset(res, 0, sizeof *res);
-	if (!dump)
-		nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = ++nat->seq;
-	if (mnl_socket_sendto(nat->sock, nlh, nlh->nlmsg_len) < 0)
-		return ctr_err_sys(-errno, "nftables: cannot send a request");
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nat->sock, nat->rbuf, RECV_SIZE);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return ctr_err_sys(-errno, "nftables: cannot receive an answer");
-		}
-		const struct nlmsghdr *m = (const struct nlmsghdr *)nat->rbuf;
-		int len = (int)n;
-		for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
-			if (m->nlmsg_seq != nat->seq || m->nlmsg_pid != nat->portid)
-				continue; /* left over from an earlier request */
-			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
-				intr = true;
-			if (m->nlmsg_type == NLMSG_ERROR) {
-				int e = nl_ack_parse(m, &res->ack);
-				if (e < 0) {
-					res->err = e;
-					res->kernel = true;
-					return e;
-				}
-				if (!dump)
-					return cb_err;
-				continue;
-			}
-			if (m->nlmsg_type == NLMSG_DONE) {
-				int e = nl_done_parse(m, &res->ack);
-				if (e < 0) {
-					res->err = e;
-					res->kernel = true;
-					return e;
-				}
-				if (!cb_err && intr) {
-					res->err = -EINTR;
-					res->kernel = true;
-					return -EINTR;
-				}
-				return cb_err;
-			}
-			if (m->nlmsg_type == NLMSG_NOOP || m->nlmsg_type == NLMSG_OVERRUN)
-				continue;
-			if (!cb_err && cb)
-				cb_err = cb(m, data);
-		}
+	int r = nl_request(&nat->nl, nlh, cb, data, &res->kernel);
+	if (r < 0 && res->kernel) {
+		res->err = r;
+		res->ack = nat->nl.ack;
 	}
+	return r;
 }
 
 /* Format a kernel error: "nftables: <what>: <strerror> (kernel says: <ext>)<detail>". */
@@ -666,7 +609,7 @@ static int get_genid(struct nat *nat, uint32_t *genid)
 	struct nlres res;
 	struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETGEN, AF_UNSPEC, 0);
 	*genid = 0;
-	int r = nl_request(nat, nlh, gen_cb, genid, &res);
+	int r = nft_request(nat, nlh, gen_cb, genid, &res);
 	if (r < 0 && res.kernel)
 		return nft_fail(&res, r, NULL, "cannot read the ruleset generation");
 	return r;
@@ -726,7 +669,7 @@ static int batch_init(struct nat *nat, struct batch *b, const uint32_t *genid)
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(b->p);
 	nlh->nlmsg_type = NFNL_MSG_BATCH_BEGIN;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = b->seq0 = ++nat->seq;
+	nlh->nlmsg_seq = b->seq0 = nl_seq(&nat->nl);
 	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
@@ -741,7 +684,8 @@ static int batch_init(struct nat *nat, struct batch *b, const uint32_t *genid)
 static struct nlmsghdr *batch_hdr(struct nat *nat, struct batch *b, uint16_t type,
 				  uint16_t flags)
 {
-	return nftnl_nlmsg_build_hdr(b->p + b->len, type, nat->family, flags, ++nat->seq);
+	return nftnl_nlmsg_build_hdr(b->p + b->len, type, nat->family, flags,
+				     nl_seq(&nat->nl));
 }
 
 /* Record the message just built at the end of the batch. */
@@ -781,33 +725,30 @@ static int batch_send(struct nat *nat, struct batch *b, struct nlres *res)
 	struct nlmsghdr *last = (struct nlmsghdr *)(b->p + b->m[b->n - 1].off);
 	last->nlmsg_flags |= NLM_F_ACK;
 	uint32_t last_seq = last->nlmsg_seq;
-	struct nlmsghdr *end = nftnl_batch_end(b->p + b->len, ++nat->seq);
+	struct nlmsghdr *end = nftnl_batch_end(b->p + b->len, nl_seq(&nat->nl));
 	b->len += NLMSG_ALIGN(end->nlmsg_len);
 	uint32_t end_seq = end->nlmsg_seq;
 
 	nft_sndbuf(nat, b->len);
-	if (mnl_socket_sendto(nat->sock, b->p, b->len) < 0) {
-		if (errno == EMSGSIZE)
+	if ((r = nl_send(&nat->nl, b->p, b->len)) < 0) {
+		if (r == -EMSGSIZE)
 			return ctr_err(-EMSGSIZE, "nftables: a batch of %zu bytes is too large "
 				       "for the socket's send buffer", b->len);
-		return ctr_err_sys(-errno, "nftables: cannot send a batch");
+		return ctr_err_sys(r, "nftables: cannot send a batch");
 	}
-	int fd = mnl_socket_get_fd(nat->sock);
 	for (;;) {
-		ssize_t n = recv(fd, nat->rbuf, RECV_SIZE, res->err ? MSG_DONTWAIT : 0);
+		ssize_t n = nl_recv(&nat->nl, res->err != 0);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (res->err && (errno == EAGAIN || errno == EWOULDBLOCK))
+			if (res->err && n == -EAGAIN)
 				return res->err;
-			return ctr_err_sys(-errno, "nftables: cannot receive the answer to a "
+			return ctr_err_sys((int)n, "nftables: cannot receive the answer to a "
 					   "batch");
 		}
-		const struct nlmsghdr *m = (const struct nlmsghdr *)nat->rbuf;
+		const struct nlmsghdr *m = (const struct nlmsghdr *)nat->nl.rbuf;
 		int len = (int)n;
 		bool done = false;
 		for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
-			if (m->nlmsg_pid != nat->portid || m->nlmsg_seq < b->seq0 ||
+			if (m->nlmsg_pid != nat->nl.portid || m->nlmsg_seq < b->seq0 ||
 			    m->nlmsg_seq > end_seq || m->nlmsg_type != NLMSG_ERROR)
 				continue;
 			struct nlres cur = { 0 };
@@ -1007,7 +948,7 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-/* One dump of the elements of set `s` of table inet `table`, appended to `out` (nl_request's
+/* One dump of the elements of set `s` of table inet `table`, appended to `out` (nft_request's
  * answer). */
 static int dump_set(struct nat *nat, const char *table, int s, struct kvec *out,
 		    struct nlres *res)
@@ -1017,7 +958,7 @@ static int dump_set(struct nat *nat, const char *table, int s, struct kvec *out,
 	struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[s].name);
-	return nl_request(nat, nlh, elems_cb, &d, res);
+	return nft_request(nat, nlh, elems_cb, &d, res);
 }
 
 /* Read the elements of the sets in `mask` (bits of S_*) into `out`.  *genid: the generation
@@ -1639,13 +1580,13 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* One dump of the table's objects of `type` (GETCHAIN, GETSET, GETRULE). */
-static int dump_table(struct nat *nat, uint16_t type, uint16_t name_attr, msg_cb cb, void *h,
+static int dump_table(struct nat *nat, uint16_t type, uint16_t name_attr, nl_data_cb cb, void *h,
 		      struct nlres *res)
 {
 	union req q;
 	struct nlmsghdr *nlh = req_hdr(&q, type, NFPROTO_INET, NLM_F_DUMP);
 	mnl_attr_put_strz(nlh, name_attr, nat->table);
-	return nl_request(nat, nlh, cb, h, res);
+	return nft_request(nat, nlh, cb, h, res);
 }
 
 /* Read our table: its flags, chains (with their rules) and sets.  -EINTR: a commit happened
@@ -1657,12 +1598,12 @@ static int read_table(struct nat *nat, struct have *h, bool strict)
 	union req q;
 	struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETTABLE, NFPROTO_INET, 0);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, nat->table);
-	int r = nl_request(nat, nlh, table_cb, h, &res);
+	int r = nft_request(nat, nlh, table_cb, h, &res);
 	if (r == -ENOENT && res.kernel)
 		return 0;
 	static const struct {
 		uint16_t type, name_attr;
-		msg_cb cb;
+		nl_data_cb cb;
 	} dumps[] = {
 		{ NFT_MSG_GETCHAIN, NFTA_CHAIN_TABLE, chain_cb },
 		{ NFT_MSG_GETSET, NFTA_SET_TABLE, set_cb },
@@ -2316,7 +2257,7 @@ static int nft_list_others(struct nat *nat, nat_rule_fn fn, void *arg)
 	int r = nft_sock(nat);
 	if (r >= 0) {
 		struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP);
-		r = nl_request(nat, nlh, tnames_cb, &t, &res);
+		r = nft_request(nat, nlh, tnames_cb, &t, &res);
 		if (r == -EINTR && res.kernel)
 			r = 0;
 		else if (r < 0 && res.kernel)
@@ -2370,6 +2311,18 @@ static int nft_remove_all(struct nat *nat)
 }
 
 /* ---- open and close ------------------------------------------------------------------------ */
+
+bool nft_probe(void)
+{
+	struct nlsock s;
+	union req q;
+	bool kernel;
+	if (nl_open(&s, NETLINK_NETFILTER, 8192, "nftables", NULL) < 0)
+		return false;
+	int r = nl_request(&s, req_hdr(&q, NFT_MSG_GETGEN, AF_UNSPEC, 0), NULL, NULL, &kernel);
+	nl_close(&s);
+	return r == 0;
+}
 
 static bool valid_bridge(const char *s)
 {
@@ -2432,9 +2385,7 @@ static void nft_close(struct nat *nat)
 {
 	if (!nat)
 		return;
-	if (nat->sock)
-		mnl_socket_close(nat->sock);
-	free(nat->rbuf);
+	nl_close(&nat->nl);
 	free(nat);
 }
 
