@@ -42,6 +42,7 @@
 #include <linux/netfilter/xt_tcpudp.h>
 
 #include "core/model.h"
+#include "core/natrules.h"
 #include "core/util.h"
 
 #define XT_LOCK_DEFAULT "/run/xtables.lock"
@@ -831,77 +832,12 @@ static int base_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, b
 
 /* ---- apply ------------------------------------------------------------------------------- */
 
-/* A total order on rules, consistent with nat_rule_equal(). */
-static int cmp_u32(uint32_t a, uint32_t b)
-{
-	return (a > b) - (a < b);
-}
-
-static int rule_cmp(const struct nat_rule *a, const struct nat_rule *b)
-{
-	int c = cmp_u32(a->kind, b->kind);
-	if (!c)
-		c = cmp_u32(a->proto, b->proto);
-	if (!c)
-		c = strncmp(a->owner, b->owner, sizeof a->owner);
-	if (c)
-		return c;
-	if (a->kind == NAT_RULE_DNAT) {
-		const typeof(a->u.dnat) *x = &a->u.dnat, *y = &b->u.dnat;
-		if ((c = cmp_u32(x->host_ip, y->host_ip)) ||
-		    (c = cmp_u32(x->hport_lo, y->hport_lo)) ||
-		    (c = cmp_u32(x->hport_hi, y->hport_hi)) || (c = cmp_u32(x->cip, y->cip)))
-			return c;
-		return cmp_u32(x->cport_lo, y->cport_lo);
-	}
-	const typeof(a->u.link) *x = &a->u.link, *y = &b->u.link;
-	if ((c = strncmp(a->peer, b->peer, sizeof a->peer)) || (c = cmp_u32(x->src, y->src)) ||
-	    (c = cmp_u32(x->dst, y->dst)) || (c = cmp_u32(x->port_lo, y->port_lo)))
-		return c;
-	return cmp_u32(x->port_hi, y->port_hi);
-}
-
-/* Sort order of rule pointers: by rule, then by position (so the first of equal rules in the
- * caller's array sorts first). */
-static int rule_ptr_cmp(const void *pa, const void *pb)
-{
-	const struct nat_rule *a = *(const struct nat_rule *const *)pa;
-	const struct nat_rule *b = *(const struct nat_rule *const *)pb;
-	int c = rule_cmp(a, b);
-	return c ? c : (a > b) - (a < b);
-}
-
-static int str_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* First position in sorted `v` whose rule is not less than `key`. */
-static size_t lower_bound(const struct nat_rule *const *v, size_t n, const struct nat_rule *key)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (rule_cmp(v[mid], key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static bool in_sorted(const struct nat_rule *const *v, size_t n, const struct nat_rule *key)
-{
-	size_t i = lower_bound(v, n, key);
-	return i < n && rule_cmp(v[i], key) == 0;
-}
-
 /* The txn, split by table: [0] DNAT rules (nat), [1] LINK rules (filter). */
 struct apply_ctx {
 	const struct nat_txn *txn;
 	const char **drop; /* sorted */
 	size_t n_drop;
-	const struct nat_rule **del[2], **add[2]; /* sorted by rule_ptr_cmp */
+	const struct nat_rule **del[2], **add[2]; /* sorted by nat_rule_ptr_cmp */
 	size_t n_del[2], n_add[2];
 	bool *dup;  /* per txn->add index: an earlier add is the same rule */
 	bool *skip; /* per txn->add index: not to be added (scratch of one table edit) */
@@ -909,18 +845,14 @@ struct apply_ctx {
 
 static bool dropped(const struct apply_ctx *c, const char *owner, const char *peer)
 {
-	if (!c->n_drop)
-		return false;
-	if (bsearch(&owner, c->drop, c->n_drop, sizeof *c->drop, str_ptr_cmp))
-		return true;
-	return peer[0] && bsearch(&peer, c->drop, c->n_drop, sizeof *c->drop, str_ptr_cmp);
+	return nat_ids_name(c->drop, c->n_drop, owner, peer);
 }
 
 /* An existing rule equal to `cur`: the adds that equal it are already there. */
 static void mark_present(struct apply_ctx *c, int k, const struct nat_rule *cur)
 {
-	size_t i = lower_bound(c->add[k], c->n_add[k], cur);
-	for (; i < c->n_add[k] && rule_cmp(c->add[k][i], cur) == 0; i++)
+	size_t i = nat_rule_lower_bound(c->add[k], c->n_add[k], cur);
+	for (; i < c->n_add[k] && nat_rule_cmp(c->add[k][i], cur) == 0; i++)
 		c->skip[c->add[k][i] - c->txn->add] = true;
 }
 
@@ -1011,8 +943,8 @@ static int apply_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, 
 		bool del = dropped(c, owner, peer);
 		struct nat_rule cur;
 		if (!del && (c->n_del[k] || c->n_add[k]) && decode(h, e, kind, owner, peer, &cur)) {
-			bool in_del = in_sorted(c->del[k], c->n_del[k], &cur);
-			bool in_add = in_sorted(c->add[k], c->n_add[k], &cur);
+			bool in_del = nat_rule_in_sorted(c->del[k], c->n_del[k], &cur);
+			bool in_add = nat_rule_in_sorted(c->add[k], c->n_add[k], &cur);
 			if ((in_del || in_add) && exact(h, e, &cur)) {
 				if (in_del)
 					del = true;
@@ -1074,42 +1006,21 @@ static int split_rules(const struct nat_rule *v, size_t n, const char *what,
 		for (size_t i = 0; i < n; i++)
 			if (v[i].kind == kind)
 				out[k][cnt[k]++] = &v[i];
-		qsort(out[k], cnt[k], sizeof *out[k], rule_ptr_cmp);
+		qsort(out[k], cnt[k], sizeof *out[k], nat_rule_ptr_cmp);
 	}
 	return 0;
 }
 
 /* ---- the operations ------------------------------------------------------------------------ */
 
-static bool valid_bridge(const char *s)
-{
-	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
-			return false;
-	return true;
-}
-
 static int ipt_open(struct nat **out, const struct nat_net *net)
 {
 	*out = NULL;
-	size_t len = strnlen(net->bridge, sizeof net->bridge);
-	if (len > BRIDGE_MAX)
-		return ctr_err(-EINVAL, "bridge name too long (at most %d characters, so that "
-			       "its iptables chain names fit in %d)", BRIDGE_MAX, CHAIN_MAX);
-	if (!valid_bridge(net->bridge))
-		return ctr_err(-EINVAL, "invalid bridge name \"%s\" (letters, digits, '-', '_', "
-			       "'.')", net->bridge);
-	if (net->prefixlen < 1 || net->prefixlen > 32)
-		return ctr_err(-EINVAL, "invalid subnet prefix length %d", net->prefixlen);
-	uint32_t mask = prefix_mask(net->prefixlen);
-	if (net->subnet & ~mask) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &net->subnet, a, sizeof a);
-		return ctr_err(-EINVAL, "subnet %s/%d has host bits set", a, net->prefixlen);
-	}
+	char why[64];
+	snprintf(why, sizeof why, ", so that its iptables chain names fit in %d", CHAIN_MAX);
+	int r = nat_net_check(net, BRIDGE_MAX, why, false);
+	if (r < 0)
+		return r;
 	struct nat *nat = calloc(1, sizeof *nat);
 	if (!nat)
 		return ctr_err(-ENOMEM, "out of memory");
@@ -1135,35 +1046,26 @@ static int ipt_ensure_base(struct nat *nat)
 
 static int ipt_apply(struct nat *nat, const struct nat_txn *txn)
 {
-	if (!txn)
-		return ctr_err(-EINVAL, "no nat change given");
-	if ((txn->n_drop_ids && !txn->drop_ids) || (txn->n_del && !txn->del) ||
-	    (txn->n_add && !txn->add))
-		return ctr_err(-EINVAL, "nat change: a list with a count but no array");
-	for (size_t i = 0; i < txn->n_drop_ids; i++)
-		if (!txn->drop_ids[i] || !nat_id_valid(txn->drop_ids[i], ID_LEN + 1))
-			return ctr_err(-EINVAL, "nat change: container ID %zu to drop is not a "
-				       "container ID (64 lower-case hex digits)", i);
-
+	int r = nat_txn_check(txn);
+	if (r < 0)
+		return r;
 	struct apply_ctx c = { .txn = txn, .n_drop = txn->n_drop_ids };
-	int r = split_rules(txn->del, txn->n_del, "delete", c.del, c.n_del);
+	r = split_rules(txn->del, txn->n_del, "delete", c.del, c.n_del);
 	if (r >= 0)
 		r = split_rules(txn->add, txn->n_add, "add", c.add, c.n_add);
 	if (r < 0)
 		goto out;
-	c.drop = calloc(c.n_drop ? c.n_drop : 1, sizeof *c.drop);
+	if ((r = nat_ids_sorted(txn->drop_ids, c.n_drop, &c.drop)) < 0)
+		goto out;
 	c.dup = calloc(txn->n_add ? txn->n_add : 1, sizeof *c.dup);
 	c.skip = calloc(txn->n_add ? txn->n_add : 1, sizeof *c.skip);
-	if (!c.drop || !c.dup || !c.skip) {
+	if (!c.dup || !c.skip) {
 		r = ctr_err(-ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < c.n_drop; i++)
-		c.drop[i] = txn->drop_ids[i];
-	qsort(c.drop, c.n_drop, sizeof *c.drop, str_ptr_cmp);
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 1; i < c.n_add[k]; i++)
-			if (rule_cmp(c.add[k][i - 1], c.add[k][i]) == 0)
+			if (nat_rule_cmp(c.add[k][i - 1], c.add[k][i]) == 0)
 				c.dup[c.add[k][i] - txn->add] = true;
 
 	unsigned tables = 0;

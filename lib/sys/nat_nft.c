@@ -116,6 +116,7 @@
 
 #include "core/guard.h"
 #include "core/model.h"
+#include "core/natrules.h"
 #include "sys/nftguard.h"
 #include "sys/netlink.h"
 #include "core/util.h"
@@ -1957,16 +1958,6 @@ static int send_change(struct nat *nat, const struct evec *del, const struct eve
 	return r;
 }
 
-static int drop_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static bool named(const char *const *ids, size_t n, const char *id)
-{
-	return n && id[0] && bsearch(&id, ids, n, sizeof *ids, drop_cmp);
-}
-
 static int kelem_cmp(const void *a, const void *b)
 {
 	return elem_cmp(&((const struct kelem *)a)->e, &((const struct kelem *)b)->e);
@@ -2022,8 +2013,7 @@ static int apply_read(struct nat *nat, const struct evec *del, const struct evec
 		}
 		for (size_t i = 0; i < have.n && r >= 0; i++) {
 			struct elem *e;
-			if (!named(drop, n_drop, have.v[i].owner) &&
-			    !named(drop, n_drop, have.v[i].peer))
+			if (!nat_ids_name(drop, n_drop, have.v[i].owner, have.v[i].peer))
 				continue;
 			if (!(e = evec_push(&d)))
 				r = -ENOMEM;
@@ -2067,22 +2057,16 @@ static int expand(const struct nat *nat, const struct nat_rule *v, size_t n, boo
 
 static int nft_apply(struct nat *nat, const struct nat_txn *txn)
 {
-	if (!txn)
-		return ctr_err(-EINVAL, "no nat change given");
-	if ((txn->n_drop_ids && !txn->drop_ids) || (txn->n_del && !txn->del) ||
-	    (txn->n_add && !txn->add))
-		return ctr_err(-EINVAL, "nat change: a list with a count but no array");
-	for (size_t i = 0; i < txn->n_drop_ids; i++)
-		if (!txn->drop_ids[i] || !nat_id_valid(txn->drop_ids[i], ID_LEN + 1))
-			return ctr_err(-EINVAL, "nat change: container ID %zu to drop is not a "
-				       "container ID (64 lower-case hex digits)", i);
+	int r = nat_txn_check(txn);
+	if (r < 0)
+		return r;
 	struct evec del = { NULL, 0, 0 }, add = { NULL, 0, 0 };
 	const char **drop = NULL;
-	int r = expand(nat, txn->del, txn->n_del, false, &del);
+	r = expand(nat, txn->del, txn->n_del, false, &del);
 	if (r >= 0)
 		r = expand(nat, txn->add, txn->n_add, true, &add);
-	if (r >= 0 && txn->n_drop_ids && !(drop = calloc(txn->n_drop_ids, sizeof *drop)))
-		r = ctr_err(-ENOMEM, "out of memory");
+	if (r >= 0 && txn->n_drop_ids)
+		r = nat_ids_sorted(txn->drop_ids, txn->n_drop_ids, &drop);
 	if (r < 0 || (!txn->n_drop_ids && !del.n && !add.n) || (r = nft_sock(nat)) < 0)
 		goto out;
 	evec_sort_unique(&del);
@@ -2091,9 +2075,6 @@ static int nft_apply(struct nat *nat, const struct nat_txn *txn)
 	if (add.n)
 		qsort(add.v, add.n, sizeof *add.v, elem_cmp);
 	if (txn->n_drop_ids) {
-		for (size_t i = 0; i < txn->n_drop_ids; i++)
-			drop[i] = txn->drop_ids[i];
-		qsort(drop, txn->n_drop_ids, sizeof *drop, drop_cmp);
 		r = apply_read(nat, &del, &add, drop, txn->n_drop_ids);
 		goto out;
 	}
@@ -2116,63 +2097,6 @@ out:
 }
 
 /* ---- list ---------------------------------------------------------------------------------- */
-
-static int cmp_mem(const void *a, const void *b, size_t n)
-{
-	int c = memcmp(a, b, n);
-	return (c > 0) - (c < 0);
-}
-
-static int cmp_u32(uint32_t a, uint32_t b)
-{
-	return (a > b) - (a < b);
-}
-
-/* Group the one-port rules of a run together, in port order. */
-static int run_cmp(const void *pa, const void *pb)
-{
-	const struct nat_rule *a = pa, *b = pb;
-	int c;
-	if ((c = cmp_u32(a->kind, b->kind)) || (c = strcmp(a->owner, b->owner)) ||
-	    (c = strcmp(a->peer, b->peer)) || (c = cmp_u32(a->family, b->family)) ||
-	    (c = cmp_u32(a->proto, b->proto)))
-		return c;
-	bool v6 = a->family == AF_INET6;
-	if (a->kind == NAT_RULE_DNAT) {
-		const typeof(a->u.dnat) *x = &a->u.dnat, *y = &b->u.dnat;
-		if ((c = v6 ? cmp_mem(x->host_ip6, y->host_ip6, 16) :
-			      cmp_u32(ntohl(x->host_ip), ntohl(y->host_ip))) ||
-		    (c = v6 ? cmp_mem(x->cip6, y->cip6, 16) :
-			      cmp_u32(ntohl(x->cip), ntohl(y->cip))))
-			return c;
-		return cmp_u32(x->hport_lo, y->hport_lo);
-	}
-	const typeof(a->u.link) *x = &a->u.link, *y = &b->u.link;
-	if ((c = v6 ? cmp_mem(x->src6, y->src6, 16) : cmp_u32(ntohl(x->src), ntohl(y->src))) ||
-	    (c = v6 ? cmp_mem(x->dst6, y->dst6, 16) : cmp_u32(ntohl(x->dst), ntohl(y->dst))))
-		return c;
-	return cmp_u32(x->port_lo, y->port_lo);
-}
-
-/* Can the one-port rule `b` extend the run `a` (as natplan.c would have coalesced them)? */
-static bool extends(const struct nat_rule *a, const struct nat_rule *b)
-{
-	if (a->kind == NAT_RULE_DNAT) {
-		struct nat_rule x = *a, y = *b;
-		unsigned k = (unsigned)a->u.dnat.hport_hi - a->u.dnat.hport_lo + 1;
-		if (b->u.dnat.hport_lo != a->u.dnat.hport_hi + 1u ||
-		    b->u.dnat.cport_lo != a->u.dnat.cport_lo + k)
-			return false;
-		x.u.dnat.hport_lo = x.u.dnat.hport_hi = y.u.dnat.hport_lo;
-		x.u.dnat.cport_lo = y.u.dnat.cport_lo;
-		return run_cmp(&x, &y) == 0;
-	}
-	struct nat_rule x = *a, y = *b;
-	if (b->u.link.port_lo != a->u.link.port_hi + 1u)
-		return false;
-	x.u.link.port_lo = x.u.link.port_hi = y.u.link.port_lo;
-	return run_cmp(&x, &y) == 0;
-}
 
 static int nft_list(struct nat *nat, struct nat_rule **out, size_t *n)
 {
@@ -2200,20 +2124,8 @@ static int nft_list(struct nat *nat, struct nat_rule **out, size_t *n)
 		if (have.v[i].owner[0] && elem_rule(&have.v[i], &v[k]))
 			k++;
 	free(have.v);
-	qsort(v, k, sizeof *v, run_cmp);
-	size_t m = 0;
-	for (size_t i = 0; i < k; i++) {
-		if (m && extends(&v[m - 1], &v[i])) {
-			if (v[i].kind == NAT_RULE_DNAT)
-				v[m - 1].u.dnat.hport_hi = v[i].u.dnat.hport_lo;
-			else
-				v[m - 1].u.link.port_hi = v[i].u.link.port_lo;
-			continue;
-		}
-		v[m++] = v[i];
-	}
 	*out = v;
-	*n = m;
+	*n = nat_rules_coalesce(v, k);
 	return 0;
 }
 
@@ -2324,51 +2236,13 @@ bool nft_probe(void)
 	return r == 0;
 }
 
-static bool valid_bridge(const char *s)
-{
-	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
-			return false;
-	return true;
-}
-
-static bool prefix_ok(const uint8_t *a, size_t len, int plen)
-{
-	for (size_t i = 0; i < len; i++) {
-		int bits = plen - 8 * (int)i;
-		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff00 >> bits);
-		if (a[i] & ~mask)
-			return false;
-	}
-	return true;
-}
-
 static int nft_open(struct nat **out, const struct nat_net *net)
 {
 	*out = NULL;
-	if (strnlen(net->bridge, sizeof net->bridge) > BRIDGE_MAX)
-		return ctr_err(-EINVAL, "bridge name too long (at most %d characters)", BRIDGE_MAX);
-	if (!valid_bridge(net->bridge))
-		return ctr_err(-EINVAL, "invalid bridge name \"%s\" (letters, digits, '-', '_', "
-			       "'.')", net->bridge);
-	if (net->prefixlen < 1 || net->prefixlen > 32)
-		return ctr_err(-EINVAL, "invalid subnet prefix length %d", net->prefixlen);
-	if (!prefix_ok((const uint8_t *)&net->subnet, 4, net->prefixlen)) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &net->subnet, a, sizeof a);
-		return ctr_err(-EINVAL, "subnet %s/%d has host bits set", a, net->prefixlen);
-	}
+	int r = nat_net_check(net, BRIDGE_MAX, "", true);
+	if (r < 0)
+		return r;
 	bool v6 = !zero16(net->subnet6);
-	if (v6 && (net->prefixlen6 < 1 || net->prefixlen6 > 128))
-		return ctr_err(-EINVAL, "invalid IPv6 subnet prefix length %d", net->prefixlen6);
-	if (v6 && !prefix_ok(net->subnet6, 16, net->prefixlen6)) {
-		char a[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, net->subnet6, a, sizeof a);
-		return ctr_err(-EINVAL, "IPv6 subnet %s/%d has host bits set", a, net->prefixlen6);
-	}
 	struct nat *nat = calloc(1, sizeof *nat);
 	if (!nat)
 		return ctr_err(-ENOMEM, "out of memory");
@@ -2613,7 +2487,7 @@ static int guard_port_elems(struct nat *nat, struct batch *b, uint16_t type,
 int nft_guard_open(struct nat **out, const char *bridge)
 {
 	*out = NULL;
-	if (!valid_bridge(bridge) || strlen(bridge) > BRIDGE_MAX)
+	if (!nat_bridge_valid(bridge) || strlen(bridge) > BRIDGE_MAX)
 		return ctr_err(-EINVAL, "invalid bridge name \"%s\"", bridge);
 	struct nat *g = calloc(1, sizeof *g);
 	if (!g)
