@@ -763,71 +763,71 @@ static int ensure_jump(struct xtc_handle *h, const char *table, const char *buil
 	}
 }
 
-static int base_nat(struct nat *nat, struct xtc_handle *h, bool *changed)
+/* One table's part of the layout: its chains exist, one of them holds exactly `body`, and the
+ * built-in chains jump to ours (jump[i] into builtin[i], first or appended). */
+struct base_part {
+	const char *chains[2];
+	const char *content;
+	struct rule body[N_FWD];
+	size_t n_body;
+	struct rule jump[3];
+	const char *builtin[3];
+	bool first[3];
+	size_t n_jumps;
+};
+
+/* Jump i: from `builtin`, inserted first or appended. */
+static struct rule *base_jump(struct base_part *p, const char *builtin, bool first)
 {
-	const char *tb = table_names[T_NAT];
-	struct rule post[N_POST], j;
-	int r = ensure_chain(h, tb, nat->dnat, changed);
-	if (r >= 0)
-		r = ensure_chain(h, tb, nat->post, changed);
-	if (r < 0)
-		return r;
-	size_t np = post_rules(nat, post);
-	r = ensure_content(h, tb, nat->post, post, np, changed);
-	jump_local(&j, nat->dnat);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "PREROUTING", &j, false, changed);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "OUTPUT", &j, false, changed);
-	jump(&j, nat->post);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "POSTROUTING", &j, true, changed);
-	return r;
+	p->builtin[p->n_jumps] = builtin;
+	p->first[p->n_jumps] = first;
+	return &p->jump[p->n_jumps++];
 }
 
-static int base_filter(struct nat *nat, struct xtc_handle *h, bool *changed)
+static void base_part(const struct nat *nat, int t, struct base_part *p)
 {
-	const char *tb = table_names[T_FILTER];
-	struct rule fwd[N_FWD], j;
-	int r = ensure_chain(h, tb, nat->link, changed);
-	if (r >= 0)
-		r = ensure_chain(h, tb, nat->fwd, changed);
-	if (r < 0)
-		return r;
-	size_t nf = fwd_rules(nat, fwd);
-	r = ensure_content(h, tb, nat->fwd, fwd, nf, changed);
-	jump(&j, nat->fwd);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "FORWARD", &j, true, changed);
-	return r;
-}
-
-static int base_raw(struct nat *nat, struct xtc_handle *h, bool *changed)
-{
-	const char *tb = table_names[T_RAW];
-	struct rule drop, j;
-	int r = ensure_chain(h, tb, nat->raw, changed);
-	if (r < 0)
-		return r;
-	raw_rule(&drop);
-	r = ensure_content(h, tb, nat->raw, &drop, 1, changed);
-	jump(&j, nat->raw);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "PREROUTING", &j, true, changed);
-	return r;
+	memset(p, 0, sizeof *p);
+	switch (t) {
+	case T_NAT:
+		p->chains[0] = nat->dnat;
+		p->chains[1] = p->content = nat->post;
+		p->n_body = post_rules(nat, p->body);
+		jump_local(base_jump(p, "PREROUTING", false), nat->dnat);
+		jump_local(base_jump(p, "OUTPUT", false), nat->dnat);
+		jump(base_jump(p, "POSTROUTING", true), nat->post);
+		break;
+	case T_FILTER:
+		p->chains[0] = nat->link;
+		p->chains[1] = p->content = nat->fwd;
+		p->n_body = fwd_rules(nat, p->body);
+		jump(base_jump(p, "FORWARD", true), nat->fwd);
+		break;
+	default:
+		p->chains[0] = p->content = nat->raw;
+		raw_rule(&p->body[0]);
+		p->n_body = 1;
+		jump(base_jump(p, "PREROUTING", true), nat->raw);
+		break;
+	}
 }
 
 static int base_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, bool *changed)
 {
 	(void)arg;
-	switch (t) {
-	case T_NAT:
-		return base_nat(nat, h, changed);
-	case T_FILTER:
-		return base_filter(nat, h, changed);
-	default:
-		return base_raw(nat, h, changed);
-	}
+	const char *tb = table_names[t];
+	struct base_part *p = malloc(sizeof *p);
+	if (!p)
+		return ctr_err(-ENOMEM, "out of memory");
+	base_part(nat, t, p);
+	int r = 0;
+	for (size_t i = 0; i < 2 && p->chains[i] && r >= 0; i++)
+		r = ensure_chain(h, tb, p->chains[i], changed);
+	if (r >= 0)
+		r = ensure_content(h, tb, p->content, p->body, p->n_body, changed);
+	for (size_t i = 0; i < p->n_jumps && r >= 0; i++)
+		r = ensure_jump(h, tb, p->builtin[i], &p->jump[i], p->first[i], changed);
+	free(p);
+	return r;
 }
 
 /* ---- apply ------------------------------------------------------------------------------- */
@@ -923,7 +923,7 @@ static int apply_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, 
 	int k = t == T_NAT ? 0 : 1;
 	uint8_t kind = t == T_NAT ? NAT_RULE_DNAT : NAT_RULE_LINK;
 	const char *chain = t == T_NAT ? nat->dnat : nat->link;
-	int r = t == T_NAT ? base_nat(nat, h, changed) : base_filter(nat, h, changed);
+	int r = base_table(nat, t, h, NULL, changed);
 	if (r < 0)
 		return r;
 
