@@ -133,7 +133,9 @@ int nl_request(struct nlsock *s, struct nlmsghdr *nlh, nl_data_cb cb, void *data
 	if (!dump)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = nl_seq(s);
-	memset(&s->ack, 0, sizeof s->ack);
+	s->ack.msg[0] = '\0';
+	s->ack.has_offs = false;
+	s->dump_intr = false;
 
 	int e = nl_send(s, nlh, nlh->nlmsg_len);
 	if (e < 0)
@@ -179,7 +181,7 @@ out:
 	if (cb_err < 0)
 		return cb_err;
 	if (intr) {
-		*kernel = true;
+		*kernel = s->dump_intr = true;
 		return -EINTR;
 	}
 	return 0;
@@ -191,7 +193,7 @@ int nl_talk(struct nlsock *s, struct nlmsghdr *nlh, nl_data_cb cb, void *data)
 	int r = nl_request(s, nlh, cb, data, &kernel);
 	if (r >= 0 || !kernel)
 		return r;
-	if (r == -EINTR && !s->ack.msg[0])
+	if (s->dump_intr)
 		return ctr_err(-EINTR, "the kernel's list changed while it was being read");
 	if (s->ack.msg[0])
 		return ctr_err(r, "%s (%s)", strerror(-r), s->ack.msg);

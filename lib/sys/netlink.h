@@ -29,6 +29,7 @@ struct nlsock {
 	uint32_t portid;
 	uint32_t seq;         /* the last sequence number given out (nl_seq) */
 	struct nl_extack ack; /* the kernel's extended ACK for the last request */
+	bool dump_intr;       /* the last request was a dump interrupted by a change (-EINTR) */
 	char *rbuf;           /* rsize bytes */
 	size_t rsize;
 	const char *who;      /* names the socket in messages: "netlink", "nftables" */
