@@ -435,8 +435,8 @@ static bool dports_of(const struct ipt_entry *e, uint8_t *proto, uint16_t *lo, u
 
 /* Decode an entry of our chain for `kind` whose comment named owner/peer.  Cheap and lenient:
  * `exact` then says whether the entry is byte for byte the rule it decodes to. */
-bool natipt_decode(const struct ipt_entry *e, const char *tn, uint8_t kind, const char *owner,
-		   const char *peer, struct nat_rule *out)
+bool natipt_decode(const struct ipt_entry *e, const char *tn, uint8_t kind, const char owner[65],
+		   const char peer[65], struct nat_rule *out)
 {
 	memset(out, 0, sizeof *out);
 	out->kind = kind;

@@ -69,8 +69,9 @@ void natipt_encode(const struct nat_rule *nr, struct natipt_rule *r);
 bool natipt_entry_is(const struct ipt_entry *have, const char *tn,
 		     const struct natipt_rule *want);
 bool natipt_rule_owners(const struct ipt_entry *e, char owner[65], char peer[65]);
-bool natipt_decode(const struct ipt_entry *e, const char *tn, uint8_t kind, const char *owner,
-		   const char *peer, struct nat_rule *out);
+/* owner and peer: as natipt_rule_owners() gives them (65 bytes each). */
+bool natipt_decode(const struct ipt_entry *e, const char *tn, uint8_t kind, const char owner[65],
+		   const char peer[65], struct nat_rule *out);
 bool natipt_exact(const struct ipt_entry *e, const char *tn, const struct nat_rule *nr);
 
 #endif

@@ -84,11 +84,11 @@ static void test_not_ours(void)
 	other.u.dnat.cport_lo = 81;
 	ok(!natipt_exact(&e.u.e, e.target, &other), "exact: another container port is not it");
 	ok(!natipt_exact(&e.u.e, "ACCEPT", &r), "exact: another target is not it");
-	char owner[65], peer[65];
+	char owner[65] = A64, none[65] = "", peer[65] = B64;
 	struct nat_rule back;
-	ok(!natipt_decode(&e.u.e, "ACCEPT", NAT_RULE_DNAT, A64, "", &back),
+	ok(!natipt_decode(&e.u.e, "ACCEPT", NAT_RULE_DNAT, owner, none, &back),
 	   "decode: a DNAT rule needs the DNAT target");
-	ok(!natipt_decode(&e.u.e, e.target, NAT_RULE_DNAT, A64, B64, &back),
+	ok(!natipt_decode(&e.u.e, e.target, NAT_RULE_DNAT, owner, peer, &back),
 	   "decode: a DNAT rule has no peer");
 	struct natipt_rule j;
 	natipt_jump(&j, "CTRLINK-LINK-br0");
