@@ -3,10 +3,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <libmnl/libmnl.h>
 #include <limits.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
