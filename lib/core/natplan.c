@@ -80,20 +80,25 @@ int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct
 	snprintf(r0.owner, sizeof r0.owner, "%s", id);
 	int e = 0;
 	size_t first = *nrules; /* runs are coalesced among this container's rules only */
+	struct nat_rule r = r0;   /* the candidate: only what changes is written for each port */
 	for (size_t i = 0; i < k && !e; i++) {
-		struct nat_rule r = r0;
-		r.proto = v[i].proto;
-		r.family = v[i].family;
-		if (v[i].family == AF_INET6) {
-			memcpy(r.u.dnat.host_ip6, v[i].hip, 16);
-			memcpy(r.u.dnat.cip6, cip6, 16);
-		} else {
-			memcpy(&r.u.dnat.host_ip, v[i].hip, 4);
-			r.u.dnat.cip = cip;
+		bool v6 = v[i].family == AF_INET6;
+		if (i == 0 || v[i].family != v[i - 1].family) {
+			r = r0;
+			r.family = v[i].family;
+			if (v6)
+				memcpy(r.u.dnat.cip6, cip6, 16);
+			else
+				r.u.dnat.cip = cip;
 		}
+		r.proto = v[i].proto;
+		if (v6)
+			memcpy(r.u.dnat.host_ip6, v[i].hip, 16);
+		else
+			memcpy(&r.u.dnat.host_ip, v[i].hip, 4);
 		r.u.dnat.hport_lo = r.u.dnat.hport_hi = v[i].hport;
 		r.u.dnat.cport_lo = v[i].cport;
-		if (*nrules > first && nat_rule_extend(&(*rules)[*nrules - 1], &r))
+		if (*nrules > first && nat_run_extend(&(*rules)[*nrules - 1], &r))
 			continue;
 		e = natplan_push(rules, nrules, &r);
 	}
@@ -116,22 +121,22 @@ int natplan_link(const char *pid, uint32_t pip, const uint8_t *pip6, const char 
 		unsigned proto = fp % CTR_NPROTO;
 		bool v6 = fp >= CTR_NPROTO;
 		size_t first = *nrules;
+		struct nat_rule r = r0; /* only the ports change from one port to the next */
+		r.proto = (uint8_t)proto;
+		if (v6) {
+			r.family = AF_INET6;
+			memcpy(r.u.link.src6, pip6, 16);
+			memcpy(r.u.link.dst6, cip6, 16);
+		} else {
+			r.family = AF_INET;
+			r.u.link.src = pip;
+			r.u.link.dst = cip;
+		}
 		for (size_t i = 0; i < n && !e; i++) {
 			if (exposed[i].proto != proto)
 				continue;
-			struct nat_rule r = r0;
-			r.proto = (uint8_t)proto;
-			if (v6) {
-				r.family = AF_INET6;
-				memcpy(r.u.link.src6, pip6, 16);
-				memcpy(r.u.link.dst6, cip6, 16);
-			} else {
-				r.family = AF_INET;
-				r.u.link.src = pip;
-				r.u.link.dst = cip;
-			}
 			r.u.link.port_lo = r.u.link.port_hi = exposed[i].port;
-			if (*nrules > first && nat_rule_extend(&(*rules)[*nrules - 1], &r))
+			if (*nrules > first && nat_run_extend(&(*rules)[*nrules - 1], &r))
 				continue;
 			e = natplan_push(rules, nrules, &r);
 		}

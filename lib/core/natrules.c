@@ -176,7 +176,7 @@ int nat_rule_run_cmp(const void *pa, const void *pb)
 	return cmp_u32(x->port_lo, y->port_lo);
 }
 
-bool nat_rule_extend(struct nat_rule *run, const struct nat_rule *next)
+bool nat_run_extend(struct nat_rule *run, const struct nat_rule *next)
 {
 	const struct nat_rule *a = run, *b = next;
 	if (a->kind != b->kind || a->family != b->family || a->proto != b->proto)
@@ -191,22 +191,25 @@ bool nat_rule_extend(struct nat_rule *run, const struct nat_rule *next)
 				  memcmp(x->cip6, y->cip6, 16) != 0
 			: x->host_ip != y->host_ip || x->cip != y->cip))
 			return false;
-	} else if (a->kind == NAT_RULE_LINK) {
+		run->u.dnat.hport_hi = y->hport_hi;
+		return true;
+	}
+	if (a->kind == NAT_RULE_LINK) {
 		const typeof(a->u.link) *x = &a->u.link, *y = &b->u.link;
 		if (y->port_lo != x->port_hi + 1u || y->port_hi < y->port_lo ||
 		    (v6 ? memcmp(x->src6, y->src6, 16) != 0 || memcmp(x->dst6, y->dst6, 16) != 0
 			: x->src != y->src || x->dst != y->dst))
 			return false;
-	} else {
-		return false;
+		run->u.link.port_hi = y->port_hi;
+		return true;
 	}
-	if (strcmp(a->owner, b->owner) != 0 || strcmp(a->peer, b->peer) != 0)
-		return false;
-	if (a->kind == NAT_RULE_DNAT)
-		run->u.dnat.hport_hi = b->u.dnat.hport_hi;
-	else
-		run->u.link.port_hi = b->u.link.port_hi;
-	return true;
+	return false;
+}
+
+bool nat_rule_extend(struct nat_rule *run, const struct nat_rule *next)
+{
+	return strcmp(run->owner, next->owner) == 0 && strcmp(run->peer, next->peer) == 0 &&
+	       nat_run_extend(run, next);
 }
 
 size_t nat_rules_coalesce(struct nat_rule *v, size_t n)

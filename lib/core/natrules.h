@@ -42,6 +42,9 @@ int nat_rule_run_cmp(const void *pa, const void *pb);
  * ports follow run's, and for DNAT its container ports keep the run's offset), extend `run`
  * over it and return true. */
 bool nat_rule_extend(struct nat_rule *run, const struct nat_rule *next);
+/* The same for rules whose owners are the caller's to know equal (natplan.c plans the rules
+ * of one owner at a time). */
+bool nat_run_extend(struct nat_rule *run, const struct nat_rule *next);
 /* Sort v[0..n) by nat_rule_run_cmp and merge each run of consecutive ports into one rule, as
  * natplan.c plans them.  Returns the number of rules left at the front of v. */
 size_t nat_rules_coalesce(struct nat_rule *v, size_t n);
