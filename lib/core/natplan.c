@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/natrules.h"
 #include "core/util.h"
 
 /* Append one rule.  The array is grown to the next power of two: that is never less than the
@@ -78,27 +79,28 @@ int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct
 	r0.kind = NAT_RULE_DNAT;
 	snprintf(r0.owner, sizeof r0.owner, "%s", id);
 	int e = 0;
-	for (size_t i = 0; i < k && !e;) {
-		size_t j = i + 1;
-		while (j < k && v[j].family == v[i].family && v[j].proto == v[i].proto &&
-		       memcmp(v[j].hip, v[i].hip, sizeof v[i].hip) == 0 &&
-		       v[j].hport == v[j - 1].hport + 1 && v[j].cport == v[j - 1].cport + 1)
-			j++;
-		struct nat_rule r = r0;
-		r.proto = v[i].proto;
-		r.family = v[i].family;
-		if (v[i].family == AF_INET6) {
-			memcpy(r.u.dnat.host_ip6, v[i].hip, 16);
-			memcpy(r.u.dnat.cip6, cip6, 16);
-		} else {
-			memcpy(&r.u.dnat.host_ip, v[i].hip, 4);
-			r.u.dnat.cip = cip;
+	size_t first = *nrules; /* runs are coalesced among this container's rules only */
+	struct nat_rule r = r0;   /* the candidate: only what changes is written for each port */
+	for (size_t i = 0; i < k && !e; i++) {
+		bool v6 = v[i].family == AF_INET6;
+		if (i == 0 || v[i].family != v[i - 1].family) {
+			r = r0;
+			r.family = v[i].family;
+			if (v6)
+				memcpy(r.u.dnat.cip6, cip6, 16);
+			else
+				r.u.dnat.cip = cip;
 		}
-		r.u.dnat.hport_lo = v[i].hport;
-		r.u.dnat.hport_hi = v[j - 1].hport;
+		r.proto = v[i].proto;
+		if (v6)
+			memcpy(r.u.dnat.host_ip6, v[i].hip, 16);
+		else
+			memcpy(&r.u.dnat.host_ip, v[i].hip, 4);
+		r.u.dnat.hport_lo = r.u.dnat.hport_hi = v[i].hport;
 		r.u.dnat.cport_lo = v[i].cport;
+		if (*nrules > first && nat_run_extend(&(*rules)[*nrules - 1], &r))
+			continue;
 		e = natplan_push(rules, nrules, &r);
-		i = j;
 	}
 	free(v);
 	return e;
@@ -111,52 +113,35 @@ int natplan_link(const char *pid, uint32_t pip, const uint8_t *pip6, const char 
 	/* `exposed` is sorted by port then protocol: coalesce per protocol (and family) */
 	int e = 0;
 	int families = pip6 && cip6 ? 2 : 1;
+	struct nat_rule r0 = { 0 }; /* what every rule of the link shares, formatted once */
+	r0.kind = NAT_RULE_LINK;
+	snprintf(r0.owner, sizeof r0.owner, "%s", pid);
+	snprintf(r0.peer, sizeof r0.peer, "%s", cid);
 	for (unsigned fp = 0; fp < (unsigned)families * CTR_NPROTO && !e; fp++) {
 		unsigned proto = fp % CTR_NPROTO;
 		bool v6 = fp >= CTR_NPROTO;
-		for (size_t i = 0; i < n && !e;) {
-			if (exposed[i].proto != proto) {
-				i++;
+		size_t first = *nrules;
+		struct nat_rule r = r0; /* only the ports change from one port to the next */
+		r.proto = (uint8_t)proto;
+		if (v6) {
+			r.family = AF_INET6;
+			memcpy(r.u.link.src6, pip6, 16);
+			memcpy(r.u.link.dst6, cip6, 16);
+		} else {
+			r.family = AF_INET;
+			r.u.link.src = pip;
+			r.u.link.dst = cip;
+		}
+		for (size_t i = 0; i < n && !e; i++) {
+			if (exposed[i].proto != proto)
 				continue;
-			}
-			uint16_t lo = exposed[i].port, hi = lo;
-			size_t j = i + 1;
-			for (; j < n; j++) {
-				if (exposed[j].proto != proto)
-					continue;
-				if (exposed[j].port != hi + 1)
-					break;
-				hi = exposed[j].port;
-			}
-			struct nat_rule r = { 0 };
-			r.kind = NAT_RULE_LINK;
-			r.proto = (uint8_t)proto;
-			snprintf(r.owner, sizeof r.owner, "%s", pid);
-			snprintf(r.peer, sizeof r.peer, "%s", cid);
-			if (v6) {
-				r.family = AF_INET6;
-				memcpy(r.u.link.src6, pip6, 16);
-				memcpy(r.u.link.dst6, cip6, 16);
-			} else {
-				r.family = AF_INET;
-				r.u.link.src = pip;
-				r.u.link.dst = cip;
-			}
-			r.u.link.port_lo = lo;
-			r.u.link.port_hi = hi;
+			r.u.link.port_lo = r.u.link.port_hi = exposed[i].port;
+			if (*nrules > first && nat_run_extend(&(*rules)[*nrules - 1], &r))
+				continue;
 			e = natplan_push(rules, nrules, &r);
-			i = j;
 		}
 	}
 	return e;
-}
-
-static int rule_ptr_cmp(const void *pa, const void *pb)
-{
-	const struct nat_rule *a = *(const struct nat_rule *const *)pa;
-	const struct nat_rule *b = *(const struct nat_rule *const *)pb;
-	int c = nat_rule_cmp(a, b);
-	return c ? c : (a > b) - (a < b);
 }
 
 int natplan_diff(const struct nat_rule *a, size_t na, const struct nat_rule *b, size_t nb,
@@ -175,8 +160,8 @@ int natplan_diff(const struct nat_rule *a, size_t na, const struct nat_rule *b, 
 		pa[i] = &a[i];
 	for (size_t j = 0; j < nb; j++)
 		pb[j] = &b[j];
-	sort_unless_sorted(pa, na, sizeof *pa, rule_ptr_cmp);
-	sort_unless_sorted(pb, nb, sizeof *pb, rule_ptr_cmp);
+	sort_unless_sorted(pa, na, sizeof *pa, nat_rule_ptr_cmp);
+	sort_unless_sorted(pb, nb, sizeof *pb, nat_rule_ptr_cmp);
 	for (size_t i = 0, j = 0; i < na && j < nb;) {
 		int c = nat_rule_cmp(pa[i], pb[j]);
 		if (c < 0) {

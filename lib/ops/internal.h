@@ -43,7 +43,7 @@ struct ctr_ctx {
 	const struct nat_ops *nat_ops;
 	struct nat_net nat_net;
 	struct nat *guard;    /* the port guard's handle (sys/nftguard.h), kept like `nat` */
-	struct conntrack *ct; /* the conntrack socket (sys/rtnl.h), kept like `nat` */
+	struct conntrack *ct; /* the conntrack socket (sys/conntrack.h), kept like `nat` */
 	/* "ctrlink/<hash>": the parent of this state directory's container cgroups */
 	char cg_parent[CG_PARENT_LEN + 1];
 	/* Finish or undo what a dead process left pending on `id` (recover_pending, recover.c):

@@ -3,10 +3,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <libmnl/libmnl.h>
 #include <limits.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,7 +17,9 @@
 #include "core/natplan.h"
 #include "core/portplan.h"
 #include "sys/nftguard.h"
+#include "sys/conntrack.h"
 #include "sys/rtnl.h"
+#include "sys/sockdiag.h"
 
 /* The nftables backend is wired in when it is built (NFT_BACKEND, set by meson). */
 #ifndef NFT_BACKEND
@@ -339,39 +338,13 @@ static int bridge_up(const struct netcfg *cfg, const struct store *st, struct rt
 	return 1; /* created */
 }
 
-/* Does the kernel offer nftables?  One NFT_MSG_GETGEN request tells. */
-static bool nft_available(void)
-{
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl)
-		return false;
-	char buf[8192];
-	memset(buf, 0, sizeof buf);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = 1;
-	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
-	bool ok = mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 &&
-		  mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0;
-	if (ok) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof buf);
-		ok = n > 0 && mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(nl), NULL, NULL) >=
-				      MNL_CB_STOP;
-	}
-	mnl_socket_close(nl);
-	return ok;
-}
-
 /* The backend `auto` picks: nftables where the kernel offers it and the host's iptables
  * command is the nft variant (or absent), so that our rules show in the tools the host
  * uses; else iptables (legacy). */
 int net_auto_backend(void)
 {
 	static const char *const paths[] = { "/usr/sbin/iptables", "/sbin/iptables" };
-	if (!NFT_BACKEND || !nft_available())
+	if (!NFT_BACKEND || !nft_probe())
 		return CTR_NAT_IPTABLES;
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		char real[PATH_MAX];
@@ -554,12 +527,12 @@ int net_describe(ctr_ctx *ctx, struct netcfg *cfg, bool *recorded)
 
 bool net_nft_available(void)
 {
-	return NFT_BACKEND && nft_available();
+	return NFT_BACKEND && nft_probe();
 }
 
 bool net_guard_available(void)
 {
-	return nft_available();
+	return nft_probe();
 }
 
 int net_precheck(ctr_ctx *ctx)

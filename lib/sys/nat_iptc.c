@@ -8,7 +8,8 @@
  * the lock.  An unchanged table is not committed.  A commit that fails with EAGAIN (a writer
  * that ignores the lock changed the table under us) is retried on a fresh copy of that table.
  *
- * Rules are built by hand as struct ipt_entry + matches + target.  Rules we read back are
+ * Rules are built by hand as struct ipt_entry + matches + target (core/natipt.c, pure; this
+ * file is the kernel dialogue).  Rules we read back are
  * compared field by field (the kernel returns garbage after the NUL of match names), and a
  * per-container rule counts as ours only if it is byte for byte what we would write for the
  * struct nat_rule it decodes to, so list() and the "already present" test are exact.
@@ -33,21 +34,15 @@
 #include <unistd.h>
 
 #include <libiptc/libiptc.h>
-#include <linux/netfilter/nf_conntrack_common.h>
-#include <linux/netfilter/nf_nat.h>
-#include <linux/netfilter/xt_addrtype.h>
-#include <linux/netfilter/xt_comment.h>
-#include <linux/netfilter/xt_conntrack.h>
-#include <linux/netfilter/xt_sctp.h>
-#include <linux/netfilter/xt_tcpudp.h>
 
 #include "core/model.h"
+#include "core/natipt.h"
+#include "core/natrules.h"
 #include "core/util.h"
 
 #define XT_LOCK_DEFAULT "/run/xtables.lock"
 #define XT_LOCK_TIMEOUT_MS 30000
 #define COMMIT_TRIES 5
-#define COMMENT_PREFIX "ctrlink:"
 #define ID_LEN 64
 /* Longest chain name a jump can name (the target name field holds 29 bytes with the NUL). */
 #define CHAIN_MAX (XT_EXTENSION_MAXNAMELEN - 1)
@@ -61,8 +56,7 @@ enum { T_NAT, T_FILTER, T_RAW, T_N };
 static const char *const table_names[T_N] = { "nat", "filter", "raw" };
 
 struct nat {
-	struct nat_net net;
-	xt_chainlabel dnat, post, fwd, link, raw;
+	struct natipt_layout l;
 };
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -122,487 +116,6 @@ static int xt_lock(void)
 		if (wait_ms < 64)
 			wait_ms *= 2;
 	}
-}
-
-/* ---- building rules ------------------------------------------------------------------------
- * A rule is built in a fixed buffer: the entry, its matches, then its target.  The buffer
- * holds the largest rule we build (checked at compile time); `spill` only guards against a
- * mistake in that reasoning (the rule is then refused). */
-
-#define RULE_SPACE 1024
-
-struct rule {
-	union {
-		uint64_t align;
-		unsigned char b[512];
-	} spill;
-	size_t used;        /* bytes of u.b in use: the entry and its matches */
-	const char *target; /* a verdict, a chain of ours, or a module name ("DNAT") */
-	bool standard;      /* a verdict or a jump: libiptc resolves it by name */
-	bool overflow;
-	union { /* last: struct ipt_entry ends in a flexible array */
-		struct ipt_entry e;
-		unsigned char b[RULE_SPACE];
-	} u;
-};
-
-_Static_assert(sizeof(struct ipt_entry) + 2 * sizeof(struct xt_entry_match) +
-		       XT_ALIGN(sizeof(struct xt_sctp_info)) +
-		       XT_ALIGN(sizeof(struct xt_comment_info)) + sizeof(struct xt_entry_target) +
-		       XT_ALIGN(sizeof(struct nf_nat_range2)) <= RULE_SPACE,
-	       "the largest rule fits");
-_Static_assert(XT_ALIGN(sizeof(struct xt_sctp_info)) <= 512, "spill area");
-
-static void rule_init(struct rule *r)
-{
-	memset(r, 0, sizeof *r);
-	r->used = sizeof(struct ipt_entry);
-	r->u.e.target_offset = sizeof(struct ipt_entry);
-	r->u.e.next_offset = sizeof(struct ipt_entry);
-}
-
-static uint32_t prefix_mask(int plen)
-{
-	return plen <= 0 ? 0 : htonl(plen >= 32 ? 0xffffffffu : ~(0xffffffffu >> plen));
-}
-
-static void rule_src(struct rule *r, uint32_t addr, int plen)
-{
-	r->u.e.ip.smsk.s_addr = prefix_mask(plen);
-	r->u.e.ip.src.s_addr = addr & r->u.e.ip.smsk.s_addr;
-}
-
-static void rule_dst(struct rule *r, uint32_t addr, int plen)
-{
-	r->u.e.ip.dmsk.s_addr = prefix_mask(plen);
-	r->u.e.ip.dst.s_addr = addr & r->u.e.ip.dmsk.s_addr;
-}
-
-/* An exact interface name, as iptables writes it: the mask covers the name and its NUL. */
-static void set_iface(char name[IFNAMSIZ], unsigned char mask[IFNAMSIZ], const char *ifname)
-{
-	size_t n = strnlen(ifname, IFNAMSIZ - 1);
-	memcpy(name, ifname, n);
-	memset(mask, 0xff, n + 1);
-}
-
-static void rule_in(struct rule *r, const char *ifname, bool invert)
-{
-	set_iface(r->u.e.ip.iniface, r->u.e.ip.iniface_mask, ifname);
-	if (invert)
-		r->u.e.ip.invflags |= IPT_INV_VIA_IN;
-}
-
-static void rule_out(struct rule *r, const char *ifname, bool invert)
-{
-	set_iface(r->u.e.ip.outiface, r->u.e.ip.outiface_mask, ifname);
-	if (invert)
-		r->u.e.ip.invflags |= IPT_INV_VIA_OUT;
-}
-
-/* Copy an extension or chain name into a name field of `size` bytes (zeroed). */
-static void set_name(char *field, size_t size, const char *name)
-{
-	size_t n = strlen(name);
-	if (n > size - 1)
-		n = size - 1;
-	memcpy(field, name, n);
-	field[n] = '\0';
-}
-
-/* Append a match; returns its zeroed data area. */
-static void *rule_match(struct rule *r, const char *name, uint8_t rev, size_t size)
-{
-	size_t len = sizeof(struct xt_entry_match) + XT_ALIGN(size);
-	size_t off = r->used;
-	if (off + len > RULE_SPACE || size > sizeof r->spill.b) {
-		r->overflow = true;
-		return r->spill.b;
-	}
-	struct xt_entry_match m; /* the header, copied in (simpler for compilers to check) */
-	memset(&m, 0, sizeof m);
-	m.u.user.match_size = (uint16_t)len;
-	set_name(m.u.user.name, sizeof m.u.user.name, name);
-	m.u.user.revision = rev;
-	memcpy(r->u.b + off, &m, sizeof m);
-	r->used = off + len;
-	r->u.e.target_offset = (uint16_t)(off + len);
-	r->u.e.next_offset = (uint16_t)(off + len);
-	return r->u.b + off + sizeof m;
-}
-
-/* Set the target (after every match); returns its zeroed data area. */
-static void *rule_target(struct rule *r, const char *name, uint8_t rev, size_t size)
-{
-	size_t len = sizeof(struct xt_entry_target) + XT_ALIGN(size);
-	size_t off = r->used;
-	r->target = name;
-	if (off + len > RULE_SPACE || size > sizeof r->spill.b) {
-		r->overflow = true;
-		return r->spill.b;
-	}
-	struct xt_entry_target t;
-	memset(&t, 0, sizeof t);
-	t.u.user.target_size = (uint16_t)len;
-	set_name(t.u.user.name, sizeof t.u.user.name, name);
-	t.u.user.revision = rev;
-	memcpy(r->u.b + off, &t, sizeof t);
-	r->u.e.next_offset = (uint16_t)(off + len);
-	return r->u.b + off + sizeof t;
-}
-
-/* ACCEPT, DROP, RETURN or a jump to one of our chains. */
-static void rule_verdict(struct rule *r, const char *name)
-{
-	rule_target(r, name, 0, sizeof(int));
-	r->standard = true;
-}
-
-static void rule_ctstate(struct rule *r, uint16_t states)
-{
-	struct xt_conntrack_mtinfo3 *c = rule_match(r, "conntrack", 3, sizeof *c);
-	c->match_flags = XT_CONNTRACK_STATE;
-	c->state_mask = states;
-}
-
-static void rule_masquerade(struct rule *r)
-{
-	struct nf_nat_ipv4_multi_range_compat *m = rule_target(r, "MASQUERADE", 0, sizeof *m);
-	m->rangesize = 1;
-}
-
-static const uint8_t ip_protos[CTR_NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
-
-/* -p <proto> -m <proto> --dport lo[:hi] */
-static void rule_dports(struct rule *r, uint8_t proto, uint16_t lo, uint16_t hi)
-{
-	r->u.e.ip.proto = ip_protos[proto];
-	if (proto == CTR_TCP) {
-		struct xt_tcp *t = rule_match(r, "tcp", 0, sizeof *t);
-		t->spts[1] = 0xffff;
-		t->dpts[0] = lo;
-		t->dpts[1] = hi;
-	} else if (proto == CTR_UDP) {
-		struct xt_udp *u = rule_match(r, "udp", 0, sizeof *u);
-		u->spts[1] = 0xffff;
-		u->dpts[0] = lo;
-		u->dpts[1] = hi;
-	} else {
-		struct xt_sctp_info *s = rule_match(r, "sctp", 0, sizeof *s);
-		s->dpts[0] = lo;
-		s->dpts[1] = hi;
-		s->flags = XT_SCTP_DEST_PORTS;
-		for (size_t i = 0; i < XT_NUM_SCTP_FLAGS; i++) /* as iptables initializes it */
-			s->flag_info[i].chunktype = 0xff;
-	}
-}
-
-static void rule_comment(struct rule *r, const char *owner, const char *peer)
-{
-	struct xt_comment_info *c = rule_match(r, "comment", 0, sizeof *c);
-	if (peer && *peer)
-		snprintf(c->comment, sizeof c->comment, COMMENT_PREFIX "%.64s:%.64s", owner, peer);
-	else
-		snprintf(c->comment, sizeof c->comment, COMMENT_PREFIX "%.64s", owner);
-}
-
-static int rule_check(const struct rule *r)
-{
-	if (r->overflow)
-		return ctr_err(-EOVERFLOW, "internal error: an iptables rule does not fit");
-	return 0;
-}
-
-/* ---- the rules of the layout (nat.h) ------------------------------------------------------ */
-
-#define N_POST 3
-#define N_FWD 6
-
-static void jump_local(struct rule *r, const char *chain)
-{
-	rule_init(r);
-	struct xt_addrtype_info_v1 *a = rule_match(r, "addrtype", 1, sizeof *a);
-	a->dest = XT_ADDRTYPE_LOCAL;
-	rule_verdict(r, chain);
-}
-
-static void jump(struct rule *r, const char *chain)
-{
-	rule_init(r);
-	rule_verdict(r, chain);
-}
-
-/* The POSTROUTING rules; an external bridge gets the first two only.  Returns how many. */
-static size_t post_rules(const struct nat *nat, struct rule v[N_POST])
-{
-	const struct nat_net *n = &nat->net;
-	/* -s S -d S -o br -m conntrack --ctstate DNAT -j MASQUERADE          hairpin */
-	rule_init(&v[0]);
-	rule_src(&v[0], n->subnet, n->prefixlen);
-	rule_dst(&v[0], n->subnet, n->prefixlen);
-	rule_out(&v[0], n->bridge, false);
-	rule_ctstate(&v[0], XT_CONNTRACK_STATE_DNAT);
-	rule_masquerade(&v[0]);
-	/* -s 127.0.0.0/8 -o br -j MASQUERADE                                localhost */
-	rule_init(&v[1]);
-	rule_src(&v[1], htonl(0x7f000000), 8);
-	rule_out(&v[1], n->bridge, false);
-	rule_masquerade(&v[1]);
-	/* -s S ! -o br -j MASQUERADE                                        outbound */
-	rule_init(&v[2]);
-	rule_src(&v[2], n->subnet, n->prefixlen);
-	rule_out(&v[2], n->bridge, true);
-	rule_masquerade(&v[2]);
-	return n->external ? 2 : N_POST;
-}
-
-/* The FORWARD rules; an external bridge gets the first two only (established, DNAT'd).
- * Returns how many. */
-static size_t fwd_rules(const struct nat *nat, struct rule v[N_FWD])
-{
-	const char *br = nat->net.bridge;
-	rule_init(&v[0]);
-	rule_out(&v[0], br, false);
-	rule_ctstate(&v[0], XT_CONNTRACK_STATE_BIT(IP_CT_RELATED) |
-				    XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED));
-	rule_verdict(&v[0], IPTC_LABEL_ACCEPT);
-	rule_init(&v[1]);
-	rule_out(&v[1], br, false);
-	rule_ctstate(&v[1], XT_CONNTRACK_STATE_DNAT);
-	rule_verdict(&v[1], IPTC_LABEL_ACCEPT);
-	rule_init(&v[2]);
-	rule_in(&v[2], br, false);
-	rule_out(&v[2], br, false);
-	rule_verdict(&v[2], nat->link);
-	rule_init(&v[3]);
-	rule_in(&v[3], br, false);
-	rule_out(&v[3], br, false);
-	rule_verdict(&v[3], nat->net.icc ? IPTC_LABEL_ACCEPT : IPTC_LABEL_DROP);
-	rule_init(&v[4]);
-	rule_in(&v[4], br, false);
-	rule_out(&v[4], br, true);
-	rule_verdict(&v[4], IPTC_LABEL_ACCEPT);
-	rule_init(&v[5]);
-	rule_out(&v[5], br, false);
-	rule_verdict(&v[5], IPTC_LABEL_DROP);
-	return nat->net.external ? 2 : N_FWD;
-}
-
-/* -d 127.0.0.0/8 ! -i lo -j DROP */
-static void raw_rule(struct rule *r)
-{
-	rule_init(r);
-	rule_dst(r, htonl(0x7f000000), 8);
-	rule_in(r, "lo", true);
-	rule_verdict(r, IPTC_LABEL_DROP);
-}
-
-/* The entry for a per-container rule (already validated). */
-static void encode(const struct nat_rule *nr, struct rule *r)
-{
-	rule_init(r);
-	if (nr->kind == NAT_RULE_DNAT) {
-		const typeof(nr->u.dnat) *d = &nr->u.dnat;
-		if (d->host_ip)
-			rule_dst(r, d->host_ip, 32);
-		rule_dports(r, nr->proto, d->hport_lo, d->hport_hi);
-		rule_comment(r, nr->owner, NULL);
-		struct nf_nat_range2 *t = rule_target(r, "DNAT", 2, sizeof *t);
-		t->flags = NF_NAT_RANGE_MAP_IPS;
-		t->min_addr.ip = d->cip;
-		t->max_addr.ip = d->cip;
-		/* Same ports: the address alone (a DNAT never changes the port it is not given).
-		 * Otherwise the port, or the run shifted by its offset:
-		 * hport_lo+k -> cport_lo+k. */
-		if (d->cport_lo != d->hport_lo) {
-			unsigned span = (unsigned)d->hport_hi - d->hport_lo;
-			t->flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
-			t->min_proto.all = htons(d->cport_lo);
-			t->max_proto.all = htons((uint16_t)(d->cport_lo + span));
-			if (span) {
-				t->flags |= NF_NAT_RANGE_PROTO_OFFSET;
-				t->base_proto.all = htons(d->hport_lo);
-			}
-		}
-	} else {
-		const typeof(nr->u.link) *l = &nr->u.link;
-		rule_src(r, l->src, 32);
-		rule_dst(r, l->dst, 32);
-		rule_dports(r, nr->proto, l->port_lo, l->port_hi);
-		rule_comment(r, nr->owner, nr->peer);
-		rule_verdict(r, IPTC_LABEL_ACCEPT);
-	}
-}
-
-/* ---- reading rules back ------------------------------------------------------------------- */
-
-static const struct xt_entry_match *next_match(const struct ipt_entry *e, size_t *off)
-{
-	if (*off + sizeof(struct xt_entry_match) > e->target_offset)
-		return NULL;
-	const struct xt_entry_match *m = (const void *)((const char *)e + *off);
-	if (m->u.match_size < sizeof *m || *off + m->u.match_size > e->target_offset)
-		return NULL;
-	*off += m->u.match_size;
-	return m;
-}
-
-static bool name_is(const char *field, size_t size, const char *name)
-{
-	return strncmp(field, name, size) == 0;
-}
-
-static const struct xt_entry_match *find_match(const struct ipt_entry *e, const char *name)
-{
-	size_t off = sizeof *e;
-	const struct xt_entry_match *m;
-	while ((m = next_match(e, &off)))
-		if (name_is(m->u.user.name, sizeof m->u.user.name, name))
-			return m;
-	return NULL;
-}
-
-static size_t match_data_len(const struct xt_entry_match *m)
-{
-	return m->u.match_size - sizeof *m;
-}
-
-/* true if the entry `have` (read through `h`) is exactly the rule `want`.  Match and target
- * names are compared as strings: the kernel leaves garbage after their NUL. */
-static bool entry_is(struct xtc_handle *h, const struct ipt_entry *have, const struct rule *want)
-{
-	const struct ipt_entry *w = &want->u.e;
-	if (memcmp(&have->ip, &w->ip, sizeof w->ip) != 0 ||
-	    have->target_offset != w->target_offset || have->next_offset != w->next_offset)
-		return false;
-	size_t off = sizeof *w;
-	while (off < w->target_offset) {
-		const struct xt_entry_match *a = (const void *)((const char *)have + off);
-		const struct xt_entry_match *b = (const void *)((const char *)w + off);
-		if (a->u.match_size != b->u.match_size ||
-		    a->u.user.revision != b->u.user.revision ||
-		    !name_is(a->u.user.name, sizeof a->u.user.name, b->u.user.name) ||
-		    memcmp(a->data, b->data, match_data_len(b)) != 0)
-			return false;
-		off += b->u.match_size;
-	}
-	const char *tn = iptc_get_target(have, h);
-	if (!tn || strcmp(tn, want->target) != 0)
-		return false;
-	if (want->standard)
-		return true;
-	const struct xt_entry_target *ta = (const void *)((const char *)have + off);
-	const struct xt_entry_target *tb = (const void *)((const char *)w + off);
-	return ta->u.target_size == tb->u.target_size &&
-	       ta->u.user.revision == tb->u.user.revision &&
-	       memcmp(ta->data, tb->data, tb->u.target_size - sizeof *tb) == 0;
-}
-
-/* The owners named by a rule's "ctrlink:<owner>[:<peer>]" comment; false if it has none. */
-static bool rule_owners(const struct ipt_entry *e, char owner[ID_LEN + 1], char peer[ID_LEN + 1])
-{
-	const struct xt_entry_match *m = find_match(e, "comment");
-	if (!m || match_data_len(m) < sizeof(struct xt_comment_info))
-		return false;
-	const char *c = ((const struct xt_comment_info *)m->data)->comment;
-	size_t len = strnlen(c, XT_MAX_COMMENT_LEN);
-	size_t pl = strlen(COMMENT_PREFIX);
-	if (len < pl + ID_LEN || memcmp(c, COMMENT_PREFIX, pl) != 0)
-		return false;
-	c += pl;
-	len -= pl;
-	memcpy(owner, c, ID_LEN);
-	owner[ID_LEN] = '\0';
-	peer[0] = '\0';
-	if (len == ID_LEN + 1 + ID_LEN && c[ID_LEN] == ':') {
-		memcpy(peer, c + ID_LEN + 1, ID_LEN);
-		peer[ID_LEN] = '\0';
-		if (!id_valid(peer, ID_LEN + 1))
-			return false;
-	} else if (len != ID_LEN) {
-		return false;
-	}
-	return id_valid(owner, ID_LEN + 1);
-}
-
-static bool dports_of(const struct ipt_entry *e, uint8_t *proto, uint16_t *lo, uint16_t *hi)
-{
-	const struct xt_entry_match *m;
-	switch (e->ip.proto) {
-	case IPPROTO_TCP:
-		*proto = CTR_TCP;
-		m = find_match(e, "tcp");
-		if (!m || match_data_len(m) < sizeof(struct xt_tcp))
-			return false;
-		*lo = ((const struct xt_tcp *)m->data)->dpts[0];
-		*hi = ((const struct xt_tcp *)m->data)->dpts[1];
-		return true;
-	case IPPROTO_UDP:
-		*proto = CTR_UDP;
-		m = find_match(e, "udp");
-		if (!m || match_data_len(m) < sizeof(struct xt_udp))
-			return false;
-		*lo = ((const struct xt_udp *)m->data)->dpts[0];
-		*hi = ((const struct xt_udp *)m->data)->dpts[1];
-		return true;
-	case IPPROTO_SCTP:
-		*proto = CTR_SCTP;
-		m = find_match(e, "sctp");
-		if (!m || match_data_len(m) < sizeof(struct xt_sctp_info))
-			return false;
-		*lo = ((const struct xt_sctp_info *)m->data)->dpts[0];
-		*hi = ((const struct xt_sctp_info *)m->data)->dpts[1];
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Decode an entry of our chain for `kind` whose comment named owner/peer.  Cheap and lenient:
- * `exact` then says whether the entry is byte for byte the rule it decodes to. */
-static bool decode(struct xtc_handle *h, const struct ipt_entry *e, uint8_t kind,
-		   const char *owner, const char *peer, struct nat_rule *out)
-{
-	memset(out, 0, sizeof *out);
-	out->kind = kind;
-	memcpy(out->owner, owner, sizeof out->owner);
-	memcpy(out->peer, peer, sizeof out->peer);
-	uint16_t lo, hi;
-	if (!dports_of(e, &out->proto, &lo, &hi))
-		return false;
-	if (kind == NAT_RULE_LINK) {
-		if (!peer[0])
-			return false;
-		out->u.link.src = e->ip.src.s_addr;
-		out->u.link.dst = e->ip.dst.s_addr;
-		out->u.link.port_lo = lo;
-		out->u.link.port_hi = hi;
-		return true;
-	}
-	if (peer[0])
-		return false;
-	const char *tn = iptc_get_target(e, h);
-	if (!tn || strcmp(tn, "DNAT") != 0)
-		return false;
-	const struct xt_entry_target *t = (const void *)((const char *)e + e->target_offset);
-	if (t->u.target_size < sizeof *t + sizeof(struct nf_nat_range2) ||
-	    e->target_offset + t->u.target_size > e->next_offset || t->u.user.revision != 2)
-		return false;
-	const struct nf_nat_range2 *range = (const void *)t->data;
-	out->u.dnat.host_ip = e->ip.dmsk.s_addr ? e->ip.dst.s_addr : 0;
-	out->u.dnat.hport_lo = lo;
-	out->u.dnat.hport_hi = hi;
-	out->u.dnat.cip = range->min_addr.ip;
-	out->u.dnat.cport_lo = (range->flags & NF_NAT_RANGE_PROTO_SPECIFIED) ?
-				       ntohs(range->min_proto.all) : lo;
-	return true;
-}
-
-static bool exact(struct xtc_handle *h, const struct ipt_entry *e, const struct nat_rule *nr)
-{
-	struct rule r;
-	encode(nr, &r);
-	return !r.overflow && entry_is(h, e, &r);
 }
 
 /* ---- validation ---------------------------------------------------------------------------- */
@@ -705,13 +218,13 @@ static int ensure_chain(struct xtc_handle *h, const char *table, const char *cha
 
 /* Make a chain of ours hold exactly `want`, in order (rewritten if it differs). */
 static int ensure_content(struct xtc_handle *h, const char *table, const char *chain,
-			  const struct rule *want, size_t n, bool *changed)
+			  const struct natipt_rule *want, size_t n, bool *changed)
 {
 	size_t i = 0;
 	bool same = true;
 	for (const struct ipt_entry *e = iptc_first_rule(chain, h); e;
 	     e = iptc_next_rule(e, h), i++)
-		if (i >= n || !entry_is(h, e, &want[i])) {
+		if (i >= n || !natipt_entry_is(e, iptc_get_target(e, h), &want[i])) {
 			same = false;
 			break;
 		}
@@ -720,7 +233,7 @@ static int ensure_content(struct xtc_handle *h, const char *table, const char *c
 	if (!iptc_flush_entries(chain, h))
 		return iptc_fail(table, "cannot flush chain %s", chain);
 	for (i = 0; i < n; i++) {
-		int r = rule_check(&want[i]);
+		int r = natipt_rule_check(&want[i]);
 		if (r < 0)
 			return r;
 		if (!iptc_append_entry(chain, &want[i].u.e, h))
@@ -733,16 +246,16 @@ static int ensure_content(struct xtc_handle *h, const char *table, const char *c
 /* Make the jump `want` exist exactly once in a built-in chain: first, or appended.  One
  * found elsewhere in the chain stays where it is; extra copies (ours) are removed. */
 static int ensure_jump(struct xtc_handle *h, const char *table, const char *builtin,
-		       const struct rule *want, bool first, bool *changed)
+		       const struct natipt_rule *want, bool first, bool *changed)
 {
-	int r = rule_check(want);
+	int r = natipt_rule_check(want);
 	if (r < 0)
 		return r;
 	for (;;) {
 		unsigned i = 0, count = 0, last = 0;
 		for (const struct ipt_entry *e = iptc_first_rule(builtin, h); e;
 		     e = iptc_next_rule(e, h), i++)
-			if (entry_is(h, e, want)) {
+			if (natipt_entry_is(e, iptc_get_target(e, h), want)) {
 				count++;
 				last = i;
 			}
@@ -762,146 +275,81 @@ static int ensure_jump(struct xtc_handle *h, const char *table, const char *buil
 	}
 }
 
-static int base_nat(struct nat *nat, struct xtc_handle *h, bool *changed)
+/* One table's part of the layout: its chains exist, one of them holds exactly `body`, and the
+ * built-in chains jump to ours (jump[i] into builtin[i], first or appended). */
+struct base_part {
+	const char *chains[2];
+	const char *content;
+	struct natipt_rule body[NATIPT_N_FWD];
+	size_t n_body;
+	struct natipt_rule jump[3];
+	const char *builtin[3];
+	bool first[3];
+	size_t n_jumps;
+};
+
+/* Jump i: from `builtin`, inserted first or appended. */
+static struct natipt_rule *base_jump(struct base_part *p, const char *builtin, bool first)
 {
-	const char *tb = table_names[T_NAT];
-	struct rule post[N_POST], j;
-	int r = ensure_chain(h, tb, nat->dnat, changed);
-	if (r >= 0)
-		r = ensure_chain(h, tb, nat->post, changed);
-	if (r < 0)
-		return r;
-	size_t np = post_rules(nat, post);
-	r = ensure_content(h, tb, nat->post, post, np, changed);
-	jump_local(&j, nat->dnat);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "PREROUTING", &j, false, changed);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "OUTPUT", &j, false, changed);
-	jump(&j, nat->post);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "POSTROUTING", &j, true, changed);
-	return r;
+	p->builtin[p->n_jumps] = builtin;
+	p->first[p->n_jumps] = first;
+	return &p->jump[p->n_jumps++];
 }
 
-static int base_filter(struct nat *nat, struct xtc_handle *h, bool *changed)
+static void base_part(const struct nat *nat, int t, struct base_part *p)
 {
-	const char *tb = table_names[T_FILTER];
-	struct rule fwd[N_FWD], j;
-	int r = ensure_chain(h, tb, nat->link, changed);
-	if (r >= 0)
-		r = ensure_chain(h, tb, nat->fwd, changed);
-	if (r < 0)
-		return r;
-	size_t nf = fwd_rules(nat, fwd);
-	r = ensure_content(h, tb, nat->fwd, fwd, nf, changed);
-	jump(&j, nat->fwd);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "FORWARD", &j, true, changed);
-	return r;
-}
-
-static int base_raw(struct nat *nat, struct xtc_handle *h, bool *changed)
-{
-	const char *tb = table_names[T_RAW];
-	struct rule drop, j;
-	int r = ensure_chain(h, tb, nat->raw, changed);
-	if (r < 0)
-		return r;
-	raw_rule(&drop);
-	r = ensure_content(h, tb, nat->raw, &drop, 1, changed);
-	jump(&j, nat->raw);
-	if (r >= 0)
-		r = ensure_jump(h, tb, "PREROUTING", &j, true, changed);
-	return r;
+	memset(p, 0, sizeof *p);
+	switch (t) {
+	case T_NAT:
+		p->chains[0] = nat->l.dnat;
+		p->chains[1] = p->content = nat->l.post;
+		p->n_body = natipt_post_rules(&nat->l, p->body);
+		natipt_jump_local(base_jump(p, "PREROUTING", false), nat->l.dnat);
+		natipt_jump_local(base_jump(p, "OUTPUT", false), nat->l.dnat);
+		natipt_jump(base_jump(p, "POSTROUTING", true), nat->l.post);
+		break;
+	case T_FILTER:
+		p->chains[0] = nat->l.link;
+		p->chains[1] = p->content = nat->l.fwd;
+		p->n_body = natipt_fwd_rules(&nat->l, p->body);
+		natipt_jump(base_jump(p, "FORWARD", true), nat->l.fwd);
+		break;
+	default:
+		p->chains[0] = p->content = nat->l.raw;
+		natipt_raw_rule(&p->body[0]);
+		p->n_body = 1;
+		natipt_jump(base_jump(p, "PREROUTING", true), nat->l.raw);
+		break;
+	}
 }
 
 static int base_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, bool *changed)
 {
 	(void)arg;
-	switch (t) {
-	case T_NAT:
-		return base_nat(nat, h, changed);
-	case T_FILTER:
-		return base_filter(nat, h, changed);
-	default:
-		return base_raw(nat, h, changed);
-	}
+	const char *tb = table_names[t];
+	struct base_part *p = malloc(sizeof *p);
+	if (!p)
+		return ctr_err(-ENOMEM, "out of memory");
+	base_part(nat, t, p);
+	int r = 0;
+	for (size_t i = 0; i < 2 && p->chains[i] && r >= 0; i++)
+		r = ensure_chain(h, tb, p->chains[i], changed);
+	if (r >= 0)
+		r = ensure_content(h, tb, p->content, p->body, p->n_body, changed);
+	for (size_t i = 0; i < p->n_jumps && r >= 0; i++)
+		r = ensure_jump(h, tb, p->builtin[i], &p->jump[i], p->first[i], changed);
+	free(p);
+	return r;
 }
 
 /* ---- apply ------------------------------------------------------------------------------- */
-
-/* A total order on rules, consistent with nat_rule_equal(). */
-static int cmp_u32(uint32_t a, uint32_t b)
-{
-	return (a > b) - (a < b);
-}
-
-static int rule_cmp(const struct nat_rule *a, const struct nat_rule *b)
-{
-	int c = cmp_u32(a->kind, b->kind);
-	if (!c)
-		c = cmp_u32(a->proto, b->proto);
-	if (!c)
-		c = strncmp(a->owner, b->owner, sizeof a->owner);
-	if (c)
-		return c;
-	if (a->kind == NAT_RULE_DNAT) {
-		const typeof(a->u.dnat) *x = &a->u.dnat, *y = &b->u.dnat;
-		if ((c = cmp_u32(x->host_ip, y->host_ip)) ||
-		    (c = cmp_u32(x->hport_lo, y->hport_lo)) ||
-		    (c = cmp_u32(x->hport_hi, y->hport_hi)) || (c = cmp_u32(x->cip, y->cip)))
-			return c;
-		return cmp_u32(x->cport_lo, y->cport_lo);
-	}
-	const typeof(a->u.link) *x = &a->u.link, *y = &b->u.link;
-	if ((c = strncmp(a->peer, b->peer, sizeof a->peer)) || (c = cmp_u32(x->src, y->src)) ||
-	    (c = cmp_u32(x->dst, y->dst)) || (c = cmp_u32(x->port_lo, y->port_lo)))
-		return c;
-	return cmp_u32(x->port_hi, y->port_hi);
-}
-
-/* Sort order of rule pointers: by rule, then by position (so the first of equal rules in the
- * caller's array sorts first). */
-static int rule_ptr_cmp(const void *pa, const void *pb)
-{
-	const struct nat_rule *a = *(const struct nat_rule *const *)pa;
-	const struct nat_rule *b = *(const struct nat_rule *const *)pb;
-	int c = rule_cmp(a, b);
-	return c ? c : (a > b) - (a < b);
-}
-
-static int str_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* First position in sorted `v` whose rule is not less than `key`. */
-static size_t lower_bound(const struct nat_rule *const *v, size_t n, const struct nat_rule *key)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (rule_cmp(v[mid], key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static bool in_sorted(const struct nat_rule *const *v, size_t n, const struct nat_rule *key)
-{
-	size_t i = lower_bound(v, n, key);
-	return i < n && rule_cmp(v[i], key) == 0;
-}
 
 /* The txn, split by table: [0] DNAT rules (nat), [1] LINK rules (filter). */
 struct apply_ctx {
 	const struct nat_txn *txn;
 	const char **drop; /* sorted */
 	size_t n_drop;
-	const struct nat_rule **del[2], **add[2]; /* sorted by rule_ptr_cmp */
+	const struct nat_rule **del[2], **add[2]; /* sorted by nat_rule_ptr_cmp */
 	size_t n_del[2], n_add[2];
 	bool *dup;  /* per txn->add index: an earlier add is the same rule */
 	bool *skip; /* per txn->add index: not to be added (scratch of one table edit) */
@@ -909,18 +357,14 @@ struct apply_ctx {
 
 static bool dropped(const struct apply_ctx *c, const char *owner, const char *peer)
 {
-	if (!c->n_drop)
-		return false;
-	if (bsearch(&owner, c->drop, c->n_drop, sizeof *c->drop, str_ptr_cmp))
-		return true;
-	return peer[0] && bsearch(&peer, c->drop, c->n_drop, sizeof *c->drop, str_ptr_cmp);
+	return nat_ids_name(c->drop, c->n_drop, owner, peer);
 }
 
 /* An existing rule equal to `cur`: the adds that equal it are already there. */
 static void mark_present(struct apply_ctx *c, int k, const struct nat_rule *cur)
 {
-	size_t i = lower_bound(c->add[k], c->n_add[k], cur);
-	for (; i < c->n_add[k] && rule_cmp(c->add[k][i], cur) == 0; i++)
+	size_t i = nat_rule_lower_bound(c->add[k], c->n_add[k], cur);
+	for (; i < c->n_add[k] && nat_rule_cmp(c->add[k][i], cur) == 0; i++)
 		c->skip[c->add[k][i] - c->txn->add] = true;
 }
 
@@ -957,9 +401,9 @@ static int delete_rules(struct xtc_handle *h, const char *table, const char *cha
 		 * standard target): name it again, or libiptc would take it for a fall-through. */
 		struct xt_entry_target *tg = (void *)((char *)keep[k] + e->target_offset);
 		const char *tn = iptc_get_target(e, h);
-		if (tn && !name_is(tg->u.user.name, sizeof tg->u.user.name, tn)) {
+		if (tn && !natipt_name_is(tg->u.user.name, sizeof tg->u.user.name, tn)) {
 			memset(tg->u.user.name, 0, sizeof tg->u.user.name);
-			set_name(tg->u.user.name, sizeof tg->u.user.name, tn);
+			natipt_set_name(tg->u.user.name, sizeof tg->u.user.name, tn);
 		}
 		k++;
 	}
@@ -990,8 +434,8 @@ static int apply_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, 
 	const char *tb = table_names[t];
 	int k = t == T_NAT ? 0 : 1;
 	uint8_t kind = t == T_NAT ? NAT_RULE_DNAT : NAT_RULE_LINK;
-	const char *chain = t == T_NAT ? nat->dnat : nat->link;
-	int r = t == T_NAT ? base_nat(nat, h, changed) : base_filter(nat, h, changed);
+	const char *chain = t == T_NAT ? nat->l.dnat : nat->l.link;
+	int r = base_table(nat, t, h, NULL, changed);
 	if (r < 0)
 		return r;
 
@@ -1006,14 +450,14 @@ static int apply_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, 
 	for (const struct ipt_entry *e = iptc_first_rule(chain, h); e;
 	     e = iptc_next_rule(e, h), total++) {
 		char owner[ID_LEN + 1], peer[ID_LEN + 1];
-		if (!rule_owners(e, owner, peer))
+		if (!natipt_rule_owners(e, owner, peer))
 			continue; /* not a rule of ours: left alone */
 		bool del = dropped(c, owner, peer);
 		struct nat_rule cur;
-		if (!del && (c->n_del[k] || c->n_add[k]) && decode(h, e, kind, owner, peer, &cur)) {
-			bool in_del = in_sorted(c->del[k], c->n_del[k], &cur);
-			bool in_add = in_sorted(c->add[k], c->n_add[k], &cur);
-			if ((in_del || in_add) && exact(h, e, &cur)) {
+		if (!del && (c->n_del[k] || c->n_add[k]) && natipt_decode(e, iptc_get_target(e, h), kind, owner, peer, &cur)) {
+			bool in_del = nat_rule_in_sorted(c->del[k], c->n_del[k], &cur);
+			bool in_add = nat_rule_in_sorted(c->add[k], c->n_add[k], &cur);
+			if ((in_del || in_add) && natipt_exact(e, iptc_get_target(e, h), &cur)) {
 				if (in_del)
 					del = true;
 				else
@@ -1046,9 +490,9 @@ static int apply_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, 
 		const struct nat_rule *nr = &c->txn->add[i];
 		if (nr->kind != kind || c->skip[i])
 			continue;
-		struct rule rb;
-		encode(nr, &rb);
-		if ((r = rule_check(&rb)) < 0)
+		struct natipt_rule rb;
+		natipt_encode(nr, &rb);
+		if ((r = natipt_rule_check(&rb)) < 0)
 			return r;
 		if (!iptc_append_entry(chain, &rb.u.e, h))
 			return iptc_fail(tb, "cannot add a rule to chain %s", chain);
@@ -1074,7 +518,7 @@ static int split_rules(const struct nat_rule *v, size_t n, const char *what,
 		for (size_t i = 0; i < n; i++)
 			if (v[i].kind == kind)
 				out[k][cnt[k]++] = &v[i];
-		qsort(out[k], cnt[k], sizeof *out[k], rule_ptr_cmp);
+		qsort(out[k], cnt[k], sizeof *out[k], nat_rule_ptr_cmp);
 	}
 	return 0;
 }
@@ -1084,29 +528,20 @@ static int split_rules(const struct nat_rule *v, size_t n, const char *what,
 static int ipt_open(struct nat **out, const struct nat_net *net)
 {
 	*out = NULL;
-	size_t len = strnlen(net->bridge, sizeof net->bridge);
-	if (len > BRIDGE_MAX)
-		return ctr_err(-EINVAL, "bridge name too long (at most %d characters, so that "
-			       "its iptables chain names fit in %d)", BRIDGE_MAX, CHAIN_MAX);
-	if (name_check(NAME_BRIDGE, net->bridge) < 0)
-		return -EINVAL;
-	if (net->prefixlen < 1 || net->prefixlen > 32)
-		return ctr_err(-EINVAL, "invalid subnet prefix length %d", net->prefixlen);
-	uint32_t mask = prefix_mask(net->prefixlen);
-	if (net->subnet & ~mask) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &net->subnet, a, sizeof a);
-		return ctr_err(-EINVAL, "subnet %s/%d has host bits set", a, net->prefixlen);
-	}
+	char why[64];
+	snprintf(why, sizeof why, ", so that its iptables chain names fit in %d", CHAIN_MAX);
+	int r = nat_net_check(net, BRIDGE_MAX, why, false);
+	if (r < 0)
+		return r;
 	struct nat *nat = calloc(1, sizeof *nat);
 	if (!nat)
 		return ctr_err(-ENOMEM, "out of memory");
-	nat->net = *net;
-	snprintf(nat->dnat, sizeof nat->dnat, "CTRLINK-DNAT-%s", net->bridge);
-	snprintf(nat->post, sizeof nat->post, "CTRLINK-POST-%s", net->bridge);
-	snprintf(nat->fwd, sizeof nat->fwd, "CTRLINK-FWD-%s", net->bridge);
-	snprintf(nat->link, sizeof nat->link, "CTRLINK-LINK-%s", net->bridge);
-	snprintf(nat->raw, sizeof nat->raw, "CTRLINK-RAW-%s", net->bridge);
+	nat->l.net = *net;
+	snprintf(nat->l.dnat, sizeof nat->l.dnat, "CTRLINK-DNAT-%s", net->bridge);
+	snprintf(nat->l.post, sizeof nat->l.post, "CTRLINK-POST-%s", net->bridge);
+	snprintf(nat->l.fwd, sizeof nat->l.fwd, "CTRLINK-FWD-%s", net->bridge);
+	snprintf(nat->l.link, sizeof nat->l.link, "CTRLINK-LINK-%s", net->bridge);
+	snprintf(nat->l.raw, sizeof nat->l.raw, "CTRLINK-RAW-%s", net->bridge);
 	*out = nat;
 	return 0;
 }
@@ -1123,35 +558,26 @@ static int ipt_ensure_base(struct nat *nat)
 
 static int ipt_apply(struct nat *nat, const struct nat_txn *txn)
 {
-	if (!txn)
-		return ctr_err(-EINVAL, "no nat change given");
-	if ((txn->n_drop_ids && !txn->drop_ids) || (txn->n_del && !txn->del) ||
-	    (txn->n_add && !txn->add))
-		return ctr_err(-EINVAL, "nat change: a list with a count but no array");
-	for (size_t i = 0; i < txn->n_drop_ids; i++)
-		if (!txn->drop_ids[i] || !id_valid(txn->drop_ids[i], ID_LEN + 1))
-			return ctr_err(-EINVAL, "nat change: container ID %zu to drop is not a "
-				       "container ID (64 lower-case hex digits)", i);
-
+	int r = nat_txn_check(txn);
+	if (r < 0)
+		return r;
 	struct apply_ctx c = { .txn = txn, .n_drop = txn->n_drop_ids };
-	int r = split_rules(txn->del, txn->n_del, "delete", c.del, c.n_del);
+	r = split_rules(txn->del, txn->n_del, "delete", c.del, c.n_del);
 	if (r >= 0)
 		r = split_rules(txn->add, txn->n_add, "add", c.add, c.n_add);
 	if (r < 0)
 		goto out;
-	c.drop = calloc(c.n_drop ? c.n_drop : 1, sizeof *c.drop);
+	if ((r = nat_ids_sorted(txn->drop_ids, c.n_drop, &c.drop)) < 0)
+		goto out;
 	c.dup = calloc(txn->n_add ? txn->n_add : 1, sizeof *c.dup);
 	c.skip = calloc(txn->n_add ? txn->n_add : 1, sizeof *c.skip);
-	if (!c.drop || !c.dup || !c.skip) {
+	if (!c.dup || !c.skip) {
 		r = ctr_err(-ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < c.n_drop; i++)
-		c.drop[i] = txn->drop_ids[i];
-	qsort(c.drop, c.n_drop, sizeof *c.drop, str_ptr_cmp);
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 1; i < c.n_add[k]; i++)
-			if (rule_cmp(c.add[k][i - 1], c.add[k][i]) == 0)
+			if (nat_rule_cmp(c.add[k][i - 1], c.add[k][i]) == 0)
 				c.dup[c.add[k][i] - txn->add] = true;
 
 	unsigned tables = 0;
@@ -1181,15 +607,15 @@ static int list_table(struct nat *nat, int t, struct xtc_handle *h, void *arg, b
 {
 	struct list_ctx *l = arg;
 	uint8_t kind = t == T_NAT ? NAT_RULE_DNAT : NAT_RULE_LINK;
-	const char *chain = t == T_NAT ? nat->dnat : nat->link;
+	const char *chain = t == T_NAT ? nat->l.dnat : nat->l.link;
 	(void)changed;
 	if (!iptc_is_chain(chain, h))
 		return 0;
 	for (const struct ipt_entry *e = iptc_first_rule(chain, h); e; e = iptc_next_rule(e, h)) {
 		char owner[ID_LEN + 1], peer[ID_LEN + 1];
 		struct nat_rule cur;
-		if (!rule_owners(e, owner, peer) || !decode(h, e, kind, owner, peer, &cur) ||
-		    !exact(h, e, &cur))
+		if (!natipt_rule_owners(e, owner, peer) || !natipt_decode(e, iptc_get_target(e, h), kind, owner, peer, &cur) ||
+		    !natipt_exact(e, iptc_get_target(e, h), &cur))
 			continue;
 		if (l->n == l->cap) {
 			size_t ncap = l->cap ? l->cap * 2 : 64;
@@ -1235,14 +661,14 @@ static int others_table(struct nat *nat, int t, struct xtc_handle *h, void *arg,
 	(void)t;
 	(void)changed;
 	for (const char *chain = iptc_first_chain(h); chain; chain = iptc_next_chain(h)) {
-		if (strncmp(chain, DNAT_PREFIX, pl) != 0 || strcmp(chain, nat->dnat) == 0)
+		if (strncmp(chain, DNAT_PREFIX, pl) != 0 || strcmp(chain, nat->l.dnat) == 0)
 			continue;
 		for (const struct ipt_entry *e = iptc_first_rule(chain, h); e;
 		     e = iptc_next_rule(e, h)) {
 			char owner[ID_LEN + 1], peer[ID_LEN + 1];
 			struct nat_rule cur;
-			if (!rule_owners(e, owner, peer) ||
-			    !decode(h, e, NAT_RULE_DNAT, owner, peer, &cur) || !exact(h, e, &cur))
+			if (!natipt_rule_owners(e, owner, peer) ||
+			    !natipt_decode(e, iptc_get_target(e, h), NAT_RULE_DNAT, owner, peer, &cur) || !natipt_exact(e, iptc_get_target(e, h), &cur))
 				continue;
 			int r = o->fn(o->arg, chain + pl, &cur);
 			if (r < 0)
@@ -1306,13 +732,13 @@ static int remove_table(struct nat *nat, int t, struct xtc_handle *h, void *arg,
 	size_t n_ours = 0;
 	(void)arg;
 	if (t == T_NAT) {
-		ours[n_ours++] = nat->dnat;
-		ours[n_ours++] = nat->post;
+		ours[n_ours++] = nat->l.dnat;
+		ours[n_ours++] = nat->l.post;
 	} else if (t == T_FILTER) {
-		ours[n_ours++] = nat->fwd;
-		ours[n_ours++] = nat->link;
+		ours[n_ours++] = nat->l.fwd;
+		ours[n_ours++] = nat->l.link;
 	} else {
-		ours[n_ours++] = nat->raw;
+		ours[n_ours++] = nat->l.raw;
 	}
 	xt_chainlabel builtin[NF_INET_NUMHOOKS];
 	size_t n_builtin = 0;

@@ -85,6 +85,7 @@
  *
  * Thread safety: no mutable globals; a handle (its socket) is used by one thread at a time. */
 #define _GNU_SOURCE
+#include "core/names.h"
 #include "core/nat.h"
 
 #include <arpa/inet.h>
@@ -116,12 +117,13 @@
 
 #include "core/guard.h"
 #include "core/model.h"
+#include "core/natelem.h"
+#include "core/natrules.h"
 #include "sys/nftguard.h"
-#include "sys/nlack.h"
+#include "sys/netlink.h"
 #include "core/util.h"
 
 #define TABLE_PREFIX "ctrlink_"
-#define COMMENT_PREFIX "ctrlink:"
 #define ID_LEN 64
 #define BRIDGE_MAX 15
 /* A dump message is at most 32 KiB; errors come without the request (NETLINK_CAP_ACK). */
@@ -138,73 +140,6 @@
 #define TRIES 5
 /* Kernel 6.3: delete an element, absent or not (not in Debian 12's kernel headers). */
 #define MSG_DESTROYSETELEM 30
-/* nft's element comment (libnftnl's NFTNL_UDATA_SET_ELEM_COMMENT) and its limit. */
-#define UDATA_ELEM_COMMENT 0
-#define COMMENT_MAX 128
-
-/* ---- the sets ------------------------------------------------------------------------------ */
-
-enum { S_DNAT4_ANY, S_DNAT4_IP, S_DNAT6_ANY, S_DNAT6_IP, S_LINKS4, S_LINKS6, S_N };
-
-/* nft's datatype numbers, which tell nft how to show keys and data; a concatenation packs them
- * six bits apiece, the first component highest. */
-enum { DT_IPADDR = 7, DT_IP6ADDR = 8, DT_INET_PROTO = 12, DT_INET_SERVICE = 13 };
-#define DT2(a, b) (((a) << 6) | (b))
-#define DT3(a, b, c) ((DT2(a, b) << 6) | (c))
-#define DT4(a, b, c, d) ((DT3(a, b, c) << 6) | (d))
-
-/* Keys and data are concatenations, each component in its own 32-bit register: an address
- * (4 or 16 bytes), the protocol (1 byte, zero-padded to 4), the port (2 bytes, network order,
- * zero-padded to 4). */
-struct setdef {
-	const char *name;
-	uint32_t key_type, key_len, data_type, data_len; /* data_len 0: a set, not a map */
-	uint8_t kind;                                    /* NAT_RULE_DNAT or NAT_RULE_LINK */
-	uint8_t family;                                  /* AF_INET or AF_INET6 */
-	bool any;                                        /* DNAT: no host address in the key */
-};
-
-static const struct setdef sets[S_N] = {
-	[S_DNAT4_ANY] = { "dnat4_any", DT2(DT_INET_PROTO, DT_INET_SERVICE), 8,
-			  DT2(DT_IPADDR, DT_INET_SERVICE), 8, NAT_RULE_DNAT, AF_INET, true },
-	[S_DNAT4_IP] = { "dnat4_ip", DT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12,
-			 DT2(DT_IPADDR, DT_INET_SERVICE), 8, NAT_RULE_DNAT, AF_INET, false },
-	[S_DNAT6_ANY] = { "dnat6_any", DT2(DT_INET_PROTO, DT_INET_SERVICE), 8,
-			  DT2(DT_IP6ADDR, DT_INET_SERVICE), 20, NAT_RULE_DNAT, AF_INET6, true },
-	[S_DNAT6_IP] = { "dnat6_ip", DT3(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE), 24,
-			 DT2(DT_IP6ADDR, DT_INET_SERVICE), 20, NAT_RULE_DNAT, AF_INET6, false },
-	[S_LINKS4] = { "links4", DT4(DT_IPADDR, DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 16, 0,
-		       0, NAT_RULE_LINK, AF_INET, false },
-	[S_LINKS6] = { "links6", DT4(DT_IP6ADDR, DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE), 40,
-		       0, 0, NAT_RULE_LINK, AF_INET6, false },
-};
-
-#define KEY_MAX 40
-#define DATA_MAX 20
-
-/* One element (one port of a rule). */
-struct elem {
-	uint8_t set;
-	uint8_t key[KEY_MAX]; /* unused bytes are zero */
-	uint8_t data[DATA_MAX];
-	const struct nat_rule *rule; /* an addition: the rule whose owners its comment names */
-};
-
-/* An element read from the kernel, with the owners its comment names ("" if none of ours). */
-struct kelem {
-	struct elem e;
-	char owner[ID_LEN + 1], peer[ID_LEN + 1];
-};
-
-struct evec {
-	struct elem *v;
-	size_t n, cap;
-};
-
-struct kvec {
-	struct kelem *v;
-	size_t n, cap;
-};
 
 /* ---- the chains ---------------------------------------------------------------------------- */
 
@@ -232,9 +167,7 @@ struct nat {
 	struct nat_net net;
 	bool v6;           /* the network has an IPv6 subnet */
 	char table[32];    /* ctrlink_<br> */
-	struct mnl_socket *sock;
-	uint32_t portid, seq;
-	char *rbuf;        /* RECV_SIZE bytes */
+	struct nlsock nl;  /* opened on first use (nft_sock) */
 	int sndbuf;        /* the socket's send buffer, as the kernel counts it */
 	bool destroy;      /* delete elements with NFT_MSG_DESTROYSETELEM */
 	uint16_t family;   /* of the table: NFPROTO_INET (NAT), NFPROTO_BRIDGE (the port guard) */
@@ -261,257 +194,10 @@ static struct nlmsghdr *req_hdr(union req *q, uint16_t type, uint16_t family, ui
 	return nftnl_nlmsg_build_hdr(q->buf, type, family, flags, 0);
 }
 
-static const uint8_t ip_protos[CTR_NPROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
-
-static int proto_of(uint8_t ipproto)
-{
-	for (int i = 0; i < CTR_NPROTO; i++)
-		if (ip_protos[i] == ipproto)
-			return i;
-	return -1;
-}
-
-/* ---- vectors ------------------------------------------------------------------------------- */
-
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 64;
-	void *nv = realloc(*v, ncap * size);
-	if (!nv)
-		return ctr_err(-ENOMEM, "out of memory");
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
-static struct elem *evec_push(struct evec *v)
-{
-	if (grow((void **)&v->v, &v->cap, v->n, sizeof *v->v) < 0)
-		return NULL;
-	struct elem *e = &v->v[v->n++];
-	memset(e, 0, sizeof *e);
-	return e;
-}
-
-static int elem_cmp(const void *pa, const void *pb)
-{
-	const struct elem *a = pa, *b = pb;
-	if (a->set != b->set)
-		return a->set < b->set ? -1 : 1;
-	return memcmp(a->key, b->key, sizeof a->key);
-}
-
-static void evec_sort_unique(struct evec *v)
-{
-	if (v->n)
-		qsort(v->v, v->n, sizeof *v->v, elem_cmp);
-	size_t k = 0;
-	for (size_t i = 0; i < v->n; i++)
-		if (k == 0 || elem_cmp(&v->v[k - 1], &v->v[i]) != 0)
-			v->v[k++] = v->v[i];
-	v->n = k;
-}
-
-/* ---- elements of a rule -------------------------------------------------------------------- */
-
 static bool zero16(const uint8_t a[16])
 {
 	static const uint8_t z[16];
 	return memcmp(a, z, 16) == 0;
-}
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
-static int rule_set(const struct nat_rule *r)
-{
-	bool v6 = r->family == AF_INET6;
-	if (r->kind == NAT_RULE_LINK)
-		return v6 ? S_LINKS6 : S_LINKS4;
-	bool any = v6 ? zero16(r->u.dnat.host_ip6) : r->u.dnat.host_ip == 0;
-	return v6 ? (any ? S_DNAT6_ANY : S_DNAT6_IP) : (any ? S_DNAT4_ANY : S_DNAT4_IP);
-}
-
-/* Append the elements of a (valid) rule, one per port. */
-static int rule_elems(const struct nat_rule *r, struct evec *out)
-{
-	int s = rule_set(r);
-	bool v6 = r->family == AF_INET6;
-	size_t alen = v6 ? 16 : 4;
-	uint8_t proto = ip_protos[r->proto];
-	if (r->kind == NAT_RULE_DNAT) {
-		const typeof(r->u.dnat) *d = &r->u.dnat;
-		const void *hip = v6 ? (const void *)d->host_ip6 : (const void *)&d->host_ip;
-		const void *cip = v6 ? (const void *)d->cip6 : (const void *)&d->cip;
-		for (unsigned p = d->hport_lo; p <= d->hport_hi; p++) {
-			struct elem *e = evec_push(out);
-			if (!e)
-				return -ENOMEM;
-			size_t off = 0;
-			e->set = (uint8_t)s;
-			e->rule = r;
-			if (!sets[s].any) {
-				memcpy(e->key, hip, alen);
-				off = alen;
-			}
-			e->key[off] = proto;
-			put16(e->key + off + 4, p);
-			memcpy(e->data, cip, alen);
-			put16(e->data + alen, d->cport_lo + (p - d->hport_lo));
-		}
-		return 0;
-	}
-	const typeof(r->u.link) *l = &r->u.link;
-	const void *src = v6 ? (const void *)l->src6 : (const void *)&l->src;
-	const void *dst = v6 ? (const void *)l->dst6 : (const void *)&l->dst;
-	for (unsigned p = l->port_lo; p <= l->port_hi; p++) {
-		struct elem *e = evec_push(out);
-		if (!e)
-			return -ENOMEM;
-		e->set = (uint8_t)s;
-		e->rule = r;
-		memcpy(e->key, src, alen);
-		memcpy(e->key + alen, dst, alen);
-		e->key[2 * alen] = proto;
-		put16(e->key + 2 * alen + 4, p);
-	}
-	return 0;
-}
-
-/* The one-port rule an element of ours stands for; false if it is not well-formed. */
-static bool elem_rule(const struct kelem *k, struct nat_rule *r)
-{
-	const struct setdef *sd = &sets[k->e.set];
-	const uint8_t *key = k->e.key, *data = k->e.data;
-	bool v6 = sd->family == AF_INET6;
-	size_t alen = v6 ? 16 : 4;
-	memset(r, 0, sizeof *r);
-	r->kind = sd->kind;
-	r->family = v6 ? AF_INET6 : 0;
-	memcpy(r->owner, k->owner, sizeof r->owner);
-	memcpy(r->peer, k->peer, sizeof r->peer);
-	if (sd->kind == NAT_RULE_DNAT) {
-		size_t off = sd->any ? 0 : alen;
-		int proto = proto_of(key[off]);
-		unsigned hport = get16(key + off + 4), cport = get16(data + alen);
-		if (proto < 0 || !hport || !cport || k->peer[0])
-			return false;
-		r->proto = (uint8_t)proto;
-		if (v6) {
-			if (!sd->any)
-				memcpy(r->u.dnat.host_ip6, key, 16);
-			memcpy(r->u.dnat.cip6, data, 16);
-		} else {
-			if (!sd->any)
-				memcpy(&r->u.dnat.host_ip, key, 4);
-			memcpy(&r->u.dnat.cip, data, 4);
-		}
-		r->u.dnat.hport_lo = r->u.dnat.hport_hi = (uint16_t)hport;
-		r->u.dnat.cport_lo = (uint16_t)cport;
-		return true;
-	}
-	int proto = proto_of(key[2 * alen]);
-	unsigned port = get16(key + 2 * alen + 4);
-	if (proto < 0 || !port || !k->peer[0])
-		return false;
-	r->proto = (uint8_t)proto;
-	if (v6) {
-		memcpy(r->u.link.src6, key, 16);
-		memcpy(r->u.link.dst6, key + 16, 16);
-	} else {
-		memcpy(&r->u.link.src, key, 4);
-		memcpy(&r->u.link.dst, key + 4, 4);
-	}
-	r->u.link.port_lo = r->u.link.port_hi = (uint16_t)port;
-	return true;
-}
-
-/* "0.0.0.0:8080/tcp -> 10.77.0.2:80" ("0.0.0.0:8080/tcp" with `host_only`) or
- * "link 10.77.0.3 -> 10.77.0.2 port 5432/tcp". */
-static void elem_desc(const struct elem *e, bool host_only, char *buf, size_t len)
-{
-	const struct setdef *sd = &sets[e->set];
-	bool v6 = sd->family == AF_INET6;
-	size_t alen = v6 ? 16 : 4;
-	int af = v6 ? AF_INET6 : AF_INET;
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-	if (sd->kind == NAT_RULE_DNAT) {
-		size_t off = sd->any ? 0 : alen;
-		int proto = proto_of(e->key[off]);
-		static const uint8_t zero[16];
-		inet_ntop(af, sd->any ? zero : e->key, a, sizeof a);
-		inet_ntop(af, e->data, b, sizeof b);
-		int k = snprintf(buf, len, "%s%s%s:%u/%s", v6 ? "[" : "", a, v6 ? "]" : "",
-				 get16(e->key + off + 4),
-				 proto < 0 ? "?" : proto_name((unsigned)proto));
-		if (!host_only && k >= 0 && (size_t)k < len)
-			snprintf(buf + k, len - (size_t)k, " -> %s%s%s:%u", v6 ? "[" : "", b,
-				 v6 ? "]" : "", get16(e->data + alen));
-		return;
-	}
-	int proto = proto_of(e->key[2 * alen]);
-	inet_ntop(af, e->key, a, sizeof a);
-	inet_ntop(af, e->key + alen, b, sizeof b);
-	snprintf(buf, len, "link %s -> %s port %u/%s", a, b, get16(e->key + 2 * alen + 4),
-		 proto < 0 ? "?" : proto_name((unsigned)proto));
-}
-
-/* ---- owners in comments -------------------------------------------------------------------- */
-
-/* The comment of an element of `rule` (NUL included in the returned length). */
-static size_t elem_comment(const struct nat_rule *r, char buf[COMMENT_MAX + 1])
-{
-	if (r->kind == NAT_RULE_LINK)
-		snprintf(buf, COMMENT_MAX + 1, "%.64s%.64s", r->owner, r->peer);
-	else
-		snprintf(buf, COMMENT_MAX + 1, COMMENT_PREFIX "%.64s", r->owner);
-	return strlen(buf) + 1;
-}
-
-/* The owners named by an element's userdata, for an element of a set of `kind`. */
-static void parse_owners(const uint8_t *ud, size_t len, uint8_t kind, struct kelem *k)
-{
-	k->owner[0] = k->peer[0] = '\0';
-	for (size_t off = 0; off + 2 <= len;) {
-		uint8_t type = ud[off], l = ud[off + 1];
-		const char *c = (const char *)ud + off + 2;
-		if (off + 2 + l > len)
-			return;
-		off += 2 + (size_t)l;
-		if (type != UDATA_ELEM_COMMENT || l == 0 || c[l - 1] != '\0')
-			continue;
-		size_t n = strlen(c), pl = strlen(COMMENT_PREFIX);
-		char owner[ID_LEN + 1], peer[ID_LEN + 1];
-		if (kind == NAT_RULE_DNAT) {
-			if (n != pl + ID_LEN || memcmp(c, COMMENT_PREFIX, pl) != 0)
-				return;
-			memcpy(owner, c + pl, ID_LEN);
-			owner[ID_LEN] = peer[0] = '\0';
-		} else {
-			if (n != 2 * ID_LEN)
-				return;
-			memcpy(owner, c, ID_LEN);
-			memcpy(peer, c + ID_LEN, ID_LEN);
-			owner[ID_LEN] = peer[ID_LEN] = '\0';
-			if (!id_valid(peer, sizeof peer))
-				return;
-		}
-		if (!id_valid(owner, sizeof owner))
-			return;
-		memcpy(k->owner, owner, sizeof owner);
-		memcpy(k->peer, peer, sizeof peer);
-		return;
-	}
 }
 
 /* ---- the netlink socket -------------------------------------------------------------------- */
@@ -530,27 +216,20 @@ static bool kernel_has_destroy(void)
 
 static int nft_sock(struct nat *nat)
 {
-	int one = 1;
-	if (nat->sock)
+	bool bind_failed;
+	if (nat->nl.sock)
 		return 0;
-	nat->rbuf = malloc(RECV_SIZE);
-	if (!nat->rbuf)
+	uint32_t seq = nat->nl.seq; /* a batch may have been numbered already */
+	int r = nl_open(&nat->nl, NETLINK_NETFILTER, RECV_SIZE, "nftables", &bind_failed);
+	nat->nl.seq = seq;
+	if (r == -ENOMEM)
 		return ctr_err(-ENOMEM, "out of memory");
-	nat->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nat->sock)
-		return ctr_err_sys(-errno, "nftables: cannot open a netfilter netlink socket");
-	if (mnl_socket_bind(nat->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int e = -errno;
-		mnl_socket_close(nat->sock);
-		nat->sock = NULL;
-		return ctr_err_sys(e, "nftables: cannot bind a netfilter netlink socket");
-	}
-	nat->portid = mnl_socket_get_portid(nat->sock);
-	/* Best effort: explanations from the kernel, and errors without a copy of the request. */
-	(void)mnl_socket_setsockopt(nat->sock, NETLINK_EXT_ACK, &one, sizeof one);
-	(void)mnl_socket_setsockopt(nat->sock, NETLINK_CAP_ACK, &one, sizeof one);
+	if (r < 0)
+		return ctr_err_sys(r, bind_failed ? "nftables: cannot bind a netfilter netlink socket"
+						  : "nftables: cannot open a netfilter netlink socket");
 	socklen_t sl = sizeof nat->sndbuf;
-	if (getsockopt(mnl_socket_get_fd(nat->sock), SOL_SOCKET, SO_SNDBUF, &nat->sndbuf, &sl) < 0)
+	if (getsockopt(mnl_socket_get_fd(nat->nl.sock), SOL_SOCKET, SO_SNDBUF, &nat->sndbuf,
+		       &sl) < 0)
 		nat->sndbuf = 0;
 	return 0;
 }
@@ -561,7 +240,7 @@ static void nft_sndbuf(struct nat *nat, size_t len)
 {
 	if (len + 4096 <= (size_t)nat->sndbuf || len > INT_MAX / 2)
 		return;
-	int fd = mnl_socket_get_fd(nat->sock), want = (int)len + 4096;
+	int fd = mnl_socket_get_fd(nat->nl.sock), want = (int)len + 4096;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
 	socklen_t sl = sizeof nat->sndbuf;
@@ -569,69 +248,21 @@ static void nft_sndbuf(struct nat *nat, size_t len)
 		nat->sndbuf = 0;
 }
 
-typedef int (*msg_cb)(const struct nlmsghdr *nlh, void *data);
-
 /* Send one request — a dump, or a get (answered by its data, then an ACK) — and pass every
- * data message of the answer to `cb`.  Returns 0 or a negative errno: the kernel's error with
- * res->kernel set and no message (the caller says what it means; -EINTR: a dump interrupted by
- * a change, worth a retry), or a socket or callback error with the message set. */
-static int nl_request(struct nat *nat, struct nlmsghdr *nlh, msg_cb cb, void *data,
-		      struct nlres *res)
+ * data message of the answer to `cb` (the transport's nl_request).  Returns 0 or a negative
+ * errno: the kernel's error with res->kernel set and no message (the caller says what it
+ * means; -EINTR: a dump interrupted by a change, worth a retry), or a socket or callback error
+ * with the message set. */
+static int nft_request(struct nat *nat, struct nlmsghdr *nlh, nl_data_cb cb, void *data,
+		       struct nlres *res)
 {
-	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	bool intr = false;
-	int cb_err = 0;
 	memset(res, 0, sizeof *res);
-	if (!dump)
-		nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = ++nat->seq;
-	if (mnl_socket_sendto(nat->sock, nlh, nlh->nlmsg_len) < 0)
-		return ctr_err_sys(-errno, "nftables: cannot send a request");
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nat->sock, nat->rbuf, RECV_SIZE);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return ctr_err_sys(-errno, "nftables: cannot receive an answer");
-		}
-		const struct nlmsghdr *m = (const struct nlmsghdr *)nat->rbuf;
-		int len = (int)n;
-		for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
-			if (m->nlmsg_seq != nat->seq || m->nlmsg_pid != nat->portid)
-				continue; /* left over from an earlier request */
-			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
-				intr = true;
-			if (m->nlmsg_type == NLMSG_ERROR) {
-				int e = nl_ack_parse(m, &res->ack);
-				if (e < 0) {
-					res->err = e;
-					res->kernel = true;
-					return e;
-				}
-				if (!dump)
-					return cb_err;
-				continue;
-			}
-			if (m->nlmsg_type == NLMSG_DONE) {
-				int e = nl_done_parse(m, &res->ack);
-				if (e < 0) {
-					res->err = e;
-					res->kernel = true;
-					return e;
-				}
-				if (!cb_err && intr) {
-					res->err = -EINTR;
-					res->kernel = true;
-					return -EINTR;
-				}
-				return cb_err;
-			}
-			if (m->nlmsg_type == NLMSG_NOOP || m->nlmsg_type == NLMSG_OVERRUN)
-				continue;
-			if (!cb_err && cb)
-				cb_err = cb(m, data);
-		}
+	int r = nl_request(&nat->nl, nlh, cb, data, &res->kernel);
+	if (r < 0 && res->kernel) {
+		res->err = r;
+		res->ack = nat->nl.ack;
 	}
+	return r;
 }
 
 /* Format a kernel error: "nftables: <what>: <strerror> (kernel says: <ext>)<detail>". */
@@ -666,7 +297,7 @@ static int get_genid(struct nat *nat, uint32_t *genid)
 	struct nlres res;
 	struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETGEN, AF_UNSPEC, 0);
 	*genid = 0;
-	int r = nl_request(nat, nlh, gen_cb, genid, &res);
+	int r = nft_request(nat, nlh, gen_cb, genid, &res);
 	if (r < 0 && res.kernel)
 		return nft_fail(&res, r, NULL, "cannot read the ruleset generation");
 	return r;
@@ -726,7 +357,7 @@ static int batch_init(struct nat *nat, struct batch *b, const uint32_t *genid)
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(b->p);
 	nlh->nlmsg_type = NFNL_MSG_BATCH_BEGIN;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = b->seq0 = ++nat->seq;
+	nlh->nlmsg_seq = b->seq0 = nl_seq(&nat->nl);
 	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
@@ -741,14 +372,15 @@ static int batch_init(struct nat *nat, struct batch *b, const uint32_t *genid)
 static struct nlmsghdr *batch_hdr(struct nat *nat, struct batch *b, uint16_t type,
 				  uint16_t flags)
 {
-	return nftnl_nlmsg_build_hdr(b->p + b->len, type, nat->family, flags, ++nat->seq);
+	return nftnl_nlmsg_build_hdr(b->p + b->len, type, nat->family, flags,
+				     nl_seq(&nat->nl));
 }
 
 /* Record the message just built at the end of the batch. */
 static int batch_push(struct batch *b, const struct nlmsghdr *nlh, const struct elem *elems,
 		      size_t n_elems, const char *what)
 {
-	if (grow((void **)&b->m, &b->cap_m, b->n, sizeof *b->m) < 0)
+	if (natelem_grow((void **)&b->m, &b->cap_m, b->n, sizeof *b->m) < 0)
 		return -ENOMEM;
 	struct msgdesc *d = &b->m[b->n++];
 	d->seq = nlh->nlmsg_seq;
@@ -781,33 +413,30 @@ static int batch_send(struct nat *nat, struct batch *b, struct nlres *res)
 	struct nlmsghdr *last = (struct nlmsghdr *)(b->p + b->m[b->n - 1].off);
 	last->nlmsg_flags |= NLM_F_ACK;
 	uint32_t last_seq = last->nlmsg_seq;
-	struct nlmsghdr *end = nftnl_batch_end(b->p + b->len, ++nat->seq);
+	struct nlmsghdr *end = nftnl_batch_end(b->p + b->len, nl_seq(&nat->nl));
 	b->len += NLMSG_ALIGN(end->nlmsg_len);
 	uint32_t end_seq = end->nlmsg_seq;
 
 	nft_sndbuf(nat, b->len);
-	if (mnl_socket_sendto(nat->sock, b->p, b->len) < 0) {
-		if (errno == EMSGSIZE)
+	if ((r = nl_send(&nat->nl, b->p, b->len)) < 0) {
+		if (r == -EMSGSIZE)
 			return ctr_err(-EMSGSIZE, "nftables: a batch of %zu bytes is too large "
 				       "for the socket's send buffer", b->len);
-		return ctr_err_sys(-errno, "nftables: cannot send a batch");
+		return ctr_err_sys(r, "nftables: cannot send a batch");
 	}
-	int fd = mnl_socket_get_fd(nat->sock);
 	for (;;) {
-		ssize_t n = recv(fd, nat->rbuf, RECV_SIZE, res->err ? MSG_DONTWAIT : 0);
+		ssize_t n = nl_recv(&nat->nl, res->err != 0);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (res->err && (errno == EAGAIN || errno == EWOULDBLOCK))
+			if (res->err && n == -EAGAIN)
 				return res->err;
-			return ctr_err_sys(-errno, "nftables: cannot receive the answer to a "
+			return ctr_err_sys((int)n, "nftables: cannot receive the answer to a "
 					   "batch");
 		}
-		const struct nlmsghdr *m = (const struct nlmsghdr *)nat->rbuf;
+		const struct nlmsghdr *m = (const struct nlmsghdr *)nat->nl.rbuf;
 		int len = (int)n;
 		bool done = false;
 		for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
-			if (m->nlmsg_pid != nat->portid || m->nlmsg_seq < b->seq0 ||
+			if (m->nlmsg_pid != nat->nl.portid || m->nlmsg_seq < b->seq0 ||
 			    m->nlmsg_seq > end_seq || m->nlmsg_type != NLMSG_ERROR)
 				continue;
 			struct nlres cur = { 0 };
@@ -867,8 +496,8 @@ static int batch_fail(const struct nat *nat, const struct batch *b, const struct
 	if (e) {
 		char d[128];
 		bool add = res->idx >= 0 && b->m[res->idx].type == NFT_MSG_NEWSETELEM;
-		bool clash = add && res->err == -EEXIST && sets[e->set].kind == NAT_RULE_DNAT;
-		elem_desc(e, clash, d, sizeof d);
+		bool clash = add && res->err == -EEXIST && natelem_sets[e->set].kind == NAT_RULE_DNAT;
+		natelem_desc(e, clash, d, sizeof d);
 		if (clash)
 			snprintf(detail, sizeof detail, "; host port %s is published already, to "
 				 "another destination", d);
@@ -891,7 +520,7 @@ static int batch_elems(struct nat *nat, struct batch *b, uint16_t type, const st
 	bool add = type == NFT_MSG_NEWSETELEM;
 	for (size_t i = 0; i < n;) {
 		uint8_t s = v[i].set;
-		const struct setdef *sd = &sets[s];
+		const struct setdef *sd = &natelem_sets[s];
 		int r = batch_room(b, MSG_ROOM);
 		if (r < 0)
 			return r;
@@ -917,9 +546,9 @@ static int batch_elems(struct nat *nat, struct batch *b, uint16_t type, const st
 				mnl_attr_nest_end(nlh, d);
 			}
 			if (add && v[i].rule) {
-				uint8_t ud[2 + COMMENT_MAX + 1];
-				size_t cl = elem_comment(v[i].rule, (char *)ud + 2);
-				ud[0] = UDATA_ELEM_COMMENT;
+				uint8_t ud[2 + NATELEM_COMMENT_MAX + 1];
+				size_t cl = natelem_comment(v[i].rule, (char *)ud + 2);
+				ud[0] = NATELEM_UDATA_COMMENT;
 				ud[1] = (uint8_t)cl;
 				mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, 2 + cl, ud);
 			}
@@ -976,7 +605,7 @@ static const void *data_value(const struct nlattr *nest, size_t len)
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct elem_dump *d = data;
-	const struct setdef *sd = &sets[d->set];
+	const struct setdef *sd = &natelem_sets[d->set];
 	const struct nlattr *a, *el;
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
 		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
@@ -991,7 +620,7 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 			if (!key || (sd->data_len && !val))
 				continue; /* not an element we could have written */
 			struct kvec *v = d->out;
-			if (grow((void **)&v->v, &v->cap, v->n, sizeof *v->v) < 0)
+			if (natelem_grow((void **)&v->v, &v->cap, v->n, sizeof *v->v) < 0)
 				return -ENOMEM;
 			struct kelem *k = &v->v[v->n++];
 			memset(k, 0, sizeof *k);
@@ -1000,14 +629,14 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 			if (val)
 				memcpy(k->e.data, val, sd->data_len);
 			if (ea.udata)
-				parse_owners(mnl_attr_get_payload(ea.udata),
+				natelem_owners(mnl_attr_get_payload(ea.udata),
 					     mnl_attr_get_payload_len(ea.udata), sd->kind, k);
 		}
 	}
 	return 0;
 }
 
-/* One dump of the elements of set `s` of table inet `table`, appended to `out` (nl_request's
+/* One dump of the elements of set `s` of table inet `table`, appended to `out` (nft_request's
  * answer). */
 static int dump_set(struct nat *nat, const char *table, int s, struct kvec *out,
 		    struct nlres *res)
@@ -1016,8 +645,8 @@ static int dump_set(struct nat *nat, const char *table, int s, struct kvec *out,
 	struct elem_dump d = { s, out };
 	struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
-	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[s].name);
-	return nl_request(nat, nlh, elems_cb, &d, res);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, natelem_sets[s].name);
+	return nft_request(nat, nlh, elems_cb, &d, res);
 }
 
 /* Read the elements of the sets in `mask` (bits of S_*) into `out`.  *genid: the generation
@@ -1046,7 +675,7 @@ static int read_elems(struct nat *nat, unsigned mask, struct kvec *out, bool *mi
 			*consistent = false;
 		else if (r < 0 && res.kernel)
 			return nft_fail(&res, r, NULL, "cannot read set %s of table inet %s",
-					sets[s].name, nat->table);
+					natelem_sets[s].name, nat->table);
 		else if (r < 0)
 			return r;
 	}
@@ -1263,23 +892,23 @@ static void m_local(struct rb *b)
 /* meta nfproto X dnat to [ip daddr .] meta l4proto . th dport map @set */
 static void r_dnat(struct rb *b, int s)
 {
-	bool v6 = sets[s].family == AF_INET6;
+	bool v6 = natelem_sets[s].family == AF_INET6;
 	unsigned alen = v6 ? 16 : 4, k = 0;
 	m_nfproto(b, v6);
-	if (!sets[s].any) {
+	if (!natelem_sets[s].any) {
 		x_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, alen, R(0));
 		k = alen / 4;
 	}
 	x_meta(b, NFT_META_L4PROTO, R(k));
 	x_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R(k + 1));
-	x_lookup(b, sets[s].name, R(0), true, R(0));
+	x_lookup(b, natelem_sets[s].name, R(0), true, R(0));
 	x_dnat(b, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, R(0), R(alen / 4));
 }
 
 /* iifname br oifname br X saddr . X daddr . meta l4proto . th dport @set accept */
 static void r_links(struct rb *b, const char *br, int s)
 {
-	bool v6 = sets[s].family == AF_INET6;
+	bool v6 = natelem_sets[s].family == AF_INET6;
 	unsigned w = v6 ? 4 : 1; /* registers per address */
 	m_ifname(b, true, br, true);
 	m_ifname(b, false, br, true);
@@ -1288,7 +917,7 @@ static void r_links(struct rb *b, const char *br, int s)
 	x_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, 4 * w, R(w));
 	x_meta(b, NFT_META_L4PROTO, R(2 * w));
 	x_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R(2 * w + 1));
-	x_lookup(b, sets[s].name, R(0), false, 0);
+	x_lookup(b, natelem_sets[s].name, R(0), false, 0);
 	x_verdict(b, NF_ACCEPT, NULL);
 }
 
@@ -1341,7 +970,7 @@ static int chain_rules(const struct nat *nat, int c, struct rules *rs)
 		/* the maps of one address before those of every address */
 		static const int order[] = { S_DNAT4_IP, S_DNAT4_ANY, S_DNAT6_IP, S_DNAT6_ANY };
 		for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-			if (sets[order[i]].family == AF_INET6 && !nat->v6)
+			if (natelem_sets[order[i]].family == AF_INET6 && !nat->v6)
 				continue;
 			b = rule_new(nat, c);
 			r_dnat(&b, order[i]);
@@ -1564,7 +1193,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
 	    (tn = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)) && strcmp(tn, h->tname) == 0 &&
 	    (name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)) &&
-	    (r = grow((void **)&h->c, &h->cap_c, h->n_c, sizeof *h->c)) == 0) {
+	    (r = natelem_grow((void **)&h->c, &h->cap_c, h->n_c, sizeof *h->c)) == 0) {
 		struct hchain *hc = &h->c[h->n_c++];
 		memset(hc, 0, sizeof *hc);
 		snprintf(hc->name, sizeof hc->name, "%s", name);
@@ -1592,7 +1221,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	    (tn = nftnl_set_get_str(s, NFTNL_SET_TABLE)) && strcmp(tn, h->tname) == 0 &&
 	    (name = nftnl_set_get_str(s, NFTNL_SET_NAME)) &&
 	    !(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) &&
-	    (r = grow((void **)&h->s, &h->cap_s, h->n_s, sizeof *h->s)) == 0) {
+	    (r = natelem_grow((void **)&h->s, &h->cap_s, h->n_s, sizeof *h->s)) == 0) {
 		struct hset *hs = &h->s[h->n_s++];
 		memset(hs, 0, sizeof *hs);
 		snprintf(hs->name, sizeof hs->name, "%s", name);
@@ -1639,13 +1268,13 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* One dump of the table's objects of `type` (GETCHAIN, GETSET, GETRULE). */
-static int dump_table(struct nat *nat, uint16_t type, uint16_t name_attr, msg_cb cb, void *h,
+static int dump_table(struct nat *nat, uint16_t type, uint16_t name_attr, nl_data_cb cb, void *h,
 		      struct nlres *res)
 {
 	union req q;
 	struct nlmsghdr *nlh = req_hdr(&q, type, NFPROTO_INET, NLM_F_DUMP);
 	mnl_attr_put_strz(nlh, name_attr, nat->table);
-	return nl_request(nat, nlh, cb, h, res);
+	return nft_request(nat, nlh, cb, h, res);
 }
 
 /* Read our table: its flags, chains (with their rules) and sets.  -EINTR: a commit happened
@@ -1657,12 +1286,12 @@ static int read_table(struct nat *nat, struct have *h, bool strict)
 	union req q;
 	struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETTABLE, NFPROTO_INET, 0);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, nat->table);
-	int r = nl_request(nat, nlh, table_cb, h, &res);
+	int r = nft_request(nat, nlh, table_cb, h, &res);
 	if (r == -ENOENT && res.kernel)
 		return 0;
 	static const struct {
 		uint16_t type, name_attr;
-		msg_cb cb;
+		nl_data_cb cb;
 	} dumps[] = {
 		{ NFT_MSG_GETCHAIN, NFTA_CHAIN_TABLE, chain_cb },
 		{ NFT_MSG_GETSET, NFTA_SET_TABLE, set_cb },
@@ -1684,7 +1313,7 @@ static int read_table(struct nat *nat, struct have *h, bool strict)
 
 static bool set_ok(const struct hset *hs, int s)
 {
-	const struct setdef *sd = &sets[s];
+	const struct setdef *sd = &natelem_sets[s];
 	uint32_t flags = sd->data_len ? NFT_SET_MAP : 0;
 	return hs->flags == flags && hs->key_type == sd->key_type && hs->key_len == sd->key_len &&
 	       (!sd->data_len || (hs->data_type == sd->data_type && hs->data_len == sd->data_len));
@@ -1718,7 +1347,7 @@ static int put_table(struct nat *nat, struct batch *b)
 
 static int put_set(struct nat *nat, struct batch *b, int s, uint32_t id)
 {
-	const struct setdef *sd = &sets[s];
+	const struct setdef *sd = &natelem_sets[s];
 	int r = batch_room(b, MSG_ROOM);
 	if (r < 0)
 		return r;
@@ -1823,7 +1452,7 @@ static int chain_index(const char *name)
 static int set_index(const char *name)
 {
 	for (int s = 0; s < S_N; s++)
-		if (strcmp(name, sets[s].name) == 0)
+		if (strcmp(name, natelem_sets[s].name) == 0)
 			return s;
 	return -1;
 }
@@ -1852,7 +1481,7 @@ static int base_batch(struct nat *nat, struct have *h, struct rules want[C_N],
 	if (r < 0)
 		return r;
 	for (int s = 0; s < S_N; s++) {
-		struct hset *hs = have_set(h, sets[s].name);
+		struct hset *hs = have_set(h, natelem_sets[s].name);
 		ss[s] = !hs ? ABSENT : set_ok(hs, s) ? OK : BAD;
 		rewrite_all |= ss[s] == BAD;
 	}
@@ -1976,7 +1605,7 @@ static size_t count_kind(const struct evec *v, uint8_t kind)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < v->n; i++)
-		n += sets[v->v[i].set].kind == kind;
+		n += natelem_sets[v->v[i].set].kind == kind;
 	return n;
 }
 
@@ -2016,19 +1645,9 @@ static int send_change(struct nat *nat, const struct evec *del, const struct eve
 	return r;
 }
 
-static int drop_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static bool named(const char *const *ids, size_t n, const char *id)
-{
-	return n && id[0] && bsearch(&id, ids, n, sizeof *ids, drop_cmp);
-}
-
 static int kelem_cmp(const void *a, const void *b)
 {
-	return elem_cmp(&((const struct kelem *)a)->e, &((const struct kelem *)b)->e);
+	return natelem_cmp(&((const struct kelem *)a)->e, &((const struct kelem *)b)->e);
 }
 
 /* The reading path: read our sets, delete what is there of `del` and the elements of the
@@ -2073,7 +1692,7 @@ static int apply_read(struct nat *nat, const struct evec *del, const struct evec
 			struct elem *e;
 			if (have.n &&
 			    bsearch(&key, have.v, have.n, sizeof *have.v, kelem_cmp)) {
-				if (!(e = evec_push(&d)))
+				if (!(e = natelem_push(&d)))
 					r = -ENOMEM;
 				else
 					*e = del->v[i];
@@ -2081,17 +1700,16 @@ static int apply_read(struct nat *nat, const struct evec *del, const struct evec
 		}
 		for (size_t i = 0; i < have.n && r >= 0; i++) {
 			struct elem *e;
-			if (!named(drop, n_drop, have.v[i].owner) &&
-			    !named(drop, n_drop, have.v[i].peer))
+			if (!nat_ids_name(drop, n_drop, have.v[i].owner, have.v[i].peer))
 				continue;
-			if (!(e = evec_push(&d)))
+			if (!(e = natelem_push(&d)))
 				r = -ENOMEM;
 			else
 				*e = have.v[i].e;
 		}
 		if (r < 0)
 			break;
-		evec_sort_unique(&d);
+		natelem_sort_unique(&d);
 		const uint32_t *g = last ? NULL : &genid;
 		r = send_change(nat, &d, add, g, true, &no_destroy);
 		if (no_destroy) { /* every element deleted is there: DELSETELEM does */
@@ -2119,40 +1737,31 @@ static int expand(const struct nat *nat, const struct nat_rule *v, size_t n, boo
 			return r;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (rule_elems(&v[i], out) < 0)
+		if (natelem_of_rule(&v[i], out) < 0)
 			return -ENOMEM;
 	return 0;
 }
 
 static int nft_apply(struct nat *nat, const struct nat_txn *txn)
 {
-	if (!txn)
-		return ctr_err(-EINVAL, "no nat change given");
-	if ((txn->n_drop_ids && !txn->drop_ids) || (txn->n_del && !txn->del) ||
-	    (txn->n_add && !txn->add))
-		return ctr_err(-EINVAL, "nat change: a list with a count but no array");
-	for (size_t i = 0; i < txn->n_drop_ids; i++)
-		if (!txn->drop_ids[i] || !id_valid(txn->drop_ids[i], ID_LEN + 1))
-			return ctr_err(-EINVAL, "nat change: container ID %zu to drop is not a "
-				       "container ID (64 lower-case hex digits)", i);
+	int r = nat_txn_check(txn);
+	if (r < 0)
+		return r;
 	struct evec del = { NULL, 0, 0 }, add = { NULL, 0, 0 };
 	const char **drop = NULL;
-	int r = expand(nat, txn->del, txn->n_del, false, &del);
+	r = expand(nat, txn->del, txn->n_del, false, &del);
 	if (r >= 0)
 		r = expand(nat, txn->add, txn->n_add, true, &add);
-	if (r >= 0 && txn->n_drop_ids && !(drop = calloc(txn->n_drop_ids, sizeof *drop)))
-		r = ctr_err(-ENOMEM, "out of memory");
+	if (r >= 0 && txn->n_drop_ids)
+		r = nat_ids_sorted(txn->drop_ids, txn->n_drop_ids, &drop);
 	if (r < 0 || (!txn->n_drop_ids && !del.n && !add.n) || (r = nft_sock(nat)) < 0)
 		goto out;
-	evec_sort_unique(&del);
+	natelem_sort_unique(&del);
 	/* Additions by set; equal keys stay (the kernel accepts an element twice, or says
 	 * which port has two destinations). */
 	if (add.n)
-		qsort(add.v, add.n, sizeof *add.v, elem_cmp);
+		qsort(add.v, add.n, sizeof *add.v, natelem_cmp);
 	if (txn->n_drop_ids) {
-		for (size_t i = 0; i < txn->n_drop_ids; i++)
-			drop[i] = txn->drop_ids[i];
-		qsort(drop, txn->n_drop_ids, sizeof *drop, drop_cmp);
 		r = apply_read(nat, &del, &add, drop, txn->n_drop_ids);
 		goto out;
 	}
@@ -2175,63 +1784,6 @@ out:
 }
 
 /* ---- list ---------------------------------------------------------------------------------- */
-
-static int cmp_mem(const void *a, const void *b, size_t n)
-{
-	int c = memcmp(a, b, n);
-	return (c > 0) - (c < 0);
-}
-
-static int cmp_u32(uint32_t a, uint32_t b)
-{
-	return (a > b) - (a < b);
-}
-
-/* Group the one-port rules of a run together, in port order. */
-static int run_cmp(const void *pa, const void *pb)
-{
-	const struct nat_rule *a = pa, *b = pb;
-	int c;
-	if ((c = cmp_u32(a->kind, b->kind)) || (c = strcmp(a->owner, b->owner)) ||
-	    (c = strcmp(a->peer, b->peer)) || (c = cmp_u32(a->family, b->family)) ||
-	    (c = cmp_u32(a->proto, b->proto)))
-		return c;
-	bool v6 = a->family == AF_INET6;
-	if (a->kind == NAT_RULE_DNAT) {
-		const typeof(a->u.dnat) *x = &a->u.dnat, *y = &b->u.dnat;
-		if ((c = v6 ? cmp_mem(x->host_ip6, y->host_ip6, 16) :
-			      cmp_u32(ntohl(x->host_ip), ntohl(y->host_ip))) ||
-		    (c = v6 ? cmp_mem(x->cip6, y->cip6, 16) :
-			      cmp_u32(ntohl(x->cip), ntohl(y->cip))))
-			return c;
-		return cmp_u32(x->hport_lo, y->hport_lo);
-	}
-	const typeof(a->u.link) *x = &a->u.link, *y = &b->u.link;
-	if ((c = v6 ? cmp_mem(x->src6, y->src6, 16) : cmp_u32(ntohl(x->src), ntohl(y->src))) ||
-	    (c = v6 ? cmp_mem(x->dst6, y->dst6, 16) : cmp_u32(ntohl(x->dst), ntohl(y->dst))))
-		return c;
-	return cmp_u32(x->port_lo, y->port_lo);
-}
-
-/* Can the one-port rule `b` extend the run `a` (as natplan.c would have coalesced them)? */
-static bool extends(const struct nat_rule *a, const struct nat_rule *b)
-{
-	if (a->kind == NAT_RULE_DNAT) {
-		struct nat_rule x = *a, y = *b;
-		unsigned k = (unsigned)a->u.dnat.hport_hi - a->u.dnat.hport_lo + 1;
-		if (b->u.dnat.hport_lo != a->u.dnat.hport_hi + 1u ||
-		    b->u.dnat.cport_lo != a->u.dnat.cport_lo + k)
-			return false;
-		x.u.dnat.hport_lo = x.u.dnat.hport_hi = y.u.dnat.hport_lo;
-		x.u.dnat.cport_lo = y.u.dnat.cport_lo;
-		return run_cmp(&x, &y) == 0;
-	}
-	struct nat_rule x = *a, y = *b;
-	if (b->u.link.port_lo != a->u.link.port_hi + 1u)
-		return false;
-	x.u.link.port_lo = x.u.link.port_hi = y.u.link.port_lo;
-	return run_cmp(&x, &y) == 0;
-}
 
 static int nft_list(struct nat *nat, struct nat_rule **out, size_t *n)
 {
@@ -2256,23 +1808,11 @@ static int nft_list(struct nat *nat, struct nat_rule **out, size_t *n)
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < have.n; i++)
-		if (have.v[i].owner[0] && elem_rule(&have.v[i], &v[k]))
+		if (have.v[i].owner[0] && natelem_rule(&have.v[i], &v[k]))
 			k++;
 	free(have.v);
-	qsort(v, k, sizeof *v, run_cmp);
-	size_t m = 0;
-	for (size_t i = 0; i < k; i++) {
-		if (m && extends(&v[m - 1], &v[i])) {
-			if (v[i].kind == NAT_RULE_DNAT)
-				v[m - 1].u.dnat.hport_hi = v[i].u.dnat.hport_lo;
-			else
-				v[m - 1].u.link.port_hi = v[i].u.link.port_lo;
-			continue;
-		}
-		v[m++] = v[i];
-	}
 	*out = v;
-	*n = m;
+	*n = nat_rules_coalesce(v, k);
 	return 0;
 }
 
@@ -2296,7 +1836,7 @@ static int tnames_cb(const struct nlmsghdr *nlh, void *data)
 		size_t pl = strlen(TABLE_PREFIX);
 		if (name && strncmp(name, TABLE_PREFIX, pl) == 0 && strlen(name) <= pl + BRIDGE_MAX &&
 		    strcmp(name, t->own) != 0 &&
-		    (r = grow((void **)&t->v, &t->cap, t->n, sizeof *t->v)) == 0)
+		    (r = natelem_grow((void **)&t->v, &t->cap, t->n, sizeof *t->v)) == 0)
 			snprintf(t->v[t->n++], sizeof *t->v, "%s", name);
 	}
 	nftnl_table_free(tb);
@@ -2316,7 +1856,7 @@ static int nft_list_others(struct nat *nat, nat_rule_fn fn, void *arg)
 	int r = nft_sock(nat);
 	if (r >= 0) {
 		struct nlmsghdr *nlh = req_hdr(&q, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP);
-		r = nl_request(nat, nlh, tnames_cb, &t, &res);
+		r = nft_request(nat, nlh, tnames_cb, &t, &res);
 		if (r == -EINTR && res.kernel)
 			r = 0;
 		else if (r < 0 && res.kernel)
@@ -2324,7 +1864,7 @@ static int nft_list_others(struct nat *nat, nat_rule_fn fn, void *arg)
 	}
 	for (size_t i = 0; r >= 0 && i < t.n; i++) {
 		for (int s = 0; r >= 0 && s < S_N; s++) {
-			if (sets[s].kind != NAT_RULE_DNAT)
+			if (natelem_sets[s].kind != NAT_RULE_DNAT)
 				continue;
 			have.n = 0;
 			r = dump_set(nat, t.v[i], s, &have, &res);
@@ -2332,10 +1872,10 @@ static int nft_list_others(struct nat *nat, nat_rule_fn fn, void *arg)
 				r = 0;
 			else if (r < 0 && res.kernel)
 				r = nft_fail(&res, r, NULL, "cannot read set %s of table inet %s",
-					     sets[s].name, t.v[i]);
+					     natelem_sets[s].name, t.v[i]);
 			for (size_t k = 0; r >= 0 && k < have.n; k++) {
 				struct nat_rule rule;
-				if (have.v[k].owner[0] && elem_rule(&have.v[k], &rule))
+				if (have.v[k].owner[0] && natelem_rule(&have.v[k], &rule))
 					r = fn(arg, t.v[i] + strlen(TABLE_PREFIX), &rule);
 			}
 		}
@@ -2371,39 +1911,25 @@ static int nft_remove_all(struct nat *nat)
 
 /* ---- open and close ------------------------------------------------------------------------ */
 
-static bool prefix_ok(const uint8_t *a, size_t len, int plen)
+bool nft_probe(void)
 {
-	for (size_t i = 0; i < len; i++) {
-		int bits = plen - 8 * (int)i;
-		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff00 >> bits);
-		if (a[i] & ~mask)
-			return false;
-	}
-	return true;
+	struct nlsock s;
+	union req q;
+	bool kernel;
+	if (nl_open(&s, NETLINK_NETFILTER, 8192, "nftables", NULL) < 0)
+		return false;
+	int r = nl_request(&s, req_hdr(&q, NFT_MSG_GETGEN, AF_UNSPEC, 0), NULL, NULL, &kernel);
+	nl_close(&s);
+	return r == 0;
 }
 
 static int nft_open(struct nat **out, const struct nat_net *net)
 {
 	*out = NULL;
-	if (strnlen(net->bridge, sizeof net->bridge) > BRIDGE_MAX)
-		return ctr_err(-EINVAL, "bridge name too long (at most %d characters)", BRIDGE_MAX);
-	if (name_check(NAME_BRIDGE, net->bridge) < 0)
-		return -EINVAL;
-	if (net->prefixlen < 1 || net->prefixlen > 32)
-		return ctr_err(-EINVAL, "invalid subnet prefix length %d", net->prefixlen);
-	if (!prefix_ok((const uint8_t *)&net->subnet, 4, net->prefixlen)) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &net->subnet, a, sizeof a);
-		return ctr_err(-EINVAL, "subnet %s/%d has host bits set", a, net->prefixlen);
-	}
+	int r = nat_net_check(net, BRIDGE_MAX, "", true);
+	if (r < 0)
+		return r;
 	bool v6 = !zero16(net->subnet6);
-	if (v6 && (net->prefixlen6 < 1 || net->prefixlen6 > 128))
-		return ctr_err(-EINVAL, "invalid IPv6 subnet prefix length %d", net->prefixlen6);
-	if (v6 && !prefix_ok(net->subnet6, 16, net->prefixlen6)) {
-		char a[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, net->subnet6, a, sizeof a);
-		return ctr_err(-EINVAL, "IPv6 subnet %s/%d has host bits set", a, net->prefixlen6);
-	}
 	struct nat *nat = calloc(1, sizeof *nat);
 	if (!nat)
 		return ctr_err(-ENOMEM, "out of memory");
@@ -2420,9 +1946,7 @@ static void nft_close(struct nat *nat)
 {
 	if (!nat)
 		return;
-	if (nat->sock)
-		mnl_socket_close(nat->sock);
-	free(nat->rbuf);
+	nl_close(&nat->nl);
 	free(nat);
 }
 

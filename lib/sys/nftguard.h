@@ -10,6 +10,9 @@
 
 struct nat;
 
+/* true if the kernel answers nftables requests (one NFT_MSG_GETGEN on a socket of its own). */
+bool nft_probe(void);
+
 /* A handle on the guard of `bridge` (its socket is opened on first use and kept: closing a
  * netfilter socket after deletions waits for an RCU grace period).  Does not touch the
  * kernel.  0, or -EINVAL / -ENOMEM with the message set. */

@@ -1,4 +1,4 @@
-/* rtnetlink (and conntrack netlink) through libmnl: links, addresses, routes.  Effects only;
+/* rtnetlink through libmnl: links, addresses, routes, neighbours.  Effects only;
  * every function works in the network namespace the socket was opened in.  All functions
  * return 0 or a negative errno with the error message set (ctr_err). */
 #ifndef CTR_RTNL_H
@@ -85,40 +85,5 @@ int rtnl_neigh_set(struct rtnl *nl, int ifindex, int family, const void *addr,
  * Sets *overlaps; when it does, writes a description such as "10.0.0.0/8 dev eth0" to `desc`. */
 int rtnl_route_overlap4(struct rtnl *nl, uint32_t net, int prefixlen, int ignore_ifindex,
 			bool *overlaps, char *desc, size_t desc_len);
-
-/* One kind of conntrack entry to delete: original direction `proto` (IPPROTO_UDP, ...) of
- * `family` (AF_INET, AF_INET6) to port `dport` of `dst` (any address when `any_dst`); with `to`,
- * only the entries whose replies come from to_addr:to_port, that is connections DNAT'd there.
- * Addresses in network order (IPv4 in the first 4 bytes), ports in host order. */
-struct ct_match {
-	uint8_t family, proto;
-	uint16_t dport;
-	bool any_dst, to;
-	uint8_t dst[16], to_addr[16];
-	uint16_t to_port;
-};
-
-/* A NETLINK_NETFILTER socket for conntrack_flush(), kept by its owner (one thread at a time):
- * closing a netfilter socket right after an nftables commit that deleted something waits for
- * the kernel's deferred destruction of the old rules (an RCU grace period, ms), so a
- * long-lived context keeps one.  0, or a negative errno with the message set
- * (-EPROTONOSUPPORT: no nfnetlink). */
-struct conntrack;
-int conntrack_open(struct conntrack **out);
-void conntrack_close(struct conntrack *ct); /* NULL is allowed */
-
-/* Delete the conntrack entries that match one of `m` (n of them), through `ct` (NULL: a socket
- * of its own): nothing to do when the network namespace holds no entry (asked first: a dump
- * walks the hash table all namespaces share), else one dump per address family, whatever n,
- * filtered in the kernel by what the matches share (a kernel that refuses the filter gets an
- * unfiltered dump).  *deleted (may be NULL) receives the number of entries removed.  A kernel
- * without conntrack netlink is not an error. */
-int conntrack_flush(struct conntrack *ct, const struct ct_match *m, size_t n, unsigned *deleted);
-
-/* Add the listening TCP sockets and the bound UDP sockets (IPv4 and IPv6) of the current
- * network namespace to `hs` (NETLINK_SOCK_DIAG; its own socket).  0, or a negative errno with
- * the message set (the kernel may lack sock_diag for a protocol: -ENOENT, -EOPNOTSUPP). */
-struct hostsocks;
-int sockdiag_load(struct hostsocks *hs);
 
 #endif

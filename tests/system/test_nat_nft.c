@@ -1,68 +1,24 @@
-/* System test of the nftables NAT backend (lib/sys/nat_nft.c), in a private network + mount
- * namespace: what it writes is read back with nft (text and JSON), and real TCP/UDP traffic,
- * IPv4 and IPv6, goes through it to a listener in a "container" namespace behind a bridge.
+/* The nftables NAT backend (lib/sys/nat_nft.c) through the conformance suite (natsuite.h),
+ * with its own tests: what it writes is read back with nft (text and JSON); an older kernel,
+ * batches the kernel refuses, concurrent writers, repairs, a flushed ruleset, nft's own save
+ * and restore, and IPv6 end to end.
  *
- * Only this test runs commands (nft, ip, iptables-legacy); the library never does.  It defines
- * sendto() to count the nfnetlink batches the library sends (one per change) and to play an
- * older kernel or a concurrent writer on purpose. */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <netinet/ip.h>
-#include <netinet/udp.h>
-#include <netpacket/packet.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+ * It defines sendto() to count the nfnetlink batches the library sends (one per change) and
+ * to play an older kernel or a concurrent writer on purpose. */
+#include "natsuite.h"
 
+#include <cjson/cJSON.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
-#include "private.h"
-#include "tap.h"
-
-#include "core/model.h"
-#include "core/nat.h"
-#include "core/util.h"
-
-#define ETH_P_IP_ 0x0800
 #define NFT_TYPE(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
 #define MSG_DESTROYSETELEM_ 30
-
-#define BR "ctrtest0"
 #define TABLE "inet ctrlink_" BR
-#define BR_MAC "02:00:00:77:00:01"
-#define GW "10.77.0.1"
-#define CA "10.77.0.2" /* container A (netns ctr) */
-#define CB "10.77.0.3" /* container B (netns ctr2) */
-#define HOST_IP "192.0.2.1"
-#define GW6 "fd00:77::1"
-#define CA6 "fd00:77::2"
-#define CB6 "fd00:77::3"
-#define HOST_IP6 "2001:db8::1"
-
-static const struct nat_ops *ops = &nat_nftables_ops;
 
 /* ---- counting and disturbing batches ------------------------------------------------------ */
 
-static int n_batch;        /* nfnetlink batches seen */
 static int n_destroy;      /* DESTROYSETELEM messages seen */
+static int batch_destroys; /* ... in the last batch */
 static bool old_kernel;    /* make DESTROYSETELEM unknown to the kernel, as before 6.3 */
 static int stale_genid;    /* make the next N batches that carry a generation carry a stale one */
 
@@ -79,7 +35,8 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 	const struct nlmsghdr *h = buf;
 	if (len < sizeof *h || h->nlmsg_type != NFNL_MSG_BATCH_BEGIN || !is_netlink(fd))
 		return (ssize_t)syscall(SYS_sendto, fd, buf, len, flags, to, tolen);
-	n_batch++;
+	n_commits++;
+	batch_destroys = 0;
 	char *copy = malloc(len);
 	if (!copy)
 		return -1;
@@ -89,6 +46,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 	     m = NLMSG_NEXT(m, left)) {
 		if (m->nlmsg_type == NFT_TYPE(MSG_DESTROYSETELEM_)) {
 			n_destroy++;
+			batch_destroys++;
 			if (old_kernel)
 				m->nlmsg_type = NFT_TYPE(0xff); /* unknown to the kernel */
 		}
@@ -110,56 +68,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 	return r;
 }
 
-/* ---- helpers ------------------------------------------------------------------------------ */
-
-PRINTF(1, 2) static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-	int st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	if (WEXITSTATUS(st))
-		diag("command failed (%d): %s", WEXITSTATUS(st), cmd);
-	return WEXITSTATUS(st);
-}
-
-PRINTF(1, 2) static int sh_q(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-	int st = system(cmd);
-	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
-}
-
-static char *capture(const char *cmd)
-{
-	fflush(stdout);
-	FILE *f = popen(cmd, "r");
-	struct sbuf sb = SBUF_INIT;
-	char buf[65536];
-	size_t n;
-	sb_add(&sb, "");
-	if (f) {
-		while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-			sb_addn(&sb, buf, n);
-		pclose(f);
-	}
-	char *s = sb_finish(&sb);
-	if (!s) {
-		fprintf(stderr, "out of memory\n");
-		exit(2);
-	}
-	return s;
-}
+/* ---- reading the rules back ---------------------------------------------------------------- */
 
 /* Our table as nft prints it, every line without its indentation. */
 static char *table_text(void)
@@ -172,24 +81,6 @@ static char *ruleset(void)
 {
 	return capture("nft list ruleset 2>&1; iptables-legacy-save 2>&1 | grep -v '^#' | "
 		       "sed -e 's/\\[[0-9]*:[0-9]*\\]//g'");
-}
-
-static int count_line(const char *text, const char *line)
-{
-	size_t len = strlen(line);
-	int n = 0;
-	for (const char *p = text; (p = strstr(p, line)); p += len)
-		if ((p == text || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0'))
-			n++;
-	return n;
-}
-
-static int count_substr(const char *text, const char *sub)
-{
-	int n = 0;
-	for (const char *p = text; (p = strstr(p, sub)); p += strlen(sub))
-		n++;
-	return n;
 }
 
 /* The body of "chain <name> {" in table_text(): its lines, up to the closing brace. */
@@ -276,427 +167,6 @@ static char *elements(void)
 	return table_elements(TABLE);
 }
 
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return 0;
-	return a.s_addr;
-}
-
-static void ip6(const char *s, uint8_t out[16])
-{
-	memset(out, 0, 16);
-	if (s)
-		inet_pton(AF_INET6, s, out);
-}
-
-static void make_id(char id[65], char c)
-{
-	memset(id, c, 64);
-	id[64] = '\0';
-}
-
-static struct nat_rule dnat(const char *owner, uint8_t proto, const char *hip, uint16_t lo,
-			    uint16_t hi, const char *cip, uint16_t clo)
-{
-	struct nat_rule r;
-	memset(&r, 0, sizeof r);
-	r.kind = NAT_RULE_DNAT;
-	r.proto = proto;
-	snprintf(r.owner, sizeof r.owner, "%.64s", owner); /* an ID: 64 characters */
-	r.u.dnat.host_ip = hip ? ip4(hip) : 0;
-	r.u.dnat.hport_lo = lo;
-	r.u.dnat.hport_hi = hi;
-	r.u.dnat.cip = ip4(cip);
-	r.u.dnat.cport_lo = clo;
-	return r;
-}
-
-static struct nat_rule dnat6(const char *owner, uint8_t proto, const char *hip, uint16_t lo,
-			     uint16_t hi, const char *cip, uint16_t clo)
-{
-	struct nat_rule r = dnat(owner, proto, NULL, lo, hi, "0.0.0.0", clo);
-	r.family = AF_INET6;
-	ip6(hip, r.u.dnat.host_ip6);
-	ip6(cip, r.u.dnat.cip6);
-	return r;
-}
-
-static struct nat_rule link_rule(const char *owner, const char *peer, uint8_t proto,
-				 const char *src, const char *dst, uint16_t lo, uint16_t hi)
-{
-	struct nat_rule r;
-	memset(&r, 0, sizeof r);
-	r.kind = NAT_RULE_LINK;
-	r.proto = proto;
-	snprintf(r.owner, sizeof r.owner, "%.64s", owner); /* an ID: 64 characters */
-	snprintf(r.peer, sizeof r.peer, "%s", peer);
-	r.u.link.src = ip4(src);
-	r.u.link.dst = ip4(dst);
-	r.u.link.port_lo = lo;
-	r.u.link.port_hi = hi;
-	return r;
-}
-
-static struct nat_rule link6(const char *owner, const char *peer, uint8_t proto,
-			     const char *src, const char *dst, uint16_t lo, uint16_t hi)
-{
-	struct nat_rule r = link_rule(owner, peer, proto, "0.0.0.0", "0.0.0.0", lo, hi);
-	r.family = AF_INET6;
-	ip6(src, r.u.link.src6);
-	ip6(dst, r.u.link.dst6);
-	return r;
-}
-
-static int apply_add(struct nat *nat, const struct nat_rule *v, size_t n)
-{
-	struct nat_txn t = { .add = v, .n_add = n };
-	return ops->apply(nat, &t);
-}
-
-static int apply_del(struct nat *nat, const struct nat_rule *v, size_t n)
-{
-	struct nat_txn t = { .del = v, .n_del = n };
-	return ops->apply(nat, &t);
-}
-
-static int apply_drop(struct nat *nat, const char *id)
-{
-	const char *ids[] = { id };
-	struct nat_txn t = { .drop_ids = ids, .n_drop_ids = 1 };
-	return ops->apply(nat, &t);
-}
-
-/* Does list() give exactly `want` (in any order, as many times)? */
-static bool list_is(struct nat *nat, const struct nat_rule *want, size_t n)
-{
-	struct nat_rule *l = NULL;
-	size_t nl = 0;
-	if (ops->list(nat, &l, &nl) < 0) {
-		diag("list: %s", ctr_err_msg());
-		return false;
-	}
-	bool same = nl == n;
-	bool *used = calloc(n + 1, sizeof *used);
-	for (size_t i = 0; same && used && i < nl; i++) {
-		bool found = false;
-		for (size_t j = 0; j < n && !found; j++)
-			if (!used[j] && nat_rule_equal(&l[i], &want[j]))
-				found = used[j] = true;
-		same = found;
-	}
-	if (!same)
-		diag("list: %zu rules, expected %zu", nl, n);
-	free(used);
-	free(l);
-	return same && used;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int open_nat(struct nat **nat, bool icc, bool v6)
-{
-	struct nat_net net;
-	memset(&net, 0, sizeof net);
-	snprintf(net.bridge, sizeof net.bridge, "%s", BR);
-	net.subnet = ip4("10.77.0.0");
-	net.prefixlen = 24;
-	net.gateway = ip4(GW);
-	net.icc = icc;
-	if (v6) {
-		ip6("fd00:77::", net.subnet6);
-		net.prefixlen6 = 64;
-		ip6(GW6, net.gateway6);
-	}
-	return ops->open(nat, &net);
-}
-
-/* Normalized host firewall (no comments, no counters), to check that it never changes. */
-static char *host_firewall(void)
-{
-	return capture("{ iptables-legacy-save 2>/dev/null; nft list ruleset 2>/dev/null; } | "
-		       "grep -v '^#' | sed -e 's/\\[[0-9]*:[0-9]*\\]//g' "
-		       "-e 's/packets [0-9]* bytes [0-9]*//g'");
-}
-
-/* ---- processes in the container namespaces -------------------------------------------- */
-
-static int enter_ns(const char *ns)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/run/netns/%s", ns);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int r = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return r;
-}
-
-/* A dual-stack listener (IPv4 clients arrive as v4-mapped addresses). */
-static int listen_on(int type, uint16_t port)
-{
-	int fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
-	int one = 1, zero = 0;
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    (type == SOCK_STREAM && listen(fd, 64) < 0)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void reply_text(char *buf, size_t len, const struct sockaddr_in6 *local,
-		       const struct sockaddr_in6 *peer)
-{
-	char p[INET6_ADDRSTRLEN];
-	if (IN6_IS_ADDR_V4MAPPED(&peer->sin6_addr))
-		inet_ntop(AF_INET, &peer->sin6_addr.s6_addr[12], p, sizeof p);
-	else
-		inet_ntop(AF_INET6, &peer->sin6_addr, p, sizeof p);
-	snprintf(buf, len, "port=%u peer=%s", ntohs(local->sin6_port), p);
-}
-
-/* A forked "container" service: answers every TCP connection and UDP datagram with
- * "port=<its local port> peer=<the client address it sees>". */
-static pid_t start_service(const char *ns, const uint16_t *tcp, size_t n_tcp,
-			   const uint16_t *udp, size_t n_udp)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid != 0) {
-		char c = 0;
-		close(p[1]);
-		if (pid < 0 || read(p[0], &c, 1) != 1 || c != 'y') {
-			close(p[0]);
-			return -1;
-		}
-		close(p[0]);
-		return pid;
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	close(p[0]);
-	struct pollfd fds[16];
-	size_t n = 0;
-	bool okay = enter_ns(ns) == 0 && n_tcp + n_udp <= 16;
-	for (size_t i = 0; okay && i < n_tcp; i++) {
-		fds[n].fd = listen_on(SOCK_STREAM, tcp[i]);
-		fds[n++].events = POLLIN;
-		okay = fds[n - 1].fd >= 0;
-	}
-	for (size_t i = 0; okay && i < n_udp; i++) {
-		fds[n].fd = listen_on(SOCK_DGRAM, udp[i]);
-		fds[n++].events = POLLIN;
-		okay = fds[n - 1].fd >= 0;
-	}
-	if (write(p[1], okay ? "y" : "n", 1) != 1 || !okay)
-		_exit(1);
-	close(p[1]);
-	for (;;) {
-		if (poll(fds, n, -1) < 0)
-			continue;
-		for (size_t i = 0; i < n; i++) {
-			if (!(fds[i].revents & POLLIN))
-				continue;
-			struct sockaddr_in6 local, peer;
-			socklen_t ll = sizeof local, pl = sizeof peer;
-			char buf[128], msg[128];
-			if (i < n_tcp) {
-				int c = accept4(fds[i].fd, (struct sockaddr *)&peer, &pl,
-						SOCK_CLOEXEC);
-				if (c < 0)
-					continue;
-				getsockname(c, (struct sockaddr *)&local, &ll);
-				reply_text(msg, sizeof msg, &local, &peer);
-				if (write(c, msg, strlen(msg)) < 0)
-					diag("service: write failed");
-				close(c);
-			} else {
-				struct sockaddr *pa = (struct sockaddr *)&peer;
-				if (recvfrom(fds[i].fd, buf, sizeof buf, 0, pa, &pl) < 0)
-					continue;
-				getsockname(fds[i].fd, (struct sockaddr *)&local, &ll);
-				reply_text(msg, sizeof msg, &local, &peer);
-				sendto(fds[i].fd, msg, strlen(msg), 0, pa, pl);
-			}
-		}
-	}
-}
-
-static int wait_fd(int fd, short ev, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = ev };
-	int r = poll(&p, 1, ms);
-	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
-}
-
-/* Connect (TCP) or send a datagram (UDP) to ip:port (IPv4 or IPv6) and read the answer into
- * out.  0, or a negative errno (-ETIMEDOUT when nothing answers). */
-static int query(bool udp, const char *ip, uint16_t port, char *out, size_t len, int ms)
-{
-	bool v6 = strchr(ip, ':') != NULL;
-	int fd = socket(v6 ? AF_INET6 : AF_INET,
-			(udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int r = 0, err = 0;
-	socklen_t el = sizeof err;
-	out[0] = '\0';
-	if (fd < 0)
-		return -errno;
-	memset(&ss, 0, sizeof ss);
-	if (v6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		inet_pton(AF_INET6, ip, &a->sin6_addr);
-		sl = sizeof *a;
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		a->sin_addr.s_addr = ip4(ip);
-		sl = sizeof *a;
-	}
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
-		r = -errno;
-		goto out;
-	}
-	if (udp) {
-		if (send(fd, "hello", 5, 0) < 0) {
-			r = -errno;
-			goto out;
-		}
-	} else {
-		if ((r = wait_fd(fd, POLLOUT, ms)) < 0)
-			goto out;
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
-		if (err) {
-			r = -err;
-			goto out;
-		}
-	}
-	size_t got = 0;
-	for (;;) {
-		if ((r = wait_fd(fd, POLLIN, ms)) < 0)
-			break;
-		ssize_t k = recv(fd, out + got, len - 1 - got, 0);
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
-		got += (size_t)k;
-		out[got] = '\0';
-		if (k == 0 || udp || got == len - 1)
-			break;
-	}
-out:
-	close(fd);
-	return r;
-}
-
-/* query() from inside netns `ns`. */
-static int ns_query(const char *ns, bool udp, const char *ip, uint16_t port, char *out,
-		    size_t len, int ms)
-{
-	int p[2];
-	out[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid == 0) {
-		char buf[256];
-		int r = enter_ns(ns) < 0 ? -errno : query(udp, ip, port, buf, sizeof buf, ms);
-		if (write(p[1], &r, sizeof r) != sizeof r ||
-		    (r == 0 && write(p[1], buf, strlen(buf)) < 0))
-			_exit(1);
-		_exit(0);
-	}
-	close(p[1]);
-	int r = -EIO;
-	if (pid > 0 && read(p[0], &r, sizeof r) == sizeof r && r == 0) {
-		ssize_t k = read(p[0], out, len - 1);
-		out[k > 0 ? k : 0] = '\0';
-	}
-	close(p[0]);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	return r;
-}
-
-static uint16_t csum(const void *data, size_t len)
-{
-	const uint8_t *b = data;
-	uint32_t s = 0;
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (len & 1)
-		s += (uint32_t)b[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return htons((uint16_t)~s);
-}
-
-/* From netns `ns`, put on the wire of `ifname` a UDP datagram to 127.0.0.1:port addressed to
- * the bridge's MAC: what an attacker in a container sends to reach the host's localhost. */
-static int send_martian(const char *ns, const char *ifname, uint16_t port)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct {
-			struct iphdr ip;
-			struct udphdr udp;
-			char data[8];
-		} __attribute__((packed)) pkt;
-		memset(&pkt, 0, sizeof pkt);
-		memcpy(pkt.data, "martian", 8);
-		pkt.ip.version = 4;
-		pkt.ip.ihl = 5;
-		pkt.ip.ttl = 64;
-		pkt.ip.protocol = IPPROTO_UDP;
-		pkt.ip.tot_len = htons(sizeof pkt);
-		pkt.ip.saddr = ip4(CA);
-		pkt.ip.daddr = ip4("127.0.0.1");
-		pkt.ip.check = csum(&pkt.ip, sizeof pkt.ip);
-		pkt.udp.source = htons(40000);
-		pkt.udp.dest = htons(port);
-		pkt.udp.len = htons(sizeof pkt.udp + sizeof pkt.data);
-		if (enter_ns(ns) < 0)
-			_exit(1);
-		int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP_));
-		struct sockaddr_ll ll = { .sll_family = AF_PACKET,
-					  .sll_protocol = htons(ETH_P_IP_),
-					  .sll_ifindex = (int)if_nametoindex(ifname),
-					  .sll_halen = 6 };
-		unsigned mac[6];
-		sscanf(BR_MAC, "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
-		       &mac[5]);
-		for (int i = 0; i < 6; i++)
-			ll.sll_addr[i] = (unsigned char)mac[i];
-		struct sockaddr *la = (struct sockaddr *)&ll;
-		if (fd < 0 || sendto(fd, &pkt, sizeof pkt, 0, la, sizeof ll) < 0)
-			_exit(1);
-		_exit(0);
-	}
-	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
 /* Packets counted by a counter rule of the test's own table "ip probe" in chain `chain`. */
 static long probe_count(const char *chain)
 {
@@ -708,18 +178,6 @@ static long probe_count(const char *chain)
 	free(s);
 	return n;
 }
-
-static bool martian_arrives(int fd, int ms)
-{
-	char buf[64];
-	if (wait_fd(fd, POLLIN, ms) < 0)
-		return false;
-	return recv(fd, buf, sizeof buf, 0) > 0;
-}
-
-/* ---- the test ------------------------------------------------------------------------------ */
-
-static char ida[65], idb[65], idc[65], idd[65], ide[65], idf[65], idg[65], idh[65];
 
 /* The base layout for icc on, IPv4 only: chain -> its body as nft prints it. */
 static const char *const base_chains[][2] = {
@@ -809,116 +267,33 @@ static void check_user_rules(const char *when)
 	free(s);
 }
 
-static bool setup_network(void)
+/* ---- the suite's questions, in nftables' terms ---------------------------------------------- */
+
+static char *rules(void)
 {
-	bool r = true;
-	r &= sh("ip link set lo up") == 0;
-	r &= sh("ip link add " BR " type bridge && ip link set " BR " address " BR_MAC) == 0;
-	r &= sh("ip addr add " GW "/24 dev " BR " && ip -6 addr add " GW6 "/64 dev " BR
-		" nodad && ip link set " BR " up") == 0;
-	if (sh_q("ip link add dummy0 type dummy 2>/dev/null") == 0)
-		r &= sh("ip addr add " HOST_IP "/24 dev dummy0 && ip -6 addr add " HOST_IP6
-			"/64 dev dummy0 nodad && ip link set dummy0 up") == 0;
-	else
-		r &= sh("ip addr add " HOST_IP "/32 dev lo && ip -6 addr add " HOST_IP6
-			"/128 dev lo nodad") == 0;
-	const char *ns[2] = { "ctr", "ctr2" }, *addr[2] = { CA, CB }, *addr6[2] = { CA6, CB6 };
-	for (int i = 0; i < 2; i++) {
-		r &= sh("ip netns add %s", ns[i]) == 0;
-		r &= sh("ip link add vh%d type veth peer name vc%d", i, i) == 0;
-		r &= sh("ip link set vh%d master " BR " up", i) == 0;
-		/* Hairpin on the port (the link module's job, as Docker does). */
-		r &= sh("bridge link set dev vh%d hairpin on", i) == 0;
-		r &= sh("ip link set vc%d netns %s", i, ns[i]) == 0;
-		r &= sh("ip -n %s link set lo up && ip -n %s addr add %s/24 dev vc%d && "
-			"ip -n %s -6 addr add %s/64 dev vc%d nodad && "
-			"ip -n %s link set vc%d up && ip -n %s route add default via " GW " && "
-			"ip -n %s -6 route add default via " GW6,
-			ns[i], ns[i], addr[i], i, ns[i], addr6[i], i, ns[i], i, ns[i], ns[i]) == 0;
-	}
-	/* What the rtnetlink module does for a bridge (not the NAT module's business). */
-	r &= sh("echo 1 > /proc/sys/net/ipv4/ip_forward") == 0;
-	r &= sh("echo 1 > /proc/sys/net/ipv6/conf/all/forwarding") == 0;
-	r &= sh("echo 1 > /proc/sys/net/ipv4/conf/" BR "/route_localnet") == 0;
-	usleep(300000);
-	return r;
+	return elements();
 }
 
-static void test_open_errors(void)
+static char *snapshot(void)
 {
-	struct nat_net net;
-	struct nat *nat = (struct nat *)1;
-	memset(&net, 0, sizeof net);
-	memset(net.bridge, 'b', sizeof net.bridge); /* 16 characters, no NUL */
-	net.subnet = ip4("10.77.0.0");
-	net.prefixlen = 24;
-	is_int(ops->open(&nat, &net), -EINVAL, "open: a 16-character bridge name is refused");
-	ok(strstr(ctr_err_msg(), "too long") != NULL, "open: ... with a clear message (%s)",
-	   ctr_err_msg());
-	ok(nat == NULL, "open: *out is NULL on failure");
-	snprintf(net.bridge, sizeof net.bridge, "%s", "br 0");
-	is_int(ops->open(&nat, &net), -EINVAL, "open: a bridge name with a space is refused");
-	snprintf(net.bridge, sizeof net.bridge, "%s", "abcdefghijklmno"); /* 15: fits */
-	int before = n_batch;
-	is_int(ops->open(&nat, &net), 0, "open: a 15-character bridge name is accepted");
-	is_int(n_batch - before, 0, "open: does not touch the kernel");
-	ops->close(nat);
-	net.subnet = ip4("10.77.0.5");
-	is_int(ops->open(&nat, &net), -EINVAL, "open: a subnet with host bits is refused");
-	net.subnet = ip4("10.77.0.0");
-	ip6("fd00:77::1", net.subnet6);
-	net.prefixlen6 = 64;
-	is_int(ops->open(&nat, &net), -EINVAL, "open: an IPv6 subnet with host bits is refused");
-	ip6("fd00:77::", net.subnet6);
-	net.prefixlen6 = 0;
-	is_int(ops->open(&nat, &net), -EINVAL, "open: an IPv6 prefix length 0 is refused");
+	return ruleset();
 }
 
-static void test_base(struct nat *nat)
+static void base_extra(void)
 {
-	int before = n_batch;
-	is_int(ops->ensure_base(nat), 0, "ensure_base");
-	is_int(n_batch - before, 1, "ensure_base: one batch");
-	before = n_batch;
-	is_int(ops->ensure_base(nat), 0, "ensure_base again");
-	is_int(n_batch - before, 0, "ensure_base again: nothing to change, no batch");
-	check_base("ensure_base");
 	char *s = capture("nft list tables");
 	is_str(s, "table inet userfw\ntable ip probe\ntable " TABLE "\n",
 	       "one table of ours, beside the user's");
 	free(s);
 }
 
-static void test_martian(int udp_fd, bool before_base)
+static void list_check(struct nat *nat, const struct nat_rule *want, size_t n, const char *what)
 {
-	long d0 = probe_count("early"), l0 = probe_count("late");
-	ok(send_martian("ctr", "vc0", 7777) == 0, "sent a packet to 127.0.0.1:7777 from the "
-	   "container's wire (%s the raw rule)", before_base ? "before" : "with");
-	bool arrived = martian_arrives(udp_fd, 700);
-	long d1 = probe_count("early"), l1 = probe_count("late");
-	if (before_base) {
-		ok(arrived, "control: without our raw rule it reaches the host's 127.0.0.1:7777");
-		return;
-	}
-	ok(!arrived, "with our raw rule it does not reach the host's 127.0.0.1:7777");
-	ok(d1 == d0 + 1 && l1 == l0, "our raw_prerouting rule dropped it: counted before our "
-	   "priority (%ld -> %ld), not after (%ld -> %ld)", d0, d1, l0, l1);
+	ok(list_is(nat, want, n), "list: %s", what);
 }
 
-static void test_rules_and_traffic(struct nat *nat)
+static void added(void)
 {
-	struct nat_rule add[] = {
-		dnat(ida, CTR_TCP, NULL, 8080, 8080, CA, 80),      /* single port */
-		dnat(ida, CTR_TCP, NULL, 9000, 9010, CA, 7000),    /* a run with offset */
-		dnat(ida, CTR_UDP, NULL, 5000, 5005, CA, 5000),    /* a run, equal ports (udp) */
-		dnat(ida, CTR_TCP, HOST_IP, 443, 443, CA, 443),    /* specific host IP */
-		dnat(ida, CTR_SCTP, NULL, 3868, 3868, CA, 3869),   /* sctp */
-		link_rule(idb, ida, CTR_TCP, CB, CA, 5432, 5432),  /* B linked to A */
-		link_rule(idb, ida, CTR_UDP, CB, CA, 6000, 6002),
-	};
-	int before = n_batch;
-	is_int(apply_add(nat, add, ARRAY_SIZE(add)), 0, "apply: DNAT and LINK rules added");
-	is_int(n_batch - before, 1, "apply: one batch");
 	char *s = elements();
 	char line[512];
 	snprintf(line, sizeof line, "dnat4_any: tcp . 8080 # ctrlink:%s : " CA " . 80", ida);
@@ -946,100 +321,109 @@ static void test_rules_and_traffic(struct nat *nat)
 	is_int(count_line(s, line), 1, "element: %s", line);
 	is_int(count_substr(s, "\n"), 1 + 11 + 6 + 1 + 1 + 1 + 3, "24 elements in all");
 	free(s);
-
-	s = elements();
-	before = n_batch;
-	is_int(apply_add(nat, add, ARRAY_SIZE(add)), 0, "apply the same adds again");
-	is_int(n_batch - before, 1, "... one batch (no reading)");
-	struct nat_rule twice[] = { add[0], add[0] };
-	is_int(apply_add(nat, twice, 2), 0, "apply: a rule given twice in one txn");
-	char *s2 = elements();
-	is_str(s2, s, "... the elements are the same: none is there twice");
-	free(s);
-	free(s2);
-
-	ok(list_is(nat, add, ARRAY_SIZE(add)), "list: the rules added, runs coalesced back as "
-	   "natplan makes them");
-
-	/* ---- real traffic through the maps ---- */
-	char out[256];
-	int r = query(false, "127.0.0.1", 8080, out, sizeof out, 2000);
-	is_int(r, 0, "tcp 127.0.0.1:8080 connects");
-	is_str(out, "port=80 peer=" GW,
-	       "... reaches the container's port 80, localhost masqueraded to the bridge address");
-	r = query(false, HOST_IP, 8080, out, sizeof out, 2000);
-	is_int(r, 0, "tcp host address " HOST_IP ":8080 connects");
-	is_str(out, "port=80 peer=" HOST_IP, "... reaches the container's port 80");
-	r = query(false, GW, 9005, out, sizeof out, 2000);
-	is_int(r, 0, "tcp " GW ":9005 (run 9000-9010 -> 7000-7010) connects");
-	is_str(out, "port=7005 peer=" GW, "... reaches port 7005: the run keeps its offset");
-	r = query(true, "127.0.0.1", 5001, out, sizeof out, 2000);
-	is_int(r, 0, "udp 127.0.0.1:5001 (run 5000-5005, same ports) answers");
-	is_str(out, "port=5001 peer=" GW, "... from the container's port 5001");
-	r = query(false, HOST_IP, 443, out, sizeof out, 2000);
-	is_int(r, 0, "tcp " HOST_IP ":443 (rule for that host IP only) connects");
-	is_str(out, "port=443 peer=" HOST_IP, "... reaches the container's port 443");
-	r = query(false, GW, 443, out, sizeof out, 2000);
-	is_int(r, -ECONNREFUSED, "tcp " GW ":443 is not published (host IP rule): refused");
-	r = ns_query("ctr", false, HOST_IP, 8080, out, sizeof out, 2000);
-	is_int(r, 0, "hairpin: the container reaches itself through " HOST_IP ":8080");
-	is_str(out, "port=80 peer=" GW, "... masqueraded to the bridge address");
-	r = ns_query("ctr2", false, HOST_IP, 8080, out, sizeof out, 2000);
-	is_int(r, 0, "another container reaches A through " HOST_IP ":8080");
-	is_str(out, "port=80 peer=" GW, "... masqueraded to the bridge address");
 }
 
-static void test_drop_and_del(struct nat *nat)
+static void readded(const char *before)
 {
-	struct nat_rule add[] = {
-		dnat(idc, CTR_TCP, NULL, 8100, 8100, CB, 80),
-		dnat(idc, CTR_UDP, NULL, 8101, 8101, CB, 53),
-		link_rule(idc, idb, CTR_TCP, CB, CA, 80, 80),
-		link_rule(ida, idc, CTR_TCP, CA, CB, 5000, 5000),
-	};
-	is_int(apply_add(nat, add, ARRAY_SIZE(add)), 0, "apply: rules of another container");
-	char *s = elements();
-	int a0 = count_substr(s, ida), c0 = count_substr(s, idc);
-	free(s);
-	is_int(a0, 20 + 4 + 1, "container A's ID is on 25 elements (20 DNAT, 4 + 1 link)");
-
-	int before = n_batch;
-	is_int(apply_drop(nat, ida), 0, "apply: drop container A");
-	is_int(n_batch - before, 1, "drop: one batch");
-	s = elements();
-	is_int(count_substr(s, ida), 0, "no element names A any more (as owner or peer)");
-	is_int(count_substr(s, idc), c0 - 1, "the elements of C not naming A are all still there");
-	free(s);
-	check_base("after drop");
-	ok(list_is(nat, add, 3), "list: exactly C's two DNAT rules and the link C -> B");
-
-	before = n_batch;
-	is_int(apply_drop(nat, ida), 0, "drop A again");
-	is_int(n_batch - before, 0, "... nothing to delete, no batch");
-
-	struct nat_rule del[] = { add[1], dnat(idc, CTR_TCP, NULL, 1, 1, CB, 1) };
-	before = n_batch;
-	int nd = n_destroy;
-	is_int(apply_del(nat, del, 2), 0, "apply: delete one rule and one absent rule");
-	is_int(n_batch - before, 1, "... one batch, no reading (absent is not an error)");
-	ok(n_destroy > nd, "... with DESTROYSETELEM (this kernel has it)");
-	struct nat_rule left[] = { add[0], add[2] };
-	ok(list_is(nat, left, 2), "list: the deleted rule is gone, the others stay");
-
-	/* A run grows by a port (as publishing does): the old run goes, the new one comes, in
-	 * one batch; the same keys are deleted and added again. */
-	struct nat_rule run3 = dnat(idc, CTR_TCP, NULL, 8200, 8202, CB, 80);
-	struct nat_rule run4 = dnat(idc, CTR_TCP, NULL, 8200, 8203, CB, 80);
-	is_int(apply_add(nat, &run3, 1), 0, "apply: a run of 3 ports");
-	struct nat_txn grow = { .del = &run3, .n_del = 1, .add = &run4, .n_add = 1 };
-	before = n_batch;
-	is_int(ops->apply(nat, &grow), 0, "apply: delete it and add a run of 4, same ports");
-	is_int(n_batch - before, 1, "... one batch");
-	struct nat_rule left2[] = { add[0], add[2], run4 };
-	ok(list_is(nat, left2, 3), "list: the run of 4");
-	is_int(apply_drop(nat, idc), 0, "drop C");
-	ok(list_is(nat, NULL, 0), "list: empty");
+	char *s2 = elements();
+	is_str(s2, before, "... the elements are the same: none is there twice");
+	free(s2);
 }
+
+static void listed(struct nat *nat, const struct nat_rule *add, size_t n)
+{
+	ok(list_is(nat, add, n), "list: the rules added, runs coalesced back as natplan makes "
+	   "them");
+}
+
+static const char *const proto_names[CTR_NPROTO] = { "tcp", "udp", "sctp" };
+
+/* A one-port rule (of every local address) as elements() shows it. */
+static void dnat_line(char *buf, size_t len, const struct nat_rule *r)
+{
+	char cip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &r->u.dnat.cip, cip, sizeof cip);
+	snprintf(buf, len, "dnat4_any: %s . %u # ctrlink:%s : %s . %u", proto_names[r->proto],
+		 r->u.dnat.hport_lo, r->owner, cip, r->u.dnat.cport_lo);
+}
+
+static void link_line(char *buf, size_t len, const struct nat_rule *r)
+{
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &r->u.link.src, src, sizeof src);
+	inet_ntop(AF_INET, &r->u.link.dst, dst, sizeof dst);
+	snprintf(buf, len, "links4: %s . %s . %s . %u # %s%s", src, dst, proto_names[r->proto],
+		 r->u.link.port_lo, r->owner, r->peer);
+}
+
+static void foreign_link_add(void)
+{
+	is_int(sh("nft add element " TABLE " links4 '{ 10.1.1.1 . 10.1.1.2 . tcp . 1 }'"), 0,
+	       "an element of someone else (no comment) in our links4 set");
+}
+
+static void foreign_link_check(const char *s)
+{
+	is_int(count_line(s, "links4: 10.1.1.1 . 10.1.1.2 . tcp . 1"), 1,
+	       "the foreign element is still there");
+}
+
+static void foreign_link_del(void)
+{
+	sh("nft delete element " TABLE " links4 '{ 10.1.1.1 . 10.1.1.2 . tcp . 1 }'");
+}
+
+/* The test's probe: counters just before and just after our raw priority (-300). */
+static void martian_counts(long c[2])
+{
+	c[0] = probe_count("early");
+	c[1] = probe_count("late");
+}
+
+static void after_del(void)
+{
+	ok(batch_destroys > 0, "... with DESTROYSETELEM (this kernel has it)");
+}
+
+static void iso_check(void)
+{
+	char *s = table_text();
+	char *body = chain_body(s, "forward");
+	is_int(count_line(body, "iifname \"" BR "\" oifname \"" BR "\" drop"), 1,
+	       "isolation: iifname br oifname br drop, once");
+	is_int(count_line(body, "iifname \"" BR "\" oifname \"" BR "\" accept"), 0,
+	       "isolation: no iifname br oifname br accept");
+	free(body);
+	free(s);
+}
+
+static void remove_all_pre(struct nat *nat)
+{
+	(void)nat;
+}
+
+static int ours_left(void)
+{
+	char *s = capture("nft list ruleset");
+	int n = count_substr(s, "ctrlink");
+	free(s);
+	return n;
+}
+
+static void setup(void)
+{
+	user0 = user_fw();
+	ok(sh("nft -f - <<'EOF'\n"
+	      "table ip probe {\n"
+	      "  chain early { type filter hook prerouting priority -301; "
+	      "ip daddr 127.0.0.1 udp dport 7777 counter; }\n"
+	      "  chain late { type filter hook prerouting priority -299; "
+	      "ip daddr 127.0.0.1 udp dport 7777 counter; }\n"
+	      "}\n"
+	      "EOF") == 0, "the test's probe table: counters around priority raw");
+}
+
+/* ---- the backend's own tests ------------------------------------------------------------------ */
 
 /* An older kernel (no DESTROYSETELEM, as Debian 12's 6.1): deleting absent elements works,
  * through the reading path. */
@@ -1054,127 +438,22 @@ static void test_old_kernel(void)
 		return;
 	is_int(apply_add(nat, a, 2), 0, "old kernel: add some rules");
 	old_kernel = true;
-	int before = n_batch;
+	int before = n_commits;
 	is_int(apply_del(nat, a, 1), 0, "old kernel: delete present elements");
-	is_int(n_batch - before, 2, "... DESTROYSETELEM refused (EINVAL), then DELSETELEM: "
+	is_int(n_commits - before, 2, "... DESTROYSETELEM refused (EINVAL), then DELSETELEM: "
 	       "2 batches");
 	ok(list_is(nat, a + 1, 1), "... deleted");
 	struct nat_rule both[] = { a[1], absent };
-	before = n_batch;
+	before = n_commits;
 	is_int(apply_del(nat, both, 2), 0, "old kernel: delete one present and one absent rule");
-	is_int(n_batch - before, 2, "... DELSETELEM of the absent one fails (ENOENT): read, then "
+	is_int(n_commits - before, 2, "... DELSETELEM of the absent one fails (ENOENT): read, then "
 	       "a batch of the present one");
 	ok(list_is(nat, NULL, 0), "... both gone, nothing else touched");
-	before = n_batch;
+	before = n_commits;
 	is_int(apply_del(nat, both, 2), 0, "old kernel: delete two absent rules");
-	is_int(n_batch - before, 1, "... refused, read: nothing to send");
+	is_int(n_commits - before, 1, "... refused, read: nothing to send");
 	old_kernel = false;
 	ops->close(nat);
-}
-
-static void test_big(struct nat *nat)
-{
-	size_t n = 10000;
-	struct nat_rule *v = calloc(n, sizeof *v);
-	if (!v)
-		exit(2);
-	for (size_t i = 0; i < n; i++)
-		v[i] = dnat(idd, i % 2 ? CTR_UDP : CTR_TCP, NULL, (uint16_t)(20000 + i),
-			    (uint16_t)(20000 + i), CB, (uint16_t)(1000 + i));
-	int before = n_batch;
-	double t0 = now_ms();
-	is_int(apply_add(nat, v, n), 0, "apply: 10000 DNAT rules");
-	double t1 = now_ms();
-	is_int(n_batch - before, 1, "... in one batch");
-	char *s = elements();
-	is_int(count_substr(s, idd), 10000, "nft shows all 10000 elements");
-	char line[512];
-	snprintf(line, sizeof line, "dnat4_any: udp . 29999 # ctrlink:%s : " CB " . 10999", idd);
-	is_int(count_line(s, line), 1, "... the last one as expected");
-	free(s);
-	ok(list_is(nat, v, n), "list: the 10000 rules");
-	before = n_batch;
-	double t2 = now_ms();
-	is_int(apply_drop(nat, idd), 0, "drop their container");
-	double t3 = now_ms();
-	is_int(n_batch - before, 1, "... one batch");
-	s = elements();
-	is_int(count_substr(s, idd), 0, "... all 10000 gone");
-	free(s);
-	diag("apply of 10000 DNAT rules: %.2f ms; drop of their container: %.2f ms", t1 - t0,
-	     t3 - t2);
-	free(v);
-}
-
-static void test_many_link_deletions(struct nat *nat)
-{
-	struct nat_rule v[45];
-	for (int i = 0; i < 45; i++) {
-		char src[16];
-		snprintf(src, sizeof src, "10.77.0.%d", 100 + i);
-		v[i] = i < 40 ? link_rule(ide, idf, CTR_TCP, src, CA, (uint16_t)(100 + i),
-					  (uint16_t)(100 + i)) :
-				link_rule(idg, idf, CTR_SCTP, src, CB, 9, 9);
-	}
-	is_int(apply_add(nat, v, 45), 0, "apply: 45 LINK rules");
-	is_int(sh("nft add element " TABLE " links4 '{ 10.1.1.1 . 10.1.1.2 . tcp . 1 }'"), 0,
-	       "an element of someone else (no comment) in our links4 set");
-	is_int(apply_drop(nat, ide), 0, "drop the owner of 40 of them");
-	char *s = elements();
-	is_int(count_substr(s, ide), 0, "the 40 elements are gone");
-	int acc = 0;
-	for (int i = 40; i < 45; i++) {
-		char line[512];
-		snprintf(line, sizeof line, "links4: 10.77.0.%d . " CB " . sctp . 9 # %s%s",
-			 100 + i, idg, idf);
-		acc += count_line(s, line);
-	}
-	is_int(acc, 5, "the 5 others are intact");
-	is_int(count_line(s, "links4: 10.1.1.1 . 10.1.1.2 . tcp . 1"), 1,
-	       "the foreign element is still there");
-	free(s);
-	ok(list_is(nat, v + 40, 5), "list: the 5, not the foreign element");
-	is_int(apply_drop(nat, idf), 0, "drop the peer of the 5 others");
-	s = elements();
-	is_int(count_substr(s, idg), 0, "... they are gone (dropped as peer)");
-	free(s);
-	sh("nft delete element " TABLE " links4 '{ 10.1.1.1 . 10.1.1.2 . tcp . 1 }'");
-}
-
-static void test_invalid(struct nat *nat)
-{
-	char *s0 = ruleset();
-	struct nat_rule bad[] = {
-		dnat(idh, CTR_TCP, NULL, 7100, 7100, CB, 80),
-		dnat("abc", CTR_TCP, NULL, 7101, 7101, CB, 80),
-	};
-	int before = n_batch;
-	is_int(apply_add(nat, bad, 2), -EINVAL, "apply: a rule with a short owner ID fails");
-	ok(strstr(ctr_err_msg(), "owner") != NULL, "... clear message: %s", ctr_err_msg());
-	is_int(n_batch - before, 0, "... no batch");
-	bad[1] = dnat(idh, CTR_TCP, NULL, 7101, 7100, CB, 80);
-	is_int(apply_add(nat, bad, 2), -EINVAL, "apply: a backwards port range fails");
-	bad[1] = dnat(idh, CTR_TCP, NULL, 65000, 65010, CB, 65530);
-	is_int(apply_add(nat, bad, 2), -EINVAL, "apply: a container port run past 65535 fails");
-	bad[1] = dnat(idh, 7, NULL, 7101, 7101, CB, 80);
-	is_int(apply_add(nat, bad, 2), -EINVAL, "apply: an unknown protocol fails");
-	bad[1] = link_rule(idh, "", CTR_TCP, CA, CB, 80, 80);
-	is_int(apply_add(nat, bad, 2), -EINVAL, "apply: a link without peer fails");
-	bad[1] = dnat6(idh, CTR_TCP, NULL, 80, 80, CA6, 80);
-	is_int(apply_add(nat, bad, 2), -EAFNOSUPPORT,
-	       "apply: an IPv6 rule on a network without IPv6 subnet fails");
-	ok(strstr(ctr_err_msg(), "IPv6") != NULL, "... clear message: %s", ctr_err_msg());
-	bad[1] = dnat6(idh, CTR_TCP, NULL, 80, 80, NULL, 80);
-	bad[1].family = 77;
-	is_int(apply_add(nat, bad, 2), -EAFNOSUPPORT, "apply: an unknown family fails");
-	const char *ids[] = { "f00" };
-	struct nat_txn t = { .drop_ids = ids, .n_drop_ids = 1 };
-	is_int(ops->apply(nat, &t), -EINVAL, "apply: dropping a short ID fails");
-	is_int(n_batch - before, 0, "... no batch for any of them");
-	char *s1 = ruleset();
-	is_str(s1, s0, "... and nothing changed");
-	free(s0);
-	free(s1);
 }
 
 /* What the kernel refuses, and changes that race with ours. */
@@ -1199,21 +478,21 @@ static void test_batch_failures(struct nat *nat)
 
 	/* Someone changes the ruleset between our reading and our batch: read again. */
 	stale_genid = 1;
-	int before = n_batch;
+	int before = n_commits;
 	is_int(apply_drop(nat, idh), 0, "drop, while the ruleset changes under it once");
-	is_int(n_batch - before, 2, "... the kernel refused the stale batch (ERESTART), the "
+	is_int(n_commits - before, 2, "... the kernel refused the stale batch (ERESTART), the "
 	       "second one went through");
 	ok(list_is(nat, NULL, 0), "... and it is done");
 	is_int(apply_add(nat, a, 2), 0, "the rules again");
 	stale_genid = 100;
-	before = n_batch;
+	before = n_commits;
 	is_int(apply_drop(nat, idh), 0, "drop, while the ruleset changes all the time");
-	is_int(n_batch - before, 6, "... 5 batches refused, the 6th without a generation");
+	is_int(n_commits - before, 6, "... 5 batches refused, the 6th without a generation");
 	ok(list_is(nat, NULL, 0), "... and it is done");
 	sh("nft add rule " TABLE " forward ip saddr 1.1.1.1 accept");
-	before = n_batch;
+	before = n_commits;
 	is_int(ops->ensure_base(nat), 0, "ensure_base, while the ruleset changes all the time");
-	is_int(n_batch - before, 6, "... 5 batches refused, the 6th without a generation");
+	is_int(n_commits - before, 6, "... 5 batches refused, the 6th without a generation");
 	stale_genid = 0;
 	check_base("repaired under changes");
 	free(s0);
@@ -1346,9 +625,9 @@ static void test_base_repair(struct nat *nat)
 	sh("nft flush chain " TABLE " output && nft delete chain " TABLE " output");
 	sh("nft delete set " TABLE " links6");
 	sh("nft add chain " TABLE " intruder '{ type filter hook input priority 0; }'");
-	int before = n_batch;
+	int before = n_commits;
 	is_int(ops->ensure_base(nat), 0, "ensure_base repairs the layout");
-	is_int(n_batch - before, 1, "... in one batch");
+	is_int(n_commits - before, 1, "... in one batch");
 	check_base("repaired");
 	char *s = table_text();
 	is_int(count_substr(s, "1.1.1.1"), 0, "the foreign rule is gone");
@@ -1357,18 +636,18 @@ static void test_base_repair(struct nat *nat)
 	ok(list_is(nat, keep, 2), "the elements of the maps are kept");
 	/* A dormant table (and a rule gone meanwhile). */
 	sh("nft add table " TABLE " '{ flags dormant; }' && nft flush chain " TABLE " forward");
-	before = n_batch;
+	before = n_commits;
 	is_int(ops->ensure_base(nat), 0, "ensure_base wakes a dormant table up");
-	is_int(n_batch - before, 2, "... in two batches (the kernel takes no new rules in the "
+	is_int(n_commits - before, 2, "... in two batches (the kernel takes no new rules in the "
 	       "batch that changes the table's flags)");
 	check_base("woken up");
 	s = table_text();
 	is_int(count_substr(s, "dormant"), 0, "the table is active again");
 	free(s);
 	ok(list_is(nat, keep, 2), "the elements of the maps are kept");
-	before = n_batch;
+	before = n_commits;
 	is_int(ops->ensure_base(nat), 0, "ensure_base again");
-	is_int(n_batch - before, 0, "... nothing to change");
+	is_int(n_commits - before, 0, "... nothing to change");
 	is_int(apply_drop(nat, idh), 0, "drop");
 
 	/* A set of ours with another type: made anew (its elements cannot be kept). */
@@ -1386,9 +665,9 @@ static void test_flush_ruleset(struct nat *nat)
 	is_int(sh("nft flush ruleset"), 0, "nft flush ruleset");
 	sh("%s", user_cmds[4]);
 	sh("nft add table ip probe");
-	int before = n_batch;
+	int before = n_commits;
 	is_int(apply_add(nat, a, 1), 0, "apply after the flush");
-	is_int(n_batch - before, 3, "... 3 batches: refused (ENOENT), the layout, the change");
+	is_int(n_commits - before, 3, "... 3 batches: refused (ENOENT), the layout, the change");
 	check_base("after nft flush ruleset and apply");
 	ok(list_is(nat, a, 1), "the element is there");
 	char out[256];
@@ -1420,57 +699,10 @@ static void test_save_restore(struct nat *nat)
 	free(e0);
 	free(e1);
 	ok(list_is(nat, a, 3), "list: the same rules");
-	int before = n_batch;
+	int before = n_commits;
 	is_int(ops->ensure_base(nat), 0, "ensure_base");
-	is_int(n_batch - before, 0, "... the restored layout is exactly ours");
+	is_int(n_commits - before, 0, "... the restored layout is exactly ours");
 	is_int(apply_drop(nat, idh), 0, "drop");
-}
-
-static void test_isolation(struct nat *nat)
-{
-	if (access("/proc/sys/net/bridge/bridge-nf-call-iptables", F_OK) != 0) {
-		ok(1, "# SKIP br_netfilter not available: no traffic test of the link rules");
-		return;
-	}
-	char *nfcall = capture("cat /proc/sys/net/bridge/bridge-nf-call-iptables");
-	sh("echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables");
-	struct nat *iso = NULL;
-	is_int(open_nat(&iso, false, false), 0, "open with icc=false");
-	if (!iso) {
-		free(nfcall);
-		return;
-	}
-	int before = n_batch;
-	is_int(ops->ensure_base(iso), 0, "ensure_base with icc=false");
-	is_int(n_batch - before, 1, "... one batch");
-	char *s = table_text();
-	char *body = chain_body(s, "forward");
-	is_int(count_line(body, "iifname \"" BR "\" oifname \"" BR "\" drop"), 1,
-	       "isolation: iifname br oifname br drop, once");
-	is_int(count_line(body, "iifname \"" BR "\" oifname \"" BR "\" accept"), 0,
-	       "isolation: no iifname br oifname br accept");
-	free(body);
-	free(s);
-
-	char out[256];
-	int r = ns_query("ctr2", false, CA, 5432, out, sizeof out, 1000);
-	is_int(r, -ETIMEDOUT, "isolated: B cannot reach A:5432 (dropped)");
-	struct nat_rule l[] = { link_rule(idb, ida, CTR_TCP, CB, CA, 5432, 5432) };
-	is_int(apply_add(iso, l, 1), 0, "apply: link B -> A, port 5432");
-	r = ns_query("ctr2", false, CA, 5432, out, sizeof out, 2000);
-	is_int(r, 0, "linked: B reaches A:5432 through the links4 set");
-	is_str(out, "port=5432 peer=" CB, "... directly, not masqueraded");
-	r = ns_query("ctr2", false, CA, 80, out, sizeof out, 1000);
-	is_int(r, -ETIMEDOUT, "linked: B still cannot reach A:80 (not linked)");
-	is_int(apply_drop(iso, ida), 0, "drop A");
-	r = ns_query("ctr2", false, CA, 5432, out, sizeof out, 1000);
-	is_int(r, -ETIMEDOUT, "after the drop, B cannot reach A:5432 any more");
-	ops->close(iso);
-	is_int(ops->ensure_base(nat), 0, "ensure_base with icc=true again");
-	r = ns_query("ctr2", false, CA, 5432, out, sizeof out, 2000);
-	is_int(r, 0, "icc: B reaches A:5432 without a link");
-	sh("echo %d > /proc/sys/net/bridge/bridge-nf-call-iptables", atoi(nfcall));
-	free(nfcall);
 }
 
 static void test_ipv6(void)
@@ -1479,9 +711,9 @@ static void test_ipv6(void)
 	is_int(open_nat(&n6, true, true), 0, "open with an IPv6 subnet fd00:77::/64");
 	if (!n6)
 		return;
-	int before = n_batch;
+	int before = n_commits;
 	is_int(ops->ensure_base(n6), 0, "ensure_base with IPv6");
-	is_int(n_batch - before, 1, "... one batch");
+	is_int(n_commits - before, 1, "... one batch");
 	char *s = table_text();
 	char *body = chain_body(s, "published");
 	is_str(body, "dnat ip to ip daddr . meta l4proto . th dport map @dnat4_ip\n"
@@ -1508,9 +740,9 @@ static void test_ipv6(void)
 	is_int(sh("nft list ruleset > /run/saved6.nft && nft flush ruleset && "
 		  "nft -f /run/saved6.nft"), 0, "IPv6 layout: nft list ruleset > f; nft flush "
 	       "ruleset; nft -f f");
-	before = n_batch;
+	before = n_commits;
 	is_int(ops->ensure_base(n6), 0, "ensure_base");
-	is_int(n_batch - before, 0, "... the restored IPv6 layout is exactly ours");
+	is_int(n_commits - before, 0, "... the restored IPv6 layout is exactly ours");
 
 	struct nat_rule add[] = {
 		dnat6(ida, CTR_TCP, NULL, 8080, 8080, CA6, 80),
@@ -1520,9 +752,9 @@ static void test_ipv6(void)
 		dnat(ida, CTR_TCP, NULL, 8080, 8080, CA, 80), /* and IPv4, beside */
 		link6(idb, ida, CTR_TCP, CB6, CA6, 5432, 5432),
 	};
-	before = n_batch;
+	before = n_commits;
 	is_int(apply_add(n6, add, ARRAY_SIZE(add)), 0, "apply: IPv6 and IPv4 rules");
-	is_int(n_batch - before, 1, "... one batch");
+	is_int(n_commits - before, 1, "... one batch");
 	s = elements();
 	char line[512];
 	snprintf(line, sizeof line, "dnat6_any: tcp . 8080 # ctrlink:%s : " CA6 " . 80", ida);
@@ -1577,41 +809,19 @@ static void test_ipv6(void)
 		sh("echo %d > /proc/sys/net/bridge/bridge-nf-call-ip6tables", atoi(nfcall));
 		free(nfcall);
 	}
-	before = n_batch;
+	before = n_commits;
 	is_int(apply_drop(n6, ida), 0, "drop A");
-	is_int(n_batch - before, 1, "... one batch");
+	is_int(n_commits - before, 1, "... one batch");
 	ok(list_is(n6, NULL, 0), "... its IPv6 and IPv4 elements are gone");
 	r = query(false, HOST_IP6, 8080, out, sizeof out, 1000);
 	is_int(r, -ECONNREFUSED, "tcp [" HOST_IP6 "]:8080 is refused now");
 	ops->close(n6);
 }
 
-static void test_remove_all(struct nat *nat)
-{
-	struct nat_rule a[] = { dnat(idh, CTR_TCP, NULL, 7400, 7400, CB, 80),
-				link_rule(idh, idg, CTR_TCP, CA, CB, 7, 7) };
-	is_int(apply_add(nat, a, 2), 0, "some per-container rules");
-	int before = n_batch;
-	is_int(ops->remove_all(nat), 0, "remove_all");
-	is_int(n_batch - before, 1, "... one batch");
-	char *s = capture("nft list ruleset");
-	is_int(count_substr(s, "ctrlink"), 0, "no table, chain, set or element of ours is left");
-	free(s);
-	check_user_rules("after remove_all");
-	is_int(ops->remove_all(nat), 0, "remove_all again: not an error");
-	ok(list_is(nat, NULL, 0), "list without the table: empty");
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 #define BENCH_N 21
 
 /* Time apply() of one DNAT port with `existing` ports in the map (median of BENCH_N). */
-static void bench(struct nat *nat, size_t existing)
+static void bench_one(struct nat *nat, size_t existing)
 {
 	struct nat_rule *v = calloc(existing, sizeof *v);
 	double ta[BENCH_N], td[BENCH_N], tha[BENCH_N], thd[BENCH_N];
@@ -1681,108 +891,68 @@ static void bench(struct nat *nat, size_t existing)
 	free(v);
 }
 
-int main(void)
+
+static void extras(struct nat *nat)
 {
-	make_id(ida, 'a');
-	make_id(idb, 'b');
-	make_id(idc, 'c');
-	make_id(idd, 'd');
-	make_id(ide, 'e');
-	make_id(idf, 'f');
-	make_id(idg, '1');
-	make_id(idh, '2');
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root (network and mount namespaces)\n");
-		return 0;
-	}
-	char *host0 = host_firewall();
-	int host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-
-	/* A private world: network namespace, mount namespace, /run on a tmpfs. */
-	bool priv = unshare(CLONE_NEWNET | CLONE_NEWNS) == 0 &&
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
-		    private_tmpfs("/run", "mode=0755") == 0;
-	if (!ok(priv, "private network and mount namespace, /run on a tmpfs")) {
-		free(host0);
-		return done_testing();
-	}
-	ok(setup_network(), "bridge " BR ", containers A " CA " / " CA6 " and B " CB " / " CB6
-	   " in netns");
-	const uint16_t tcp[] = { 80, 443, 7005, 5432 }, udp[] = { 5001 };
-	pid_t svc = start_service("ctr", tcp, ARRAY_SIZE(tcp), udp, ARRAY_SIZE(udp));
-	ok(svc > 0, "services in container A (IPv4 and IPv6): tcp 80 443 7005 5432, udp 5001");
-	bool users = true;
-	for (size_t i = 0; i < ARRAY_SIZE(user_cmds); i++)
-		users &= sh("%s", user_cmds[i]) == 0;
-	ok(users, "the user's own iptables rules and nftables table");
-	user0 = user_fw();
-	/* The test's probe: counters just before and just after our raw priority (-300). */
-	ok(sh("nft -f - <<'EOF'\n"
-	      "table ip probe {\n"
-	      "  chain early { type filter hook prerouting priority -301; "
-	      "ip daddr 127.0.0.1 udp dport 7777 counter; }\n"
-	      "  chain late { type filter hook prerouting priority -299; "
-	      "ip daddr 127.0.0.1 udp dport 7777 counter; }\n"
-	      "}\n"
-	      "EOF") == 0, "the test's probe table: counters around priority raw");
-
-	int mfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in la = { .sin_family = AF_INET, .sin_port = htons(7777) };
-	la.sin_addr.s_addr = ip4("127.0.0.1");
-	ok(mfd >= 0 && bind(mfd, (struct sockaddr *)&la, sizeof la) == 0,
-	   "a host service on 127.0.0.1:7777 (udp)");
-
-	test_open_errors();
-	struct nat *nat = NULL;
-	is_int(open_nat(&nat, true, false), 0, "open " BR " 10.77.0.0/24");
-	if (!nat)
-		return done_testing();
-	test_martian(mfd, true);
-	test_base(nat);
-	test_martian(mfd, false);
-	test_rules_and_traffic(nat);
-	test_drop_and_del(nat);
-	test_old_kernel();
-	test_big(nat);
-	test_many_link_deletions(nat);
-	test_invalid(nat);
 	test_batch_failures(nat);
 	test_no_lock(nat);
 	test_concurrency(nat);
 	test_base_repair(nat);
-	check_user_rules("after all operations");
+}
+
+static void after_user_check(struct nat *nat)
+{
 	test_flush_ruleset(nat);
 	test_save_restore(nat);
-	test_isolation(nat);
+}
+
+static void after_isolation(struct nat *nat)
+{
 	test_ipv6();
 	is_int(ops->ensure_base(nat), 0, "ensure_base without IPv6 again");
 	check_base("IPv4 only again");
 	check_user_rules("after all operations");
-	test_remove_all(nat);
-	is_int(ops->ensure_base(nat), 0, "ensure_base after remove_all");
-	bench(nat, 10);
-	bench(nat, 1000);
-	bench(nat, 10000);
-	bench(nat, 50000);
-	ops->close(nat);
-	close(mfd);
-	if (svc > 0) {
-		kill(svc, SIGKILL);
-		waitpid(svc, NULL, 0);
-	}
-	free(user0);
+}
 
-	/* Back in the host's network namespace: its firewall did not change. */
-	if (host_ns >= 0 && setns(host_ns, CLONE_NEWNET) == 0) {
-		char *host1 = host_firewall();
-		is_str(host1, host0, "the host's firewall (iptables-legacy-save, nft) is the "
-		       "same");
-		free(host1);
-	} else {
-		ok(0, "could not go back to the host's network namespace");
-	}
-	if (host_ns >= 0)
-		close(host_ns);
-	free(host0);
-	return done_testing();
+static void after_drop_and_del(void)
+{
+	test_old_kernel();
+}
+
+static void bench(struct nat *nat)
+{
+	bench_one(nat, 10);
+	bench_one(nat, 1000);
+	bench_one(nat, 10000);
+	bench_one(nat, 50000);
+}
+
+static const struct backend nftables = {
+	.ops = &nat_nftables_ops,
+	.v6 = true,
+	.base = { 1, "ensure_base: one batch" },
+	.base_again = { 0, "ensure_base again: nothing to change, no batch" },
+	.add = { 1, "apply: one batch" },
+	.add_again = { 1, "... one batch (no reading)" },
+	.drop = { 1, "drop: one batch" },
+	.drop_again = { 0, "... nothing to delete, no batch" },
+	.del = { 1, "... one batch, no reading (absent is not an error)" },
+	.grow = { 1, "... one batch" },
+	.big_add = { 1, "... in one batch" },
+	.big_drop = { 1, "... one batch" },
+	.iso_base = { 1, "... one batch" },
+	.remove = { 1, "... one batch" },
+	.remove_again = { 1, "... one batch, which finds the table gone" },
+	.big_n = 10000,
+	.a_rules = 20 + 4 + 1,
+	.a_rules_say = "container A's ID is on 25 elements (20 DNAT, 4 + 1 link)",
+	.user_cmds = user_cmds,
+	.n_user_cmds = ARRAY_SIZE(user_cmds),
+};
+
+int main(void)
+{
+	int r = natsuite_main(&nftables);
+	free(user0);
+	return r;
 }

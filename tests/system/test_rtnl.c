@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "private.h"
+#include "sys/conntrack.h"
 #include "sys/rtnl.h"
 #include "tap.h"
 #include "core/util.h"
