@@ -191,8 +191,8 @@ def suite(path, label, args, bindings, beside=None):
             continue
         run_tap(exe, f"{label}/unit/{name}", env)
     say(f"== {label}: layers of lib/ (tests/check_layers.py)")
-    for what, args in (("layers", [TOP, path]), ("layers-selftest", ["--self-test"])):
-        r = subprocess.run([PY, os.path.join(TOP, "tests", "check_layers.py"), *args],
+    for what, argv in (("layers", [TOP, path]), ("layers-selftest", ["--self-test"])):
+        r = subprocess.run([PY, os.path.join(TOP, "tests", "check_layers.py"), *argv],
                            capture_output=True, text=True, errors="replace", cwd=TOP)
         count(r.returncode == 0, f"{label}/{what}", r.stdout + r.stderr)
         say(f"  {label}/{what}: {'ok' if r.returncode == 0 else 'FAILED'}")
