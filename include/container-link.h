@@ -48,6 +48,7 @@
 #define CONTAINER_LINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -407,6 +408,63 @@ CTR_API int ctr_rename(ctr_ctx *ctx, const char *ref, const char *new_name);
  * not an array).  Free `*json_out` with ctr_free().
  */
 CTR_API int ctr_inspect(ctr_ctx *ctx, const char *ref, char **json_out);
+
+/** The version of ctr_state this header describes. */
+#define CTR_STATE_VERSION 1
+
+/** A container's status, as `docker inspect`'s State.Status. */
+typedef enum ctr_status_code {
+	CTR_STATUS_CREATED = 0,    /**< never started, or its last start failed */
+	CTR_STATUS_RUNNING = 1,
+	CTR_STATUS_RESTARTING = 2, /**< ended; its restart policy starts it again */
+	CTR_STATUS_EXITED = 3,
+	CTR_STATUS_DEAD = 4,       /**< a record this library cannot read (ctr_remove() removes it) */
+} ctr_status_code;
+
+/** One published port of a running container (NetworkSettings.Ports). */
+typedef struct ctr_port_map {
+	uint16_t container_port;
+	uint16_t host_port;
+	char proto[8];    /**< "tcp", "udp" or "sctp" */
+	char host_ip[46]; /**< the address it listens on: "0.0.0.0", "::", "127.0.0.1", ... */
+} ctr_port_map;
+
+/**
+ * What is read most often of a container, typed: the part of ctr_inspect()'s JSON that a
+ * program asks for again and again, without JSON.  Set `version` to CTR_STATE_VERSION before
+ * ctr_state_read() (or use CTR_STATE_INIT); free `ports` with ctr_state_clear().
+ */
+typedef struct ctr_state {
+	unsigned version;
+	char id[CTR_ID_LEN + 1];
+	char name[256];          /**< without Docker's leading "/" */
+	ctr_status_code status;
+	char status_name[16];    /**< State.Status: "created", "running", "restarting", "exited", "dead" */
+	int running;             /**< State.Running (1 also while it waits to restart) */
+	int pid;                 /**< State.Pid: the init's host PID while it runs, else 0 */
+	int exit_code;           /**< State.ExitCode of the last run (0 before the first) */
+	char ip[16];             /**< NetworkSettings.IPAddress while it runs, else "" */
+	char gateway[16];
+	char ip6[46];            /**< NetworkSettings.GlobalIPv6Address, "" without IPv6 */
+	char gateway6[46];
+	size_t n_ports;          /**< NetworkSettings.Ports' bound ports, in their order there */
+	ctr_port_map *ports;
+} ctr_state;
+
+/** A ctr_state ready for ctr_state_read(). */
+#define CTR_STATE_INIT { .version = CTR_STATE_VERSION }
+
+/**
+ * Read a container's state into `*out` (whose `version` the caller set): the same facts, by
+ * the same rules, as ctr_inspect() (a container whose monitor died is recorded as ended
+ * first).  Errors: -ENOENT (no such container), -EINVAL (an ambiguous ID prefix, a NULL
+ * argument, or a `version` this library does not know), -ENOMEM.  On error `*out` holds no
+ * memory.  Release it with ctr_state_clear().
+ */
+CTR_API int ctr_state_read(ctr_ctx *ctx, const char *ref, ctr_state *out);
+
+/** Free what ctr_state_read() allocated in `st` (its ports); `st` may be read again. */
+CTR_API void ctr_state_clear(ctr_state *st);
 
 /** Flags for ctr_list(). */
 #define CTR_LIST_ALL 1u   /**< include containers that are not running */

@@ -753,16 +753,13 @@ static char *pre_format(const char *format)
 /* A before= or since= reference as a full ID; NULL (reported) when there is none. */
 static char *ps_ref_id(ctr_ctx *ctx, const char *ref)
 {
-	char *json;
-	if (ctr_inspect(ctx, ref, &json) < 0) {
+	ctr_state st = CTR_STATE_INIT;
+	if (ctr_state_read(ctx, ref, &st) < 0) {
 		errf("%s", ctr_last_error());
 		return NULL;
 	}
-	cJSON *o = cJSON_Parse(json);
-	ctr_free(json);
-	char *id = or_die(strdup(jstr(o, "Id")));
-	cJSON_Delete(o);
-	return id;
+	ctr_state_clear(&st);
+	return or_die(strdup(st.id));
 }
 
 /* The containers ps shows, as the objects --format sees, or NULL (reported). */

@@ -47,21 +47,32 @@ static int links_of(struct store *st, const struct ctr_rec *r, char ***out)
 	return 0;
 }
 
+/* The record `ref` names, as it is now: a run whose monitor died is recorded as ended first
+ * (heal_if_dead()); -ENOENT also when that ending removed it (auto-remove). */
+static int load_current(ctr_ctx *ctx, const char *ref, struct ctr_rec **out)
+{
+	char id[CTR_ID_LEN + 1];
+	int e = resolve_ref(&ctx->st, ref, id);
+	if (e < 0 || (e = store_rec_load(&ctx->st, id, out)) < 0)
+		return e;
+	if ((e = heal_if_dead(ctx, out)) != 0) {
+		rec_free(*out);
+		*out = NULL;
+		return e == 1 ? ctr_err(-ENOENT, "No such container: %s", SHOWN(ref)) : e;
+	}
+	return 0;
+}
+
 CTR_API int ctr_inspect(ctr_ctx *ctx, const char *ref, char **json_out)
 {
 	ctr_err_clear();
 	if (!ctx || !json_out)
 		return ctr_err(-EINVAL, "ctr_inspect: context or output is NULL");
-	char id[CTR_ID_LEN + 1];
 	struct ctr_rec *r;
 	char **links = NULL;
-	int e = resolve_ref(&ctx->st, ref, id);
-	if (e < 0 || (e = store_rec_load(&ctx->st, id, &r)) < 0)
+	int e = load_current(ctx, ref, &r);
+	if (e < 0)
 		return e;
-	if ((e = heal_if_dead(ctx, &r)) != 0) {
-		rec_free(r);
-		return e == 1 ? ctr_err(-ENOENT, "No such container: %s", SHOWN(ref)) : e;
-	}
 	if ((e = links_of(&ctx->st, r, &links)) == 0) {
 		struct inspect_extra x = { ctx->st.path, (const char *const *)links };
 		e = inspect_render(r, &x, json_out);
@@ -69,6 +80,35 @@ CTR_API int ctr_inspect(ctr_ctx *ctx, const char *ref, char **json_out)
 	strv_free(links);
 	rec_free(r);
 	return e;
+}
+
+CTR_API int ctr_state_read(ctr_ctx *ctx, const char *ref, ctr_state *out)
+{
+	ctr_err_clear();
+	if (!ctx || !ref || !out)
+		return ctr_err(-EINVAL, "ctr_state_read: context, reference or output is NULL");
+	if (out->version != CTR_STATE_VERSION) /* one version so far */
+		return ctr_err(-EINVAL, "ctr_state version %u is not supported (this library knows "
+					"version %d)",
+			       out->version, CTR_STATE_VERSION);
+	out->n_ports = 0;
+	out->ports = NULL;
+	struct ctr_rec *r;
+	int e = load_current(ctx, ref, &r);
+	if (e < 0)
+		return e;
+	e = inspect_state(r, out);
+	rec_free(r);
+	return e;
+}
+
+CTR_API void ctr_state_clear(ctr_state *st)
+{
+	if (!st)
+		return;
+	free(st->ports);
+	st->ports = NULL;
+	st->n_ports = 0;
 }
 
 static int cmp_str(const void *a, const void *b)

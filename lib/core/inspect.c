@@ -421,3 +421,44 @@ int list_entry(const struct ctr_rec *r, const char *const *names, void *array)
 	}
 	return b.oom ? ctr_err(-ENOMEM, "out of memory") : 0;
 }
+
+int inspect_state(const struct ctr_rec *r, ctr_state *out)
+{
+	unsigned version = out->version;
+	memset(out, 0, sizeof *out);
+	out->version = version;
+	snprintf(out->id, sizeof out->id, "%s", r->id);
+	snprintf(out->name, sizeof out->name, "%s", r->name ? r->name : "");
+	const char *st = rec_state_name(r);
+	snprintf(out->status_name, sizeof out->status_name, "%s", st);
+	static const char *const codes[] = { "created", "running", "restarting", "exited", "dead" };
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+		if (strcmp(st, codes[i]) == 0)
+			out->status = (ctr_status_code)i;
+	out->running = rec_running(r);
+	bool running = r->status == ST_RUNNING;
+	out->pid = running ? r->pid : 0;
+	out->exit_code = r->exit_code;
+	if (running && r->has_net) {
+		ip4_format(r->net.ip, out->ip, sizeof out->ip);
+		ip4_format(r->net.gateway, out->gateway, sizeof out->gateway);
+		if (r->net.prefixlen6) {
+			ip6_format(r->net.ip6, out->ip6, sizeof out->ip6);
+			ip6_format(r->net.gateway6, out->gateway6, sizeof out->gateway6);
+		}
+	}
+	if (!r->n_mappings)
+		return 0;
+	out->ports = calloc(r->n_mappings, sizeof *out->ports);
+	if (!out->ports)
+		return ctr_err(-ENOMEM, "out of memory");
+	out->n_ports = r->n_mappings;
+	for (size_t i = 0; i < r->n_mappings; i++) {
+		ctr_port_map *p = &out->ports[i];
+		p->container_port = r->mappings[i].cport.port;
+		p->host_port = r->mappings[i].hport;
+		snprintf(p->proto, sizeof p->proto, "%s", proto_name(r->mappings[i].cport.proto));
+		snprintf(p->host_ip, sizeof p->host_ip, "%s", r->mappings[i].host_ip);
+	}
+	return 0;
+}

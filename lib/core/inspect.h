@@ -18,4 +18,8 @@ int inspect_render(const struct ctr_rec *rec, const struct inspect_extra *x, cha
  * container's names ("/web" and link names "/web2/db"), sorted, NULL-terminated. */
 int list_entry(const struct ctr_rec *rec, const char *const *names, void *array);
 
+/* The typed state of a record (ctr_state_read()): fills every field of `out` but `version`;
+ * `out->ports` is allocated (NULL when none).  0 or -ENOMEM (with a message). */
+int inspect_state(const struct ctr_rec *r, ctr_state *out);
+
 #endif

@@ -537,6 +537,8 @@ static const struct {
 	API_FN(ctr_unlink),
 	API_FN(ctr_rename),
 	API_FN(ctr_inspect),
+	API_FN(ctr_state_read),
+	API_FN(ctr_state_clear),
 	API_FN(ctr_list),
 	API_FN(ctr_logs),
 	API_FN(ctr_reconcile),
@@ -797,6 +799,77 @@ static void check_options(void)
 	   ctr_last_error());
 	rc = ctr_remove(ctx, "opt", CTR_REMOVE_FORCE);
 	ok(rc == 0, "options: remove the container (%d %s)", rc, ctr_last_error());
+	ctr_ctx_close(ctx);
+}
+
+/* ---- ctr_state_read: the typed read ------------------------------------------------------ */
+
+static void check_state(void)
+{
+	ctr_ctx *ctx = NULL;
+	if (open_ctx(&ctx) < 0) {
+		ok(0, "typed state: context: %s", ctr_last_error());
+		return;
+	}
+	static const char *const pub[] = { "18090:80", "127.0.0.1:18091:53/udp", NULL };
+	char id[CTR_ID_LEN + 1];
+	int rc = create_named(ctx, "st-web", SLEEP_ARGV, pub, id);
+	ok(rc == 0, "typed state: create (%s)", rc ? ctr_last_error() : "ok");
+	ctr_state st = CTR_STATE_INIT;
+	rc = ctr_state_read(ctx, "st-web", &st);
+	ok(rc == 0 && strcmp(st.id, id) == 0 && strcmp(st.name, "st-web") == 0 &&
+	   st.status == CTR_STATUS_CREATED && strcmp(st.status_name, "created") == 0 &&
+	   !st.running && st.pid == 0 && st.ip[0] == '\0' && st.n_ports == 0 && !st.ports,
+	   "typed state: created: status %s, pid %d, ip \"%s\", %zu ports", st.status_name, st.pid, st.ip,
+	   st.n_ports);
+	ctr_state_clear(&st);
+
+	rc = ctr_start(ctx, "st-web", NULL);
+	ok(rc == 0, "typed state: start (%s)", rc ? ctr_last_error() : "ok");
+	rc = ctr_state_read(ctx, id, &st);
+	char *js = inspect_copy(ctx, "st-web");
+	char want_ip[64] = "", want_pid[32] = "";
+	snprintf(want_ip, sizeof want_ip, "\"IPAddress\":\t\"%s\"", st.ip);
+	snprintf(want_pid, sizeof want_pid, "\"Pid\":\t%d,", st.pid);
+	ok(rc == 0 && st.status == CTR_STATUS_RUNNING && st.running && st.pid > 0 &&
+	   kill(st.pid, 0) == 0 && st.ip[0] && st.gateway[0] && js && strstr(js, want_ip) &&
+	   strstr(js, want_pid),
+	   "typed state: running: pid %d, ip %s via %s, as inspect says", st.pid, st.ip, st.gateway);
+	free(js);
+	bool tcp = false, udp = false;
+	for (size_t i = 0; i < st.n_ports; i++) {
+		const ctr_port_map *p = &st.ports[i];
+		tcp |= p->container_port == 80 && p->host_port == 18090 && !strcmp(p->proto, "tcp") &&
+		       !strcmp(p->host_ip, "0.0.0.0");
+		udp |= p->container_port == 53 && p->host_port == 18091 && !strcmp(p->proto, "udp") &&
+		       !strcmp(p->host_ip, "127.0.0.1");
+	}
+	ok(st.n_ports == 2 && tcp && udp, "typed state: running: its 2 published ports (%zu)", st.n_ports);
+	ctr_state_clear(&st);
+	ok(st.ports == NULL && st.n_ports == 0, "typed state: ctr_state_clear frees and empties the ports");
+	ctr_state_clear(&st);
+
+	rc = ctr_stop(ctx, "st-web", 0);
+	ok(rc == 0, "typed state: stop (%s)", rc ? ctr_last_error() : "ok");
+	rc = ctr_state_read(ctx, "st-web", &st);
+	ok(rc == 0 && st.status == CTR_STATUS_EXITED && !strcmp(st.status_name, "exited") &&
+	   !st.running && st.pid == 0 && st.ip[0] == '\0' && st.n_ports == 0 && st.exit_code == 137,
+	   "typed state: exited: status %s, exit code %d, pid %d, %zu ports", st.status_name,
+	   st.exit_code, st.pid, st.n_ports);
+	ctr_state_clear(&st);
+
+	ctr_state bad = CTR_STATE_INIT;
+	bad.version = 99;
+	rc = ctr_state_read(ctx, "st-web", &bad);
+	ok(rc == -EINVAL && strstr(ctr_last_error(), "ctr_state version 99"),
+	   "typed state: an unknown version is refused, naming it: %d %s", rc, ctr_last_error());
+	rc = ctr_state_read(ctx, "st-nosuch", &st);
+	ok(rc == -ENOENT && strstr(ctr_last_error(), "No such container: st-nosuch") &&
+	   st.ports == NULL, "typed state: no such container: %d %s", rc, ctr_last_error());
+	rc = ctr_state_read(ctx, NULL, &st);
+	ok(rc == -EINVAL, "typed state: a NULL reference is refused (%d)", rc);
+	rc = ctr_remove(ctx, "st-web", 0);
+	ok(rc == 0, "typed state: remove (%s)", rc ? ctr_last_error() : "ok");
 	ctr_ctx_close(ctx);
 }
 
@@ -1974,6 +2047,7 @@ static int run_checks(void)
 	check_symbols();
 	check_options();
 	check_cloexec();
+	check_state();
 	check_no_output();
 	check_process_state();
 	check_broken_helper();

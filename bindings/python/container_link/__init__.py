@@ -11,7 +11,7 @@ Containers with Docker's ``-p`` and ``--link``, in this process, without a daemo
 
 See doc/python.md.  Every call needs root, as the C library does.
 """
-from ._container import Container, ExecResult
+from ._container import Container, ExecResult, PortMap, State
 from ._context import Context, NatBackend
 from ._errors import (ERRNO_CLASSES, CommandFailed, Conflict, ContainerLinkError, ContextClosed,
                       InvalidArgument, NoSpace, NotFound, PermissionDenied, PortInUse, Timeout,
@@ -20,7 +20,7 @@ from ._native import ffi as _native_ffi
 from ._native import lib as _native_lib
 
 __all__ = [
-    "Context", "Container", "ExecResult", "NatBackend", "version",
+    "Context", "Container", "ExecResult", "NatBackend", "PortMap", "State", "version",
     "ContainerLinkError", "InvalidArgument", "NotFound", "Conflict", "PortInUse", "WrongState",
     "NoSpace", "CommandFailed", "TryAgain", "Timeout", "PermissionDenied", "ContextClosed",
     "ERRNO_CLASSES", "ID_LEN", "SHORT_ID_LEN",

@@ -104,6 +104,30 @@ def _signal_number(sig: Signal) -> int:
     raise TypeError(f"signal must be a number or a name, not {type(sig).__name__}")
 
 
+class PortMap(NamedTuple):
+    """A published port of a running container: ``container_port``/``proto`` reached at
+    ``host_ip``:``host_port``."""
+    container_port: int
+    proto: str
+    host_ip: str
+    host_port: int
+
+
+class State(NamedTuple):
+    """What :meth:`Container.state` read: the part of ``inspect()`` asked for most often."""
+    id: str
+    name: str
+    status: str
+    running: bool
+    pid: Optional[int]
+    exit_code: int
+    ip: Optional[str]
+    gateway: Optional[str]
+    ip6: Optional[str]
+    gateway6: Optional[str]
+    ports: tuple[PortMap, ...]
+
+
 class Container:
     """A container of a :class:`Context`.
 
@@ -139,7 +163,7 @@ class Container:
         elsewhere shows; a removed container, or one of a closed context, keeps its last
         known name)."""
         try:
-            self._name = self.inspect()["Name"].lstrip("/")
+            self.state()  # keeps the name it read
         except ContainerLinkError:
             pass
         return self._name
@@ -171,31 +195,54 @@ class Container:
         with self._ctx._use() as ctx:
             return call_json(lib.ctrpy_inspect, ctx, self._ref)
 
+    def state(self) -> "State":
+        """A snapshot of what is asked most often (ID, name, status, PID, exit code,
+        addresses, published ports), read typed from the library (``ctr_state_read``): no
+        JSON, so it is the cheap way to poll.  Each call reads anew; the properties below
+        read through it.
+
+        Raises:
+            NotFound: the container was removed.
+        """
+        st = ffi.new("ctr_state *")
+        st.version = lib.CTR_STATE_VERSION
+        with self._ctx._use() as ctx:
+            call(lib.ctrpy_state_read, ctx, self._ref, st)
+        try:
+            s = lambda field: ffi.string(field).decode()
+            ports = tuple(PortMap(p.container_port, s(p.proto), s(p.host_ip), p.host_port)
+                          for p in (st.ports[i] for i in range(st.n_ports)))
+            self._name = s(st.name)
+            return State(s(st.id), s(st.name), s(st.status_name), bool(st.running),
+                         st.pid or None, st.exit_code, s(st.ip) or None, s(st.gateway) or None,
+                         s(st.ip6) or None, s(st.gateway6) or None, ports)
+        finally:
+            lib.ctr_state_clear(st)
+
     @property
     def status(self) -> str:
-        """``"created"``, ``"running"`` or ``"exited"`` (State.Status)."""
-        return self.inspect()["State"]["Status"]
+        """``"created"``, ``"running"``, ``"restarting"`` or ``"exited"`` (State.Status)."""
+        return self.state().status
 
     @property
     def running(self) -> bool:
         """Whether the container is running (State.Running)."""
-        return bool(self.inspect()["State"]["Running"])
+        return self.state().running
 
     @property
     def exit_code(self) -> int:
         """The exit code of the last run (State.ExitCode; 0 before the first)."""
-        return int(self.inspect()["State"]["ExitCode"])
+        return self.state().exit_code
 
     @property
     def pid(self) -> Optional[int]:
         """The host PID of the container's main process while it runs, else None."""
-        pid = self.inspect()["State"]["Pid"]
-        return pid or None
+        return self.state().pid
 
     @property
     def ip(self) -> Optional[str]:
         """The container's IPv4 address while it runs (NetworkSettings.IPAddress), else None."""
-        return self.inspect()["NetworkSettings"]["IPAddress"] or None
+        return self.state().ip
 
     @property
     def ports(self) -> dict[str, Optional[list[dict[str, str]]]]:

@@ -154,6 +154,28 @@ def test_list_and_summaries(ctx):
 
 # ---- start, stop, kill, wait ---------------------------------------------------------------
 
+def test_state_is_the_typed_read_of_what_inspect_says(ctx):
+    c = ctx.create(["sleep", "1000"], name="typed", publish=["18095:80", "127.0.0.1:18096:53/udp"])
+    st = c.state()
+    assert (st.id, st.name, st.status, st.running, st.pid, st.ip, st.ports) == \
+        (c.id, "typed", "created", False, None, None, ())
+    c.start()
+    st, info = c.state(), c.inspect()
+    assert st.status == info["State"]["Status"] == "running" and st.running
+    assert st.pid == info["State"]["Pid"] > 0
+    assert st.ip == info["NetworkSettings"]["IPAddress"]
+    assert st.gateway == info["NetworkSettings"]["Gateway"]
+    assert sorted(st.ports) == [cl.PortMap(53, "udp", "127.0.0.1", 18096),
+                                cl.PortMap(80, "tcp", "0.0.0.0", 18095)]
+    c.stop(0)
+    st = c.state()
+    assert (st.status, st.running, st.pid, st.ip, st.exit_code, st.ports) == \
+        ("exited", False, None, None, 137, ())
+    c.remove()
+    with pytest.raises(cl.NotFound, match="No such container"):
+        c.state()
+
+
 def test_start_stop_status_ip_pid(ctx):
     c = ctx.create(["sleep", "1000"], name="web")
     c.start()
