@@ -123,6 +123,7 @@ int launch_from_json(const char *json, size_t len, struct launch *l)
 	memset(l, 0, sizeof *l);
 	l->etc_fd = -1;
 	l->userns_sock = -1;
+	l->placed_fd = -1;
 	cJSON *o = cJSON_ParseWithLength(json, len);
 	if (!o)
 		return ctr_err(-EINVAL, "launch spec is not valid JSON");

@@ -77,6 +77,9 @@ struct launch {
 			      * (sys/userns.h); -1 without; not part of the spec */
 	int etc_fd;          /* the monitor's: LAUNCH_FD_ETC, or -1 (the state dir's files are
 			      * bound); not part of the spec */
+	int placed_fd;       /* the init's: the monitor writes a byte (or closes it) once the init
+			      * is in every cgroup it belongs in; the init reads it before its
+			      * exec; -1 without; not part of the spec */
 	/* exec only: the running container to enter */
 	int target_pid;
 	uint64_t target_start;

@@ -393,7 +393,8 @@ static int monitor_start(const char *cgroup)
 	struct cg_mounts cgm;
 	cgroup_mounts(&cgm);
 	char cg_parent[CG_REL_MAX];
-	bool in_cg = cg_container_parent(l.cgroup, cg_parent) && cgroup_enter(&cgm, cg_parent) == 0;
+	bool in_cg = cg_container_parent(l.cgroup, cg_parent) &&
+		     cgroup_enter(&cgm, cg_parent, true) == 0;
 	int cgfd = in_cg ? cgroup_open_v2(&cgm, l.cgroup, true) : -1;
 	ctr_err_clear();
 
@@ -423,6 +424,13 @@ static int monitor_start(const char *cgroup)
 		write_full(LAUNCH_FD_UP, "E 125 monitor: socketpair failed", 32);
 		return 125;
 	}
+	/* the moves that no clone flag spares (below) are made after "P", beside the caller's
+	 * network work; the init waits for this pipe's byte before its exec */
+	int placed[2] = { -1, -1 };
+	if (in_cg && pipe2(placed, O_CLOEXEC) < 0) {
+		write_full(LAUNCH_FD_UP, "E 125 monitor: pipe failed", 26);
+		return 125;
+	}
 	uint64_t ns = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 		      (l.userns ? CLONE_NEWUSER : 0);
 	pid_t c = cgfd >= 0 ? clone_into(ns, cgfd) : -1;
@@ -448,21 +456,21 @@ static int monitor_start(const char *cgroup)
 			close(us[0]);
 			l.userns_sock = us[1];
 		}
+		if (in_cg) {
+			close(placed[1]);
+			l.placed_fd = placed[0];
+		}
 		child_init(&l, LAUNCH_FD_DOWN, LAUNCH_FD_UP);
 	}
 
 	close(out[1]);
 	close(err[1]);
 	close(LAUNCH_FD_DOWN);
+	if (in_cg)
+		close(placed[0]);
 	struct sigaction kick = { .sa_handler = on_kick };
 	sigemptyset(&kick.sa_mask);
 	sigaction(SIGUSR1, &kick, NULL);
-	/* the init into its cgroup where clone3 did not put it: the v1 name=systemd hierarchy
-	 * (a move), or every one (a kernel without clone3 into a cgroup); it waits for our "P"
-	 * and the library's "G" before it can fork anything */
-	if (in_cg)
-		cgroup_move(&cgm, l.cgroup, c, born_in);
-	ctr_err_clear();
 	uint64_t cstart = 0, mstart = 0;
 	proc_start_time(c, &cstart);
 	proc_start_time(getpid(), &mstart);
@@ -477,6 +485,18 @@ static int monitor_start(const char *cgroup)
 		close(us[1]);
 		userns_setup(c, &l, us[0]);
 		close(us[0]);
+	}
+	/* the moves clone3 could not spare: into the v1 name=systemd hierarchy (us into the
+	 * parent, the init into its own), or into every one on a kernel without clone3 into a
+	 * cgroup.  Each waits for an RCU grace period, now while the caller attaches the
+	 * network, not before "P"; the init waits for the byte before its exec, so that nothing
+	 * of the container forks outside its cgroups */
+	if (in_cg) {
+		cgroup_move(&cgm, cg_parent, 0, true);
+		cgroup_move(&cgm, l.cgroup, c, born_in);
+		ctr_err_clear();
+		write_full(placed[1], "M", 1);
+		close(placed[1]);
 	}
 	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd >= 0) {

@@ -153,10 +153,12 @@ int cgroup_move(const struct cg_mounts *m, const char *rel, pid_t pid, bool v1_o
 	return 0;
 }
 
-int cgroup_enter(const struct cg_mounts *m, const char *rel)
+int cgroup_enter(const struct cg_mounts *m, const char *rel, bool unified_only)
 {
 	const struct cg_mount *h[2];
 	size_t n = hierarchies(m, h);
+	if (unified_only && n > 1)
+		n = 1; /* the unified hierarchy comes first */
 	if (!n)
 		return ctr_err(-ENODEV, "no cgroup2 file system at /sys/fs/cgroup or "
 					"/sys/fs/cgroup/unified");

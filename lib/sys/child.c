@@ -534,6 +534,13 @@ void child_init(const struct launch *l, int down, int up)
 		_exit(125);
 	wait_go(down);
 	close(down);
+	/* in every cgroup it belongs in (the monitor's byte; end of file if it is gone) */
+	if (l->placed_fd >= 0) {
+		char b;
+		while (read(l->placed_fd, &b, 1) < 0 && errno == EINTR)
+			;
+		close(l->placed_fd);
+	}
 	child_exec(l->user, l->caps, l->unconfined, l->seccomp_prog, l->workdir, l->argv, l->env,
 		   up);
 }
