@@ -64,18 +64,8 @@ static int build_endpoint(const ctr_endpoint_options *o, struct ctr_rec *r)
 		r->netns_dev = (uint64_t)sb.st_dev;
 		r->netns_ino = (uint64_t)sb.st_ino;
 	}
-	for (size_t i = 0; o->publish && o->publish[i]; i++) {
-		struct ctr_binding *b = NULL;
-		size_t n = 0;
-		e = portspec_parse(o->publish[i], &b, &n);
-		if (!e)
-			e = ports_check_bindings(o->publish[i], b, n);
-		if (!e)
-			e = rec_add_bindings(r, b, n);
-		free(b);
-		if (e < 0)
-			return e;
-	}
+	if ((e = ports_publish_specs(r, o->publish)) < 0)
+		return e;
 	sha256_hex(o->owner, strlen(o->owner), r->id);
 	char name[24];
 	snprintf(name, sizeof name, "ep-%.*s", CTR_SHORT_ID_LEN, r->id);

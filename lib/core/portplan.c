@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/portspec.h"
 #include "core/util.h"
 
 int host_ip_parse(const char *s, int *family, uint8_t addr[16])
@@ -215,5 +216,22 @@ int portplan(struct alloc *a, const struct portplan_env *env, const struct ctr_b
 	}
 	*out = m;
 	*nout = nm;
+	return 0;
+}
+
+int ports_publish_specs(struct ctr_rec *r, const char *const *specs)
+{
+	for (size_t i = 0; specs && specs[i]; i++) {
+		struct ctr_binding *b = NULL;
+		size_t n = 0;
+		int e = portspec_parse(specs[i], &b, &n);
+		if (!e)
+			e = ports_check_bindings(specs[i], b, n);
+		if (!e)
+			e = rec_add_bindings(r, b, n);
+		free(b);
+		if (e < 0)
+			return e;
+	}
 	return 0;
 }

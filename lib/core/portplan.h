@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/model.h"
+#include "core/record.h"
 
 struct portplan_env {
 	uint16_t eph_lo, eph_hi; /* the ephemeral range */
@@ -32,6 +33,10 @@ void portplan_release(struct alloc *a, const struct ctr_mapping *m, size_t n);
 
 /* Checks that do not depend on the host: container port 0 is refused. */
 int ports_check_bindings(const char *spec, const struct ctr_binding *b, size_t n);
+
+/* Add the `-p` specs of a NULL-terminated list (NULL: none) to the record's bindings, each
+ * parsed and checked (portspec_parse(), ports_check_bindings()); the error names the spec. */
+int ports_publish_specs(struct ctr_rec *r, const char *const *specs);
 
 /* Parse a host IP text into family and address bytes ("" → 0.0.0.0). */
 int host_ip_parse(const char *s, int *family, uint8_t addr[16]);

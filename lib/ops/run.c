@@ -150,18 +150,8 @@ static int build_record(const ctr_create_options *o, struct ctr_rec *r)
 		if (e < 0)
 			return e;
 	}
-	for (size_t i = 0; o->publish && o->publish[i]; i++) {
-		struct ctr_binding *b = NULL;
-		size_t n = 0;
-		e = portspec_parse(o->publish[i], &b, &n);
-		if (!e)
-			e = ports_check_bindings(o->publish[i], b, n);
-		if (!e)
-			e = rec_add_bindings(r, b, n);
-		free(b);
-		if (e < 0)
-			return e;
-	}
+	if ((e = ports_publish_specs(r, o->publish)) < 0)
+		return e;
 	return 0;
 }
 
