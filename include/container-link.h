@@ -63,6 +63,9 @@ extern "C" {
 
 /** Length of a container ID in hex characters (the buffer needs one more for the NUL). */
 #define CTR_ID_LEN 64
+/** Longest container name in characters, without the optional leading "/" (the buffer for
+ *  ctr_create_options.name_out needs one more for the NUL). */
+#define CTR_NAME_MAX 128
 /** Length of a short ID as printed by `ps` and used as the default hostname. */
 #define CTR_SHORT_ID_LEN 12
 
@@ -160,7 +163,7 @@ CTR_API void ctr_ctx_close(ctr_ctx *ctx);
 
 /* Version 1 ends with links_env; version 2 adds seccomp, version 3 restart_policy, version 4
  * log_opts, version 5 userns. */
-#define CTR_CREATE_OPTIONS_VERSION 5
+#define CTR_CREATE_OPTIONS_VERSION 6
 
 typedef struct {
 	unsigned version;           /**< CTR_CREATE_OPTIONS_VERSION */
@@ -232,6 +235,12 @@ typedef struct {
 	 *  container root (a file system that cannot be idmapped must be chowned to the range,
 	 *  doc/security.md).  Other values are refused (-EINVAL); no free range: -ENOSPC. */
 	const char *userns;
+	/** Where to write the container's name (version 6): the one given (without a leading
+	 *  "/") or the one made up for it (Docker's adjective_surname), NUL-terminated, in a
+	 *  buffer of `name_out_len` bytes, at least CTR_NAME_MAX + 1 (a smaller one is refused
+	 *  with -ERANGE, and no container is made).  NULL: not wanted. */
+	char *name_out;
+	size_t name_out_len;
 } ctr_create_options;
 
 /** The defaults: every pointer NULL, every flag 0. */

@@ -12,9 +12,9 @@
 #include "container-link.h"
 #include "core/util.h"
 
-/* Longest container name we accept, in characters, not counting the optional leading "/".
- * Docker has no limit; ours keeps names usable in file names and link names. */
-#define CTR_NAME_MAX 128
+/* CTR_NAME_MAX (container-link.h): the longest container name we accept, in characters, not
+ * counting the optional leading "/".  Docker has no limit; ours keeps names usable in file
+ * names and link names. */
 /* Longest link alias we accept, in characters. */
 #define CTR_ALIAS_MAX 128
 /* Size of a buffer that always holds a generated name and its NUL. */

@@ -17,7 +17,8 @@ static const size_t create_sizes[] = {
 	offsetof(ctr_create_options, restart_policy), /* 2: seccomp */
 	offsetof(ctr_create_options, log_opts),       /* 3: restart_policy */
 	offsetof(ctr_create_options, userns),         /* 4: log_opts */
-	sizeof(ctr_create_options),                   /* 5: userns */
+	offsetof(ctr_create_options, name_out),       /* 5: userns */
+	sizeof(ctr_create_options),                   /* 6: name_out, name_out_len */
 };
 static const size_t start_sizes[] = { sizeof(ctr_start_options) };
 static const size_t exec_sizes[] = { sizeof(ctr_exec_options) };

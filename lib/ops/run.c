@@ -363,6 +363,10 @@ CTR_API int ctr_create(ctr_ctx *ctx, const ctr_create_options *given,
 	const ctr_create_options *o = &full;
 	if (o->name && name_validate(o->name) < 0)
 		return -EINVAL;
+	if (o->name_out && o->name_out_len < CTR_NAME_MAX + 1)
+		return ctr_err(-ERANGE, "ctr_create: name_out holds %zu bytes; a name needs up to "
+					"%d (CTR_NAME_MAX + 1)",
+			       o->name_out_len, CTR_NAME_MAX + 1);
 	struct ctr_rec *r = calloc(1, sizeof *r);
 	if (!r)
 		return ctr_err(-ENOMEM, "out of memory");
@@ -412,6 +416,8 @@ CTR_API int ctr_create(ctr_ctx *ctx, const ctr_create_options *given,
 	}
 	if (!e && id_out)
 		memcpy(id_out, r->id, CTR_ID_LEN + 1);
+	if (!e && o->name_out)
+		snprintf(o->name_out, o->name_out_len, "%s", r->name);
 	rec_free(r);
 	return op_end(&op, e);
 }

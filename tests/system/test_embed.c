@@ -870,6 +870,31 @@ static void check_state(void)
 	ok(rc == -EINVAL, "typed state: a NULL reference is refused (%d)", rc);
 	rc = ctr_remove(ctx, "st-web", 0);
 	ok(rc == 0, "typed state: remove (%s)", rc ? ctr_last_error() : "ok");
+
+	/* the name create made up, returned (name_out) */
+	ctr_create_options cr = CTR_CREATE_OPTIONS_INIT;
+	char name[CTR_NAME_MAX + 1] = "", small[8] = "";
+	cr.argv = SLEEP_ARGV;
+	cr.name_out = small;
+	cr.name_out_len = sizeof small;
+	char *before = list_all(ctx);
+	rc = ctr_create(ctx, &cr, id);
+	char why[256];
+	snprintf(why, sizeof why, "%s", ctr_last_error());
+	char *after = list_all(ctx);
+	ok(rc == -ERANGE && strstr(why, "name_out holds 8 bytes") && strcmp(before, after) == 0,
+	   "create: a name_out too small is refused and makes nothing (%d %s)", rc, why);
+	free(before);
+	free(after);
+	cr.name_out = name;
+	cr.name_out_len = sizeof name;
+	rc = ctr_create(ctx, &cr, id);
+	rc = rc < 0 ? rc : ctr_state_read(ctx, id, &st);
+	ok(rc == 0 && strchr(name, '_') && strcmp(st.name, name) == 0,
+	   "create: name_out receives the name it made up (\"%s\", the state says \"%s\")", name,
+	   st.name);
+	ctr_state_clear(&st);
+	ctr_remove(ctx, id, CTR_REMOVE_FORCE);
 	ctr_ctx_close(ctx);
 }
 

@@ -315,13 +315,13 @@ class Context:
         o.log_opts = a.strv(_log_opts(log_config))
         o.userns = a.str(userns, "userns")
         id_out = ffi.new("char[]", lib.CTR_ID_LEN + 1)
+        name_out = ffi.new("char[]", lib.CTR_NAME_MAX + 1)
+        o.name_out = name_out
+        o.name_out_len = lib.CTR_NAME_MAX + 1
         with self._use() as ctx:
             call(lib.ctrpy_create, ctx, o, id_out)
-        cid = ffi.string(id_out).decode()
-        if name is None:
-            return self.get(cid)
-        n = to_bytes(name, "name").decode("utf-8", "surrogateescape")
-        return Container(self, cid, n[1:] if n.startswith("/") else n)
+        return Container(self, ffi.string(id_out).decode(),
+                         ffi.string(name_out).decode("utf-8", "surrogateescape"))
 
     def run(self, command: Command, *, stdin: FileArg = None, stdout: FileArg = None,
             stderr: FileArg = None, name: Optional[str] = None, env: Env = None,

@@ -50,8 +50,8 @@ def test_a_header_change_the_bindings_miss_fails_the_build():
                 "int ctr_stop(ctr_ctx *ctx, const char *ref, unsigned timeout_ms)")
     assert r.returncode == 1 and "+function int ctr_stop(ctr_ctx *, const char *, unsigned)" \
         in r.stderr
-    r = changed("#define CTR_CREATE_OPTIONS_VERSION 5", "#define CTR_CREATE_OPTIONS_VERSION 6")
-    assert r.returncode == 1 and "+macro CTR_CREATE_OPTIONS_VERSION 6" in r.stderr
+    r = changed("#define CTR_CREATE_OPTIONS_VERSION 6", "#define CTR_CREATE_OPTIONS_VERSION 7")
+    assert r.returncode == 1 and "+macro CTR_CREATE_OPTIONS_VERSION 7" in r.stderr
     # comments and parameter names are not the API
     r = changed("int ctr_kill(ctr_ctx *ctx, const char *ref, int signo)",
                 "int ctr_kill(ctr_ctx *c, const char *name, int sig /* a signal */)")
