@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/names.h" /* SHOWN(), with the escaper */
 #include "core/natplan.h"
 #include "core/plan_ports.h"
 #include "core/portspec.h"
