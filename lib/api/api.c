@@ -361,7 +361,7 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 		free(b);
 		return e;
 	}
-	if ((e = ports_view_load(&op, ref, b, nb, &rec, &v, &env)) == 0 &&
+	if ((e = ports_view_load(&op, ref, b, nb, true, &rec, &v, &env)) == 0 &&
 	    (e = plan_publish(&v, spec, b, nb, &p)) == 0)
 		e = ports_apply(&op, rec, &p);
 	port_plan_free(&p);
@@ -390,7 +390,7 @@ CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 		free(b);
 		return e;
 	}
-	if ((e = ports_view_load(&op, ref, NULL, 0, &rec, &v, &env)) == 0 &&
+	if ((e = ports_view_load(&op, ref, NULL, 0, false, &rec, &v, &env)) == 0 &&
 	    (e = plan_unpublish(&v, spec, b, nb, bare, &p)) == 0)
 		e = ports_apply(&op, rec, &p);
 	port_plan_free(&p);

@@ -51,8 +51,8 @@ int plan_rules(const struct rules_view *v, const struct ctr_rec *rec, bool links
 struct ports_view {
 	const struct ctr_rec *rec;
 	bool running;
-	struct alloc *alloc;               /* running: the allocation index (else NULL) */
-	const struct portplan_env *env;    /* running: how host ports are found */
+	struct alloc *alloc;               /* running publish: the allocation index (else NULL) */
+	const struct portplan_env *env;    /* running publish: how host ports are found */
 };
 
 struct port_plan {

@@ -171,12 +171,12 @@ int net_plan(struct op *op, struct ctr_rec *rec);
 
 /* The view a publish or unpublish is planned from (core/plan_ports.h): the record of `ref`
  * (*rec, the caller's to free, set even on failure), the bindings `check` (NULL: none)
- * checked against the backend, and for a running container how host ports are found (env,
- * the caller's) and the allocation index. */
+ * checked against the backend, and if the plan may `take` host ports and the container runs,
+ * how host ports are found (env, the caller's) and the allocation index. */
 struct ports_view;
 struct port_plan;
 int ports_view_load(struct op *op, const char *ref, const struct ctr_binding *check,
-		    size_t ncheck, struct ctr_rec **rec, struct ports_view *v,
+		    size_t ncheck, bool take, struct ctr_rec **rec, struct ports_view *v,
 		    struct portplan_env *env);
 /* Carry out the plan on `rec`: not running, save the record; running, journal, the rule
  * changes in one commit, the record (a failed save takes the rules back), then the host

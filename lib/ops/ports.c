@@ -8,7 +8,7 @@
 #include "ops/internal.h"
 
 int ports_view_load(struct op *op, const char *ref, const struct ctr_binding *check,
-		    size_t ncheck, struct ctr_rec **rec, struct ports_view *v,
+		    size_t ncheck, bool take, struct ctr_rec **rec, struct ports_view *v,
 		    struct portplan_env *env)
 {
 	char id[CTR_ID_LEN + 1];
@@ -20,7 +20,7 @@ int ports_view_load(struct op *op, const char *ref, const struct ctr_binding *ch
 		return e;
 	v->rec = *rec;
 	v->running = (*rec)->status == ST_RUNNING;
-	if (v->running) {
+	if (v->running && take) {
 		net_port_env(op, env);
 		v->env = env;
 		if ((e = op_alloc(op, &v->alloc)) < 0)
