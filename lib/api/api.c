@@ -15,6 +15,7 @@
 #include "core/logopt.h"
 #include "ops/internal.h"
 #include "core/natplan.h"
+#include "core/plan_ports.h"
 #include "core/portplan.h"
 #include "core/portspec.h"
 #include "sys/cgroup.h"
@@ -392,90 +393,18 @@ CTR_API int ctr_publish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 		return e;
 	}
 	struct op op;
-	char id[CTR_ID_LEN + 1];
 	struct ctr_rec *rec = NULL;
-	struct ctr_port *old_exp = NULL;
+	struct ports_view v;
+	struct portplan_env env;
+	struct port_plan p = { 0 };
 	if ((e = op_begin(&op, ctx)) < 0) {
 		free(b);
 		return e;
 	}
-	if ((e = resolve_ref(op.st, ref, id)) < 0 || (e = store_rec_load(op.st, id, &rec)) < 0 ||
-	    (e = ports_check_backend(&op, b, nb)) < 0)
-		goto out;
-	/* the first binding asked for that is there already (sorted and searched) */
-	size_t dup;
-	if ((e = bindings_first_dup(b, nb, rec->bindings, rec->n_bindings, &dup)) > 0) {
-		char cp[16];
-		port_format(&b[dup].cport, cp, sizeof cp);
-		e = ctr_err(-EEXIST, "%s is already published as \"%s\" on %s", cp, SHOWN(spec),
-			    rec->name);
-	}
-	if (e < 0)
-		goto out;
-	/* the exposed ports as they were: links open them, so they are part of the rules */
-	size_t old_exposed = rec->n_exposed;
-	old_exp = malloc((old_exposed + 1) * sizeof *old_exp);
-	if (!old_exp) {
-		e = ctr_err(-ENOMEM, "out of memory");
-		goto out;
-	}
-	if (old_exposed)
-		memcpy(old_exp, rec->exposed, old_exposed * sizeof *old_exp);
-	if ((e = rec_add_bindings(rec, b, nb)) < 0)
-		goto out;
-	if (rec->status != ST_RUNNING) {
-		e = store_rec_save(op.st, rec);
-		goto out;
-	}
-	/* running: allocate, the rules (one commit), then the record: a commit that fails
-	 * leaves the record as it was, a crash in between is resynced from the journal */
-	struct alloc *a;
-	struct portplan_env env;
-	struct ctr_mapping *m = NULL;
-	size_t nm = 0;
-	net_port_env(&op, &env);
-	if ((e = op_alloc(&op, &a)) < 0 ||
-	    (e = portplan(a, &env, b, nb, NULL, 0, false, &m, &nm)) < 0)
-		goto out;
-	op.alloc_dirty = true;
-	struct ctr_mapping *old = malloc((rec->n_mappings + 1) * sizeof *old);
-	struct ctr_mapping *all = realloc(rec->mappings, (rec->n_mappings + nm + 1) * sizeof *all);
-	if (!old || !all) {
-		free(old);
-		if (all)
-			rec->mappings = all;
-		portplan_release(a, m, nm);
-		free(m);
-		e = ctr_err(-ENOMEM, "out of memory");
-		goto out;
-	}
-	size_t nold = rec->n_mappings;
-	memcpy(old, all, nold * sizeof *old);
-	rec->mappings = all;
-	memcpy(all + nold, m, nm * sizeof *m);
-	rec->n_mappings += nm;
-	free(m);
-	struct ctr_rec before = *rec;
-	before.mappings = old;
-	before.n_mappings = nold;
-	before.exposed = old_exp;
-	before.n_exposed = old_exposed;
-	/* the new DNAT rules and, for newly exposed ports, the linked parents' paths */
-	if ((e = op_journal(&op, rec->id, "sync")) == 0 && (e = net_update(&op, &before, rec)) == 0 &&
-	    (e = store_rec_save(op.st, rec)) < 0) {
-		/* the record could not be written: take the rules back */
-		char msg[2048];
-		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
-		net_update(&op, rec, &before);
-		ctr_err(e, "%s", msg);
-	}
-	if (e < 0) /* nothing of it stays: the ports go back */
-		portplan_release(a, rec->mappings + nold, nm);
-	if (!e)
-		net_flush_udp(&op, rec->mappings + nold, nm);
-	free(old);
-out:
-	free(old_exp);
+	if ((e = ports_view_load(&op, ref, b, nb, true, &rec, &v, &env)) == 0 &&
+	    (e = plan_publish(&v, spec, b, nb, &p)) == 0)
+		e = ports_apply(&op, rec, &p);
+	port_plan_free(&p);
 	free(b);
 	rec_free(rec);
 	return op_end(&op, e);
@@ -493,92 +422,18 @@ CTR_API int ctr_unpublish_port(ctr_ctx *ctx, const char *ref, const char *spec)
 	if (e < 0)
 		return e;
 	struct op op;
-	char id[CTR_ID_LEN + 1];
 	struct ctr_rec *rec = NULL;
-	struct ctr_mapping *old = NULL;
+	struct ports_view v;
+	struct portplan_env env;
+	struct port_plan p = { 0 };
 	if ((e = op_begin(&op, ctx)) < 0) {
 		free(b);
 		return e;
 	}
-	if ((e = resolve_ref(op.st, ref, id)) < 0 || (e = store_rec_load(op.st, id, &rec)) < 0)
-		goto out;
-	/* which bindings and mappings go */
-	bool *drop_b = calloc(rec->n_bindings + 1, sizeof *drop_b);
-	bool *drop_m = calloc(rec->n_mappings + 1, sizeof *drop_m);
-	size_t hits = 0;
-	if (!drop_b || !drop_m) {
-		free(drop_b);
-		free(drop_m);
-		e = ctr_err(-ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((e = unpublish_match(b, nb, bare, rec->bindings, rec->n_bindings, rec->mappings,
-				 rec->n_mappings, drop_b, drop_m, &hits)) < 0) {
-		free(drop_b);
-		free(drop_m);
-		goto out;
-	}
-	if (hits == 0) {
-		free(drop_b);
-		free(drop_m);
-		e = ctr_err(-ENOENT, "no published port matches \"%s\" on %s", SHOWN(spec),
-			    rec->name);
-		goto out;
-	}
-	size_t k = 0, nold = rec->n_mappings;
-	for (size_t j = 0; j < rec->n_bindings; j++)
-		if (!drop_b[j])
-			rec->bindings[k++] = rec->bindings[j];
-	rec->n_bindings = k;
-	old = malloc((nold + 1) * sizeof *old);
-	if (!old) {
-		free(drop_b);
-		free(drop_m);
-		e = ctr_err(-ENOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(old, rec->mappings, nold * sizeof *old);
-	struct ctr_mapping *gone = malloc((nold + 1) * sizeof *gone);
-	size_t ngone = 0;
-	k = 0;
-	for (size_t j = 0; j < nold; j++) {
-		if (!drop_m[j])
-			rec->mappings[k++] = rec->mappings[j];
-		else if (gone)
-			gone[ngone++] = rec->mappings[j];
-	}
-	rec->n_mappings = k;
-	free(drop_b);
-	free(drop_m);
-	if (!gone) {
-		e = ctr_err(-ENOMEM, "out of memory");
-		goto out;
-	}
-	if (rec->status == ST_RUNNING) {
-		struct alloc *a;
-		/* rules first: a commit that fails leaves the record as it was */
-		struct ctr_rec before = *rec;
-		before.mappings = old;
-		before.n_mappings = nold;
-		if ((e = op_journal(&op, rec->id, "sync")) == 0 &&
-		    (e = net_update(&op, &before, rec)) == 0 && (e = store_rec_save(op.st, rec)) < 0) {
-			/* the record could not be written: put the rules back */
-			char msg[2048];
-			snprintf(msg, sizeof msg, "%s", ctr_err_msg());
-			net_update(&op, rec, &before);
-			ctr_err(e, "%s", msg);
-		}
-		if (!e && (e = op_alloc(&op, &a)) == 0) {
-			portplan_release(a, gone, ngone);
-			op.alloc_dirty = true;
-			net_flush_dnat(&op, rec, gone, ngone, false); /* established flows are cut */
-		}
-	} else {
-		e = store_rec_save(op.st, rec);
-	}
-	free(gone);
-out:
-	free(old);
+	if ((e = ports_view_load(&op, ref, NULL, 0, false, &rec, &v, &env)) == 0 &&
+	    (e = plan_unpublish(&v, spec, b, nb, bare, &p)) == 0)
+		e = ports_apply(&op, rec, &p);
+	port_plan_free(&p);
 	free(b);
 	rec_free(rec);
 	return op_end(&op, e);

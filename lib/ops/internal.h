@@ -1,7 +1,7 @@
 /* Internal interfaces of the locked operations (lib/ops/), for the public API (lib/api/) and
  * the monitor helper (lib/helper/), which links the same code.  The sections follow the files
  * in their one-way order, each calling only those above it here (and core/, sys/):
- * op.c < net.c < etc.c < linkops.c < run.c < recover.c < ctx.c (doc/architecture.md). */
+ * op.c < net.c < ports.c < etc.c < linkops.c < run.c < recover.c < ctx.c (doc/architecture.md). */
 #ifndef CTR_INTERNAL_H
 #define CTR_INTERNAL_H
 
@@ -126,11 +126,11 @@ int net_detach(struct op *op, struct ctr_rec *rec);
 void net_veth_del(const char *name);
 /* Apply a rule change with the recorded network (nothing to do when none is recorded). */
 int net_apply(struct op *op, const struct nat_txn *txn);
-/* Take a running container's rules from what the record `before` implies to what `rec`
- * implies (DNAT rules, and the link rules both ways, which follow its exposed ports), in one
- * commit that touches only the difference; the kernel is not read.  `before` and `rec` have
- * the same links. */
-int net_update(struct op *op, const struct ctr_rec *before, const struct ctr_rec *rec);
+/* The view that a running container's rules are planned from (core/plan_ports.h): whether
+ * containers reach each other freely and, if `links` under isolation, its running link peers.
+ * 1 (an empty view) when no network is recorded: then no container has a rule. */
+struct rules_view;
+int net_rules_view(struct op *op, const struct ctr_rec *rec, bool links, struct rules_view *v);
 /* Make the kernel's rules of one container exactly what its record says: drop every rule
  * naming it, add its DNAT rules and the link rules of its running links, in one commit. */
 int net_resync(struct op *op, const struct ctr_rec *rec);
@@ -168,6 +168,23 @@ struct portplan_env;
 void net_port_env(struct op *op, struct portplan_env *env);
 /* Plan an address for rec (before the container exists): fills rec->net. */
 int net_plan(struct op *op, struct ctr_rec *rec);
+
+/* ---- publishing ports (ports.c) ---------------------------------------------------------- */
+
+/* The view a publish or unpublish is planned from (core/plan_ports.h): the record of `ref`
+ * (*rec, the caller's to free, set even on failure), the bindings `check` (NULL: none)
+ * checked against the backend, and if the plan may `take` host ports and the container runs,
+ * how host ports are found (env, the caller's) and the allocation index. */
+struct ports_view;
+struct port_plan;
+int ports_view_load(struct op *op, const char *ref, const struct ctr_binding *check,
+		    size_t ncheck, bool take, struct ctr_rec **rec, struct ports_view *v,
+		    struct portplan_env *env);
+/* Carry out the plan on `rec`: not running, save the record; running, journal, the rule
+ * changes in one commit, the record (a failed save takes the rules back), then the host
+ * ports: those taken go back if anything failed, those withdrawn are given back and their
+ * flows cut. */
+int ports_apply(struct op *op, struct ctr_rec *rec, struct port_plan *p);
 
 /* ---- a container's /etc files (etc.c) ----------------------------------------------------- */
 

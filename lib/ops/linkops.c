@@ -9,7 +9,7 @@
 #include "ops/internal.h"
 #include "core/links.h"
 #include "core/names.h"
-#include "core/natplan.h"
+#include "core/plan_links.h"
 
 /* Rewrite the hosts file of a running container from scratch (its links as they are now). */
 static int rerender_hosts(struct op *op, const struct ctr_rec *rec)
@@ -70,71 +70,87 @@ int links_child_changed(struct op *op, const struct ctr_rec *child, bool rerende
 	return e;
 }
 
-/* The firewall rules of one link (empty when either side is not running, or with icc). */
-static int link_rule_set(struct op *op, const struct ctr_rec *p, const struct ctr_rec *c,
-			 struct nat_rule **rules, size_t *n)
+/* The firewall rules of the plan's link, planned with the recorded network (none recorded:
+ * no rules). */
+static int link_rules(struct op *op, const struct ctr_rec *p, const struct ctr_rec *c,
+		      struct link_plan *pl)
 {
 	const struct netcfg *cfg;
 	int e = op_netcfg(op, &cfg);
-	*rules = NULL;
-	*n = 0;
 	if (e == -ENOENT) {
 		ctr_err_clear();
-		return 0;
+		return plan_link_rules(NULL, p, c, pl);
 	}
-	if (e < 0 || cfg->icc || p->status != ST_RUNNING || c->status != ST_RUNNING || !p->has_net ||
-	    !c->has_net)
+	return e < 0 ? e : plan_link_rules(cfg, p, c, pl);
+}
+
+/* Carry out a plan of plan_unlink(): journal, rules (a commit that fails leaves everything as
+ * it was), record, reverse index, hosts file.  `c` is the child's record, NULL when gone. */
+static int unlink_apply(struct op *op, struct ctr_rec *p, const struct ctr_rec *c,
+			struct link_plan *pl)
+{
+	int e = op_journal(op, p->id, pl->journal);
+	if (e < 0)
 		return e;
-	return natplan_link(p->id, p->net.ip, NET_IP6(&p->net), c->id, c->net.ip, NET_IP6(&c->net),
-			    c->exposed, c->n_exposed, rules, n);
+	if (c)
+		e = link_rules(op, p, c, pl);
+	if (!e && pl->n_rules) {
+		struct nat_txn txn = { .del = pl->rules, .n_del = pl->n_rules };
+		e = net_apply(op, &txn);
+	}
+	if (!e && (e = link_plan_record(pl, p)) == 0)
+		e = store_rec_save(op->st, p);
+	if (!e)
+		e = store_rlink_del(op->st, pl->child, p->id, pl->alias);
+	if (!e && pl->rerender)
+		e = rerender_hosts(op, p);
+	return e;
 }
 
 int unlink_locked(struct op *op, const char *parent_id, const char *alias)
 {
 	struct ctr_rec *p, *c = NULL;
+	struct link_plan pl;
 	int e = store_rec_load(op->st, parent_id, &p);
 	if (e < 0)
 		return e;
-	struct ctr_link *l = rec_find_link(p, alias);
-	if (!l) {
-		e = ctr_err(-ENOENT, "container %s has no link with alias %s", p->name, SHOWN(alias));
-		rec_free(p);
-		return e;
+	if ((e = plan_unlink(p, alias, &pl)) == 0) {
+		if (store_rec_load(op->st, pl.child, &c) < 0)
+			ctr_err_clear();
+		e = unlink_apply(op, p, c, &pl);
 	}
-	char child[CTR_ID_LEN + 1], what[CTR_ID_LEN + 8];
-	snprintf(child, sizeof child, "%s", l->target);
-	if (store_rec_load(op->st, child, &c) < 0)
-		ctr_err_clear();
-	/* journaled: recovery makes the parent's rules, hosts and the reverse index whole */
-	snprintf(what, sizeof what, "sync %s", child);
-	if ((e = op_journal(op, p->id, what)) < 0) {
-		rec_free(p);
-		rec_free(c);
-		return e;
-	}
-	struct nat_rule *rules = NULL;
-	size_t n = 0;
-	if (c)
-		e = link_rule_set(op, p, c, &rules, &n);
-	/* the rules first: a commit that fails leaves everything as it was */
-	if (!e && n) {
-		struct nat_txn txn = { .del = rules, .n_del = n };
-		e = net_apply(op, &txn);
-	}
-	if (!e) {
-		free(l->target);
-		free(l->alias);
-		*l = p->links[--p->n_links];
-		e = store_rec_save(op->st, p);
-	}
-	if (!e)
-		e = store_rlink_del(op->st, child, p->id, alias);
-	if (!e && p->status == ST_RUNNING)
-		e = rerender_hosts(op, p);
-	free(rules);
+	link_plan_free(&pl);
 	rec_free(p);
 	rec_free(c);
 	return e;
+}
+
+/* Carry out a plan of plan_link(): record (in memory), journal, reverse index, then live the
+ * firewall (first: a commit that fails changes nothing) and /etc/hosts; the environment
+ * changes at the next start. */
+static int link_apply(struct op *op, struct ctr_rec *p, const struct ctr_rec *c,
+		      struct link_plan *pl)
+{
+	int e;
+	if ((e = link_plan_record(pl, p)) < 0 || (e = op_journal(op, p->id, pl->journal)) < 0 ||
+	    (e = store_rlink_add(op->st, pl->child, p->id, pl->alias)) < 0)
+		return e;
+	if ((e = link_rules(op, p, c, pl)) == 0 && pl->n_rules) {
+		struct nat_txn txn = { .add = pl->rules, .n_add = pl->n_rules };
+		e = net_apply(op, &txn);
+	}
+	if (!e && (e = store_rec_save(op->st, p)) < 0 && pl->n_rules) {
+		char msg[2048];
+		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
+		struct nat_txn undo = { .del = pl->rules, .n_del = pl->n_rules };
+		net_apply(op, &undo);
+		ctr_err(e, "%s", msg);
+	}
+	if (e < 0) {
+		store_rlink_del(op->st, pl->child, p->id, pl->alias);
+		return e;
+	}
+	return pl->rerender ? rerender_hosts(op, p) : 0;
 }
 
 /* Whether `from` reaches `to` through links.  A container starts only after the ones it links
@@ -174,8 +190,7 @@ CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const ch
 	struct op op;
 	char pid[CTR_ID_LEN + 1], cid[CTR_ID_LEN + 1];
 	struct ctr_rec *p = NULL, *c = NULL;
-	struct nat_rule *rules = NULL;
-	size_t n = 0;
+	struct link_plan pl = { 0 };
 	int e = op_begin(&op, ctx);
 	if (e < 0)
 		return e;
@@ -188,63 +203,15 @@ CTR_API int ctr_link(ctr_ctx *ctx, const char *ref, const char *target, const ch
 			    SHOWN(target), msg);
 		goto out;
 	}
+	struct link_view v = { p, NULL, false };
 	if ((e = store_rec_load(op.st, cid, &c)) < 0)
 		goto out;
-	const char *a = alias ? (alias[0] == '/' ? alias + 1 : alias) : c->name;
-	if ((e = alias_validate(a)) < 0)
-		goto out;
-	if (strcmp(pid, cid) == 0) {
-		e = ctr_err(-EINVAL, "a container cannot link to itself (%s)", p->name);
-		goto out;
-	}
-	if (rec_find_link(p, a)) {
-		e = ctr_err(-EEXIST, "container %s already has a link with alias %s", p->name, a);
-		goto out;
-	}
-	if (links_reach(&op, cid, pid)) {
-		e = ctr_err(-EINVAL,
-			    "cannot link %s to %s: %s already links to %s (directly or through other "
-			    "links); a container starts only after the ones it links to, so a cycle "
-			    "could never start",
-			    p->name, c->name, c->name, p->name);
-		goto out;
-	}
-	char *t = xstrdup(cid), *al = xstrdup(a);
-	struct ctr_link *nl = realloc(p->links, (p->n_links + 1) * sizeof *nl);
-	if (nl)
-		p->links = nl;
-	if (!t || !al || !nl) {
-		free(t);
-		free(al);
-		e = ctr_err(-ENOMEM, "out of memory");
-		goto out;
-	}
-	p->links[p->n_links++] = (struct ctr_link){ t, al, (flags & CTR_LINK_ENV) != 0 };
-	char what[CTR_ID_LEN + 8];
-	snprintf(what, sizeof what, "sync %s", cid);
-	if ((e = op_journal(&op, pid, what)) < 0 || (e = store_rlink_add(op.st, cid, pid, a)) < 0)
-		goto out;
-	/* live: the firewall (first: a commit that fails changes nothing) and /etc/hosts change
-	 * now; the environment at the next start */
-	if ((e = link_rule_set(&op, p, c, &rules, &n)) == 0 && n) {
-		struct nat_txn txn = { .add = rules, .n_add = n };
-		e = net_apply(&op, &txn);
-	}
-	if (!e && (e = store_rec_save(op.st, p)) < 0 && n) {
-		char msg[2048];
-		snprintf(msg, sizeof msg, "%s", ctr_err_msg());
-		struct nat_txn undo = { .del = rules, .n_del = n };
-		net_apply(&op, &undo);
-		ctr_err(e, "%s", msg);
-	}
-	if (e < 0) {
-		store_rlink_del(op.st, cid, pid, a);
-		goto out;
-	}
-	if (p->status == ST_RUNNING)
-		e = rerender_hosts(&op, p);
+	v.child = c;
+	v.cycle = links_reach(&op, cid, pid);
+	if ((e = plan_link(&v, alias, (flags & CTR_LINK_ENV) != 0, &pl)) == 0)
+		e = link_apply(&op, p, c, &pl);
 out:
-	free(rules);
+	link_plan_free(&pl);
 	rec_free(p);
 	rec_free(c);
 	return op_end(&op, e);

@@ -14,6 +14,7 @@
 
 #include "ops/internal.h"
 #include "core/sha256.h"
+#include "core/plan_ports.h"
 #include "core/natplan.h"
 #include "core/portplan.h"
 #include "sys/nftguard.h"
@@ -787,9 +788,9 @@ int net_plan(struct op *op, struct ctr_rec *rec)
 	return 0;
 }
 
-/* Link rules that involve `rec` now that it runs: as parent and as child. */
-static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule **rules,
-		      size_t *n)
+/* The running link peers of `rec` (its children, then its parents) into the view, whose
+ * rules (core/plan_ports.c) follow rec's links both ways. */
+static int link_peers(struct op *op, const struct ctr_rec *rec, struct rules_view *v)
 {
 	int e = 0;
 	for (size_t i = 0; !e && i < rec->n_links; i++) {
@@ -799,9 +800,7 @@ static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule 
 			continue;
 		}
 		if (k->status == ST_RUNNING && k->has_net)
-			e = natplan_link(rec->id, rec->net.ip, NET_IP6(&rec->net), k->id, k->net.ip,
-					 NET_IP6(&k->net), k->exposed,
-					 k->n_exposed, rules, n);
+			e = rules_view_push(&v->children, &v->n_children, k, true);
 		rec_free(k);
 	}
 	char **rl = NULL;
@@ -815,9 +814,7 @@ static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule 
 				continue;
 			}
 			if (p->status == ST_RUNNING && p->has_net)
-				e = natplan_link(p->id, p->net.ip, NET_IP6(&p->net), rec->id, rec->net.ip,
-						 NET_IP6(&rec->net), rec->exposed,
-						 rec->n_exposed, rules, n);
+				e = rules_view_push(&v->parents, &v->n_parents, p, false);
 			rec_free(p);
 		}
 	}
@@ -830,10 +827,11 @@ static int link_rules(struct op *op, const struct ctr_rec *rec, struct nat_rule 
 static int rules_of(struct op *op, const struct netcfg *cfg, const struct ctr_rec *rec,
 		    bool links, struct nat_rule **rules, size_t *n)
 {
-	int e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
-			     rec->n_mappings, rules, n);
-	if (!e && links && !cfg->icc)
-		e = link_rules(op, rec, rules, n);
+	struct rules_view v = { .icc = cfg->icc };
+	int e = links && !cfg->icc ? link_peers(op, rec, &v) : 0;
+	if (!e)
+		e = plan_rules(&v, rec, links, rules, n);
+	rules_view_free(&v);
 	return e;
 }
 
@@ -1107,39 +1105,15 @@ static int netcfg_or_none(struct op *op, const struct netcfg **cfg)
 	return e;
 }
 
-int net_update(struct op *op, const struct ctr_rec *before, const struct ctr_rec *rec)
+int net_rules_view(struct op *op, const struct ctr_rec *rec, bool links, struct rules_view *v)
 {
 	const struct netcfg *cfg;
+	memset(v, 0, sizeof *v);
 	int e = netcfg_or_none(op, &cfg);
 	if (e < 0 || !cfg)
-		return e;
-	struct nat_rule *a = NULL, *b = NULL, *del = NULL, *add = NULL;
-	size_t na = 0, nb = 0, ndel = 0, nadd = 0;
-	/* link rules follow the exposed ports (the links themselves do not change here): when
-	 * those are the same, only DNAT rules can differ, and no other record is read */
-	bool links = before->n_exposed != rec->n_exposed;
-	for (size_t i = 0; !links && i < rec->n_exposed; i++)
-		links = port_cmp(&before->exposed[i], &rec->exposed[i]) != 0;
-	e = rules_of(op, cfg, before, links, &a, &na);
-	if (!e)
-		e = rules_of(op, cfg, rec, links, &b, &nb);
-	if (!e) {
-		del = calloc(na + 1, sizeof *del);
-		add = calloc(nb + 1, sizeof *add);
-		if (!del || !add)
-			e = ctr_err(-ENOMEM, "out of memory");
-	}
-	if (!e) /* sorted and merged: O(n log n) for containers with thousands of rules */
-		e = natplan_diff(a, na, b, nb, del, &ndel, add, &nadd);
-	if (!e && (ndel || nadd)) {
-		struct nat_txn txn = { .del = del, .n_del = ndel, .add = add, .n_add = nadd };
-		e = nat_do(op, cfg, &txn, false);
-	}
-	free(a);
-	free(b);
-	free(del);
-	free(add);
-	return e;
+		return e < 0 ? e : 1;
+	v->icc = cfg->icc;
+	return links && !cfg->icc ? link_peers(op, rec, v) : 0;
 }
 
 int net_apply(struct op *op, const struct nat_txn *txn)

@@ -24,6 +24,7 @@
 #include "core/names.h"
 #include "core/portplan.h"
 #include "core/portspec.h"
+#include "core/plan_start.h"
 #include "sys/cgroup.h"
 #include "sys/proc.h"
 #include "core/resolv.h"
@@ -701,6 +702,34 @@ static void launch_userns(struct launch *l, const struct ctr_rec *rec)
 	l->userns_size = rec->userns ? rec->userns_size : 0;
 }
 
+/* The start's view (core/plan_start.h): the records of rec's links, up to the first that is
+ * removed or not running (the plan's check stops there). */
+static int start_view_load(struct op *op, const struct ctr_rec *rec, struct start_view *v)
+{
+	v->n = 0;
+	v->links = calloc(rec->n_links + 1, sizeof *v->links);
+	v->err = calloc(rec->n_links + 1, sizeof *v->err);
+	if (!v->links || !v->err)
+		return ctr_err(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < rec->n_links; i++) {
+		struct ctr_rec *k = NULL;
+		v->err[i] = store_rec_load(op->st, rec->links[i].target, &k);
+		v->links[i] = v->err[i] < 0 ? NULL : k;
+		v->n = i + 1;
+		if (!v->links[i] || k->status != ST_RUNNING)
+			break;
+	}
+	return 0;
+}
+
+static void start_view_free(struct start_view *v)
+{
+	for (size_t i = 0; v->links && i < v->n; i++)
+		rec_free(v->links[i]);
+	free(v->links);
+	free(v->err);
+}
+
 static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options *so)
 {
 	int down[2] = { -1, -1 }, up[2] = { -1, -1 }, ex[2] = { -1, -1 };
@@ -711,19 +740,12 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 
 	/* links must point at running containers (checked again, with their addresses, when the
 	 * environment is built) */
-	for (size_t i = 0; i < rec->n_links; i++) {
-		struct ctr_rec *k;
-		if ((e = store_rec_load(op->st, rec->links[i].target, &k)) < 0)
-			return ctr_err(e, "Cannot link to a removed container AS /%s/%s", rec->name,
-				       rec->links[i].alias);
-		bool running = k->status == ST_RUNNING;
-		if (!running)
-			e = ctr_err(-EBUSY, "Cannot link to a non running container: /%s AS /%s/%s",
-				    k->name, rec->name, rec->links[i].alias);
-		rec_free(k);
-		if (!running)
-			return e;
-	}
+	struct start_view sv;
+	if ((e = start_view_load(op, rec, &sv)) == 0)
+		e = plan_start_links(rec, &sv);
+	start_view_free(&sv);
+	if (e < 0)
+		return e;
 	uint64_t caps;
 	if ((e = caps_compute((const char *const *)rec->cap_add, (const char *const *)rec->cap_drop,
 			      &caps)) < 0)
@@ -733,41 +755,20 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 	if ((e = op_journal(op, rec->id, "start")) < 0)
 		return e;
 
-	rec->generation++;
-	rec->status = ST_STARTING;
-	free(rec->error);
-	rec->error = NULL;
+	plan_start_begin(rec);
 	if ((e = net_plan(op, rec)) < 0 || (e = store_rec_save(op->st, rec)) < 0 ||
 	    (e = write_etc_files(op, rec)) < 0 || (e = build_env(op, rec, NULL, &env)) < 0)
 		goto undo;
 
-	memcpy(l.id, rec->id, sizeof l.id);
-	l.state_dir = op->st->path;
-	l.generation = rec->generation;
-	l.argv = rec->argv;
-	l.env = env;
-	l.hostname = rec->hostname;
-	l.domainname = rec->domainname;
-	l.workdir = rec->workdir;
-	l.rootfs = rec->rootfs;
-	l.user = rec->user;
-	l.caps = caps;
-	l.unconfined = rec->unconfined;
-	launch_userns(&l, rec);
-	l.has_net = rec->has_net;
-	l.ip = rec->net.ip;
-	l.gateway = rec->net.gateway;
-	l.prefixlen = rec->net.prefixlen;
-	l.prefixlen6 = rec->net.prefixlen6;
-	memcpy(l.ip6, rec->net.ip6, 16);
-	memcpy(l.gateway6, rec->net.gateway6, 16);
-	l.attached = so && (so->stdout_fd >= 0 || so->stderr_fd >= 0);
-	l.log_max_size = (uint64_t)rec->log.max_size;
-	l.log_max_file = rec->log.max_file;
-	l.has_gw_mac = rec->has_net && net_gateway_mac(op, l.gw_mac);
+	uint8_t gw_mac[6];
+	bool has_gw_mac = rec->has_net && net_gateway_mac(op, gw_mac);
 	char cg[CG_REL_MAX];
 	cg_container_path(op->ctx->cg_parent, rec->id, cg);
-	l.cgroup = cg; /* the monitor makes and enters it, or says it could not */
+	/* the monitor makes and enters the cgroup, or says it could not */
+	struct start_launch sl = { op->st->path, env, caps,
+				   so && (so->stdout_fd >= 0 || so->stderr_fd >= 0), has_gw_mac,
+				   gw_mac, cg };
+	plan_start_launch(rec, &sl, &l);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, down) < 0 ||
 	    pipe2(up, O_CLOEXEC) < 0 ||
@@ -851,10 +852,7 @@ static int do_start(struct op *op, struct ctr_rec *rec, const ctr_start_options 
 			     : ctr_err(-EIO, "the container's init died during its setup");
 		goto undo;
 	}
-	rec->status = ST_RUNNING;
-	rec->started = now_ns();
-	rec->finished = 0;
-	rec->exit_code = 0;
+	plan_start_running(rec, now_ns());
 	if ((e = store_rec_save(op->st, rec)) < 0)
 		goto undo;
 	links_child_changed(op, rec, false);
