@@ -429,12 +429,13 @@ int inspect_state(const struct ctr_rec *r, ctr_state *out)
 	out->version = version;
 	snprintf(out->id, sizeof out->id, "%s", r->id);
 	snprintf(out->name, sizeof out->name, "%s", r->name ? r->name : "");
-	const char *st = rec_state_name(r);
-	snprintf(out->status_name, sizeof out->status_name, "%s", st);
-	static const char *const codes[] = { "created", "running", "restarting", "exited", "dead" };
-	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
-		if (strcmp(st, codes[i]) == 0)
-			out->status = (ctr_status_code)i;
+	snprintf(out->status_name, sizeof out->status_name, "%s", rec_state_name(r));
+	/* rec_state_name()'s order of precedence */
+	out->status = r->unreadable		 ? CTR_STATUS_DEAD
+		      : r->restarting		 ? CTR_STATUS_RESTARTING
+		      : r->status == ST_RUNNING ? CTR_STATUS_RUNNING
+		      : r->status == ST_EXITED	 ? CTR_STATUS_EXITED
+						 : CTR_STATUS_CREATED;
 	out->running = rec_running(r);
 	bool running = r->status == ST_RUNNING;
 	out->pid = running ? r->pid : 0;
@@ -447,8 +448,8 @@ int inspect_state(const struct ctr_rec *r, ctr_state *out)
 			ip6_format(r->net.gateway6, out->gateway6, sizeof out->gateway6);
 		}
 	}
-	if (!r->n_mappings)
-		return 0;
+	if (!running || !r->n_mappings)
+		return 0; /* as ports_json(): a stopped container shows none */
 	out->ports = calloc(r->n_mappings, sizeof *out->ports);
 	if (!out->ports)
 		return ctr_err(-ENOMEM, "out of memory");

@@ -393,8 +393,7 @@ static int monitor_start(const char *cgroup)
 	struct cg_mounts cgm;
 	cgroup_mounts(&cgm);
 	char cg_parent[CG_REL_MAX];
-	bool in_cg = cg_container_parent(l.cgroup, cg_parent) &&
-		     cgroup_enter(&cgm, cg_parent, true) == 0;
+	bool in_cg = cg_container_parent(l.cgroup, cg_parent) && cgroup_enter(&cgm, cg_parent) == 0;
 	int cgfd = in_cg ? cgroup_open_v2(&cgm, l.cgroup, true) : -1;
 	ctr_err_clear();
 

@@ -153,41 +153,19 @@ int cgroup_move(const struct cg_mounts *m, const char *rel, pid_t pid, bool v1_o
 	return 0;
 }
 
-int cgroup_enter(const struct cg_mounts *m, const char *rel, bool unified_only)
+int cgroup_enter(const struct cg_mounts *m, const char *rel)
 {
-	const struct cg_mount *h[2];
-	size_t n = hierarchies(m, h);
-	if (unified_only && n > 1)
-		n = 1; /* the unified hierarchy comes first */
-	if (!n)
+	if (!m->v2.present)
 		return ctr_err(-ENODEV, "no cgroup2 file system at /sys/fs/cgroup or "
 					"/sys/fs/cgroup/unified");
-	/* where we are, to go back to if a later hierarchy refuses */
-	char self[8192], was[2][CG_PATH_MAX];
-	int r = read_text("/proc/self/cgroup", self, sizeof self);
-	for (size_t i = 0; i < n; i++)
-		if (r < 0 || cg_proc_path(self, h[i] == &m->systemd, was[i], sizeof was[i]) < 0)
-			snprintf(was[i], sizeof was[i], "%s", "");
-	size_t done = 0;
-	int e = 0;
-	for (; done < n; done++) {
-		if (strcmp(was[done], rel) == 0)
-			continue; /* born in it (clone3 into cgroup_open_v2()): a move only costs time */
-		if ((e = make_and_move(h[done], rel, 0)) < 0) {
-			ctr_err_sys(e, "cannot move the container into the cgroup %s%s", h[done]->path,
-				    rel);
-			break;
-		}
-	}
-	if (done == n)
-		return 0;
-	int keep = e;
-	char msg[512];
-	snprintf(msg, sizeof msg, "%s", ctr_err_msg());
-	while (done-- > 0)
-		if (was[done][0])
-			move_pid(h[done], strcmp(was[done], "/") == 0 ? "" : was[done], 0);
-	return ctr_err(keep, "%s", msg);
+	char self[8192], was[CG_PATH_MAX];
+	if (read_text("/proc/self/cgroup", self, sizeof self) >= 0 &&
+	    cg_proc_path(self, false, was, sizeof was) == 0 && strcmp(was, rel) == 0)
+		return 0; /* born in it (clone3 into cgroup_open_v2()): a move only costs time */
+	int e = make_and_move(&m->v2, rel, 0);
+	return e < 0 ? ctr_err_sys(e, "cannot move the container into the cgroup %s%s", m->v2.path,
+				   rel)
+		     : 0;
 }
 
 void cgroup_join(const struct cg_mounts *m, const char *rel)

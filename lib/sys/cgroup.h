@@ -18,11 +18,11 @@ void cgroup_mounts(struct cg_mounts *m);
  * (a writable cgroup2 mount is needed, and the name=systemd one where it is mounted). */
 bool cgroup_usable(const struct cg_mounts *m, char *why, size_t len);
 
-/* Move the calling process into the cgroup `rel` ("/ctrlink/<hash>/<id>"), made if missing,
- * of every hierarchy of `m` (`unified_only`: of the cgroup2 one only): all or nothing (a
- * hierarchy it had entered is left again).  0, or a negative errno with the message;
- * -ENODEV without a cgroup2 mount. */
-int cgroup_enter(const struct cg_mounts *m, const char *rel, bool unified_only);
+/* Move the calling process into the cgroup2 cgroup `rel` ("/ctrlink/<hash>/<id>"), made if
+ * missing (nothing to do if it is there already).  The v1 name=systemd hierarchy, where a
+ * move waits for an RCU grace period, is cgroup_move()'s, made later.  0, or a negative errno
+ * with the message; -ENODEV without a cgroup2 mount. */
+int cgroup_enter(const struct cg_mounts *m, const char *rel);
 /* Open <cgroup2 mount><rel> (O_PATH; `make`: mkdir -p it first): a descriptor for clone3(2)'s
  * CLONE_INTO_CGROUP, which places a new process without a move (a move between cgroups waits
  * for an RCU grace period, ~14 ms); -errno (-ENODEV: no cgroup2). */

@@ -389,6 +389,42 @@ static void test_inspect(void)
 	rec_free(r);
 }
 
+/* ---- inspect_state: the typed read agrees with State.Status --------------------------------- */
+
+static void test_state(void)
+{
+	static const struct {
+		const char *label;
+		int status;
+		bool restarting, unreadable;
+		ctr_status_code code;
+		const char *name;
+		bool has_pid;
+	} t[] = {
+		{ "running", ST_RUNNING, false, false, CTR_STATUS_RUNNING, "running", true },
+		{ "created", ST_CREATED, false, false, CTR_STATUS_CREATED, "created", false },
+		{ "starting", ST_STARTING, false, false, CTR_STATUS_CREATED, "created", false },
+		{ "exited", ST_EXITED, false, false, CTR_STATUS_EXITED, "exited", false },
+		{ "restarting", ST_EXITED, true, false, CTR_STATUS_RESTARTING, "restarting", false },
+		{ "dead", ST_RUNNING, false, true, CTR_STATUS_DEAD, "dead", true },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct ctr_rec *r = running_rec();
+		r->status = (enum ctr_status)t[i].status;
+		r->restarting = t[i].restarting;
+		r->unreadable = t[i].unreadable;
+		ctr_state st = CTR_STATE_INIT;
+		int e = inspect_state(r, &st);
+		ok(e == 0 && st.version == CTR_STATE_VERSION && st.status == t[i].code &&
+		   strcmp(st.status_name, t[i].name) == 0 && (st.pid != 0) == t[i].has_pid &&
+		   (st.ip[0] != '\0') == t[i].has_pid && (st.n_ports != 0) == t[i].has_pid,
+		   "state %s: status %d \"%s\", pid %d, ip \"%s\", %zu ports", t[i].label,
+		   (int)st.status, st.status_name, st.pid, st.ip, st.n_ports);
+		free(st.ports);
+		rec_free(r);
+	}
+}
+
 /* ---- list_entry ---------------------------------------------------------------------------- */
 
 static void test_list(void)
@@ -436,6 +472,7 @@ static void test_list(void)
 int main(void)
 {
 	test_inspect();
+	test_state();
 	test_list();
 	return done_testing();
 }
