@@ -1833,6 +1833,7 @@ static void check_exec(void)
 
 struct worker {
 	ctr_ctx *ctx;
+	pthread_barrier_t *all_made; /* every worker's containers exist: then they are removed */
 	char ids[PER_THREAD][CTR_ID_LEN + 1];
 	char names[PER_THREAD][160];
 	int done;           /* containers that went through every step */
@@ -1884,8 +1885,18 @@ static void *worker_main(void *arg)
 		if (strcmp(got_id, id) != 0 || w->names[i][0] != '/') {
 			worker_fail(w, i, "ctr_inspect Id/Name", 0);
 			ctr_remove(w->ctx, id, CTR_REMOVE_FORCE);
+			w->names[i][0] = '\0';
 			continue;
 		}
+	}
+	/* the names are compared among containers that all exist at once (a removed one's name
+	 * may be given again, as Docker does) */
+	pthread_barrier_wait(w->all_made);
+	for (int i = 0; i < PER_THREAD; i++) {
+		const char *id = w->ids[i];
+		int rc;
+		if (!w->names[i][0])
+			continue; /* failed, and removed, above */
 		if ((rc = ctr_remove(w->ctx, id, 0)) != 0 || *ctr_last_error()) {
 			worker_fail(w, i, "ctr_remove", rc);
 			continue;
@@ -1934,10 +1945,13 @@ static void check_threads(void)
 		return;
 	static struct worker w[N_THREADS];
 	pthread_t th[N_THREADS];
+	pthread_barrier_t all_made;
 	memset(w, 0, sizeof w);
+	pthread_barrier_init(&all_made, NULL, N_THREADS);
 	int started = 0;
 	for (int t = 0; t < N_THREADS; t++) {
 		w[t].ctx = ctx;
+		w[t].all_made = &all_made;
 		if (pthread_create(&th[t], NULL, worker_main, &w[t]) == 0)
 			started++;
 		else
@@ -1946,6 +1960,7 @@ static void check_threads(void)
 	for (int t = 0; t < N_THREADS; t++)
 		if (th[t])
 			pthread_join(th[t], NULL);
+	pthread_barrier_destroy(&all_made);
 	int done = 0, failures = 0;
 	for (int t = 0; t < N_THREADS; t++) {
 		done += w[t].done;
