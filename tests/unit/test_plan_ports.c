@@ -8,6 +8,7 @@
 
 #include "core/plan_ports.h"
 #include "core/portspec.h"
+#include "portfix.h"
 #include "tap.h"
 #include "core/util.h"
 
@@ -76,18 +77,6 @@ static char *fmt_bindings(const struct ctr_binding *b, size_t n)
 	return sb_finish(&sb);
 }
 
-static char *fmt_mappings(const struct ctr_mapping *m, size_t n)
-{
-	struct sbuf sb = SBUF_INIT;
-	sb_addf(&sb, "%s", "");
-	for (size_t i = 0; i < n; i++) {
-		char cp[16];
-		port_format(&m[i].cport, cp, sizeof cp);
-		sb_addf(&sb, "%s%s=%s:%u", i ? " " : "", cp, m[i].host_ip, m[i].hport);
-	}
-	return sb_finish(&sb);
-}
-
 static char *fmt_ports(const struct ctr_port *p, size_t n)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -98,14 +87,6 @@ static char *fmt_ports(const struct ctr_port *p, size_t n)
 		sb_addf(&sb, "%s%s", i ? " " : "", cp);
 	}
 	return sb_finish(&sb);
-}
-
-static int take(struct alloc *a, int proto, const char *ip, uint16_t port)
-{
-	int fam;
-	uint8_t addr[16];
-	int e = host_ip_parse(ip, &fam, addr);
-	return e ? e : alloc_port_take(a, proto, fam, addr, port);
 }
 
 static bool taken(const struct alloc *a, int proto, const char *ip, uint16_t port)

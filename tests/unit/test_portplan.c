@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "core/portplan.h"
+#include "portfix.h"
 #include "tap.h"
 #include "core/util.h"
 
@@ -217,26 +218,6 @@ static const struct plan_case plan_cases[] = {
 	  "Bind for 0.0.0.0:90 failed: port is already allocated" },
 };
 
-static char *render(const struct ctr_mapping *m, size_t n)
-{
-	struct sbuf sb = SBUF_INIT;
-	sb_add(&sb, "");
-	for (size_t i = 0; i < n; i++) {
-		char cp[16];
-		port_format(&m[i].cport, cp, sizeof cp);
-		sb_addf(&sb, "%s%s=%s:%u", i ? " " : "", cp, m[i].host_ip, m[i].hport);
-	}
-	return sb_finish(&sb);
-}
-
-static int take(struct alloc *a, int proto, const char *ip, uint16_t port)
-{
-	int fam;
-	uint8_t addr[16];
-	int e = host_ip_parse(ip, &fam, addr);
-	return e ? e : alloc_port_take(a, proto, fam, addr, port);
-}
-
 /* The maps' bits (what is taken), to compare before and after a failed plan. */
 static bool same_maps(const struct alloc *a, const struct alloc *b)
 {
@@ -266,7 +247,7 @@ static void test_plans(void)
 		int e = portplan(&a, &env, c->b, c->nb, c->exposed, c->nexp, c->publish_all, &m,
 				 &nm);
 		if (c->rc == 0) {
-			char *s = e == 0 ? render(m, nm) : NULL;
+			char *s = e == 0 ? fmt_mappings(m, nm) : NULL;
 			/* and every mapping is taken in the index */
 			for (size_t k = 0; e == 0 && k < nm; k++) {
 				int fam;
@@ -312,7 +293,7 @@ static void test_sequence(void)
 					    "80/tcp=0.0.0.0:49155" };
 	for (int i = 0; i < 3; i++) {
 		int e = portplan(&a, &env, eph, 1, NULL, 0, false, &m[i], &n[i]);
-		char *s = e == 0 ? render(m[i], n[i]) : NULL;
+		char *s = e == 0 ? fmt_mappings(m[i], n[i]) : NULL;
 		is_str(e == 0 ? s : ctr_err_msg(), want[i], "round robin: plan %d", i + 1);
 		free(s);
 	}
