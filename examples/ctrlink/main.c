@@ -976,26 +976,28 @@ static int cmd_inspect(struct call *c)
 static int cmd_port(struct call *c)
 {
 	ctr_ctx *ctx = open_ctx(c->g);
-	char *json;
-	int e = ctr_inspect(ctx, c->args[0], &json);
+	ctr_state st = CTR_STATE_INIT;
+	int e = ctr_state_read(ctx, c->args[0], &st);
 	if (e < 0)
 		errf("%s", ctr_last_error());
 	ctr_ctx_close(ctx);
 	if (e < 0)
 		return 1;
-	cJSON *o = cJSON_Parse(json);
-	ctr_free(json);
-	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(o, "NetworkSettings");
-	const cJSON *ports = cJSON_GetObjectItemCaseSensitive(ns, "Ports");
+	struct ps_port *ports = or_die(calloc(st.n_ports + 1, sizeof *ports));
+	for (size_t i = 0; i < st.n_ports; i++)
+		ports[i] = (struct ps_port){ st.ports[i].host_ip, st.ports[i].container_port,
+					     st.ports[i].host_port, st.ports[i].proto };
 	char *out = NULL;
 	/* the container as the user named it (docker/cli port.go) */
-	e = port_cmd_format(ports, c->nargs > 1 ? c->args[1] : NULL, c->args[0], &out);
+	e = port_cmd_format(ports, st.n_ports, c->nargs > 1 ? c->args[1] : NULL, c->args[0],
+			    &out);
 	if (e < 0)
 		errf("%s", out ? out : "out of memory");
 	else
 		fputs(out, stdout);
 	free(out);
-	cJSON_Delete(o);
+	free(ports);
+	ctr_state_clear(&st);
 	return e < 0 ? 1 : 0;
 }
 

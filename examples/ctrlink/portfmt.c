@@ -444,26 +444,17 @@ static void lines_push(struct lines *l, struct buf *b)
 	l->v[l->n++] = s;
 }
 
-static const char *json_str(const cJSON *obj, const char *key)
+/* One line "<prefix><JoinHostPort(ip, port)>" for a binding. */
+static void add_binding(struct lines *l, const struct ps_port *p, const char *prefix)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsString(it) && it->valuestring ? it->valuestring : "";
-}
-
-/* Add "<prefix><JoinHostPort(ip, port)>" for each binding of a frontends array. */
-static void add_frontends(struct lines *l, const cJSON *frontends, const char *prefix)
-{
-	const cJSON *f;
-	cJSON_ArrayForEach(f, frontends) {
-		if (!cJSON_IsObject(f))
-			continue;
-		struct addr ip;
-		addr_parse(json_str(f, "HostIp"), &ip);
-		struct buf b = { 0 };
-		buf_add(&b, prefix);
-		add_hostport(&b, ip.show, json_str(f, "HostPort"));
-		lines_push(l, &b);
-	}
+	struct addr ip;
+	addr_parse(p->ip ? p->ip : "", &ip);
+	char port[8];
+	snprintf(port, sizeof port, "%u", p->public_port);
+	struct buf b = { 0 };
+	buf_add(&b, prefix);
+	add_hostport(&b, ip.show, port);
+	lines_push(l, &b);
 }
 
 static int fail(char **out, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -483,58 +474,48 @@ static int fail(char **out, int code, const char *fmt, ...)
 	return code;
 }
 
-int port_cmd_format(const cJSON *ports, const char *arg, const char *container_name, char **out)
+int port_cmd_format(const struct ps_port *ports, size_t n, const char *arg,
+		    const char *container_name, char **out)
 {
 	struct lines l = { 0 };
 	*out = NULL;
-	if (!cJSON_IsObject(ports))
-		ports = NULL;
 	if (!container_name)
 		container_name = "";
-
+	struct pkey want = { 0 };
 	if (arg && *arg) {
-		struct pkey want;
 		const char *why = parse_port_key(arg, &want);
 		if (why)
 			return fail(out, -EINVAL, "invalid port '%.*s': %s", (int)want.numlen, arg,
 				    why);
-		/* the protocol is not checked (docker/cli port.go): an unknown one is just not
-		 * published */
-		/* the last key that names the same port, as decoding into a Go map keeps it */
-		const cJSON *frontends = NULL, *it;
-		cJSON_ArrayForEach(it, ports) {
-			struct pkey k;
-			if (it->string && !parse_port_key(it->string, &k) && k.num == want.num &&
-			    same_proto(&k, &want))
-				frontends = it;
-		}
-		if (!cJSON_IsArray(frontends) || cJSON_GetArraySize(frontends) == 0)
-			return fail(out, -ENOENT, "no public port '%s' published for %s", arg,
-				    container_name);
-		add_frontends(&l, frontends, "");
-	} else {
-		const cJSON *it;
-		cJSON_ArrayForEach(it, ports) {
-			if (!cJSON_IsArray(it) || !it->string)
-				continue;
-			struct pkey k;
-			struct buf prefix = { 0 };
-			if (parse_port_key(it->string, &k) == NULL) {
-				buf_addf(&prefix, "%u/", k.num);
-				add_proto(&prefix, &k);
-			} else {
-				buf_add(&prefix, it->string);
-			}
-			buf_add(&prefix, " -> ");
-			char *p = buf_finish(&prefix);
-			if (!p) {
-				l.oom = true;
-				break;
-			}
-			add_frontends(&l, it, p);
-			free(p);
-		}
 	}
+	for (size_t i = 0; i < n && !l.oom; i++) {
+		const struct ps_port *p = &ports[i];
+		if (!p->public_port || !p->type)
+			continue; /* exposed only */
+		struct pkey k = { .num = p->private_port, .proto = p->type,
+				  .plen = strlen(p->type) };
+		if (arg && *arg) {
+			/* the protocol is not checked (docker/cli port.go): an unknown one is
+			 * just not published */
+			if (k.num == want.num && same_proto(&k, &want))
+				add_binding(&l, p, "");
+			continue;
+		}
+		struct buf prefix = { 0 };
+		buf_addf(&prefix, "%u/", k.num);
+		add_proto(&prefix, &k);
+		buf_add(&prefix, " -> ");
+		char *pre = buf_finish(&prefix);
+		if (!pre) {
+			l.oom = true;
+			break;
+		}
+		add_binding(&l, p, pre);
+		free(pre);
+	}
+	if (!l.oom && arg && *arg && l.n == 0)
+		return fail(out, -ENOENT, "no public port '%s' published for %s", arg,
+			    container_name);
 
 	struct buf b = { 0 };
 	if (!l.oom) {

@@ -1,12 +1,10 @@
 /* Port output of the ctrlink CLI: the PORTS column of `ps` and the `port` command, exactly as
  * docker/cli ≥ 28 prints them.  Pure code (no system calls, no printing); self-contained, it
- * sees nothing of the library but what the CLI reads as JSON. */
+ * sees nothing of the library: the CLI hands it plain port lists. */
 #ifndef CTRLINK_PORTFMT_H
 #define CTRLINK_PORTFMT_H
 
 #include <stddef.h>
-
-#include <cjson/cJSON.h>
 
 /* One entry of the API's port list: one per bound host address, or one for a port that is
  * only exposed (ip NULL or "", public_port 0). */
@@ -25,10 +23,10 @@ struct ps_port {
  * no ports), NULL when out of memory. */
 char *ps_ports_format(const struct ps_port *ports, size_t n);
 
-/* `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`.  `ports` is NetworkSettings.Ports as
- * `inspect` prints it ({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "3456"}], "53/udp": null});
- * NULL counts as empty.  Without `arg` (NULL or ""), one line "80/tcp -> 0.0.0.0:3456" per
- * binding; with it, one line "0.0.0.0:3456" per binding of that port (proto defaults to tcp).
+/* `docker port CONTAINER [PRIVATE_PORT[/PROTO]]` over the container's published ports
+ * (ports[0..n), as ctr_state_read() gives them; entries without a public port are skipped).
+ * Without `arg` (NULL or ""), one line "80/tcp -> 0.0.0.0:3456" per binding; with it, one
+ * line "0.0.0.0:3456" per binding of that port (proto defaults to tcp, compared without case).
  * Lines are sorted in natural order and each ends with "\n".
  * Returns 0 with the output in *out ("" when nothing is published), or
  *   -ENOENT  with *out = "no public port '<arg>' published for <container_name>",
@@ -36,6 +34,7 @@ char *ps_ports_format(const struct ps_port *ports, size_t n);
  *            unknown one is not published, as in docker/cli),
  *   -ENOMEM  with *out = NULL.
  * *out is malloc'd in every other case; the caller frees it. */
-int port_cmd_format(const cJSON *ports, const char *arg, const char *container_name, char **out);
+int port_cmd_format(const struct ps_port *ports, size_t n, const char *arg,
+		    const char *container_name, char **out);
 
 #endif

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "portfmt.h"
 #include "tap.h"
 
@@ -159,110 +157,91 @@ static void test_ps(void)
 
 /* ---- port ------------------------------------------------------------------------------------ */
 
-static const char *ports_json =
-	"{\"80/tcp\": [{\"HostIp\": \"0.0.0.0\", \"HostPort\": \"3456\"},"
-	"              {\"HostIp\": \"::\", \"HostPort\": \"3456\"}],"
-	" \"5432/tcp\": null,"
-	" \"6379/tcp\": [],"
-	" \"53/udp\": [{\"HostIp\": \"127.0.0.1\", \"HostPort\": \"5353\"}],"
-	" \"9/tcp\": [{\"HostIp\": \"0.0.0.0\", \"HostPort\": \"10000\"}],"
-	" \"8080/tcp\": [{\"HostIp\": \"10.0.0.1\", \"HostPort\": \"80\"},"
-	"                {\"HostIp\": \"9.0.0.1\", \"HostPort\": \"80\"},"
-	"                {\"HostIp\": \"127.0.0.1\", \"HostPort\": \"10000\"},"
-	"                {\"HostIp\": \"127.0.0.1\", \"HostPort\": \"8080\"},"
-	"                {\"HostIp\": \"0:0::0\", \"HostPort\": \"8080\"}],"
-	" \"132/sctp\": [{\"HostIp\": \"::1\", \"HostPort\": \"132\"}]}";
+/* NetworkSettings.Ports {"80/tcp": [0.0.0.0:3456, [::]:3456], "5432/tcp": null, ...} as the
+ * typed read lists it: one entry per binding, exposed-only ports with no public port */
+static const struct ps_port ports[] = {
+	{ "0.0.0.0", 80, 3456, "tcp" },    { "::", 80, 3456, "tcp" },
+	{ NULL, 5432, 0, "tcp" },          { "", 6379, 0, "tcp" },
+	{ "127.0.0.1", 53, 5353, "udp" },  { "0.0.0.0", 9, 10000, "tcp" },
+	{ "10.0.0.1", 8080, 80, "tcp" },   { "9.0.0.1", 8080, 80, "tcp" },
+	{ "127.0.0.1", 8080, 10000, "tcp" }, { "127.0.0.1", 8080, 8080, "tcp" },
+	{ "0:0::0", 8080, 8080, "tcp" },   { "::1", 132, 132, "sctp" },
+};
 
-static void check_port(const cJSON *ports, const char *arg, int want_rc, const char *want)
+static void check_port_in(const struct ps_port *p, size_t n, const char *arg, int want_rc,
+			  const char *want)
 {
 	char *out = (char *)"unset";
-	int rc = port_cmd_format(ports, arg, "web", &out);
+	int rc = port_cmd_format(p, n, arg, "web", &out);
 	if (rc != want_rc)
 		diag("rc %d, expected %d", rc, want_rc);
 	is_str(rc == want_rc ? out : "(wrong return code)", want, "port web %s", arg ? arg : "");
 	free(out);
 }
 
+static void check_port(const char *arg, int want_rc, const char *want)
+{
+	check_port_in(ports, N(ports), arg, want_rc, want);
+}
+
 static void test_port(void)
 {
-	cJSON *ports = cJSON_Parse(ports_json);
-	if (!ports) {
-		ok(0, "parse the test JSON");
-		return;
-	}
-	check_port(ports, NULL, 0,
-		   "9/tcp -> 0.0.0.0:10000\n"
-		   "53/udp -> 127.0.0.1:5353\n"
-		   "80/tcp -> 0.0.0.0:3456\n"
-		   "80/tcp -> [::]:3456\n"
-		   "132/sctp -> [::1]:132\n"
-		   "8080/tcp -> 9.0.0.1:80\n"
-		   "8080/tcp -> 10.0.0.1:80\n"
-		   "8080/tcp -> 127.0.0.1:8080\n"
-		   "8080/tcp -> 127.0.0.1:10000\n"
-		   "8080/tcp -> [::]:8080\n");
-	check_port(ports, "", 0,
-		   "9/tcp -> 0.0.0.0:10000\n"
-		   "53/udp -> 127.0.0.1:5353\n"
-		   "80/tcp -> 0.0.0.0:3456\n"
-		   "80/tcp -> [::]:3456\n"
-		   "132/sctp -> [::1]:132\n"
-		   "8080/tcp -> 9.0.0.1:80\n"
-		   "8080/tcp -> 10.0.0.1:80\n"
-		   "8080/tcp -> 127.0.0.1:8080\n"
-		   "8080/tcp -> 127.0.0.1:10000\n"
-		   "8080/tcp -> [::]:8080\n");
-	check_port(ports, "80", 0, "0.0.0.0:3456\n[::]:3456\n");
-	check_port(ports, "80/tcp", 0, "0.0.0.0:3456\n[::]:3456\n");
-	check_port(ports, "80/TCP", 0, "0.0.0.0:3456\n[::]:3456\n");
-	check_port(ports, "80/", 0, "0.0.0.0:3456\n[::]:3456\n");
-	check_port(ports, "080", 0, "0.0.0.0:3456\n[::]:3456\n");
-	check_port(ports, "53/udp", 0, "127.0.0.1:5353\n");
-	check_port(ports, "132/sctp", 0, "[::1]:132\n");
-	check_port(ports, "8080", 0,
+	static const char *all =
+		"9/tcp -> 0.0.0.0:10000\n"
+		"53/udp -> 127.0.0.1:5353\n"
+		"80/tcp -> 0.0.0.0:3456\n"
+		"80/tcp -> [::]:3456\n"
+		"132/sctp -> [::1]:132\n"
+		"8080/tcp -> 9.0.0.1:80\n"
+		"8080/tcp -> 10.0.0.1:80\n"
+		"8080/tcp -> 127.0.0.1:8080\n"
+		"8080/tcp -> 127.0.0.1:10000\n"
+		"8080/tcp -> [::]:8080\n";
+	check_port(NULL, 0, all);
+	check_port("", 0, all);
+	check_port("80", 0, "0.0.0.0:3456\n[::]:3456\n");
+	check_port("80/tcp", 0, "0.0.0.0:3456\n[::]:3456\n");
+	check_port("80/TCP", 0, "0.0.0.0:3456\n[::]:3456\n");
+	check_port("80/", 0, "0.0.0.0:3456\n[::]:3456\n");
+	check_port("080", 0, "0.0.0.0:3456\n[::]:3456\n");
+	check_port("53/udp", 0, "127.0.0.1:5353\n");
+	check_port("132/sctp", 0, "[::1]:132\n");
+	check_port("8080", 0,
 		   "9.0.0.1:80\n10.0.0.1:80\n127.0.0.1:8080\n127.0.0.1:10000\n[::]:8080\n");
-	check_port(ports, "53", -ENOENT, "no public port '53' published for web");
-	check_port(ports, "80/udp", -ENOENT, "no public port '80/udp' published for web");
-	check_port(ports, "5432", -ENOENT, "no public port '5432' published for web");
-	check_port(ports, "5432/tcp", -ENOENT, "no public port '5432/tcp' published for web");
-	check_port(ports, "6379", -ENOENT, "no public port '6379' published for web");
-	check_port(ports, "81", -ENOENT, "no public port '81' published for web");
-	check_port(ports, "0", -ENOENT, "no public port '0' published for web");
-	check_port(ports, "abc", -EINVAL, "invalid port 'abc': invalid syntax");
-	check_port(ports, "abc/tcp", -EINVAL, "invalid port 'abc': invalid syntax");
-	check_port(ports, "+80", -EINVAL, "invalid port '+80': invalid syntax");
-	check_port(ports, "-1", -EINVAL, "invalid port '-1': invalid syntax");
-	check_port(ports, "80-81", -EINVAL, "invalid port '80-81': invalid syntax");
-	check_port(ports, "70000", -EINVAL, "invalid port '70000': value out of range");
-	check_port(ports, "99999999999999999999x", -EINVAL,
+	check_port("53", -ENOENT, "no public port '53' published for web");
+	check_port("80/udp", -ENOENT, "no public port '80/udp' published for web");
+	check_port("5432", -ENOENT, "no public port '5432' published for web");
+	check_port("5432/tcp", -ENOENT, "no public port '5432/tcp' published for web");
+	check_port("6379", -ENOENT, "no public port '6379' published for web");
+	check_port("81", -ENOENT, "no public port '81' published for web");
+	check_port("0", -ENOENT, "no public port '0' published for web");
+	check_port("abc", -EINVAL, "invalid port 'abc': invalid syntax");
+	check_port("abc/tcp", -EINVAL, "invalid port 'abc': invalid syntax");
+	check_port("+80", -EINVAL, "invalid port '+80': invalid syntax");
+	check_port("-1", -EINVAL, "invalid port '-1': invalid syntax");
+	check_port("80-81", -EINVAL, "invalid port '80-81': invalid syntax");
+	check_port("70000", -EINVAL, "invalid port '70000': value out of range");
+	check_port("99999999999999999999x", -EINVAL,
 		   "invalid port '99999999999999999999x': value out of range");
-	check_port(ports, "/tcp", -EINVAL, "invalid port '': value is empty");
-	check_port(ports, "80/xyz", -ENOENT, "no public port '80/xyz' published for web");
-	check_port(ports, "80/XYZ", -ENOENT, "no public port '80/XYZ' published for web");
-	check_port(ports, "80/tcp/x", -ENOENT,
-		   "no public port '80/tcp/x' published for web");
-	cJSON_Delete(ports);
+	check_port("/tcp", -EINVAL, "invalid port '': value is empty");
+	check_port("80/xyz", -ENOENT, "no public port '80/xyz' published for web");
+	check_port("80/XYZ", -ENOENT, "no public port '80/XYZ' published for web");
+	check_port("80/tcp/x", -ENOENT, "no public port '80/tcp/x' published for web");
 
-	check_port(NULL, NULL, 0, "");
-	check_port(NULL, "80", -ENOENT, "no public port '80' published for web");
+	check_port_in(NULL, 0, NULL, 0, "");
+	check_port_in(NULL, 0, "80", -ENOENT, "no public port '80' published for web");
+	check_port_in(NULL, 0, "abc", -EINVAL, "invalid port 'abc': invalid syntax");
 
-	cJSON *odd = cJSON_Parse("{\"80\": [{\"HostIp\": \"0.0.0.0\", \"HostPort\": \"1\"}],"
-				 " \"53/UDP\": [{\"HostPort\": \"53\"}, 7, {\"HostIp\": 5}],"
-				 " \"junk\": [{\"HostIp\": \"1.2.3.4\", \"HostPort\": \"2\"}],"
-				 " \"7/tcp\": \"not an array\"}");
-	check_port(odd, NULL, 0,
-		   "53/udp -> :\n53/udp -> :53\n80/tcp -> 0.0.0.0:1\njunk -> 1.2.3.4:2\n");
-	check_port(odd, "80/tcp", 0, "0.0.0.0:1\n");
-	check_port(odd, "53/udp", 0, ":\n:53\n");
-	check_port(odd, "7", -ENOENT, "no public port '7' published for web");
-	cJSON_Delete(odd);
-
-	cJSON *arr = cJSON_Parse("[1, 2]");
-	check_port(arr, NULL, 0, "");
-	cJSON_Delete(arr);
+	/* odd entries: no address, an upper-case protocol, no protocol */
+	static const struct ps_port odd[] = {
+		{ NULL, 53, 53, "UDP" }, { "0.0.0.0", 80, 1, "tcp" }, { "1.2.3.4", 7, 2, NULL },
+	};
+	check_port_in(odd, 3, NULL, 0, "53/udp -> :53\n80/tcp -> 0.0.0.0:1\n");
+	check_port_in(odd, 3, "53/udp", 0, ":53\n");
+	check_port_in(odd, 3, "7", -ENOENT, "no public port '7' published for web");
 
 	char *out = NULL;
-	int rc = port_cmd_format(NULL, "80", NULL, &out);
+	int rc = port_cmd_format(NULL, 0, "80", NULL, &out);
 	is_str(out, "no public port '80' published for ", "NULL container name");
 	ok(rc == -ENOENT, "NULL container name: -ENOENT");
 	free(out);
