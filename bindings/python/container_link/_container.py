@@ -409,7 +409,8 @@ class Container:
 
     def kill(self, signal: Signal = _signal.SIGKILL) -> None:
         """Send `signal` (a number, a :class:`signal.Signals` or a name like ``"TERM"``) to
-        the container's main process.
+        the container's main process.  It returns once the signal is sent, and the held values
+        are read then: the container may well still be running; :meth:`wait` for its end.
 
         Raises:
             WrongState: the container is not running.
@@ -424,7 +425,10 @@ class Container:
 
         If this object started the container, this waits for that run, and gets its exit code
         even when the container removed itself (``auto_remove``).  Otherwise it asks the
-        library (ctr_wait).  `timeout` is in seconds; None waits for ever.
+        library (ctr_wait).  `timeout` is in seconds; None waits for ever.  The held values
+        are read anew when it is done, unless the context was closed meanwhile (or the
+        container is gone): then they stay as they were, and the exit code is returned all
+        the same.
 
         Raises:
             Timeout: the container still runs after `timeout` seconds.
@@ -457,7 +461,8 @@ class Container:
         return out[0]
 
     def remove(self, *, force: bool = False) -> None:
-        """Remove the container and everything it owns.
+        """Remove the container and everything it owns.  The held values stay the last ones
+        read (:meth:`reload` then raises NotFound).
 
         Raises:
             WrongState: it runs, or another container links to it, and `force` is false
