@@ -220,8 +220,7 @@ def test_restart_policy_as_a_string_or_docker_pys_mapping(ctx):
              c.inspect()["State"]["Status"] == "exited", timeout=60, what="one restart")
     assert c.inspect()["HostConfig"]["RestartPolicy"] == {"Name": "on-failure",
                                                           "MaximumRetryCount": 1}
-    assert c.exit_code == 0  # held from run(): the restarts happened on their own
-    c.reload()
+    c.reload()  # the restarts happened on their own: the held values are from run()
     assert c.logs() == b"run\nrun\n" and c.exit_code == 2
     a = ctx.create(["true"], restart_policy="unless-stopped")
     assert a.inspect()["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
