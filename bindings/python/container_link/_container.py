@@ -1,6 +1,7 @@
 """Container objects."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import os
@@ -10,9 +11,10 @@ import tempfile
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Optional, Sequence, Union
 
-from ._errors import CommandFailed, ContainerLinkError, InvalidArgument, NotFound, Timeout
+from ._errors import (CommandFailed, ContainerLinkError, ContextClosed, InvalidArgument,
+                      NotFound, Timeout)
 from ._ffi import (Arena, Env, FileArg, call, call_json, command_list, env_list, fileno,
                    take_error, to_bytes)
 from ._native import ffi, lib
@@ -104,6 +106,12 @@ def _signal_number(sig: Signal) -> int:
     raise TypeError(f"signal must be a number or a name, not {type(sig).__name__}")
 
 
+def _own_name(attrs: dict[str, Any]) -> str:
+    """The name in an inspect dict, without Docker's leading "/"."""
+    n = str(attrs["Name"])
+    return n[1:] if n.startswith("/") else n
+
+
 class PortMap(NamedTuple):
     """A published port of a running container: ``container_port``/``proto`` reached at
     ``host_ip``:``host_port``."""
@@ -132,18 +140,34 @@ class Container:
     """A container of a :class:`Context`.
 
     Get one from :meth:`Context.create`, :meth:`Context.run`, :meth:`Context.get` or
-    :meth:`Context.list`; do not build it yourself.  It is a handle: it holds the container's
-    ID, and every property and method asks the library, so it always tells the current state.
+    :meth:`Context.list`; do not build it yourself.  It holds the container's ID and, as
+    docker-py's Container does, the values of one read: :attr:`attrs`, the
+    :meth:`inspect` dict, from which the properties (:attr:`name`, :attr:`status`,
+    :attr:`running`, :attr:`exit_code`, :attr:`pid`, :attr:`ip`, :attr:`ports`) answer
+    without asking the library.
+
+    The held values are read anew by :meth:`reload`, and by the methods that change the
+    container or wait for it to change (:meth:`start`, :meth:`stop`, :meth:`restart`,
+    :meth:`kill`, :meth:`wait`, :meth:`publish`, :meth:`unpublish`, :meth:`link`,
+    :meth:`unlink`, :meth:`rename`, :meth:`logs` and :meth:`write_logs` with ``follow``) when
+    they are done, so ``c.start(); c.status`` is ``"running"``.  Nothing else changes them: a
+    change made elsewhere (through another Container object, another process, or the
+    container ending on its own) shows after :meth:`reload`.  :meth:`state` and
+    :meth:`inspect` always read anew, and leave the held values alone.
+
     Two Container objects for the same container compare equal.  A Container may be used from
-    several threads.
+    several threads; when reads overlap, the one begun last is held.
     """
 
-    def __init__(self, context: "Context", id: str, name: str) -> None:
+    def __init__(self, context: "Context", id: str, attrs: Optional[dict[str, Any]]) -> None:
         self._ctx = context
         self._id = id
         self._ref = id.encode()
-        self._name = name
         self._exit: Optional[_Exit] = None
+        self._lock = threading.Lock()
+        self._attrs = attrs  # what the last read gave (None: not read yet)
+        self._reads = 0      # reads begun
+        self._held = 0       # the number of the read _attrs is from
 
     # ---- identity ---------------------------------------------------------------------------
 
@@ -159,14 +183,9 @@ class Container:
 
     @property
     def name(self) -> str:
-        """The name, without Docker's leading "/" (asked of the library: a rename made
-        elsewhere shows; a removed container, or one of a closed context, keeps its last
-        known name)."""
-        try:
-            self.state()  # keeps the name it read
-        except ContainerLinkError:
-            pass
-        return self._name
+        """The name, without Docker's leading "/" (held: a rename made through this object
+        shows at once, one made elsewhere after :meth:`reload`)."""
+        return _own_name(self.attrs)
 
     @property
     def context(self) -> "Context":
@@ -174,7 +193,9 @@ class Container:
         return self._ctx
 
     def __repr__(self) -> str:
-        return f"<Container {self._name} {self.short_id}>"
+        a = self._attrs
+        return f"<Container {_own_name(a)} {self.short_id}>" if a else \
+            f"<Container {self.short_id}>"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Container):
@@ -184,10 +205,114 @@ class Container:
     def __hash__(self) -> int:
         return hash(self._id)
 
-    # ---- state ------------------------------------------------------------------------------
+    # ---- held values ------------------------------------------------------------------------
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The held :meth:`inspect` dict: what the last read (:meth:`Context.get`,
+        :meth:`Context.list`, :meth:`Context.create`, :meth:`reload`, or the end of a method
+        that changes the container) gave.  It does not change until the next such read, which
+        replaces it with a new dict.  Treat it as read-only: the properties answer from it."""
+        a = self._attrs
+        if a is None:  # (only if the read after create() failed)
+            self.reload()
+            a = self._attrs
+            assert a is not None
+        return a
+
+    def reload(self) -> None:
+        """Read the container anew (one :meth:`inspect`) and hold what it says: :attr:`attrs`
+        and the properties then show it.
+
+        Raises:
+            NotFound: the container was removed (the held values stay the last ones read).
+            ContextClosed: the context was closed.
+        """
+        n = self._begin_read()
+        with self._ctx._use() as ctx:
+            info = call_json(lib.ctrpy_inspect, ctx, self._ref)
+        self._hold(n, info)
+
+    def _begin_read(self) -> int:
+        with self._lock:
+            self._reads += 1
+            return self._reads
+
+    def _hold(self, n: int, info: dict[str, Any]) -> None:
+        with self._lock:
+            if n > self._held:  # an overlapping read begun later has not been held already
+                self._attrs, self._held = info, n
+
+    def _refresh(self, ctx: Any) -> None:
+        """Read the held values anew, with the C context of the call that just changed the
+        container (so that close() waits for this read too).  If the read fails (the
+        container is gone), the held values stay as they were: the call's outcome stands."""
+        n = self._begin_read()
+        try:
+            info = call_json(lib.ctrpy_inspect, ctx, self._ref)
+        except ContainerLinkError:
+            return
+        self._hold(n, info)
+
+    def _refresh_after(self) -> None:
+        """_refresh() after a call that did not hold the C context, unless the context was
+        closed meanwhile."""
+        try:
+            with self._ctx._use() as ctx:
+                self._refresh(ctx)
+        except ContextClosed:
+            pass
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[Any]:
+        """The C context for a call that changes the container: when the call is done
+        (returned or raised), the held values are read anew before the context is let go."""
+        with self._ctx._use() as ctx:
+            try:
+                yield ctx
+            finally:
+                self._refresh(ctx)
+
+    @property
+    def status(self) -> str:
+        """``"created"``, ``"running"``, ``"restarting"`` or ``"exited"`` (State.Status;
+        held)."""
+        return str(self.attrs["State"]["Status"])
+
+    @property
+    def running(self) -> bool:
+        """Whether the container is running (State.Running; held)."""
+        return bool(self.attrs["State"]["Running"])
+
+    @property
+    def exit_code(self) -> int:
+        """The exit code of the last run (State.ExitCode, 0 before the first; held)."""
+        return int(self.attrs["State"]["ExitCode"])
+
+    @property
+    def pid(self) -> Optional[int]:
+        """The host PID of the container's main process while it runs, else None (State.Pid;
+        held)."""
+        return self.attrs["State"]["Pid"] or None
+
+    @property
+    def ip(self) -> Optional[str]:
+        """The container's IPv4 address while it runs, else None (NetworkSettings.IPAddress;
+        held)."""
+        return self.attrs["NetworkSettings"]["IPAddress"] or None
+
+    @property
+    def ports(self) -> dict[str, Optional[list[dict[str, str]]]]:
+        """The published ports as Docker shows them (NetworkSettings.Ports; held), e.g.
+        ``{"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}``; an exposed port that is
+        not published maps to None.  Host ports are known while the container runs."""
+        return self.attrs["NetworkSettings"]["Ports"] or {}
+
+    # ---- fresh reads ------------------------------------------------------------------------
 
     def inspect(self) -> dict[str, Any]:
-        """The container as ``docker inspect`` shows it (one object, not a list).
+        """The container as ``docker inspect`` shows it (one object, not a list), read anew
+        (the held :attr:`attrs` stay as they are; :meth:`reload` replaces them).
 
         Raises:
             NotFound: the container was removed.
@@ -197,9 +322,9 @@ class Container:
 
     def state(self) -> "State":
         """A snapshot of what is asked most often (ID, name, status, PID, exit code,
-        addresses, published ports), read typed from the library (``ctr_state_read``): no
-        JSON, so it is the cheap way to poll.  Each call reads anew; the properties below
-        read through it.
+        addresses, published ports), read anew, typed, from the library
+        (``ctr_state_read``): no JSON, so it is the cheap way to poll.  The held values stay
+        as they are.
 
         Raises:
             NotFound: the container was removed.
@@ -212,44 +337,11 @@ class Container:
             s = lambda field: ffi.string(field).decode()
             ports = tuple(PortMap(p.container_port, s(p.proto), s(p.host_ip), p.host_port)
                           for p in (st.ports[i] for i in range(st.n_ports)))
-            self._name = s(st.name)
             return State(s(st.id), s(st.name), s(st.status_name), bool(st.running),
                          st.pid or None, st.exit_code, s(st.ip) or None, s(st.gateway) or None,
                          s(st.ip6) or None, s(st.gateway6) or None, ports)
         finally:
             lib.ctr_state_clear(st)
-
-    @property
-    def status(self) -> str:
-        """``"created"``, ``"running"``, ``"restarting"`` or ``"exited"`` (State.Status)."""
-        return self.state().status
-
-    @property
-    def running(self) -> bool:
-        """Whether the container is running (State.Running)."""
-        return self.state().running
-
-    @property
-    def exit_code(self) -> int:
-        """The exit code of the last run (State.ExitCode; 0 before the first)."""
-        return self.state().exit_code
-
-    @property
-    def pid(self) -> Optional[int]:
-        """The host PID of the container's main process while it runs, else None."""
-        return self.state().pid
-
-    @property
-    def ip(self) -> Optional[str]:
-        """The container's IPv4 address while it runs (NetworkSettings.IPAddress), else None."""
-        return self.state().ip
-
-    @property
-    def ports(self) -> dict[str, Optional[list[dict[str, str]]]]:
-        """The published ports as Docker shows them (NetworkSettings.Ports), e.g.
-        ``{"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}``; an exposed port that is
-        not published maps to None.  Host ports are known while the container runs."""
-        return self.inspect()["NetworkSettings"]["Ports"] or {}
 
     # ---- running ----------------------------------------------------------------------------
 
@@ -277,7 +369,7 @@ class Container:
         so.exit_fd = exit_fd
         ok = False
         try:
-            with self._ctx._use() as ctx:
+            with self._changing() as ctx:
                 call(lib.ctrpy_start, ctx, self._ref, so)
             ok = True
         except CommandFailed as e:
@@ -303,7 +395,7 @@ class Container:
         fraction is rounded up to the next second).  Returns once it has exited and its network
         is torn down.  Stopping a container that is not running does nothing."""
         t = _stop_timeout(timeout)
-        with self._ctx._use() as ctx:
+        with self._changing() as ctx:
             call(lib.ctrpy_stop, ctx, self._ref, t)
 
     def restart(self, timeout: Optional[float] = None) -> None:
@@ -312,19 +404,20 @@ class Container:
         started; an auto-removed one is kept through its restart."""
         t = _stop_timeout(timeout)
         self._exit = None
-        with self._ctx._use() as ctx:
+        with self._changing() as ctx:
             call(lib.ctrpy_restart, ctx, self._ref, t)
 
     def kill(self, signal: Signal = _signal.SIGKILL) -> None:
         """Send `signal` (a number, a :class:`signal.Signals` or a name like ``"TERM"``) to
-        the container's main process.
+        the container's main process.  It returns once the signal is sent, and the held values
+        are read then: the container may well still be running; :meth:`wait` for its end.
 
         Raises:
             WrongState: the container is not running.
             InvalidArgument: not a signal.
         """
         signo = _signal_number(signal)
-        with self._ctx._use() as ctx:
+        with self._changing() as ctx:
             call(lib.ctrpy_kill, ctx, self._ref, signo)
 
     def wait(self, timeout: Optional[float] = None) -> int:
@@ -332,7 +425,10 @@ class Container:
 
         If this object started the container, this waits for that run, and gets its exit code
         even when the container removed itself (``auto_remove``).  Otherwise it asks the
-        library (ctr_wait).  `timeout` is in seconds; None waits for ever.
+        library (ctr_wait).  `timeout` is in seconds; None waits for ever.  The held values
+        are read anew when it is done, unless the context was closed meanwhile (or the
+        container is gone): then they stay as they were, and the exit code is returned all
+        the same.
 
         Raises:
             Timeout: the container still runs after `timeout` seconds.
@@ -348,6 +444,7 @@ class Container:
                 # the monitor ended without reporting: ask the library's record instead
                 self._exit = ex = None
             else:
+                self._refresh_after()
                 if code is None:
                     raise Timeout(f"the container {self._id} is still running",
                                   errno.ETIMEDOUT)
@@ -355,7 +452,7 @@ class Container:
         ms = -1 if timeout is None else min(int(math.ceil(timeout * 1000)), 2**31 - 1)
         out = ffi.new("int *")
         try:
-            with self._ctx._use() as ctx:
+            with self._changing() as ctx:
                 call(lib.ctrpy_wait, ctx, self._ref, ms, out)
         except NotFound:
             if ex is not None and ex.code is not None:
@@ -364,7 +461,8 @@ class Container:
         return out[0]
 
     def remove(self, *, force: bool = False) -> None:
-        """Remove the container and everything it owns.
+        """Remove the container and everything it owns.  The held values stay the last ones
+        read (:meth:`reload` then raises NotFound).
 
         Raises:
             WrongState: it runs, or another container links to it, and `force` is false
@@ -468,7 +566,7 @@ class Container:
         flags = (lib.CTR_LOGS_TIMESTAMPS if timestamps else 0) | \
             (lib.CTR_LOGS_FOLLOW if follow else 0)
         o, e = fileno(stdout, "stdout"), fileno(stderr, "stderr")
-        with self._ctx._use() as ctx:
+        with self._changing() if follow else self._ctx._use() as ctx:
             call(lib.ctrpy_logs, ctx, self._ref, o, e, flags)
 
     # ---- ports and links --------------------------------------------------------------------
@@ -486,7 +584,7 @@ class Container:
         """
         s = to_bytes(str(spec) if isinstance(spec, int) and not isinstance(spec, bool)
                      else spec, "port spec")
-        with self._ctx._use() as ctx:
+        with self._changing() as ctx:
             call(lib.ctrpy_publish_port, ctx, self._ref, s)
 
     def unpublish(self, spec: Union[str, int]) -> None:
@@ -498,7 +596,7 @@ class Container:
         """
         s = to_bytes(str(spec) if isinstance(spec, int) and not isinstance(spec, bool)
                      else spec, "port spec")
-        with self._ctx._use() as ctx:
+        with self._changing() as ctx:
             call(lib.ctrpy_unpublish_port, ctx, self._ref, s)
 
     def link(self, target: Union["Container", str], alias: Optional[str] = None, *,
@@ -516,7 +614,7 @@ class Container:
         """
         t = to_bytes(target.id if isinstance(target, Container) else target, "link target")
         a = ffi.NULL if alias is None else to_bytes(alias, "link alias")
-        with self._ctx._use() as ctx:
+        with self._changing() as ctx:
             call(lib.ctrpy_link, ctx, self._ref, t, a, lib.CTR_LINK_ENV if env else 0)
 
     def rename(self, new_name: str) -> None:
@@ -528,9 +626,8 @@ class Container:
             Conflict: another container has that name.
         """
         n = to_bytes(new_name, "container name")
-        with self._ctx._use() as ctx:
+        with self._changing() as ctx:
             call(lib.ctrpy_rename, ctx, self._ref, n)
-        self._name = new_name[1:] if new_name.startswith("/") else new_name
 
     def unlink(self, alias: str) -> None:
         """Remove this container's link `alias`.
@@ -539,5 +636,5 @@ class Container:
             NotFound: no such link.
         """
         a = to_bytes(alias, "link alias")
-        with self._ctx._use() as ctx:
+        with self._changing() as ctx:
             call(lib.ctrpy_unlink, ctx, self._ref, a)

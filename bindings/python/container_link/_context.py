@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Optional, Union
 
 from ._container import Command, Container
-from ._errors import ContainerLinkError, ContextClosed, InvalidArgument
+from ._errors import ContainerLinkError, ContextClosed, InvalidArgument, NotFound
 from ._ffi import (Arena, Env, FileArg, StrLike, call, call_json, command_list, env_list,
                    to_bytes, to_str_list)
 from ._native import ffi, lib
@@ -42,7 +42,13 @@ def _link_specs(links: Links, what: str) -> Optional[list[bytes]]:
     out = []
     for item in items:
         target, alias = item if isinstance(item, tuple) else (item, None)
-        t = to_bytes(target.name if isinstance(target, Container) else target, what)
+        if isinstance(target, Container):
+            # by ID: its held name may be out of date; the default alias is its current name
+            if alias is None:
+                with contextlib.suppress(ContainerLinkError):
+                    alias = target.state().name  # (if it is gone, the library says so)
+            target = target.id
+        t = to_bytes(target, what)
         out.append(t if alias is None else t + b":" + to_bytes(alias, what))
     return out
 
@@ -283,7 +289,7 @@ class Context:
                 the host's.
 
         Returns:
-            the new :class:`Container`.
+            the new :class:`Container`, holding what a read just after the creation says.
 
         Raises:
             InvalidArgument: a bad name, option or port spec.
@@ -320,8 +326,16 @@ class Context:
         o.name_out_len = lib.CTR_NAME_MAX + 1
         with self._use() as ctx:
             call(lib.ctrpy_create, ctx, o, id_out)
-        return Container(self, ffi.string(id_out).decode(),
-                         ffi.string(name_out).decode("utf-8", "surrogateescape"))
+            return self._read(ctx, ffi.string(id_out).decode())
+
+    def _read(self, ctx: Any, id: str) -> Container:
+        """A Container holding what one inspect of container `id` says (holding nothing if
+        it is already gone: it reads at its first use)."""
+        try:
+            info = call_json(lib.ctrpy_inspect, ctx, id.encode())
+        except NotFound:
+            return Container(self, id, None)
+        return Container(self, id, info)
 
     def run(self, command: Command, *, stdin: FileArg = None, stdout: FileArg = None,
             stderr: FileArg = None, name: Optional[str] = None, env: Env = None,
@@ -373,7 +387,8 @@ class Context:
 
     def get(self, ref: str) -> Container:
         """The container `ref` names: its ID, a unique ID prefix, its name (with or without
-        the leading "/") or a link name such as ``"web/db"``.
+        the leading "/") or a link name such as ``"web/db"``, holding what that read said
+        (:attr:`Container.attrs`).
 
         Raises:
             NotFound: no such container.
@@ -382,12 +397,21 @@ class Context:
         r = to_bytes(ref, "ref")
         with self._use() as ctx:
             info = call_json(lib.ctrpy_inspect, ctx, r)
-        return Container(self, info["Id"], info["Name"].lstrip("/"))
+        return Container(self, info["Id"], info)
 
     def list(self, *, all: bool = False) -> list[Container]:
-        """The running containers (with `all`, every container), newest first."""
-        return [Container(self, s["Id"], _own_name(s["Names"]))
-                for s in self.summaries(all=all)]
+        """The running containers (with `all`, every container), newest first.  Each holds
+        what an inspect just after the listing said (as docker-py's ``list()`` does); one
+        removed in between is left out."""
+        out = []
+        with self._use() as ctx:
+            for s in call_json(lib.ctrpy_list, ctx, lib.CTR_LIST_ALL if all else 0):
+                try:
+                    info = call_json(lib.ctrpy_inspect, ctx, s["Id"].encode())
+                except NotFound:
+                    continue
+                out.append(Container(self, info["Id"], info))
+        return out
 
     def summaries(self, *, all: bool = False) -> list[dict[str, Any]]:
         """What :meth:`list` lists, as Docker's ``GET /containers/json`` shows it: dicts with
@@ -455,10 +479,3 @@ class Context:
         with self._use() as ctx:
             return call_json(lib.ctrpy_reconcile, ctx)
 
-
-def _own_name(names: list[str]) -> str:
-    """The container's own name among its Names ("/web"; link names are "/web/db")."""
-    for n in names:
-        if n.count("/") == 1:
-            return n[1:]
-    return names[0].lstrip("/") if names else ""

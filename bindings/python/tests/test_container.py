@@ -220,6 +220,7 @@ def test_restart_policy_as_a_string_or_docker_pys_mapping(ctx):
              c.inspect()["State"]["Status"] == "exited", timeout=60, what="one restart")
     assert c.inspect()["HostConfig"]["RestartPolicy"] == {"Name": "on-failure",
                                                           "MaximumRetryCount": 1}
+    c.reload()  # the restarts happened on their own: the held values are from run()
     assert c.logs() == b"run\nrun\n" and c.exit_code == 2
     a = ctx.create(["true"], restart_policy="unless-stopped")
     assert a.inspect()["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
@@ -391,6 +392,109 @@ def test_restart_after_exit_appends_to_the_log(ctx):
     c.start()
     assert c.wait(timeout=30) == 0
     assert c.logs() == b"run\nrun\n"
+
+
+# ---- held values: attrs, reload() ----------------------------------------------------------
+
+def test_held_values_change_only_at_reload(ctx):
+    c = ctx.run(["sleep", "1000"], name="held")
+    made = ctx.create(["true"], name="made")
+    assert [(x.name, x.status) for x in ctx.list(all=True)] == [("made", "created"),
+                                                                ("held", "running")]
+    other = ctx.get("held")
+    a = c.attrs
+    assert a["Id"] == c.id and a["Name"] == "/held" and a["State"]["Status"] == "running"
+    assert other.attrs == a and other.attrs is not a  # each object holds its own read
+    pid, ip = c.pid, c.ip
+    other.stop(0)  # a change made through another object
+    assert (other.status, other.running, other.exit_code) == ("exited", False, 137)
+    assert (c.status, c.running, c.pid, c.ip, c.exit_code) == ("running", True, pid, ip, 0)
+    assert c.state().status == "exited" and c.inspect()["State"]["Status"] == "exited"
+    assert c.attrs is a and c.status == "running"  # fresh reads leave the held values alone
+    c.reload()
+    assert (c.status, c.running, c.pid, c.ip, c.exit_code) == ("exited", False, None, None, 137)
+    assert c.attrs is not a and a["State"]["Status"] == "running"  # a new dict, the old kept
+    assert made.status == "created"
+
+    c.start()
+    assert c.ports == {}
+    with cl.Context() as ctx2:  # another context on the state directory (another process)
+        ctx2.get("held").publish("8080:80")
+        ctx2.get("made").rename("renamed")
+    assert c.ports == {} and made.name == "made"
+    assert repr(made) == f"<Container made {made.short_id}>"
+    c.reload()
+    made.reload()
+    assert c.ports == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}
+    assert made.name == "renamed" and repr(made) == f"<Container renamed {made.short_id}>"
+
+
+def test_methods_that_change_the_container_read_it_anew(ctx):
+    db = ctx.create(["true"], name="dbm")
+    c = ctx.create(["sh", "-c", SHELL_TRAP], name="mm", expose=[80])
+    assert (c.status, c.ports) == ("created", {})  # ports show while it runs
+    c.publish("8080:80")
+    assert c.attrs["HostConfig"]["PortBindings"]["80/tcp"] == [{"HostIp": "", "HostPort": "8080"}]
+    c.start()
+    assert (c.status, c.running) == ("running", True) and c.pid > 0 and c.ip
+    assert c.ports["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8080"}]
+    c.unpublish("80")
+    assert c.ports.get("80/tcp") in (None, [])
+    c.link(db, "d")
+    assert c.attrs["HostConfig"]["Links"] == ["/dbm:/mm/d"]
+    c.unlink("d")
+    assert c.attrs["HostConfig"]["Links"] is None
+    c.rename("mm2")
+    assert c.name == "mm2" and c.attrs["Name"] == "/mm2"
+    wait_for(lambda: c.logs() == b"ready\n", what="the trap")
+    c.kill("TERM")
+    assert c.wait(timeout=30) == 7  # this object started it: the exit descriptor
+    assert (c.status, c.running, c.pid, c.exit_code) == ("exited", False, None, 7)
+    c.restart(0)
+    assert c.running and c.exit_code == 0  # a start clears it, as in Docker
+    pid = c.pid
+    stranger = ctx.get("mm2")
+    c.kill()
+    assert stranger.running and stranger.wait(timeout=30) == 137  # ctr_wait
+    assert (stranger.status, stranger.exit_code) == ("exited", 137)
+    c.start()
+    assert c.pid != pid and c.running
+    c.stop(0)
+    assert (c.status, c.exit_code) == ("exited", 137)
+    bad = ctx.create(["nosuchcmd"], name="bad")
+    with pytest.raises(cl.CommandFailed):
+        bad.start()  # a method that fails reads anew too
+    assert (bad.status, bad.exit_code) == ("created", 127)
+    f = ctx.run(["sh", "-c", "echo x; sleep 0.3"], name="ff")
+    assert f.logs(follow=True) == b"x\n" and f.status == "exited"  # followed to its end
+
+
+def test_reload_of_a_removed_container_is_not_found(ctx):
+    c = ctx.create(["true"], name="gone")
+    other = ctx.get("gone")
+    c.remove()
+    for x in (c, other):
+        with pytest.raises(cl.NotFound, match="No such container"):
+            x.reload()
+        assert (x.name, x.status) == ("gone", "created")  # the last values read stay
+    a = ctx.run(["sh", "-c", "exit 5"], name="rm", auto_remove=True)
+    assert a.wait(timeout=30) == 5  # the read after it may find it gone: not an error
+    wait_for(lambda: ctx.list(all=True) == [], what="auto-removal")
+    with pytest.raises(cl.NotFound):
+        a.reload()
+    assert a.wait(timeout=30) == 5 and a.name == "rm"
+
+
+def test_a_container_link_target_is_taken_by_id(ctx):
+    db = ctx.create(["true"], name="db")
+    stale = ctx.get("db")
+    db.rename("db2")
+    ctx.create(["true"], name="db")  # another container now has the held name
+    web = ctx.create(["true"], name="web", links=[stale, (stale, "x")])
+    assert web.attrs["HostConfig"]["Links"] == ["/db2:/web/db2", "/db2:/web/x"]
+    db.remove(force=True)
+    with pytest.raises(cl.InvalidArgument, match="could not get container for"):
+        ctx.create(["true"], links=[stale])
 
 
 # ---- remove --------------------------------------------------------------------------------

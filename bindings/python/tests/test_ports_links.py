@@ -150,9 +150,11 @@ def test_rename_follows_links_and_refuses_taken_names(ctx):
     db = ctx.run(["sleep", "1000"], name="db", expose=[5432])
     web = ctx.run(["sleep", "1000"], name="web")
     web.link(db, "database")
-    other = ctx.get("db")  # a second handle: its name follows a rename made elsewhere
+    other = ctx.get("db")  # a second handle: a rename made elsewhere shows after reload()
     db.rename("db1")
-    assert (db.name, other.name) == ("db1", "db1")
+    assert (db.name, other.name) == ("db1", "db")
+    other.reload()
+    assert other.name == "db1"
     hosts = web.exec(["cat", "/etc/hosts"], capture_output=True).stdout.decode()
     assert f"{db.ip}\tdatabase {db.short_id} db1\n" in hosts
     assert web.inspect()["HostConfig"]["Links"] == ["/db1:/web/database"]

@@ -94,6 +94,20 @@ def test_close_waits_for_calls_in_progress(ctx):
         c.inspect()
 
 
+def test_a_wait_that_ends_after_close_keeps_its_result(ctx):
+    c = ctx.run(["sleep", "1"], name="sleeper")
+    result = []
+    t = threading.Thread(target=lambda: result.append(c.wait(timeout=30)))
+    t.start()
+    time.sleep(0.2)  # waiting on the exit descriptor: no call on the context in progress
+    ctx.close()
+    t.join(30)
+    assert result == [0]  # the read after the wait found the context closed: not an error
+    assert c.status == "running"  # the values held before the close
+    with pytest.raises(cl.ContextClosed):
+        c.reload()
+
+
 def test_containers_wait_from_several_threads(ctx):
     c = ctx.run(["sleep", "0.5"], name="shared")
     codes = []
