@@ -33,7 +33,12 @@ failures = []
 incremental = False
 
 
+T0 = time.monotonic()
+
+
 def say(msg):
+    if msg.startswith("== "):
+        msg += f" [at {time.monotonic() - T0:.0f}s]"
     print(msg, flush=True)
 
 
@@ -88,16 +93,34 @@ ASAN_OPTS = ("-Db_sanitize=address,undefined", "-Db_lundef=false", "-Dpython_bin
 FUZZ_OPTS = ("-Dfuzzing=true", "-Db_lundef=false", "-Dpython_bindings=disabled")
 
 
-def run_tap(exe, label, env, timeout=600):
-    t0 = time.monotonic()
+def start_tap(exe, label, env):
+    """Start one TAP test program in the background; finish_tap() collects it."""
+    out = open(f"/tmp/ctrlink-tap-{os.getpid()}-{label.replace('/', '_')}.out", "w+")
+    err = open(f"{out.name}.err", "w+")
+    p = subprocess.Popen([exe], stdout=out, stderr=err, text=True, errors="replace", env=env,
+                         cwd=TOP)
+    return (p, out, err, label, time.monotonic())
+
+
+def finish_tap(run, timeout=600):
+    p, out, err, label, t0 = run
     try:
-        r = subprocess.run([exe], capture_output=True, text=True, errors="replace", env=env, timeout=timeout,
-                           cwd=TOP)
+        p.wait(timeout=max(1, timeout - (time.monotonic() - t0)))
     except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
         count(False, f"{label}: timed out")
         return
+    finally:
+        texts = []
+        for f in (out, err):
+            f.seek(0)
+            texts.append(f.read())
+            f.close()
+            os.unlink(f.name)
+    stdout, stderr = texts
     n_ok = n_fail = 0
-    lines = r.stdout.splitlines()
+    lines = stdout.splitlines()
     for i, line in enumerate(lines):
         m = re.match(r"(not ok|ok) \d+ - (.*)", line)
         if not m:
@@ -109,13 +132,17 @@ def run_tap(exe, label, env, timeout=600):
             n_fail += 1
             diag = "\n".join(l for l in lines[i + 1:i + 6] if l.startswith("#"))
             count(False, f"{label}: {m.group(2)}", diag)
-    plan = re.search(r"^1\.\.(\d+)$", r.stdout, re.M)
+    plan = re.search(r"^1\.\.(\d+)$", stdout, re.M)
     sanitizer = re.search(r"(ERROR: (AddressSanitizer|LeakSanitizer).*|runtime error:.*)",
-                          r.stderr)
-    if r.returncode != 0 and n_fail == 0 or not plan or sanitizer:
-        count(False, f"{label}: exit status {r.returncode}",
-              (sanitizer.group(0) + "\n" if sanitizer else "") + r.stderr[-3000:])
+                          stderr)
+    if p.returncode != 0 and n_fail == 0 or not plan or sanitizer:
+        count(False, f"{label}: exit status {p.returncode}",
+              (sanitizer.group(0) + "\n" if sanitizer else "") + stderr[-3000:])
     say(f"  {label}: {n_ok} ok, {n_fail} not ok ({time.monotonic() - t0:.1f}s)")
+
+
+def run_tap(exe, label, env):
+    finish_tap(start_tap(exe, label, env))
 
 
 def start_pytest(paths, label, env, extra=()):
@@ -196,11 +223,13 @@ def suite(path, label, args, bindings, beside=None):
                            capture_output=True, text=True, errors="replace", cwd=TOP)
         count(r.returncode == 0, f"{label}/{what}", r.stdout + r.stderr)
         say(f"  {label}/{what}: {'ok' if r.returncode == 0 else 'FAILED'}")
-    say(f"== {label}: system tests (C)")
+    # the C system tests, started now, run beside the pytest runs (each in namespaces of its
+    # own) and are collected before them
+    taps = []
     for name in ("test_rtnl", "test_nat_iptc", "test_nat_nft", "test_embed"):
         exe = os.path.join(path, "tests", name)
         if os.path.exists(exe):
-            run_tap(exe, f"{label}/system/{name}", env)
+            taps.append(start_tap(exe, f"{label}/system/{name}", env))
     extra = ["-k", args.k] if args.k else []
     system = sorted(glob.glob(os.path.join(TOP, "tests", "system", "test_*.py")))
     backends = args.backends.split(",")
@@ -227,6 +256,9 @@ def suite(path, label, args, bindings, beside=None):
             runs.append(start_pytest(group, f"{label}/system-{backend}-{i + 1}", benv, extra))
     if beside:
         beside()  # work of its own while the tests run (they mostly wait)
+    say(f"== {label}: system tests (C), beside them")
+    for t in taps:
+        finish_tap(t)
     for r in runs:
         finish_pytest(r)
 
