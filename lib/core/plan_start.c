@@ -1,4 +1,4 @@
-/* The pure parts of a start (see plan_start.h). */
+/* The pure parts of a start and of an exec (see plan_start.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,25 +36,32 @@ void plan_start_running(struct ctr_rec *rec, int64_t now)
 	rec->exit_code = 0;
 }
 
-void plan_start_launch(const struct ctr_rec *rec, const struct start_launch *in,
-		       struct launch *l)
+/* What a start's and an exec's specs take alike from the record. */
+static void launch_of_rec(const struct ctr_rec *rec, const char *state_dir, char **env,
+			  uint64_t caps, struct launch *l)
 {
 	memcpy(l->id, rec->id, sizeof l->id);
-	l->state_dir = (char *)in->state_dir;
-	l->generation = rec->generation;
-	l->argv = rec->argv;
-	l->env = in->env;
+	l->state_dir = (char *)state_dir;
+	l->env = env;
 	l->hostname = rec->hostname;
-	l->domainname = rec->domainname;
 	l->workdir = rec->workdir;
-	l->rootfs = rec->rootfs;
 	l->user = rec->user;
-	l->caps = in->caps;
+	l->caps = caps;
 	l->unconfined = rec->unconfined;
 	l->userns = rec->userns;
 	l->userns_uid = rec->userns_uid;
 	l->userns_gid = rec->userns_gid;
 	l->userns_size = rec->userns ? rec->userns_size : 0;
+}
+
+void plan_start_launch(const struct ctr_rec *rec, const struct start_launch *in,
+		       struct launch *l)
+{
+	launch_of_rec(rec, in->state_dir, in->env, in->caps, l);
+	l->generation = rec->generation;
+	l->argv = rec->argv;
+	l->domainname = rec->domainname;
+	l->rootfs = rec->rootfs;
 	l->has_net = rec->has_net;
 	l->ip = rec->net.ip;
 	l->gateway = rec->net.gateway;
@@ -69,4 +76,18 @@ void plan_start_launch(const struct ctr_rec *rec, const struct start_launch *in,
 	if (in->has_gw_mac)
 		memcpy(l->gw_mac, in->gw_mac, 6);
 	l->cgroup = (char *)in->cgroup;
+}
+
+void plan_exec_launch(const struct ctr_rec *rec, const struct exec_launch *in,
+		      struct launch *l)
+{
+	launch_of_rec(rec, in->state_dir, in->env, in->caps, l);
+	l->argv = in->argv;
+	if (in->user)
+		l->user = (char *)in->user;
+	if (in->workdir)
+		l->workdir = (char *)in->workdir;
+	l->target_pid = rec->pid;
+	l->target_start = rec->pid_start;
+	l->cgroup = rec->cgroup;
 }

@@ -1,6 +1,7 @@
 /* Plans as data (issue 14), pure parts of a start (lib/ops/run.c do_start, which loads the
  * view and carries out the effects in their order): the links' check, the record's changes as
- * the start begins and once it runs, and the monitor's spec from the record. */
+ * the start begins and once it runs, and the monitor's spec from the record; the spec of an
+ * exec's helper (lib/ops/run.c ctr_exec) from the record too. */
 #ifndef CTR_PLAN_START_H
 #define CTR_PLAN_START_H
 
@@ -39,5 +40,19 @@ struct start_launch {
 /* Fill the monitor's spec `l` from the record (pointers into rec and `in`, not copies). */
 void plan_start_launch(const struct ctr_rec *rec, const struct start_launch *in,
 		       struct launch *l);
+
+/* What an exec's spec takes beside the record of the running container. */
+struct exec_launch {
+	const char *state_dir;
+	char **argv;         /* the command (not copied) */
+	char **env;          /* the final environment (not copied) */
+	uint64_t caps;
+	const char *user;    /* NULL: the container's */
+	const char *workdir; /* NULL: the container's */
+};
+/* Fill an exec helper's spec `l` (zeroed by the caller): the command joins the running
+ * container's namespaces, cgroup and user namespace (pointers into rec and `in`). */
+void plan_exec_launch(const struct ctr_rec *rec, const struct exec_launch *in,
+		      struct launch *l);
 
 #endif

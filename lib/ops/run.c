@@ -693,15 +693,6 @@ static void start_undo(struct op *op, struct ctr_rec *rec, int exit_code, const 
 	store_rec_save(op->st, rec);
 }
 
-/* The record's user namespace into the monitor's spec. */
-static void launch_userns(struct launch *l, const struct ctr_rec *rec)
-{
-	l->userns = rec->userns;
-	l->userns_uid = rec->userns_uid;
-	l->userns_gid = rec->userns_gid;
-	l->userns_size = rec->userns ? rec->userns_size : 0;
-}
-
 /* The start's view (core/plan_start.h): the records of rec's links, up to the first that is
  * removed or not running (the plan's check stops there). */
 static int start_view_load(struct op *op, const struct ctr_rec *rec, struct start_view *v)
@@ -1498,19 +1489,10 @@ CTR_API int ctr_exec(ctr_ctx *ctx, const char *ref, const ctr_exec_options *xo, 
 		strv_free(env);
 		return e;
 	}
-	memcpy(l.id, rec->id, sizeof l.id);
-	l.state_dir = op.st->path;
-	l.argv = (char **)xo->argv;
-	l.env = env;
-	l.hostname = rec->hostname;
-	l.user = (char *)(xo->user ? xo->user : rec->user);
-	l.workdir = (char *)(xo->workdir ? xo->workdir : rec->workdir);
-	l.caps = caps;
-	l.unconfined = rec->unconfined;
-	launch_userns(&l, rec);
-	l.target_pid = rec->pid;
-	l.target_start = rec->pid_start;
-	l.cgroup = rec->cgroup;
+	struct exec_launch in = { .state_dir = op.st->path, .argv = (char **)xo->argv,
+				  .env = env, .caps = caps, .user = xo->user,
+				  .workdir = xo->workdir };
+	plan_exec_launch(rec, &in, &l);
 
 	int down[2] = { -1, -1 }, up[2] = { -1, -1 };
 	pid_t h;

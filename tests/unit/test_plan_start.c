@@ -127,10 +127,54 @@ static void test_launch(void)
 	rec_free(r);
 }
 
+static void test_exec_launch(void)
+{
+	struct ctr_rec *r = rec_new("web", ST_RUNNING);
+	r->hostname = strdup("web");
+	r->user = strdup("nobody");
+	r->workdir = strdup("/srv");
+	r->cgroup = strdup("ctrlink/abc/x");
+	r->unconfined = true;
+	r->userns = true;
+	r->userns_uid = 200000;
+	r->userns_gid = 300000;
+	r->userns_size = 1000;
+	r->pid = 4321;
+	r->pid_start = 99;
+	r->generation = 7;
+	char *argv[] = { "sh", "-c", "true", NULL };
+	char *env[] = { "A=1", NULL };
+	struct exec_launch in = { .state_dir = "/run/x", .argv = argv, .env = env, .caps = 0x9 };
+	struct launch l;
+	memset(&l, 0, sizeof l);
+	plan_exec_launch(r, &in, &l);
+	ok(strcmp(l.id, r->id) == 0 && l.argv == argv && l.env == env && l.caps == 0x9 &&
+		   strcmp(l.state_dir, "/run/x") == 0 && strcmp(l.hostname, "web") == 0 &&
+		   l.unconfined,
+	   "exec: identity, command, environment, capabilities");
+	ok(strcmp(l.user, "nobody") == 0 && strcmp(l.workdir, "/srv") == 0,
+	   "exec: the container's user and working directory by default");
+	ok(l.userns && l.userns_uid == 200000 && l.userns_gid == 300000 && l.userns_size == 1000,
+	   "exec: the container's user namespace");
+	ok(l.target_pid == 4321 && l.target_start == 99 && strcmp(l.cgroup, "ctrlink/abc/x") == 0,
+	   "exec: joins the running init and its cgroup");
+	ok(l.generation == 0 && !l.has_net && !l.rootfs, "exec: nothing of a start's own");
+	in.user = "root";
+	in.workdir = "/tmp";
+	r->userns = false;
+	memset(&l, 0, sizeof l);
+	plan_exec_launch(r, &in, &l);
+	ok(strcmp(l.user, "root") == 0 && strcmp(l.workdir, "/tmp") == 0 && !l.userns &&
+		   l.userns_size == 0,
+	   "exec: the given user and working directory; no user namespace");
+	rec_free(r);
+}
+
 int main(void)
 {
 	test_links();
 	test_record();
 	test_launch();
+	test_exec_launch();
 	return done_testing();
 }
