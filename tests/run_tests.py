@@ -95,10 +95,10 @@ FUZZ_OPTS = ("-Dfuzzing=true", "-Db_lundef=false", "-Dpython_bindings=disabled")
 
 def start_tap(exe, label, env):
     """Start one TAP test program in the background; finish_tap() collects it."""
-    out = open(f"/tmp/ctrlink-tap-{os.getpid()}-{label.replace('/', '_')}.out", "w+")
-    err = open(f"{out.name}.err", "w+")
-    p = subprocess.Popen([exe], stdout=out, stderr=err, text=True, errors="replace", env=env,
-                         cwd=TOP)
+    name = f"/tmp/ctrlink-tap-{os.getpid()}-{label.replace('/', '_')}.out"
+    out = open(name, "w+", errors="replace")  # its output may hold any byte
+    err = open(f"{name}.err", "w+", errors="replace")
+    p = subprocess.Popen([exe], stdout=out, stderr=err, env=env, cwd=TOP)
     return (p, out, err, label, time.monotonic())
 
 
