@@ -598,6 +598,24 @@ static void test_conntrack(void)
 	ok(r == 0 && n == 1, "to 10.1.2.3:6000 only: the host's (%u)", n);
 	r = flush1(IPPROTO_UDP, NULL, 6000, "10.1.2.21", 53, &n);
 	ok(r == 0 && n == 1, "the other container's was left alone (%u)", n);
+
+	/* more matches than the kernel-filtered deletes are used for (8): one dump instead */
+	struct ct_match many[9];
+	bool made = true;
+	for (int i = 0; i < 9; i++) {
+		many[i] = (struct ct_match){ .family = AF_INET, .proto = IPPROTO_UDP,
+					     .dport = (uint16_t)(7000 + i), .any_dst = true,
+					     .to = true, .to_port = 53 };
+		inet_pton(AF_INET, "10.1.2.20", many[i].to_addr);
+		made = made && ct_add_nat("10.1.2.9", (uint16_t)(43000 + i), "10.1.2.2",
+					  (uint16_t)(7000 + i), "10.1.2.20", 53) == 0;
+	}
+	made = made && ct_add_nat("10.1.2.9", 43009, "10.1.2.2", 7000, "10.1.2.21", 53) == 0;
+	ok(made, "nine DNAT'd entries and one to another container");
+	r = conntrack_flush(NULL, many, 9, &n);
+	ok(r == 0 && n == 9, "nine matches (one dump): the nine (%u)", n);
+	r = flush1(IPPROTO_UDP, NULL, 7000, NULL, 0, &n);
+	ok(r == 0 && n == 1, "the other container's was left alone (%u)", n);
 }
 
 /* Figures for the report (no assertion on time). */
