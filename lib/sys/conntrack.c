@@ -231,10 +231,19 @@ static void ct_put_tuple(struct nlmsghdr *nlh, uint16_t type, uint8_t family, ui
 	mnl_attr_nest_end(nlh, t);
 }
 
+/* The kernel's filter compares IPv6 addresses the wrong way round (an address flag matches the
+ * entries whose address differs: ctnetlink_filter_match_tuple() tests !ipv6_addr_cmp(), since
+ * Linux 5.8 and still in 6.18), so no filter of ours asks it about an IPv6 address. */
+static bool ct_filter_addr_ok(uint8_t family)
+{
+	return family == AF_INET;
+}
+
 /* Ask the kernel to send only the entries that may be wanted: what all the matches of the
  * dump's family share (the address and port the replies come from, for entries DNAT'd to one
- * container; else the protocol, original destination and port).  Each entry that comes back
- * is still checked by ct_wanted(), so a kernel that ignores the filter costs time only. */
+ * container; else the protocol, original destination and port; no IPv6 address).  Each entry
+ * that comes back is still checked by ct_wanted(), so a kernel that ignores the filter costs
+ * time only. */
 static void ct_put_filter(struct nlmsghdr *nlh, const struct ct_dump *d)
 {
 	const struct ct_match *f = NULL;
@@ -257,11 +266,13 @@ static void ct_put_filter(struct nlmsghdr *nlh, const struct ct_dump *d)
 		return;
 	uint32_t oflags = 0, rflags = 0;
 	bool v6 = d->family == AF_INET6;
-	if (to && to_addr) { /* replies from the container's address */
-		rflags = CT_FILTER_IP_SRC | (proto ? CT_FILTER_PROTO_NUM : 0) |
+	to_addr = to_addr && ct_filter_addr_ok(d->family);
+	dst = dst && ct_filter_addr_ok(d->family);
+	if (to && (to_addr || (proto && to_port))) { /* replies from the container */
+		rflags = (to_addr ? CT_FILTER_IP_SRC : 0) | (proto ? CT_FILTER_PROTO_NUM : 0) |
 			 (proto && to_port ? CT_FILTER_PROTO_SRC_PORT : 0);
 		ct_put_tuple(nlh, CTA_TUPLE_REPLY, d->family, v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC,
-			     f->to_addr, rflags, f->proto,
+			     to_addr ? f->to_addr : NULL, rflags, f->proto,
 			     rflags & CT_FILTER_PROTO_SRC_PORT ? CTA_PROTO_SRC_PORT : 0, f->to_port);
 	} else if (proto || dst) {
 		oflags = (dst ? CT_FILTER_IP_DST : 0) | (proto ? CT_FILTER_PROTO_NUM : 0) |
@@ -379,6 +390,12 @@ void conntrack_close(struct conntrack *ct)
 	free(ct);
 }
 
+/* Can a kernel filter say exactly what `x` wants? */
+static bool ct_filterable(const struct ct_match *x)
+{
+	return ct_filter_addr_ok(x->family) || (x->any_dst && !x->to);
+}
+
 /* Delete, in the kernel, the entries of one match: the filter is the whole match (protocol,
  * original destination port and address, and for `to` the address and port the replies come
  * from), and the kernel walks its table once without copying anything to us.  The request
@@ -418,6 +435,8 @@ static int ct_delete_filtered(struct nlsock *s, const struct ct_match *x)
 static int ct_flush_filtered(struct nlsock *s, int *fdel, const struct ct_match *m, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (!ct_filterable(&m[i]))
+			continue;
 		int r = ct_delete_filtered(s, &m[i]);
 		if ((r == -EINVAL || r == -EOPNOTSUPP) && *fdel != CT_FDEL_YES) {
 			ctr_err_clear();
@@ -446,9 +465,8 @@ int conntrack_flush(struct conntrack *ct, const struct ct_match *m, size_t n, un
 {
 	struct conntrack *own = NULL;
 	struct ct_dump d;
-	int64_t before;
 	unsigned count = 0;
-	bool fam4 = false, fam6 = false;
+	size_t nf = 0;
 	int r;
 
 	if (deleted)
@@ -458,22 +476,11 @@ int conntrack_flush(struct conntrack *ct, const struct ct_match *m, size_t n, un
 			return ctr_err(-EAFNOSUPPORT, "conntrack: address family %d", m[i].family);
 		if (!ct_has_ports(m[i].proto))
 			return ctr_err(-EINVAL, "conntrack: protocol %d has no ports", m[i].proto);
-		fam4 |= m[i].family == AF_INET;
-		fam6 |= m[i].family == AF_INET6;
+		nf += ct_filterable(&m[i]);
 	}
 	if (!n)
 		return 0;
-	memset(&d, 0, sizeof d);
-	struct ct_match *sorted = malloc(n * sizeof *sorted);
-	if (!sorted)
-		return ctr_err(-ENOMEM, "out of memory");
-	memcpy(sorted, m, n * sizeof *sorted);
-	qsort(sorted, n, sizeof *sorted, ct_match_cmp);
-	d.m = sorted;
-	d.nm = n;
-
 	if (!ct && (r = conntrack_open(&own)) < 0) {
-		free(sorted);
 		if (r == -EPROTONOSUPPORT) {
 			ctr_err_clear();
 			return 0;
@@ -482,19 +489,41 @@ int conntrack_flush(struct conntrack *ct, const struct ct_match *m, size_t n, un
 	}
 	struct conntrack *c = ct ? ct : own;
 	struct nlsock *s = &c->s;
+	int64_t before = ct_entries(s);
+	bool filtered = false; /* the filterable matches are done */
 	r = 0;
-	if ((before = ct_entries(s)) == 0)
-		fam4 = fam6 = false; /* nothing to delete */
-	else if (n <= CT_FDEL_MAX && c->fdel != CT_FDEL_NO &&
-		 (r = ct_flush_filtered(s, &c->fdel, m, n)) != 0) {
-		fam4 = fam6 = false; /* done (r 1), or failed */
-		if (r > 0 && deleted && before > 0) { /* the kernel does not count: the fall */
+	if (before == 0) { /* nothing to delete */
+		conntrack_close(own);
+		return 0;
+	}
+	if (nf && nf <= CT_FDEL_MAX && c->fdel != CT_FDEL_NO) {
+		r = ct_flush_filtered(s, &c->fdel, m, n);
+		filtered = r > 0;
+		if (filtered && deleted && before > 0) { /* the kernel does not count: the fall */
 			int64_t after = ct_entries(s);
 			count = after >= 0 && after < before ? (unsigned)(before - after) : 0;
 		}
-		r = r > 0 ? 0 : r;
+		r = r < 0 ? r : 0;
 	}
-	if (fam4)
+
+	/* the rest: one dump per family */
+	memset(&d, 0, sizeof d);
+	struct ct_match *sorted = r < 0 ? NULL : malloc(n * sizeof *sorted);
+	if (!r && !sorted)
+		r = ctr_err(-ENOMEM, "out of memory");
+	bool fam4 = false, fam6 = false;
+	for (size_t i = 0; !r && i < n; i++) {
+		if (filtered && ct_filterable(&m[i]))
+			continue;
+		sorted[d.nm++] = m[i];
+		fam4 |= m[i].family == AF_INET;
+		fam6 |= m[i].family == AF_INET6;
+	}
+	if (d.nm) {
+		qsort(sorted, d.nm, sizeof *sorted, ct_match_cmp);
+		d.m = sorted;
+	}
+	if (!r && fam4)
 		r = ct_flush_family(s, &d, AF_INET, &count);
 	if (!r && fam6)
 		r = ct_flush_family(s, &d, AF_INET6, &count);
@@ -505,4 +534,3 @@ int conntrack_flush(struct conntrack *ct, const struct ct_match *m, size_t n, un
 	conntrack_close(own);
 	return r;
 }
-
