@@ -31,7 +31,8 @@ void conntrack_close(struct conntrack *ct); /* NULL is allowed */
 
 /* Delete the conntrack entries that match one of `m` (n of them), through `ct` (NULL: a socket
  * of its own): nothing to do when the network namespace holds no entry (asked first); else,
- * for a few matches (up to 8), one delete filtered in the kernel per match (Linux 6.12: the
+ * for a few matches (up to 8; IPv6 ones only without an address, which the kernel's filter
+ * compares inverted), one delete filtered in the kernel per match (Linux 6.12: the
  * kernel walks its hash table, shared by all namespaces, skipping the empty buckets, and copies
  * nothing out; a kept `ct` remembers a kernel that refuses it); otherwise one dump per address
  * family, whatever n, filtered in the kernel by what the matches share (a kernel that refuses
