@@ -30,11 +30,16 @@ int conntrack_open(struct conntrack **out);
 void conntrack_close(struct conntrack *ct); /* NULL is allowed */
 
 /* Delete the conntrack entries that match one of `m` (n of them), through `ct` (NULL: a socket
- * of its own): nothing to do when the network namespace holds no entry (asked first: a dump
- * walks the hash table all namespaces share), else one dump per address family, whatever n,
- * filtered in the kernel by what the matches share (a kernel that refuses the filter gets an
- * unfiltered dump).  *deleted (may be NULL) receives the number of entries removed.  A kernel
- * without conntrack netlink is not an error. */
+ * of its own): nothing to do when the network namespace holds no entry (asked first); else,
+ * for a few matches (up to 8; IPv6 ones only without an address, which the kernel's filter
+ * compares inverted), one delete filtered in the kernel per match (Linux 6.12: the
+ * kernel walks its hash table, shared by all namespaces, skipping the empty buckets, and copies
+ * nothing out; a kept `ct` remembers a kernel that refuses it); otherwise one dump per address
+ * family, whatever n, filtered in the kernel by what the matches share (a kernel that refuses
+ * the filter gets an unfiltered dump), and a delete per entry wanted.  *deleted (may be NULL)
+ * receives the number of entries removed; after a filtered delete, which the kernel does not
+ * count, the fall of the namespace's entry count (other changes in the namespace at the same
+ * time skew it).  A kernel without conntrack netlink is not an error. */
 int conntrack_flush(struct conntrack *ct, const struct ct_match *m, size_t n, unsigned *deleted);
 
 #endif

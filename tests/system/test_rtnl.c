@@ -199,13 +199,14 @@ static int enter_child(pid_t pid, int self_ns, struct rtnl **cnl)
 
 /* ---- a conntrack entry made by hand (as `conntrack -I` does) ----------------------------- */
 
-static void put_tuple(struct nlmsghdr *nlh, int type, uint32_t src, uint32_t dst, uint16_t sport,
-		      uint16_t dport)
+static void put_tuple(struct nlmsghdr *nlh, int type, int family, const void *src, const void *dst,
+		      uint16_t sport, uint16_t dport)
 {
+	bool v6 = family == AF_INET6;
 	struct nlattr *t = mnl_attr_nest_start(nlh, (uint16_t)type);
 	struct nlattr *ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, src);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, dst);
+	mnl_attr_put(nlh, v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC, v6 ? 16 : 4, src);
+	mnl_attr_put(nlh, v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST, v6 ? 16 : 4, dst);
 	mnl_attr_nest_end(nlh, ip);
 	struct nlattr *p = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
 	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_UDP);
@@ -215,9 +216,8 @@ static void put_tuple(struct nlmsghdr *nlh, int type, uint32_t src, uint32_t dst
 	mnl_attr_nest_end(nlh, t);
 }
 
-/* Create a UDP entry src:sport -> dst:dport.  0 or -errno. */
 /* A UDP entry src:sport -> dst:dport whose replies come from rsrc:rsport (a DNAT when they
- * differ from dst:dport). */
+ * differ from dst:dport); IPv6 when the addresses have a ':'.  0 or -errno. */
 static int ct_add_nat(const char *src, uint16_t sport, const char *dst, uint16_t dport,
 		      const char *rsrc, uint16_t rsport)
 {
@@ -225,11 +225,11 @@ static int ct_add_nat(const char *src, uint16_t sport, const char *dst, uint16_t
 		struct nlmsghdr h;
 		char b[1024];
 	} req, ans;
-	struct in_addr s, d, rs;
-	int r = 0;
-	inet_pton(AF_INET, src, &s);
-	inet_pton(AF_INET, dst, &d);
-	inet_pton(AF_INET, rsrc, &rs);
+	uint8_t s[16], d[16], rs[16];
+	int r = 0, fam = strchr(src, ':') ? AF_INET6 : AF_INET;
+	inet_pton(fam, src, s);
+	inet_pton(fam, dst, d);
+	inet_pton(fam, rsrc, rs);
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!nl)
 		return -errno;
@@ -242,10 +242,10 @@ static int ct_add_nat(const char *src, uint16_t sport, const char *dst, uint16_t
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
 	nlh->nlmsg_seq = 1;
 	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof *nfg);
-	nfg->nfgen_family = AF_INET;
+	nfg->nfgen_family = (uint8_t)fam;
 	nfg->version = NFNETLINK_V0;
-	put_tuple(nlh, CTA_TUPLE_ORIG, s.s_addr, d.s_addr, sport, dport);
-	put_tuple(nlh, CTA_TUPLE_REPLY, rs.s_addr, s.s_addr, rsport, sport);
+	put_tuple(nlh, CTA_TUPLE_ORIG, fam, s, d, sport, dport);
+	put_tuple(nlh, CTA_TUPLE_REPLY, fam, rs, s, rsport, sport);
 	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(120));
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		r = -errno;
@@ -598,6 +598,41 @@ static void test_conntrack(void)
 	ok(r == 0 && n == 1, "to 10.1.2.3:6000 only: the host's (%u)", n);
 	r = flush1(IPPROTO_UDP, NULL, 6000, "10.1.2.21", 53, &n);
 	ok(r == 0 && n == 1, "the other container's was left alone (%u)", n);
+
+	/* more matches than the kernel-filtered deletes are used for (8): one dump instead */
+	struct ct_match many[9];
+	bool made = true;
+	for (int i = 0; i < 9; i++) {
+		many[i] = (struct ct_match){ .family = AF_INET, .proto = IPPROTO_UDP,
+					     .dport = (uint16_t)(7000 + i), .any_dst = true,
+					     .to = true, .to_port = 53 };
+		inet_pton(AF_INET, "10.1.2.20", many[i].to_addr);
+		made = made && ct_add_nat("10.1.2.9", (uint16_t)(43000 + i), "10.1.2.2",
+					  (uint16_t)(7000 + i), "10.1.2.20", 53) == 0;
+	}
+	made = made && ct_add_nat("10.1.2.9", 43009, "10.1.2.2", 7000, "10.1.2.21", 53) == 0;
+	ok(made, "nine DNAT'd entries and one to another container");
+	r = conntrack_flush(NULL, many, 9, &n);
+	ok(r == 0 && n == 9, "nine matches (one dump): the nine (%u)", n);
+	r = flush1(IPPROTO_UDP, NULL, 7000, NULL, 0, &n);
+	ok(r == 0 && n == 1, "the other container's was left alone (%u)", n);
+
+	/* IPv6: a DNAT'd entry, one to another container, one to the host's other address */
+	is_int(ct_add_nat("fd00::9", 44000, "fd00::2", 8000, "fd00::20", 53), 0, "IPv6: DNAT'd");
+	is_int(ct_add_nat("fd00::9", 44001, "fd00::2", 8000, "fd00::21", 53), 0, "IPv6: elsewhere");
+	is_int(ct_add_udp("fd00::9", 44002, "fd00::3", 8000), 0, "IPv6: to the host");
+	struct ct_match six = { .family = AF_INET6, .proto = IPPROTO_UDP, .dport = 8000,
+				.to = true, .to_port = 53 };
+	inet_pton(AF_INET6, "fd00::2", six.dst);
+	inet_pton(AF_INET6, "fd00::20", six.to_addr);
+	r = conntrack_flush(NULL, &six, 1, &n);
+	ok(r == 0 && n == 1, "IPv6 [fd00::2]:8000 to [fd00::20]:53: that one (%u)", n);
+	six.to = false;
+	r = conntrack_flush(NULL, &six, 1, &n);
+	ok(r == 0 && n == 1, "IPv6 [fd00::2]:8000: the other container's (%u)", n);
+	six.any_dst = true;
+	r = conntrack_flush(NULL, &six, 1, &n);
+	ok(r == 0 && n == 1, "IPv6 any:8000: the host's (%u)", n);
 }
 
 /* Figures for the report (no assertion on time). */
