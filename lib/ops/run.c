@@ -1342,7 +1342,7 @@ CTR_API int ctr_wait(ctr_ctx *ctx, const char *ref, int timeout_ms, int *exit_co
 
 /* ---- removing ----------------------------------------------------------------------------- */
 
-static int remove_id(ctr_ctx *ctx, const char *id, bool force);
+static int remove_id(ctr_ctx *ctx, const char *id, bool force, bool *stopped);
 
 CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags)
 {
@@ -1352,12 +1352,14 @@ CTR_API int ctr_remove(ctr_ctx *ctx, const char *ref, unsigned flags)
 		return ctr_err(-EINVAL, "ctr_remove: context is NULL");
 	if (flags & ~CTR_REMOVE_FORCE)
 		return ctr_err(-EINVAL, "unknown ctr_remove flags %#x", flags);
+	bool stopped = false;
 	int e = resolve_ref(&ctx->st, ref, id);
-	if (e < 0 || (e = remove_id(ctx, id, flags & CTR_REMOVE_FORCE)) < 0)
+	if (e < 0 || (e = remove_id(ctx, id, flags & CTR_REMOVE_FORCE, &stopped)) < 0)
 		return e;
 	/* the container's cgroup, outside the lock: its monitor removed it as it went, unless
-	 * it was killed (or a start was) */
-	run_cgroup_gone(ctx, id, 2000);
+	 * it was killed (or a start was); a stop made here saw to it already */
+	if (!stopped)
+		run_cgroup_gone(ctx, id, 2000);
 	ctr_err_clear();
 	return 0;
 }
@@ -1372,7 +1374,8 @@ void run_cgroup_gone(ctr_ctx *ctx, const char *id, int wait_ms)
 	cgroup_remove(&m, id ? rel : NULL, ctx->cg_parent, wait_ms, false);
 }
 
-static int remove_id(ctr_ctx *ctx, const char *id, bool force)
+/* `*stopped`: a forced removal stopped the container (and so removed its cgroup). */
+static int remove_id(ctr_ctx *ctx, const char *id, bool force, bool *stopped)
 {
 	int e;
 	for (int attempt = 0; attempt < 5; attempt++) {
@@ -1401,6 +1404,7 @@ static int remove_id(ctr_ctx *ctx, const char *id, bool force)
 					       id);
 			if ((e = stop_id(ctx, id, 0, 0)) < 0)
 				return e;
+			*stopped = true;
 			continue;
 		}
 		if (rec->restarting) {

@@ -4,6 +4,7 @@
 #include "sys/cgroup.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +38,18 @@ static int read_text(const char *path, char *buf, size_t len)
 
 void cgroup_mounts(struct cg_mounts *m)
 {
-	size_t len = 1 << 20;
+	/* 64 KiB (from the heap, not a fresh mapping) holds the mount table of most hosts; a
+	 * larger one is read again, whole */
+	size_t len = 1 << 16;
 	char *buf = malloc(len);
-	if (buf && read_text("/proc/self/mountinfo", buf, len) >= 0)
+	int n = buf ? read_text("/proc/self/mountinfo", buf, len) : -ENOMEM;
+	if (n >= 0 && (size_t)n + 1 >= len) {
+		free(buf);
+		len = 1 << 20;
+		buf = malloc(len);
+		n = buf ? read_text("/proc/self/mountinfo", buf, len) : -ENOMEM;
+	}
+	if (n >= 0)
 		cg_mounts_parse(buf, m);
 	else
 		memset(m, 0, sizeof *m);
