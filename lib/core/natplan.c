@@ -48,6 +48,33 @@ static int dm_cmp(const void *pa, const void *pb)
 	return (a->hport > b->hport) - (a->hport < b->hport);
 }
 
+/* The host address of a mapping as its DNAT rule has it, the previous mapping's remembered
+ * (parsed once for a run of mappings with one address). */
+struct host_memo {
+	const char *ip;
+	uint8_t family; /* 0: no rule (IPv6 without an IPv6 address to go to, or no address) */
+	uint8_t hip[16];
+};
+
+/* Fill d->family and d->hip, and d's other fields, from `m`. */
+static void dm_of(struct host_memo *h, const uint8_t *cip6, const struct ctr_mapping *m,
+		  struct dm *d)
+{
+	*d = (struct dm){ .proto = m->cport.proto, .hport = m->hport, .cport = m->cport.port };
+	if (!h->ip || strcmp(h->ip, m->host_ip) != 0) {
+		memset(h->hip, 0, sizeof h->hip);
+		if (inet_pton(AF_INET, m->host_ip, h->hip) == 1)
+			h->family = AF_INET;
+		else if (cip6 && inet_pton(AF_INET6, m->host_ip, h->hip) == 1)
+			h->family = AF_INET6;
+		else
+			h->family = 0;
+		h->ip = m->host_ip;
+	}
+	d->family = h->family;
+	memcpy(d->hip, h->hip, sizeof d->hip);
+}
+
 int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct ctr_mapping *m,
 		 size_t n, struct nat_rule **rules, size_t *nrules)
 {
@@ -55,24 +82,11 @@ int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct
 	size_t k = 0;
 	if (!v)
 		return ctr_err(-ENOMEM, "out of memory");
-	struct dm prev = { 0 }; /* the address of the previous mapping, parsed once for a run */
-	const char *prev_ip = NULL;
+	struct host_memo h = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		struct dm d = { .proto = m[i].cport.proto, .hport = m[i].hport,
-				.cport = m[i].cport.port };
-		if (prev_ip && strcmp(prev_ip, m[i].host_ip) == 0) {
-			d.family = prev.family;
-			memcpy(d.hip, prev.hip, sizeof d.hip);
-		} else if (inet_pton(AF_INET, m[i].host_ip, d.hip) == 1) {
-			d.family = AF_INET;
-		} else if (cip6 && inet_pton(AF_INET6, m[i].host_ip, d.hip) == 1) {
-			d.family = AF_INET6;
-		}
-		prev_ip = m[i].host_ip;
-		prev = d;
-		if (!d.family)
-			continue; /* IPv6 without an IPv6 address to go to */
-		v[k++] = d;
+		dm_of(&h, cip6, &m[i], &v[k]);
+		if (v[k].family)
+			k++;
 	}
 	sort_unless_sorted(v, k, sizeof *v, dm_cmp);
 	struct nat_rule r0 = { 0 }; /* what every rule of the container shares, formatted once */
@@ -103,6 +117,144 @@ int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct
 		e = natplan_push(rules, nrules, &r);
 	}
 	free(v);
+	return e;
+}
+
+/* ---- the DNAT rules a change can touch ---- */
+
+enum { NPORTS = 65536 };
+
+/* One address and protocol of the changed mappings, and what a list holds of it. */
+struct near {
+	struct dm key;              /* family, proto, hip */
+	uint64_t has[NPORTS / 64];  /* the host ports the list holds */
+	uint64_t want[NPORTS / 64]; /* those of its rules that hold or border on a change */
+	uint16_t cport[NPORTS];     /* the container port of each host port held */
+};
+
+static bool bit(const uint64_t *v, unsigned i)
+{
+	return v[i / 64] >> (i % 64) & 1;
+}
+
+static bool same_addr(const struct dm *a, const struct dm *b)
+{
+	return a->family == b->family && a->proto == b->proto &&
+	       memcmp(a->hip, b->hip, sizeof a->hip) == 0;
+}
+
+/* The group of `d` among g[0..ng), or ng. */
+static size_t group_of(const struct near *g, size_t ng, const struct dm *d)
+{
+	size_t j = 0;
+	while (j < ng && !same_addr(&g[j].key, d))
+		j++;
+	return j;
+}
+
+/* The offset of host port t from its container port: a rule is a run of host ports with one. */
+static int offset_at(const struct near *g, unsigned t)
+{
+	return (int)t - g->cport[t];
+}
+
+/* Mark the host ports of the rule that holds host port t (held): the longest run of held
+ * ports around it with t's offset, as natplan_dnat coalesces them. */
+static void want_rule(struct near *g, unsigned t)
+{
+	int off = offset_at(g, t);
+	unsigned lo = t, hi = t;
+	while (lo > 0 && bit(g->has, lo - 1) && offset_at(g, lo - 1) == off)
+		lo--;
+	while (hi < NPORTS - 1 && bit(g->has, hi + 1) && offset_at(g, hi + 1) == off)
+		hi++;
+	for (unsigned x = lo; x <= hi; x++)
+		g->want[x / 64] |= (uint64_t)1 << (x % 64);
+}
+
+/* Append the DNAT rules of m[0..n) that hold or border on (one port below or above) the host
+ * port of a changed mapping chg[] of the groups g[0..ng). */
+static int dnat_near(const char *id, uint32_t cip, const uint8_t *cip6,
+		     const struct ctr_mapping *m, size_t n, struct near *g, size_t ng,
+		     const struct ctr_mapping *chg, size_t nchg, struct nat_rule **rules,
+		     size_t *nrules)
+{
+	uint32_t *gi = malloc((n + 1) * sizeof *gi); /* the group of each mapping, or ng */
+	if (!gi)
+		return ctr_err(-ENOMEM, "out of memory");
+	for (size_t j = 0; j < ng; j++) {
+		memset(g[j].has, 0, sizeof g[j].has);
+		memset(g[j].want, 0, sizeof g[j].want);
+	}
+	struct host_memo h = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		struct dm d;
+		dm_of(&h, cip6, &m[i], &d);
+		gi[i] = d.family ? (uint32_t)group_of(g, ng, &d) : (uint32_t)ng;
+		if (gi[i] < ng) {
+			g[gi[i]].has[d.hport / 64] |= (uint64_t)1 << (d.hport % 64);
+			g[gi[i]].cport[d.hport] = d.cport;
+		}
+	}
+	h = (struct host_memo){ 0 };
+	for (size_t c = 0; c < nchg; c++) {
+		struct dm d;
+		dm_of(&h, cip6, &chg[c], &d);
+		size_t j = d.family ? group_of(g, ng, &d) : ng;
+		for (int t = d.hport - 1; j < ng && t <= d.hport + 1; t++)
+			if (t >= 0 && t < NPORTS && bit(g[j].has, (unsigned)t) &&
+			    !bit(g[j].want, (unsigned)t))
+				want_rule(&g[j], (unsigned)t);
+	}
+	struct ctr_mapping *s = NULL;
+	size_t ns = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (gi[i] == ng || !bit(g[gi[i]].want, m[i].hport))
+			continue;
+		if (!s && !(s = malloc((n - i) * sizeof *s))) {
+			free(gi);
+			return ctr_err(-ENOMEM, "out of memory");
+		}
+		s[ns++] = m[i];
+	}
+	free(gi);
+	int e = natplan_dnat(id, cip, cip6, s, ns, rules, nrules);
+	free(s);
+	return e;
+}
+
+int natplan_dnat_change(const char *id, uint32_t cip, const uint8_t *cip6,
+			const struct ctr_mapping *a, size_t na, const struct ctr_mapping *b,
+			size_t nb, const struct ctr_mapping *chg, size_t nchg,
+			struct nat_rule **ra, size_t *nra, struct nat_rule **rb, size_t *nrb)
+{
+	/* the addresses and protocols of the changes: usually one or two */
+	struct dm *keys = malloc((nchg + 1) * sizeof *keys);
+	if (!keys)
+		return ctr_err(-ENOMEM, "out of memory");
+	size_t ng = 0;
+	struct host_memo h = { 0 };
+	for (size_t c = 0; c < nchg; c++) {
+		struct dm d;
+		dm_of(&h, cip6, &chg[c], &d);
+		size_t j = 0;
+		while (j < ng && !same_addr(&keys[j], &d))
+			j++;
+		if (d.family && j == ng)
+			keys[ng++] = d;
+	}
+	int e = 0;
+	struct near *g = ng ? malloc(ng * sizeof *g) : NULL;
+	if (ng && !g)
+		e = ctr_err(-ENOMEM, "out of memory");
+	for (size_t j = 0; !e && j < ng; j++)
+		g[j].key = keys[j];
+	free(keys);
+	if (!e && ng)
+		e = dnat_near(id, cip, cip6, a, na, g, ng, chg, nchg, ra, nra);
+	if (!e && ng)
+		e = dnat_near(id, cip, cip6, b, nb, g, ng, chg, nchg, rb, nrb);
+	free(g);
 	return e;
 }
 
