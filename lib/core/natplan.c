@@ -1,6 +1,7 @@
 #include "core/natplan.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -56,22 +57,29 @@ struct host_memo {
 	uint8_t hip[16];
 };
 
-/* Fill d->family and d->hip, and d's other fields, from `m`. */
+/* Parse `ip` into h unless h holds it already: true when parsed anew. */
+static bool host_of(struct host_memo *h, const uint8_t *cip6, const char *ip)
+{
+	if (h->ip && strcmp(h->ip, ip) == 0)
+		return false;
+	memset(h->hip, 0, sizeof h->hip);
+	if (inet_pton(AF_INET, ip, h->hip) == 1)
+		h->family = AF_INET;
+	else if (cip6 && inet_pton(AF_INET6, ip, h->hip) == 1)
+		h->family = AF_INET6;
+	else
+		h->family = 0;
+	h->ip = ip;
+	return true;
+}
+
+/* What natplan_dnat sorts of `m`. */
 static void dm_of(struct host_memo *h, const uint8_t *cip6, const struct ctr_mapping *m,
 		  struct dm *d)
 {
-	*d = (struct dm){ .proto = m->cport.proto, .hport = m->hport, .cport = m->cport.port };
-	if (!h->ip || strcmp(h->ip, m->host_ip) != 0) {
-		memset(h->hip, 0, sizeof h->hip);
-		if (inet_pton(AF_INET, m->host_ip, h->hip) == 1)
-			h->family = AF_INET;
-		else if (cip6 && inet_pton(AF_INET6, m->host_ip, h->hip) == 1)
-			h->family = AF_INET6;
-		else
-			h->family = 0;
-		h->ip = m->host_ip;
-	}
-	d->family = h->family;
+	host_of(h, cip6, m->host_ip);
+	*d = (struct dm){ .proto = m->cport.proto, .family = h->family, .hport = m->hport,
+			  .cport = m->cport.port };
 	memcpy(d->hip, h->hip, sizeof d->hip);
 }
 
@@ -128,6 +136,7 @@ enum { NPORTS = 65536 };
 struct near {
 	struct dm key;              /* family, proto, hip */
 	uint64_t has[NPORTS / 64];  /* the host ports the list holds */
+	uint64_t gone[NPORTS / 64]; /* those that the change takes away */
 	uint64_t want[NPORTS / 64]; /* those of its rules that hold or border on a change */
 	uint16_t cport[NPORTS];     /* the container port of each host port held */
 };
@@ -135,6 +144,11 @@ struct near {
 static bool bit(const uint64_t *v, unsigned i)
 {
 	return v[i / 64] >> (i % 64) & 1;
+}
+
+static void bit_put(uint64_t *v, unsigned i, bool on)
+{
+	v[i / 64] = (v[i / 64] & ~((uint64_t)1 << (i % 64))) | (uint64_t)on << (i % 64);
 }
 
 static bool same_addr(const struct dm *a, const struct dm *b)
@@ -147,7 +161,7 @@ static bool same_addr(const struct dm *a, const struct dm *b)
 static size_t group_of(const struct near *g, size_t ng, const struct dm *d)
 {
 	size_t j = 0;
-	while (j < ng && !same_addr(&g[j].key, d))
+	while (j < ng && (!d->family || !same_addr(&g[j].key, d)))
 		j++;
 	return j;
 }
@@ -169,91 +183,165 @@ static void want_rule(struct near *g, unsigned t)
 	while (hi < NPORTS - 1 && bit(g->has, hi + 1) && offset_at(g, hi + 1) == off)
 		hi++;
 	for (unsigned x = lo; x <= hi; x++)
-		g->want[x / 64] |= (uint64_t)1 << (x % 64);
+		bit_put(g->want, x, true);
 }
 
-/* Append the DNAT rules of m[0..n) that hold or border on (one port below or above) the host
- * port of a changed mapping chg[] of the groups g[0..ng). */
-static int dnat_near(const char *id, uint32_t cip, const uint8_t *cip6,
-		     const struct ctr_mapping *m, size_t n, struct near *g, size_t ng,
-		     const struct ctr_mapping *chg, size_t nchg, struct nat_rule **rules,
-		     size_t *nrules)
+/* Mark the rules (of what g[].has holds) that hold or border on a changed host port. */
+static void want_near(struct near *g, size_t ng, const uint8_t *cip6,
+		      const struct ctr_mapping *chg, size_t nchg)
 {
-	uint32_t *gi = malloc((n + 1) * sizeof *gi); /* the group of each mapping, or ng */
-	if (!gi)
-		return ctr_err(-ENOMEM, "out of memory");
-	for (size_t j = 0; j < ng; j++) {
-		memset(g[j].has, 0, sizeof g[j].has);
-		memset(g[j].want, 0, sizeof g[j].want);
-	}
 	struct host_memo h = { 0 };
-	for (size_t i = 0; i < n; i++) {
-		struct dm d;
-		dm_of(&h, cip6, &m[i], &d);
-		gi[i] = d.family ? (uint32_t)group_of(g, ng, &d) : (uint32_t)ng;
-		if (gi[i] < ng) {
-			g[gi[i]].has[d.hport / 64] |= (uint64_t)1 << (d.hport % 64);
-			g[gi[i]].cport[d.hport] = d.cport;
-		}
-	}
-	h = (struct host_memo){ 0 };
 	for (size_t c = 0; c < nchg; c++) {
 		struct dm d;
 		dm_of(&h, cip6, &chg[c], &d);
-		size_t j = d.family ? group_of(g, ng, &d) : ng;
+		size_t j = group_of(g, ng, &d);
 		for (int t = d.hport - 1; j < ng && t <= d.hport + 1; t++)
 			if (t >= 0 && t < NPORTS && bit(g[j].has, (unsigned)t) &&
 			    !bit(g[j].want, (unsigned)t))
 				want_rule(&g[j], (unsigned)t);
 	}
-	struct ctr_mapping *s = NULL;
-	size_t ns = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (gi[i] == ng || !bit(g[gi[i]].want, m[i].hport))
-			continue;
-		if (!s && !(s = malloc((n - i) * sizeof *s))) {
-			free(gi);
-			return ctr_err(-ENOMEM, "out of memory");
-		}
-		s[ns++] = m[i];
-	}
-	free(gi);
-	int e = natplan_dnat(id, cip, cip6, s, ns, rules, nrules);
-	free(s);
-	return e;
 }
 
-int natplan_dnat_change(const char *id, uint32_t cip, const uint8_t *cip6,
-			const struct ctr_mapping *a, size_t na, const struct ctr_mapping *b,
-			size_t nb, const struct ctr_mapping *chg, size_t nchg,
-			struct nat_rule **ra, size_t *nra, struct nat_rule **rb, size_t *nrb)
+/* Set (on) or clear what g[].has and .cport hold of the mappings chg[] (and mark them in
+ * .gone if `gone`). */
+static void hold(struct near *g, size_t ng, const uint8_t *cip6, const struct ctr_mapping *chg,
+		 size_t nchg, bool on, bool gone)
 {
-	/* the addresses and protocols of the changes: usually one or two */
-	struct dm *keys = malloc((nchg + 1) * sizeof *keys);
-	if (!keys)
-		return ctr_err(-ENOMEM, "out of memory");
-	size_t ng = 0;
 	struct host_memo h = { 0 };
 	for (size_t c = 0; c < nchg; c++) {
 		struct dm d;
 		dm_of(&h, cip6, &chg[c], &d);
-		size_t j = 0;
-		while (j < ng && !same_addr(&keys[j], &d))
-			j++;
-		if (d.family && j == ng)
-			keys[ng++] = d;
+		size_t j = group_of(g, ng, &d);
+		if (j == ng)
+			continue;
+		bit_put(g[j].has, d.hport, on);
+		if (gone)
+			bit_put(g[j].gone, d.hport, true);
+		if (on)
+			g[j].cport[d.hport] = d.cport;
 	}
-	int e = 0;
-	struct near *g = ng ? malloc(ng * sizeof *g) : NULL;
-	if (ng && !g)
-		e = ctr_err(-ENOMEM, "out of memory");
-	for (size_t j = 0; !e && j < ng; j++)
-		g[j].key = keys[j];
+}
+
+/* Append to s[*ns] the mappings m[] (of the groups gi[]: ng for none) that are wanted (and,
+ * unless `all`, not gone). */
+static void wanted(const struct near *g, size_t ng, const struct ctr_mapping *m, size_t n,
+		   const uint32_t *gi, bool all, struct ctr_mapping *s, size_t *ns)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct near *x = gi[i] < ng ? &g[gi[i]] : NULL;
+		if (x && bit(x->want, m[i].hport) && (all || !bit(x->gone, m[i].hport)))
+			s[(*ns)++] = m[i];
+	}
+}
+
+/* The groups of the changes: their addresses and protocols (usually one or two). */
+static int groups_of(const uint8_t *cip6, const struct ctr_mapping *add, size_t nadd,
+		     const struct ctr_mapping *del, size_t ndel, struct near **g, size_t *ng)
+{
+	struct dm *keys = malloc((nadd + ndel + 1) * sizeof *keys);
+	if (!keys)
+		return ctr_err(-ENOMEM, "out of memory");
+	size_t nk = 0;
+	struct host_memo h = { 0 };
+	for (size_t c = 0; c < nadd + ndel; c++) {
+		struct dm d;
+		dm_of(&h, cip6, c < nadd ? &add[c] : &del[c - nadd], &d);
+		size_t j = 0;
+		while (j < nk && !same_addr(&keys[j], &d))
+			j++;
+		if (d.family && j == nk)
+			keys[nk++] = d;
+	}
+	*g = nk ? malloc(nk * sizeof **g) : NULL;
+	if (nk && !*g) {
+		free(keys);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	for (size_t j = 0; j < nk; j++) { /* .cport is read only where .has says */
+		memset(&(*g)[j], 0, offsetof(struct near, cport));
+		(*g)[j].key = keys[j];
+	}
 	free(keys);
-	if (!e && ng)
-		e = dnat_near(id, cip, cip6, a, na, g, ng, chg, nchg, ra, nra);
-	if (!e && ng)
-		e = dnat_near(id, cip, cip6, b, nb, g, ng, chg, nchg, rb, nrb);
+	*ng = nk;
+	return 0;
+}
+
+/* The group of each mapping of m[] (ng for none), and what g[].has and .cport hold of them:
+ * one pass, each address parsed once for a run of mappings with it. */
+static void groups_hold(struct near *g, size_t ng, const uint8_t *cip6,
+			const struct ctr_mapping *m, size_t n, uint32_t *gi)
+{
+	size_t gp[CTR_NPROTO] = { 0 }; /* the group of the address with each protocol */
+	struct host_memo h = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		const struct ctr_mapping *x = &m[i];
+		struct dm d = { 0 };
+		if (host_of(&h, cip6, x->host_ip)) {
+			for (unsigned p = 0; p < CTR_NPROTO; p++) {
+				d = (struct dm){ .family = h.family, .proto = (uint8_t)p };
+				memcpy(d.hip, h.hip, sizeof d.hip);
+				gp[p] = group_of(g, ng, &d);
+			}
+		}
+		if (x->cport.proto < CTR_NPROTO) {
+			gi[i] = (uint32_t)gp[x->cport.proto];
+		} else { /* not a protocol we know: the long way */
+			dm_of(&h, cip6, x, &d);
+			gi[i] = (uint32_t)group_of(g, ng, &d);
+		}
+		if (gi[i] < ng) {
+			bit_put(g[gi[i]].has, x->hport, true);
+			g[gi[i]].cport[x->hport] = x->cport.port;
+		}
+	}
+}
+
+int natplan_dnat_change(const char *id, uint32_t cip, const uint8_t *cip6,
+			const struct ctr_mapping *m, size_t n, const struct ctr_mapping *add,
+			size_t nadd, const struct ctr_mapping *del, size_t ndel,
+			struct nat_rule **ra, size_t *nra, struct nat_rule **rb, size_t *nrb)
+{
+	struct near *g = NULL;
+	size_t ng = 0;
+	int e = groups_of(cip6, add, nadd, del, ndel, &g, &ng);
+	if (e < 0 || !ng) /* no change makes a rule: the rules stay */
+		return e;
+	uint32_t *gi = malloc((n + 1) * sizeof *gi);
+	uint32_t *ga = malloc((nadd + 1) * sizeof *ga);
+	struct ctr_mapping *s = malloc((n + nadd + 1) * sizeof *s);
+	if (!gi || !ga || !s) {
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	groups_hold(g, ng, cip6, m, n, gi);
+	/* before: the rules of m[] that hold or border on a change */
+	want_near(g, ng, cip6, add, nadd);
+	want_near(g, ng, cip6, del, ndel);
+	size_t ns = 0;
+	wanted(g, ng, m, n, gi, true, s, &ns);
+	if ((e = natplan_dnat(id, cip, cip6, s, ns, ra, nra)) < 0)
+		goto out;
+	/* after: m[] without del[], with add[] (in natplan_dnat's order: the same either way) */
+	hold(g, ng, cip6, del, ndel, false, true);
+	hold(g, ng, cip6, add, nadd, true, false);
+	for (size_t j = 0; j < ng; j++)
+		memset(g[j].want, 0, sizeof g[j].want);
+	want_near(g, ng, cip6, add, nadd);
+	want_near(g, ng, cip6, del, ndel);
+	struct host_memo h = { 0 };
+	for (size_t c = 0; c < nadd; c++) {
+		struct dm d;
+		dm_of(&h, cip6, &add[c], &d);
+		ga[c] = (uint32_t)group_of(g, ng, &d);
+	}
+	ns = 0;
+	wanted(g, ng, m, n, gi, false, s, &ns);
+	wanted(g, ng, add, nadd, ga, true, s, &ns);
+	e = natplan_dnat(id, cip, cip6, s, ns, rb, nrb);
+out:
+	free(gi);
+	free(ga);
+	free(s);
 	free(g);
 	return e;
 }

@@ -16,16 +16,16 @@
 int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct ctr_mapping *m,
 		 size_t n, struct nat_rule **rules, size_t *nrules);
 
-/* The DNAT rules that can differ when a container's mappings a[0..na) become b[0..nb), where
- * chg[0..nchg) are the mappings in one list and not in the other: appended to *ra those of
- * natplan_dnat(a) and to *rb those of natplan_dnat(b) that hold, or border on (one host port
+/* The DNAT rules that can differ when a container's mappings m[0..n) lose del[0..ndel) (some
+ * of them) and gain add[0..nadd) (none of them): appended to *ra those of natplan_dnat(m) and
+ * to *rb those of natplan_dnat(the mappings after) that hold, or border on (one host port
  * below or above), the host port of a changed mapping with its address and protocol.  Every
  * other rule is in both, so natplan_diff of the two gives what it gives of the whole lists,
- * in the same order.  A list holds one host port of an address and protocol once (the
- * allocator sees to it).  O(na + nb + nchg) and the rules found. */
+ * in the same order.  A list holds a host port of an address and protocol once (the
+ * allocator sees to it).  O(n + nadd + ndel + the rules found). */
 int natplan_dnat_change(const char *id, uint32_t cip, const uint8_t *cip6,
-			const struct ctr_mapping *a, size_t na, const struct ctr_mapping *b,
-			size_t nb, const struct ctr_mapping *chg, size_t nchg,
+			const struct ctr_mapping *m, size_t n, const struct ctr_mapping *add,
+			size_t nadd, const struct ctr_mapping *del, size_t ndel,
 			struct nat_rule **ra, size_t *nra, struct nat_rule **rb, size_t *nrb);
 
 /* Append the rules of one link: parent `pid` at `pip` may reach child `cid` at `cip` on the

@@ -250,16 +250,13 @@ int plan_ports_rules(const struct rules_view *v, const struct ctr_rec *rec, stru
 	after.n_mappings = p->n_mappings;
 	struct nat_rule *a = NULL, *b = NULL;
 	size_t na = 0, nb = 0;
-	/* the mappings that change: those taken by a publish, or given back by an unpublish
-	 * (only then do the counts add up); the DNAT rules away from them stay */
-	const struct ctr_mapping *chg = p->n_take ? p->take : p->release;
-	size_t nchg = p->n_take ? p->n_take : p->n_release;
-	const uint8_t *ip6 = NET_IP6(&rec->net);
+	/* the mappings change by those taken (a publish) and those given back (an unpublish):
+	 * the DNAT rules away from them stay.  (When the counts do not add up, all of them.) */
 	int e;
-	if (!(p->n_take && p->n_release) &&
-	    rec->n_mappings + p->n_take == p->n_mappings + p->n_release)
-		e = natplan_dnat_change(rec->id, rec->net.ip, ip6, rec->mappings, rec->n_mappings,
-					p->mappings, p->n_mappings, chg, nchg, &a, &na, &b, &nb);
+	if (rec->n_mappings + p->n_take == p->n_mappings + p->n_release)
+		e = natplan_dnat_change(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
+					rec->n_mappings, p->take, p->n_take, p->release,
+					p->n_release, &a, &na, &b, &nb);
 	else if (!(e = plan_rules(v, rec, false, &a, &na)))
 		e = plan_rules(v, &after, false, &b, &nb);
 	/* link rules follow the exposed ports (the links themselves do not change here) */

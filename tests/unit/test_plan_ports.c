@@ -499,6 +499,9 @@ static const struct near_case near_cases[] = {
 	{ "withdrawing a range", { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081),
 				    TM(82, T, "0.0.0.0", 8082), TM(83, T, "0.0.0.0", 8083) },
 	  { { 0 } }, { TM(81, T, "0.0.0.0", 8081), TM(82, T, "0.0.0.0", 8082) }, false, 1, 2, 3 },
+	{ "a host port withdrawn and published again, to another port",
+	  { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081) },
+	  { TM(90, T, "0.0.0.0", 8081) }, { TM(81, T, "0.0.0.0", 8081) }, false, 1, 2, 3 },
 	{ "host ports at the ends", { TM(2, T, "0.0.0.0", 65535), TM(1, T, "0.0.0.0", 1) },
 	  { TM(1, T, "0.0.0.0", 65534), TM(2, T, "0.0.0.0", 2) }, { { 0 } }, false, 2, 2, 4 },
 };
@@ -543,9 +546,8 @@ static void test_near(void)
 		struct nat_rule *a = NULL, *b = NULL;
 		size_t na = 0, nb = 0;
 		int e = natplan_dnat_change(r.id, r.net.ip, NET_IP6(&r.net), r.mappings,
-					    r.n_mappings, p.mappings, p.n_mappings,
-					    nt ? p.take : p.release, nt ? nt : p.n_release, &a, &na,
-					    &b, &nb);
+					    r.n_mappings, p.take, p.n_take, p.release, p.n_release,
+					    &a, &na, &b, &nb);
 		ok(e == 0 && na + nb == c->planned, "near: %s: %zu rules planned", c->what,
 		   na + nb);
 		free(a);
@@ -573,7 +575,7 @@ static void test_near_random(void)
 	enum { SLOTS = 4 * 2 * 40, CASES = 3000 };
 	uint32_t seed = 16;
 	struct rules_view rv = { 0 };
-	size_t bad = 0, mixed = 0, links = 0;
+	size_t bad = 0, mixed = 0, links = 0, whole = 0;
 	struct rule_peer parent = { .ip = 0x0300000a };
 	snprintf(parent.id, sizeof parent.id, "%064d", 2);
 	for (int k = 0; k < CASES; k++) {
@@ -619,6 +621,10 @@ static void test_near_random(void)
 		struct port_plan p;
 		plan_change(&r, take, nt, rel, nr, &p);
 		mixed += nt && nr;
+		if (nr && !nt && rnd(&seed) % 8 == 0) { /* what was given back unknown: all of it */
+			p.n_release = 0;
+			whole++;
+		}
 		/* now and then the exposed ports change too: link rules both ways */
 		struct ctr_port ex = { 80, CTR_TCP };
 		struct rules_view lv = { .parents = &parent, .n_parents = 1 };
@@ -638,8 +644,9 @@ static void test_near_random(void)
 		port_plan_free(&p);
 		rec_clear(&r);
 	}
-	is_int((long long)bad, 0, "near: %d random changes (%zu publish and withdraw at once, "
-				  "%zu with link rules): the whole plan's rules", CASES, mixed, links);
+	is_int((long long)bad, 0,
+	       "near: %d random changes (%zu publish and withdraw at once, %zu with link rules, "
+	       "%zu planned whole): the whole plan's rules", CASES, mixed, links, whole);
 }
 
 int main(void)
