@@ -138,7 +138,10 @@ struct near {
 	uint64_t has[NPORTS / 64];  /* the host ports the list holds */
 	uint64_t gone[NPORTS / 64]; /* those that the change takes away */
 	uint64_t want[NPORTS / 64]; /* those of its rules that hold or border on a change */
-	uint16_t cport[NPORTS];     /* the container port of each host port held */
+	/* the container port of each host port held: cport[256 * (page[t / 256] - 1) + t % 256]
+	 * (pages only where host ports are held, kept small: no allocation the size of all) */
+	uint16_t page[NPORTS / 256];
+	uint16_t *cport;
 };
 
 static bool bit(const uint64_t *v, unsigned i)
@@ -166,10 +169,15 @@ static size_t group_of(const struct near *g, size_t ng, const struct dm *d)
 	return j;
 }
 
+static uint16_t *cport_at(const struct near *g, unsigned t)
+{
+	return &g->cport[256 * (size_t)(g->page[t / 256] - 1) + t % 256];
+}
+
 /* The offset of host port t from its container port: a rule is a run of host ports with one. */
 static int offset_at(const struct near *g, unsigned t)
 {
-	return (int)t - g->cport[t];
+	return (int)t - *cport_at(g, t);
 }
 
 /* Mark the host ports of the rule that holds host port t (held): the longest run of held
@@ -218,20 +226,74 @@ static void hold(struct near *g, size_t ng, const uint8_t *cip6, const struct ct
 		if (gone)
 			bit_put(g[j].gone, d.hport, true);
 		if (on)
-			g[j].cport[d.hport] = d.cport;
+			*cport_at(&g[j], d.hport) = d.cport;
 	}
 }
 
-/* Append to s[*ns] the mappings m[] (of the groups gi[]: ng for none) that are wanted (and,
- * unless `all`, not gone). */
+/* Append to s[*ns] (NULL: only count) the mappings m[] (of the groups gi[]: ng for none)
+ * that are wanted (and, unless `all`, not gone). */
 static void wanted(const struct near *g, size_t ng, const struct ctr_mapping *m, size_t n,
 		   const uint32_t *gi, bool all, struct ctr_mapping *s, size_t *ns)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct near *x = gi[i] < ng ? &g[gi[i]] : NULL;
-		if (x && bit(x->want, m[i].hport) && (all || !bit(x->gone, m[i].hport)))
-			s[(*ns)++] = m[i];
+		if (x && bit(x->want, m[i].hport) && (all || !bit(x->gone, m[i].hport))) {
+			if (s)
+				s[*ns] = m[i];
+			(*ns)++;
+		}
 	}
+}
+
+/* Append the DNAT rules of the wanted mappings of m[] (not gone unless `all`) and of add[]
+ * (NULL: none). */
+static int dnat_wanted(const char *id, uint32_t cip, const uint8_t *cip6, const struct near *g,
+		       size_t ng, const struct ctr_mapping *m, size_t n, const uint32_t *gi,
+		       bool all, const struct ctr_mapping *add, size_t nadd, const uint32_t *ga,
+		       struct nat_rule **rules, size_t *nrules)
+{
+	size_t ns = 0;
+	wanted(g, ng, m, n, gi, all, NULL, &ns);
+	if (add)
+		wanted(g, ng, add, nadd, ga, true, NULL, &ns);
+	struct ctr_mapping *s = malloc((ns + 1) * sizeof *s);
+	if (!s)
+		return ctr_err(-ENOMEM, "out of memory");
+	ns = 0;
+	wanted(g, ng, m, n, gi, all, s, &ns);
+	if (add)
+		wanted(g, ng, add, nadd, ga, true, s, &ns);
+	int e = natplan_dnat(id, cip, cip6, s, ns, rules, nrules);
+	free(s);
+	return e;
+}
+
+/* The pages of g[].cport: where m[] (marked in .has) or add[] (of the groups ga[]) hold host
+ * ports.  The caller frees *arena. */
+static int cport_pages(struct near *g, size_t ng, const struct ctr_mapping *add, size_t nadd,
+		       const uint32_t *ga, uint16_t **arena)
+{
+	for (size_t c = 0; c < nadd; c++)
+		if (ga[c] < ng)
+			g[ga[c]].page[add[c].hport / 256] = 1;
+	size_t total = 0, *first = malloc((ng + 1) * sizeof *first);
+	if (!first)
+		return ctr_err(-ENOMEM, "out of memory");
+	for (size_t j = 0; j < ng; j++) {
+		uint16_t np = 0;
+		for (unsigned b = 0; b < NPORTS / 256; b++) {
+			const uint64_t *w = &g[j].has[b * 4];
+			if (g[j].page[b] || w[0] || w[1] || w[2] || w[3])
+				g[j].page[b] = ++np;
+		}
+		first[j] = total;
+		total += np;
+	}
+	if ((*arena = malloc((total + 1) * 256 * sizeof **arena)))
+		for (size_t j = 0; j < ng; j++)
+			g[j].cport = *arena + 256 * first[j];
+	free(first);
+	return *arena ? 0 : ctr_err(-ENOMEM, "out of memory");
 }
 
 /* The groups of the changes: their addresses and protocols (usually one or two). */
@@ -266,8 +328,8 @@ static int groups_of(const uint8_t *cip6, const struct ctr_mapping *add, size_t 
 	return 0;
 }
 
-/* The group of each mapping of m[] (ng for none), and what g[].has and .cport hold of them:
- * one pass, each address parsed once for a run of mappings with it. */
+/* The group of each mapping of m[] (ng for none), and what g[].has holds of them: one pass,
+ * each address parsed once for a run of mappings with it. */
 static void groups_hold(struct near *g, size_t ng, const uint8_t *cip6,
 			const struct ctr_mapping *m, size_t n, uint32_t *gi)
 {
@@ -289,10 +351,8 @@ static void groups_hold(struct near *g, size_t ng, const uint8_t *cip6,
 			dm_of(&h, cip6, x, &d);
 			gi[i] = (uint32_t)group_of(g, ng, &d);
 		}
-		if (gi[i] < ng) {
+		if (gi[i] < ng)
 			bit_put(g[gi[i]].has, x->hport, true);
-			g[gi[i]].cport[x->hport] = x->cport.port;
-		}
 	}
 }
 
@@ -306,20 +366,29 @@ int natplan_dnat_change(const char *id, uint32_t cip, const uint8_t *cip6,
 	int e = groups_of(cip6, add, nadd, del, ndel, &g, &ng);
 	if (e < 0 || !ng) /* no change makes a rule: the rules stay */
 		return e;
-	uint32_t *gi = malloc((n + 1) * sizeof *gi);
-	uint32_t *ga = malloc((nadd + 1) * sizeof *ga);
-	struct ctr_mapping *s = malloc((n + nadd + 1) * sizeof *s);
-	if (!gi || !ga || !s) {
+	uint32_t *gi = malloc((n + 1) * sizeof *gi);   /* the groups of m[] */
+	uint32_t *ga = malloc((nadd + 1) * sizeof *ga); /* and of add[] */
+	uint16_t *arena = NULL;
+	if (!gi || !ga) {
 		e = ctr_err(-ENOMEM, "out of memory");
 		goto out;
 	}
+	struct host_memo h = { 0 };
+	for (size_t c = 0; c < nadd; c++) {
+		struct dm d;
+		dm_of(&h, cip6, &add[c], &d);
+		ga[c] = (uint32_t)group_of(g, ng, &d);
+	}
 	groups_hold(g, ng, cip6, m, n, gi);
+	if ((e = cport_pages(g, ng, add, nadd, ga, &arena)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (gi[i] < ng)
+			*cport_at(&g[gi[i]], m[i].hport) = m[i].cport.port;
 	/* before: the rules of m[] that hold or border on a change */
 	want_near(g, ng, cip6, add, nadd);
 	want_near(g, ng, cip6, del, ndel);
-	size_t ns = 0;
-	wanted(g, ng, m, n, gi, true, s, &ns);
-	if ((e = natplan_dnat(id, cip, cip6, s, ns, ra, nra)) < 0)
+	if ((e = dnat_wanted(id, cip, cip6, g, ng, m, n, gi, true, NULL, 0, NULL, ra, nra)) < 0)
 		goto out;
 	/* after: m[] without del[], with add[] (in natplan_dnat's order: the same either way) */
 	hold(g, ng, cip6, del, ndel, false, true);
@@ -328,20 +397,11 @@ int natplan_dnat_change(const char *id, uint32_t cip, const uint8_t *cip6,
 		memset(g[j].want, 0, sizeof g[j].want);
 	want_near(g, ng, cip6, add, nadd);
 	want_near(g, ng, cip6, del, ndel);
-	struct host_memo h = { 0 };
-	for (size_t c = 0; c < nadd; c++) {
-		struct dm d;
-		dm_of(&h, cip6, &add[c], &d);
-		ga[c] = (uint32_t)group_of(g, ng, &d);
-	}
-	ns = 0;
-	wanted(g, ng, m, n, gi, false, s, &ns);
-	wanted(g, ng, add, nadd, ga, true, s, &ns);
-	e = natplan_dnat(id, cip, cip6, s, ns, rb, nrb);
+	e = dnat_wanted(id, cip, cip6, g, ng, m, n, gi, false, add, nadd, ga, rb, nrb);
 out:
 	free(gi);
 	free(ga);
-	free(s);
+	free(arena);
 	free(g);
 	return e;
 }
