@@ -230,19 +230,25 @@ static void hold(struct near *g, size_t ng, const uint8_t *cip6, const struct ct
 	}
 }
 
-/* Append to s[*ns] (NULL: only count) the mappings m[] (of the groups gi[]: ng for none)
- * that are wanted (and, unless `all`, not gone). */
-static void wanted(const struct near *g, size_t ng, const struct ctr_mapping *m, size_t n,
-		   const uint32_t *gi, bool all, struct ctr_mapping *s, size_t *ns)
+/* Append to s[*ns] (room for *cap, grown as needed) the mappings m[] (of the groups gi[]: ng
+ * for none) that are wanted (and, unless `all`, not gone). */
+static int wanted(const struct near *g, size_t ng, const struct ctr_mapping *m, size_t n,
+		  const uint32_t *gi, bool all, struct ctr_mapping **s, size_t *ns, size_t *cap)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct near *x = gi[i] < ng ? &g[gi[i]] : NULL;
-		if (x && bit(x->want, m[i].hport) && (all || !bit(x->gone, m[i].hport))) {
-			if (s)
-				s[*ns] = m[i];
-			(*ns)++;
+		if (!x || !bit(x->want, m[i].hport) || (!all && bit(x->gone, m[i].hport)))
+			continue;
+		if (*ns == *cap) { /* only if a list held a host port twice */
+			struct ctr_mapping *t = realloc(*s, 2 * *cap * sizeof *t);
+			if (!t)
+				return ctr_err(-ENOMEM, "out of memory");
+			*s = t;
+			*cap *= 2;
 		}
+		(*s)[(*ns)++] = m[i];
 	}
+	return 0;
 }
 
 /* Append the DNAT rules of the wanted mappings of m[] (not gone unless `all`) and of add[]
@@ -252,18 +258,18 @@ static int dnat_wanted(const char *id, uint32_t cip, const uint8_t *cip6, const 
 		       bool all, const struct ctr_mapping *add, size_t nadd, const uint32_t *ga,
 		       struct nat_rule **rules, size_t *nrules)
 {
-	size_t ns = 0;
-	wanted(g, ng, m, n, gi, all, NULL, &ns);
-	if (add)
-		wanted(g, ng, add, nadd, ga, true, NULL, &ns);
-	struct ctr_mapping *s = malloc((ns + 1) * sizeof *s);
-	if (!s)
-		return ctr_err(-ENOMEM, "out of memory");
-	ns = 0;
-	wanted(g, ng, m, n, gi, all, s, &ns);
-	if (add)
-		wanted(g, ng, add, nadd, ga, true, s, &ns);
-	int e = natplan_dnat(id, cip, cip6, s, ns, rules, nrules);
+	size_t ns = 0, cap = nadd + 1; /* the host ports wanted: one mapping each */
+	for (size_t j = 0; j < ng; j++)
+		for (size_t w = 0; w < NPORTS / 64; w++)
+			cap += (size_t)__builtin_popcountll(g[j].want[w]);
+	struct ctr_mapping *s = malloc(cap * sizeof *s);
+	int e = s ? 0 : ctr_err(-ENOMEM, "out of memory");
+	if (!e)
+		e = wanted(g, ng, m, n, gi, all, &s, &ns, &cap);
+	if (!e && add)
+		e = wanted(g, ng, add, nadd, ga, true, &s, &ns, &cap);
+	if (!e)
+		e = natplan_dnat(id, cip, cip6, s, ns, rules, nrules);
 	free(s);
 	return e;
 }
