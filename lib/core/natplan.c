@@ -261,7 +261,8 @@ static int dnat_wanted(const char *id, uint32_t cip, const uint8_t *cip6, const 
 	size_t ns = 0, cap = nadd + 1; /* the host ports wanted: one mapping each */
 	for (size_t j = 0; j < ng; j++)
 		for (size_t w = 0; w < NPORTS / 64; w++)
-			cap += (size_t)__builtin_popcountll(g[j].want[w]);
+			for (uint64_t b = g[j].want[w]; b; b &= b - 1)
+				cap++;
 	struct ctr_mapping *s = malloc(cap * sizeof *s);
 	int e = s ? 0 : ctr_err(-ENOMEM, "out of memory");
 	if (!e)
