@@ -1,6 +1,7 @@
 #include "core/natplan.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -48,6 +49,40 @@ static int dm_cmp(const void *pa, const void *pb)
 	return (a->hport > b->hport) - (a->hport < b->hport);
 }
 
+/* The host address of a mapping as its DNAT rule has it, the previous mapping's remembered
+ * (parsed once for a run of mappings with one address). */
+struct host_memo {
+	const char *ip;
+	uint8_t family; /* 0: no rule (IPv6 without an IPv6 address to go to, or no address) */
+	uint8_t hip[16];
+};
+
+/* Parse `ip` into h unless h holds it already: true when parsed anew. */
+static bool host_of(struct host_memo *h, const uint8_t *cip6, const char *ip)
+{
+	if (h->ip && strcmp(h->ip, ip) == 0)
+		return false;
+	memset(h->hip, 0, sizeof h->hip);
+	if (inet_pton(AF_INET, ip, h->hip) == 1)
+		h->family = AF_INET;
+	else if (cip6 && inet_pton(AF_INET6, ip, h->hip) == 1)
+		h->family = AF_INET6;
+	else
+		h->family = 0;
+	h->ip = ip;
+	return true;
+}
+
+/* What natplan_dnat sorts of `m`. */
+static void dm_of(struct host_memo *h, const uint8_t *cip6, const struct ctr_mapping *m,
+		  struct dm *d)
+{
+	host_of(h, cip6, m->host_ip);
+	*d = (struct dm){ .proto = m->cport.proto, .family = h->family, .hport = m->hport,
+			  .cport = m->cport.port };
+	memcpy(d->hip, h->hip, sizeof d->hip);
+}
+
 int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct ctr_mapping *m,
 		 size_t n, struct nat_rule **rules, size_t *nrules)
 {
@@ -55,24 +90,11 @@ int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct
 	size_t k = 0;
 	if (!v)
 		return ctr_err(-ENOMEM, "out of memory");
-	struct dm prev = { 0 }; /* the address of the previous mapping, parsed once for a run */
-	const char *prev_ip = NULL;
+	struct host_memo h = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		struct dm d = { .proto = m[i].cport.proto, .hport = m[i].hport,
-				.cport = m[i].cport.port };
-		if (prev_ip && strcmp(prev_ip, m[i].host_ip) == 0) {
-			d.family = prev.family;
-			memcpy(d.hip, prev.hip, sizeof d.hip);
-		} else if (inet_pton(AF_INET, m[i].host_ip, d.hip) == 1) {
-			d.family = AF_INET;
-		} else if (cip6 && inet_pton(AF_INET6, m[i].host_ip, d.hip) == 1) {
-			d.family = AF_INET6;
-		}
-		prev_ip = m[i].host_ip;
-		prev = d;
-		if (!d.family)
-			continue; /* IPv6 without an IPv6 address to go to */
-		v[k++] = d;
+		dm_of(&h, cip6, &m[i], &v[k]);
+		if (v[k].family)
+			k++;
 	}
 	sort_unless_sorted(v, k, sizeof *v, dm_cmp);
 	struct nat_rule r0 = { 0 }; /* what every rule of the container shares, formatted once */
@@ -103,6 +125,291 @@ int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct
 		e = natplan_push(rules, nrules, &r);
 	}
 	free(v);
+	return e;
+}
+
+/* ---- the DNAT rules a change can touch ---- */
+
+enum { NPORTS = 65536 };
+
+/* One address and protocol of the changed mappings, and what a list holds of it. */
+struct near {
+	struct dm key;              /* family, proto, hip */
+	uint64_t has[NPORTS / 64];  /* the host ports the list holds */
+	uint64_t gone[NPORTS / 64]; /* those that the change takes away */
+	uint64_t want[NPORTS / 64]; /* those of its rules that hold or border on a change */
+	/* the container port of each host port held: cport[256 * (page[t / 256] - 1) + t % 256]
+	 * (pages only where host ports are held, kept small: no allocation the size of all) */
+	uint16_t page[NPORTS / 256];
+	uint16_t *cport;
+};
+
+static bool bit(const uint64_t *v, unsigned i)
+{
+	return v[i / 64] >> (i % 64) & 1;
+}
+
+static void bit_put(uint64_t *v, unsigned i, bool on)
+{
+	v[i / 64] = (v[i / 64] & ~((uint64_t)1 << (i % 64))) | (uint64_t)on << (i % 64);
+}
+
+static bool same_addr(const struct dm *a, const struct dm *b)
+{
+	return a->family == b->family && a->proto == b->proto &&
+	       memcmp(a->hip, b->hip, sizeof a->hip) == 0;
+}
+
+/* The group of `d` among g[0..ng), or ng. */
+static size_t group_of(const struct near *g, size_t ng, const struct dm *d)
+{
+	size_t j = 0;
+	while (j < ng && (!d->family || !same_addr(&g[j].key, d)))
+		j++;
+	return j;
+}
+
+static uint16_t *cport_at(const struct near *g, unsigned t)
+{
+	return &g->cport[256 * (size_t)(g->page[t / 256] - 1) + t % 256];
+}
+
+/* The offset of host port t from its container port: a rule is a run of host ports with one. */
+static int offset_at(const struct near *g, unsigned t)
+{
+	return (int)t - *cport_at(g, t);
+}
+
+/* Mark the host ports of the rule that holds host port t (held): the longest run of held
+ * ports around it with t's offset, as natplan_dnat coalesces them. */
+static void want_rule(struct near *g, unsigned t)
+{
+	int off = offset_at(g, t);
+	unsigned lo = t, hi = t;
+	while (lo > 0 && bit(g->has, lo - 1) && offset_at(g, lo - 1) == off)
+		lo--;
+	while (hi < NPORTS - 1 && bit(g->has, hi + 1) && offset_at(g, hi + 1) == off)
+		hi++;
+	for (unsigned x = lo; x <= hi; x++)
+		bit_put(g->want, x, true);
+}
+
+/* Mark the rules (of what g[].has holds) that hold or border on a changed host port. */
+static void want_near(struct near *g, size_t ng, const uint8_t *cip6,
+		      const struct ctr_mapping *chg, size_t nchg)
+{
+	struct host_memo h = { 0 };
+	for (size_t c = 0; c < nchg; c++) {
+		struct dm d;
+		dm_of(&h, cip6, &chg[c], &d);
+		size_t j = group_of(g, ng, &d);
+		for (int t = d.hport - 1; j < ng && t <= d.hport + 1; t++)
+			if (t >= 0 && t < NPORTS && bit(g[j].has, (unsigned)t) &&
+			    !bit(g[j].want, (unsigned)t))
+				want_rule(&g[j], (unsigned)t);
+	}
+}
+
+/* Set (on) or clear what g[].has and .cport hold of the mappings chg[] (and mark them in
+ * .gone if `gone`). */
+static void hold(struct near *g, size_t ng, const uint8_t *cip6, const struct ctr_mapping *chg,
+		 size_t nchg, bool on, bool gone)
+{
+	struct host_memo h = { 0 };
+	for (size_t c = 0; c < nchg; c++) {
+		struct dm d;
+		dm_of(&h, cip6, &chg[c], &d);
+		size_t j = group_of(g, ng, &d);
+		if (j == ng)
+			continue;
+		bit_put(g[j].has, d.hport, on);
+		if (gone)
+			bit_put(g[j].gone, d.hport, true);
+		if (on)
+			*cport_at(&g[j], d.hport) = d.cport;
+	}
+}
+
+/* Append to s[*ns] (room for *cap, grown as needed) the mappings m[] (of the groups gi[]: ng
+ * for none) that are wanted (and, unless `all`, not gone). */
+static int wanted(const struct near *g, size_t ng, const struct ctr_mapping *m, size_t n,
+		  const uint32_t *gi, bool all, struct ctr_mapping **s, size_t *ns, size_t *cap)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct near *x = gi[i] < ng ? &g[gi[i]] : NULL;
+		if (!x || !bit(x->want, m[i].hport) || (!all && bit(x->gone, m[i].hport)))
+			continue;
+		if (*ns == *cap) { /* only if a list held a host port twice */
+			struct ctr_mapping *t = realloc(*s, 2 * *cap * sizeof *t);
+			if (!t)
+				return ctr_err(-ENOMEM, "out of memory");
+			*s = t;
+			*cap *= 2;
+		}
+		(*s)[(*ns)++] = m[i];
+	}
+	return 0;
+}
+
+/* Append the DNAT rules of the wanted mappings of m[] (not gone unless `all`) and of add[]
+ * (NULL: none). */
+static int dnat_wanted(const char *id, uint32_t cip, const uint8_t *cip6, const struct near *g,
+		       size_t ng, const struct ctr_mapping *m, size_t n, const uint32_t *gi,
+		       bool all, const struct ctr_mapping *add, size_t nadd, const uint32_t *ga,
+		       struct nat_rule **rules, size_t *nrules)
+{
+	size_t ns = 0, cap = nadd + 1; /* the host ports wanted: one mapping each */
+	for (size_t j = 0; j < ng; j++)
+		for (size_t w = 0; w < NPORTS / 64; w++)
+			for (uint64_t b = g[j].want[w]; b; b &= b - 1)
+				cap++;
+	struct ctr_mapping *s = malloc(cap * sizeof *s);
+	int e = s ? 0 : ctr_err(-ENOMEM, "out of memory");
+	if (!e)
+		e = wanted(g, ng, m, n, gi, all, &s, &ns, &cap);
+	if (!e && add)
+		e = wanted(g, ng, add, nadd, ga, true, &s, &ns, &cap);
+	if (!e)
+		e = natplan_dnat(id, cip, cip6, s, ns, rules, nrules);
+	free(s);
+	return e;
+}
+
+/* The pages of g[].cport: where m[] (marked in .has) or add[] (of the groups ga[]) hold host
+ * ports.  The caller frees *arena. */
+static int cport_pages(struct near *g, size_t ng, const struct ctr_mapping *add, size_t nadd,
+		       const uint32_t *ga, uint16_t **arena)
+{
+	for (size_t c = 0; c < nadd; c++)
+		if (ga[c] < ng)
+			g[ga[c]].page[add[c].hport / 256] = 1;
+	size_t total = 0, *first = malloc((ng + 1) * sizeof *first);
+	if (!first)
+		return ctr_err(-ENOMEM, "out of memory");
+	for (size_t j = 0; j < ng; j++) {
+		uint16_t np = 0;
+		for (unsigned b = 0; b < NPORTS / 256; b++) {
+			const uint64_t *w = &g[j].has[b * 4];
+			if (g[j].page[b] || w[0] || w[1] || w[2] || w[3])
+				g[j].page[b] = ++np;
+		}
+		first[j] = total;
+		total += np;
+	}
+	if ((*arena = malloc((total + 1) * 256 * sizeof **arena)))
+		for (size_t j = 0; j < ng; j++)
+			g[j].cport = *arena + 256 * first[j];
+	free(first);
+	return *arena ? 0 : ctr_err(-ENOMEM, "out of memory");
+}
+
+/* The groups of the changes: their addresses and protocols (usually one or two). */
+static int groups_of(const uint8_t *cip6, const struct ctr_mapping *add, size_t nadd,
+		     const struct ctr_mapping *del, size_t ndel, struct near **g, size_t *ng)
+{
+	struct dm *keys = malloc((nadd + ndel + 1) * sizeof *keys);
+	if (!keys)
+		return ctr_err(-ENOMEM, "out of memory");
+	size_t nk = 0;
+	struct host_memo h = { 0 };
+	for (size_t c = 0; c < nadd + ndel; c++) {
+		struct dm d;
+		dm_of(&h, cip6, c < nadd ? &add[c] : &del[c - nadd], &d);
+		size_t j = 0;
+		while (j < nk && !same_addr(&keys[j], &d))
+			j++;
+		if (d.family && j == nk)
+			keys[nk++] = d;
+	}
+	*g = nk ? malloc(nk * sizeof **g) : NULL;
+	if (nk && !*g) {
+		free(keys);
+		return ctr_err(-ENOMEM, "out of memory");
+	}
+	for (size_t j = 0; j < nk; j++) { /* .cport is read only where .has says */
+		memset(&(*g)[j], 0, offsetof(struct near, cport));
+		(*g)[j].key = keys[j];
+	}
+	free(keys);
+	*ng = nk;
+	return 0;
+}
+
+/* The group of each mapping of m[] (ng for none), and what g[].has holds of them: one pass,
+ * each address parsed once for a run of mappings with it. */
+static void groups_hold(struct near *g, size_t ng, const uint8_t *cip6,
+			const struct ctr_mapping *m, size_t n, uint32_t *gi)
+{
+	size_t gp[CTR_NPROTO] = { 0 }; /* the group of the address with each protocol */
+	struct host_memo h = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		const struct ctr_mapping *x = &m[i];
+		struct dm d = { 0 };
+		if (host_of(&h, cip6, x->host_ip)) {
+			for (unsigned p = 0; p < CTR_NPROTO; p++) {
+				d = (struct dm){ .family = h.family, .proto = (uint8_t)p };
+				memcpy(d.hip, h.hip, sizeof d.hip);
+				gp[p] = group_of(g, ng, &d);
+			}
+		}
+		if (x->cport.proto < CTR_NPROTO) {
+			gi[i] = (uint32_t)gp[x->cport.proto];
+		} else { /* not a protocol we know: the long way */
+			dm_of(&h, cip6, x, &d);
+			gi[i] = (uint32_t)group_of(g, ng, &d);
+		}
+		if (gi[i] < ng)
+			bit_put(g[gi[i]].has, x->hport, true);
+	}
+}
+
+int natplan_dnat_change(const char *id, uint32_t cip, const uint8_t *cip6,
+			const struct ctr_mapping *m, size_t n, const struct ctr_mapping *add,
+			size_t nadd, const struct ctr_mapping *del, size_t ndel,
+			struct nat_rule **ra, size_t *nra, struct nat_rule **rb, size_t *nrb)
+{
+	struct near *g = NULL;
+	size_t ng = 0;
+	int e = groups_of(cip6, add, nadd, del, ndel, &g, &ng);
+	if (e < 0 || !ng) /* no change makes a rule: the rules stay */
+		return e;
+	uint32_t *gi = malloc((n + 1) * sizeof *gi);   /* the groups of m[] */
+	uint32_t *ga = malloc((nadd + 1) * sizeof *ga); /* and of add[] */
+	uint16_t *arena = NULL;
+	if (!gi || !ga) {
+		e = ctr_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	struct host_memo h = { 0 };
+	for (size_t c = 0; c < nadd; c++) {
+		struct dm d;
+		dm_of(&h, cip6, &add[c], &d);
+		ga[c] = (uint32_t)group_of(g, ng, &d);
+	}
+	groups_hold(g, ng, cip6, m, n, gi);
+	if ((e = cport_pages(g, ng, add, nadd, ga, &arena)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (gi[i] < ng)
+			*cport_at(&g[gi[i]], m[i].hport) = m[i].cport.port;
+	/* before: the rules of m[] that hold or border on a change */
+	want_near(g, ng, cip6, add, nadd);
+	want_near(g, ng, cip6, del, ndel);
+	if ((e = dnat_wanted(id, cip, cip6, g, ng, m, n, gi, true, NULL, 0, NULL, ra, nra)) < 0)
+		goto out;
+	/* after: m[] without del[], with add[] (in natplan_dnat's order: the same either way) */
+	hold(g, ng, cip6, del, ndel, false, true);
+	hold(g, ng, cip6, add, nadd, true, false);
+	for (size_t j = 0; j < ng; j++)
+		memset(g[j].want, 0, sizeof g[j].want);
+	want_near(g, ng, cip6, add, nadd);
+	want_near(g, ng, cip6, del, ndel);
+	e = dnat_wanted(id, cip, cip6, g, ng, m, n, gi, false, add, nadd, ga, rb, nrb);
+out:
+	free(gi);
+	free(ga);
+	free(arena);
+	free(g);
 	return e;
 }
 

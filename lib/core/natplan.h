@@ -16,6 +16,18 @@
 int natplan_dnat(const char *id, uint32_t cip, const uint8_t *cip6, const struct ctr_mapping *m,
 		 size_t n, struct nat_rule **rules, size_t *nrules);
 
+/* The DNAT rules that can differ when a container's mappings m[0..n) lose del[0..ndel) (some
+ * of them) and gain add[0..nadd) (none of them): appended to *ra those of natplan_dnat(m) and
+ * to *rb those of natplan_dnat(the mappings after) that hold, or border on (one host port
+ * below or above), the host port of a changed mapping with its address and protocol.  Every
+ * other rule is in both, so natplan_diff of the two gives what it gives of the whole lists,
+ * in the same order.  A list holds a host port of an address and protocol once (the
+ * allocator sees to it).  O(n + nadd + ndel + the rules found). */
+int natplan_dnat_change(const char *id, uint32_t cip, const uint8_t *cip6,
+			const struct ctr_mapping *m, size_t n, const struct ctr_mapping *add,
+			size_t nadd, const struct ctr_mapping *del, size_t ndel,
+			struct nat_rule **ra, size_t *nra, struct nat_rule **rb, size_t *nrb);
+
 /* Append the rules of one link: parent `pid` at `pip` may reach child `cid` at `cip` on the
  * child's exposed ports; with both IPv6 addresses given, over IPv6 as well. */
 int natplan_link(const char *pid, uint32_t pip, const uint8_t *pip6, const char *cid,

@@ -50,13 +50,14 @@ void rules_view_free(struct rules_view *v)
 	v->n_children = v->n_parents = 0;
 }
 
-int plan_rules(const struct rules_view *v, const struct ctr_rec *rec, bool links,
-	       struct nat_rule **rules, size_t *n)
+/* Append the link rules of `rec` both ways (children first, then parents), unless icc. */
+static int link_rules(const struct rules_view *v, const struct ctr_rec *rec,
+		      struct nat_rule **rules, size_t *n)
 {
 	const uint8_t *ip6 = NET_IP6(&rec->net);
-	int e = natplan_dnat(rec->id, rec->net.ip, ip6, rec->mappings, rec->n_mappings, rules, n);
-	if (!links || v->icc)
-		return e;
+	int e = 0;
+	if (v->icc)
+		return 0;
 	for (size_t i = 0; !e && i < v->n_children; i++) {
 		const struct rule_peer *k = &v->children[i];
 		e = natplan_link(rec->id, rec->net.ip, ip6, k->id, k->ip, k->has_ip6 ? k->ip6 : NULL,
@@ -68,6 +69,14 @@ int plan_rules(const struct rules_view *v, const struct ctr_rec *rec, bool links
 				 rec->exposed, rec->n_exposed, rules, n);
 	}
 	return e;
+}
+
+int plan_rules(const struct rules_view *v, const struct ctr_rec *rec, bool links,
+	       struct nat_rule **rules, size_t *n)
+{
+	int e = natplan_dnat(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
+			     rec->n_mappings, rules, n);
+	return e || !links ? e : link_rules(v, rec, rules, n);
 }
 
 /* A copy of n elements of `size` (room for one more; never NULL unless out of memory). */
@@ -241,18 +250,25 @@ int plan_ports_rules(const struct rules_view *v, const struct ctr_rec *rec, stru
 	after.n_mappings = p->n_mappings;
 	struct nat_rule *a = NULL, *b = NULL;
 	size_t na = 0, nb = 0;
-	/* link rules follow the exposed ports (the links themselves do not change here): when
-	 * those are the same, only DNAT rules can differ */
-	int e = plan_rules(v, rec, p->exposed_changed, &a, &na);
-	if (!e)
-		e = plan_rules(v, &after, p->exposed_changed, &b, &nb);
+	/* the mappings change by those taken (a publish) and those given back (an unpublish):
+	 * the DNAT rules away from them stay.  (When the counts do not add up, all of them.) */
+	int e;
+	if (rec->n_mappings + p->n_take == p->n_mappings + p->n_release)
+		e = natplan_dnat_change(rec->id, rec->net.ip, NET_IP6(&rec->net), rec->mappings,
+					rec->n_mappings, p->take, p->n_take, p->release,
+					p->n_release, &a, &na, &b, &nb);
+	else if (!(e = plan_rules(v, rec, false, &a, &na)))
+		e = plan_rules(v, &after, false, &b, &nb);
+	/* link rules follow the exposed ports (the links themselves do not change here) */
+	if (!e && p->exposed_changed && !(e = link_rules(v, rec, &a, &na)))
+		e = link_rules(v, &after, &b, &nb);
 	if (!e) {
 		p->del = calloc(na + 1, sizeof *p->del);
 		p->add = calloc(nb + 1, sizeof *p->add);
 		if (!p->del || !p->add)
 			e = ctr_err(-ENOMEM, "out of memory");
 	}
-	if (!e) /* sorted and merged: O(n log n) for containers with thousands of rules */
+	if (!e) /* sorted and merged: O(n log n) for the rules that may change */
 		e = natplan_diff(a, na, b, nb, p->del, &p->n_del, p->add, &p->n_add);
 	free(a);
 	free(b);

@@ -969,20 +969,23 @@ static void *grow(void *v, size_t n, size_t size)
 	return realloc(v, cap * size);
 }
 
-static bool exposed_has(const struct ctr_rec *rec, const struct ctr_port *p)
+/* The first of rec's exposed ports at or above p, from index `from` on (those below are below
+ * p): that one itself when it is (as the next port of a sorted batch mostly is), else found by
+ * halving. */
+static size_t exposed_from(const struct ctr_rec *rec, size_t from, const struct ctr_port *p)
 {
-	size_t lo = 0, hi = rec->n_exposed;
+	size_t lo = from, hi = rec->n_exposed;
+	if (lo >= hi || port_cmp(&rec->exposed[lo], p) >= 0)
+		return lo;
+	lo++;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = port_cmp(&rec->exposed[mid], p);
-		if (c == 0)
-			return true;
-		if (c < 0)
+		if (port_cmp(&rec->exposed[mid], p) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return false;
+	return lo;
 }
 
 static int port_qcmp(const void *a, const void *b)
@@ -995,19 +998,19 @@ int rec_expose(struct ctr_rec *rec, const struct ctr_port *ports, size_t n)
 	/* the new ones, sorted, without duplicates, then merged in from the end: only the exposed
 	 * ports above the smallest new one move, so appending in order costs nothing more */
 	struct ctr_port one, *v = n == 1 ? &one : malloc((n + 1) * sizeof *v);
-	size_t k = 0;
 	if (!v)
 		return ctr_err(-ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		if (!exposed_has(rec, &ports[i]))
-			v[k++] = ports[i];
-	if (k > 1) {
-		sort_unless_sorted(v, k, sizeof *v, port_qcmp);
-		size_t u = 1;
-		for (size_t i = 1; i < k; i++)
-			if (port_cmp(&v[i], &v[u - 1]) != 0)
-				v[u++] = v[i];
-		k = u;
+	if (n)
+		memcpy(v, ports, n * sizeof *v);
+	sort_unless_sorted(v, n, sizeof *v, port_qcmp);
+	/* those not exposed yet: one walk up the exposed ports, in steps or halving */
+	size_t k = 0;
+	for (size_t i = 0, at = 0; i < n; i++) {
+		if (k && port_cmp(&v[i], &v[k - 1]) == 0)
+			continue;
+		at = exposed_from(rec, at, &v[i]);
+		if (at == rec->n_exposed || port_cmp(&rec->exposed[at], &v[i]) != 0)
+			v[k++] = v[i];
 	}
 	struct ctr_port *x = k ? grow(rec->exposed, rec->n_exposed + k, sizeof *x) : NULL;
 	int e = k && !x ? ctr_err(-ENOMEM, "out of memory") : 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/natplan.h"
 #include "core/plan_ports.h"
 #include "core/portspec.h"
 #include "portfix.h"
@@ -364,10 +365,296 @@ static void test_rules(void)
 	rec_clear(&child);
 }
 
+/* ---- the rules of a change, planned near it only, against the whole plan ---- */
+
+static void mapping_set(struct ctr_mapping *m, const struct map *x)
+{
+	memset(m, 0, sizeof *m);
+	m->cport.port = x->port;
+	m->cport.proto = (uint8_t)x->proto;
+	snprintf(m->host_ip, sizeof m->host_ip, "%s", x->ip);
+	m->hport = x->hport;
+}
+
+static bool mapping_same(const struct ctr_mapping *a, const struct ctr_mapping *b)
+{
+	return a->cport.port == b->cport.port && a->cport.proto == b->cport.proto &&
+	       a->hport == b->hport && strcmp(a->host_ip, b->host_ip) == 0;
+}
+
+/* The plan of a change to the mappings of the running `r` as the planners give it: `take`
+ * (ntake) appended, then `release` (nrel) taken out. */
+static void plan_change(const struct ctr_rec *r, const struct ctr_mapping *take, size_t ntake,
+			const struct ctr_mapping *release, size_t nrel, struct port_plan *p)
+{
+	memset(p, 0, sizeof *p);
+	p->mappings = calloc(r->n_mappings + ntake + 1, sizeof *p->mappings);
+	p->release = calloc(nrel + 1, sizeof *p->release);
+	if (!p->mappings || !p->release)
+		abort();
+	for (size_t i = 0; i < r->n_mappings; i++) {
+		bool gone = false;
+		for (size_t j = 0; j < nrel && !gone; j++)
+			gone = mapping_same(&r->mappings[i], &release[j]);
+		if (gone)
+			p->release[p->n_release++] = r->mappings[i];
+		else
+			p->mappings[p->n_mappings++] = r->mappings[i];
+	}
+	if (ntake)
+		memcpy(p->mappings + p->n_mappings, take, ntake * sizeof *take);
+	p->take = p->mappings + p->n_mappings;
+	p->n_take = ntake;
+	p->n_mappings += ntake;
+	p->journal = "sync";
+}
+
+/* plan_ports_rules() gives the del and add lists of the whole plan (all the rules of `r`
+ * before and after, diffed), rule for rule and in the same order. */
+static bool same_as_whole(const struct rules_view *rv, const struct ctr_rec *r,
+			  struct port_plan *p)
+{
+	struct ctr_rec after = *r;
+	after.mappings = p->mappings;
+	after.n_mappings = p->n_mappings;
+	after.exposed = p->exposed;
+	after.n_exposed = p->n_exposed;
+	struct nat_rule *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0, nd = 0, nad = 0;
+	if (plan_rules(rv, r, p->exposed_changed, &a, &na) < 0 ||
+	    plan_rules(rv, &after, p->exposed_changed, &b, &nb) < 0)
+		abort();
+	struct nat_rule *del = calloc(na + 1, sizeof *del), *add = calloc(nb + 1, sizeof *add);
+	if (!del || !add || natplan_diff(a, na, b, nb, del, &nd, add, &nad) < 0 ||
+	    plan_ports_rules(rv, r, p) < 0)
+		abort();
+	bool same = p->n_del == nd && p->n_add == nad;
+	for (size_t i = 0; same && i < nd; i++)
+		same = nat_rule_cmp(&p->del[i], &del[i]) == 0;
+	for (size_t i = 0; same && i < nad; i++)
+		same = nat_rule_cmp(&p->add[i], &add[i]) == 0;
+	free(a);
+	free(b);
+	free(del);
+	free(add);
+	return same;
+}
+
+struct near_case {
+	const char *what;
+	struct map have[12]; /* the container's mappings */
+	struct map take[4];  /* published */
+	struct map rel[4];   /* withdrawn */
+	bool v6;             /* the container has an IPv6 address */
+	size_t del, add;     /* the rules deleted and added */
+	size_t planned;      /* natplan_dnat_change: the rules planned before and after */
+};
+
+#define TM(port, proto, ip, hport) { port, proto, ip, hport }
+
+static const struct near_case near_cases[] = {
+	{ "empty container, one port", { { 0 } }, { TM(80, T, "0.0.0.0", 8080) }, { { 0 } },
+	  false, 0, 1, 1 },
+	{ "a port far from the others", { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081) },
+	  { TM(80, T, "0.0.0.0", 9000) }, { { 0 } }, false, 0, 1, 1 },
+	{ "extends a run above",
+	  { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081), TM(1, T, "0.0.0.0", 1) },
+	  { TM(82, T, "0.0.0.0", 8082) }, { { 0 } }, false, 1, 1, 2 },
+	{ "extends a run below", { TM(81, T, "0.0.0.0", 8081), TM(82, T, "0.0.0.0", 8082) },
+	  { TM(80, T, "0.0.0.0", 8080) }, { { 0 } }, false, 1, 1, 2 },
+	{ "adjacent, another offset: a rule of its own",
+	  { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081) },
+	  { TM(80, T, "0.0.0.0", 8082) }, { { 0 } }, false, 0, 1, 3 },
+	{ "merges two runs",
+	  { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081), TM(83, T, "0.0.0.0", 8083),
+	    TM(84, T, "0.0.0.0", 8084), TM(90, T, "0.0.0.0", 9000) },
+	  { TM(82, T, "0.0.0.0", 8082) }, { { 0 } }, false, 2, 1, 3 },
+	{ "splits a run on unpublish",
+	  { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081), TM(82, T, "0.0.0.0", 8082),
+	    TM(83, T, "0.0.0.0", 8083), TM(90, T, "0.0.0.0", 9000) },
+	  { { 0 } }, { TM(81, T, "0.0.0.0", 8081) }, false, 1, 2, 3 },
+	{ "shortens a run on unpublish",
+	  { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081), TM(82, T, "0.0.0.0", 8082) },
+	  { { 0 } }, { TM(82, T, "0.0.0.0", 8082) }, false, 1, 1, 2 },
+	{ "the last port goes", { TM(80, T, "0.0.0.0", 8080) }, { { 0 } },
+	  { TM(80, T, "0.0.0.0", 8080) }, false, 1, 0, 1 },
+	{ "another host address does not join",
+	  { TM(80, T, "127.0.0.1", 8080), TM(82, T, "0.0.0.0", 8082) },
+	  { TM(81, T, "0.0.0.0", 8081) }, { { 0 } }, false, 1, 1, 2 },
+	{ "udp does not join tcp", { TM(80, U, "0.0.0.0", 8080), TM(82, T, "0.0.0.0", 8082) },
+	  { TM(81, T, "0.0.0.0", 8081) }, { { 0 } }, false, 1, 1, 2 },
+	{ "IPv6 next to IPv4 does not join it",
+	  { TM(80, T, "0.0.0.0", 8080), TM(81, T, "::", 8081) }, { TM(82, T, "::", 8082) },
+	  { { 0 } }, true, 1, 1, 2 },
+	{ "IPv6 written two ways is one address",
+	  { TM(80, T, "::", 8080), TM(81, T, "0:0::0", 8081) }, { TM(82, T, "::0", 8082) },
+	  { { 0 } }, true, 1, 1, 2 },
+	{ "IPv6 without an IPv6 address: no rule", { TM(80, T, "::", 8080) },
+	  { TM(81, T, "::", 8081) }, { { 0 } }, false, 0, 0, 0 },
+	{ "a range and both families at once",
+	  { TM(80, T, "0.0.0.0", 8080), TM(80, T, "::", 8080), TM(99, U, "0.0.0.0", 8081) },
+	  { TM(81, T, "0.0.0.0", 8081), TM(82, T, "0.0.0.0", 8082), TM(81, T, "::", 8081),
+	    TM(82, T, "::", 8082) },
+	  { { 0 } }, true, 2, 2, 4 },
+	{ "withdrawing a range", { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081),
+				    TM(82, T, "0.0.0.0", 8082), TM(83, T, "0.0.0.0", 8083) },
+	  { { 0 } }, { TM(81, T, "0.0.0.0", 8081), TM(82, T, "0.0.0.0", 8082) }, false, 1, 2, 3 },
+	{ "a host port withdrawn and published again, to another port",
+	  { TM(80, T, "0.0.0.0", 8080), TM(81, T, "0.0.0.0", 8081) },
+	  { TM(90, T, "0.0.0.0", 8081) }, { TM(81, T, "0.0.0.0", 8081) }, false, 1, 2, 3 },
+	{ "host ports at the ends", { TM(2, T, "0.0.0.0", 65535), TM(1, T, "0.0.0.0", 1) },
+	  { TM(1, T, "0.0.0.0", 65534), TM(2, T, "0.0.0.0", 2) }, { { 0 } }, false, 2, 2, 4 },
+};
+
+static size_t maps_to(struct ctr_mapping *m, const struct map *x, size_t max)
+{
+	size_t n = 0;
+	while (n < max && (x[n].port || x[n].hport)) {
+		mapping_set(&m[n], &x[n]);
+		n++;
+	}
+	return n;
+}
+
+static void rec_v6(struct ctr_rec *r)
+{
+	r->net.prefixlen6 = 64;
+	inet_pton(AF_INET6, "fd00::2", r->net.ip6);
+}
+
+static void test_near(void)
+{
+	static const char *const none[] = { NULL };
+	static const struct map nomap[] = { { 0 } };
+	struct rules_view rv = { 0 };
+	for (size_t i = 0; i < sizeof near_cases / sizeof near_cases[0]; i++) {
+		const struct near_case *c = &near_cases[i];
+		struct ctr_rec r;
+		rec_make(&r, none, nomap, true);
+		if (c->v6)
+			rec_v6(&r);
+		free(r.mappings);
+		r.mappings = calloc(12, sizeof *r.mappings);
+		r.n_mappings = maps_to(r.mappings, c->have, 12);
+		struct ctr_mapping take[4], rel[4];
+		size_t nt = maps_to(take, c->take, 4), nr = maps_to(rel, c->rel, 4);
+		struct port_plan p;
+		plan_change(&r, take, nt, rel, nr, &p);
+		ok(same_as_whole(&rv, &r, &p), "near: %s: the whole plan's rules", c->what);
+		ok(p.n_del == c->del && p.n_add == c->add, "near: %s: %zu deleted, %zu added",
+		   c->what, p.n_del, p.n_add);
+		struct nat_rule *a = NULL, *b = NULL;
+		size_t na = 0, nb = 0;
+		int e = natplan_dnat_change(r.id, r.net.ip, NET_IP6(&r.net), r.mappings,
+					    r.n_mappings, p.take, p.n_take, p.release, p.n_release,
+					    &a, &na, &b, &nb);
+		ok(e == 0 && na + nb == c->planned, "near: %s: %zu rules planned", c->what,
+		   na + nb);
+		free(a);
+		free(b);
+		port_plan_free(&p);
+		rec_clear(&r);
+	}
+}
+
+/* Many random containers and changes: dense host ports of few addresses, offsets that often
+ * agree, publishing and withdrawing (and both at once: the whole plan) */
+static uint32_t rnd(uint32_t *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 16;
+}
+
+static void test_near_random(void)
+{
+	static const char *const none[] = { NULL };
+	static const struct map nomap[] = { { 0 } };
+	/* address classes 0.0.0.0, 127.0.0.1, :: (written "::" or "0::"), ::1 */
+	static const char *const ips[] = { "0.0.0.0", "127.0.0.1", "::", "0::", "::1" };
+	static const int offs[] = { 0, 0, 1, 7000 };
+	enum { SLOTS = 4 * 2 * 40, CASES = 3000 };
+	uint32_t seed = 16;
+	struct rules_view rv = { 0 };
+	size_t bad = 0, mixed = 0, links = 0, whole = 0;
+	struct rule_peer parent = { .ip = 0x0300000a };
+	snprintf(parent.id, sizeof parent.id, "%064d", 2);
+	for (int k = 0; k < CASES; k++) {
+		struct ctr_rec r;
+		rec_make(&r, none, nomap, true);
+		if (rnd(&seed) % 2)
+			rec_v6(&r);
+		/* slot (class, proto, hport 100..139): which of them are held */
+		static struct ctr_mapping all[SLOTS];
+		static bool held[SLOTS];
+		size_t n = 0;
+		free(r.mappings);
+		r.mappings = calloc(SLOTS, sizeof *r.mappings);
+		for (size_t sl = 0; sl < SLOTS; sl++) {
+			int c = (int)(sl / 80), proto = (int)(sl / 40 % 2), h = 100 + (int)(sl % 40);
+			const char *ip = ips[c == 3 ? 4 : c == 2 ? 2 + (int)(rnd(&seed) % 2) : c];
+			int off = offs[rnd(&seed) % 4];
+			struct map x = { (uint16_t)(h + 1000 - off), proto, ip, (uint16_t)h };
+			mapping_set(&all[sl], &x);
+			held[sl] = rnd(&seed) % 3 != 0;
+			if (held[sl])
+				r.mappings[n++] = all[sl];
+		}
+		r.n_mappings = n;
+		struct ctr_mapping take[8], rel[8];
+		size_t nt = 0, nr = 0;
+		int kind = rnd(&seed) % 5; /* 0, 1: publish; 2, 3: withdraw; 4: both */
+		int want = 1 + rnd(&seed) % 8;
+		for (int tries = 0; tries < 40 && nt + nr < (size_t)want; tries++) {
+			size_t sl = rnd(&seed) % SLOTS;
+			bool dup = false;
+			for (size_t j = 0; j < nt; j++)
+				dup = dup || mapping_same(&take[j], &all[sl]);
+			for (size_t j = 0; j < nr; j++)
+				dup = dup || mapping_same(&rel[j], &all[sl]);
+			if (dup)
+				continue;
+			if (!held[sl] && (kind < 2 || kind == 4))
+				take[nt++] = all[sl];
+			else if (held[sl] && kind >= 2)
+				rel[nr++] = all[sl];
+		}
+		struct port_plan p;
+		plan_change(&r, take, nt, rel, nr, &p);
+		mixed += nt && nr;
+		if (nr && !nt && rnd(&seed) % 8 == 0) { /* what was given back unknown: all of it */
+			p.n_release = 0;
+			whole++;
+		}
+		/* now and then the exposed ports change too: link rules both ways */
+		struct ctr_port ex = { 80, CTR_TCP };
+		struct rules_view lv = { .parents = &parent, .n_parents = 1 };
+		bool linked = rnd(&seed) % 4 == 0;
+		if (linked) { /* exposed before or after */
+			struct ctr_port **e = rnd(&seed) % 2 ? &r.exposed : &p.exposed;
+			size_t *ne = e == &r.exposed ? &r.n_exposed : &p.n_exposed;
+			free(*e);
+			if (!(*e = malloc(sizeof **e)))
+				abort();
+			(*e)[0] = ex;
+			*ne = 1;
+			p.exposed_changed = true;
+			links++;
+		}
+		bad += !same_as_whole(linked ? &lv : &rv, &r, &p);
+		port_plan_free(&p);
+		rec_clear(&r);
+	}
+	is_int((long long)bad, 0,
+	       "near: %d random changes (%zu publish and withdraw at once, %zu with link rules, "
+	       "%zu planned whole): the whole plan's rules", CASES, mixed, links, whole);
+}
+
 int main(void)
 {
 	test_publish();
 	test_unpublish();
 	test_rules();
+	test_near();
+	test_near_random();
 	return done_testing();
 }
