@@ -1001,6 +1001,36 @@ static int cmd_port(struct call *c)
 	return e < 0 ? 1 : 0;
 }
 
+/* Close the context of a command that deleted netfilter rules (unpublish, unlink).  The kernel
+ * frees what a deletion released one RCU grace period later, and the last close of a netfilter
+ * socket before then waits for it (~10 ms): the change is made, but the shell would wait.  A
+ * child holds the sockets across that wait, after this process is gone, and then exits with
+ * its stdio on /dev/null, so the command returns once its change is made. */
+static void ctx_close_detached(ctr_ctx *ctx)
+{
+	fflush(NULL);
+	int gone[2] = { -1, -1 }; /* the child reads EOF once this process has exited */
+	pid_t p = -1;
+	if (pipe2(gone, O_CLOEXEC) == 0)
+		p = fork();
+	if (p == 0) {
+		close(gone[1]);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0)
+			for (int fd = 0; fd < 3; fd++)
+				dup2(null, fd);
+		char b;
+		while (read(gone[0], &b, 1) < 0 && errno == EINTR)
+			;
+		_exit(0); /* the last close of the sockets, and its wait, are this child's */
+	}
+	if (gone[0] >= 0)
+		close(gone[0]);
+	if (p < 0 && gone[1] >= 0) /* no child: this process closes the sockets itself */
+		close(gone[1]);
+	ctr_ctx_close(ctx); /* with a child holding them, not the sockets' last close */
+}
+
 static int cmd_publish(struct call *c)
 {
 	bool publish = strcmp(c->cmd->name, "publish") == 0;
@@ -1017,7 +1047,10 @@ static int cmd_publish(struct call *c)
 			status = 1;
 		}
 	}
-	ctr_ctx_close(ctx);
+	if (publish)
+		ctr_ctx_close(ctx);
+	else
+		ctx_close_detached(ctx);
 	return status;
 }
 
@@ -1040,7 +1073,10 @@ static int cmd_link(struct call *c)
 	}
 	if (e < 0)
 		errf("%s", ctr_last_error());
-	ctr_ctx_close(ctx);
+	if (strcmp(c->cmd->name, "link") == 0)
+		ctr_ctx_close(ctx);
+	else
+		ctx_close_detached(ctx);
 	return e < 0 ? 1 : 0;
 }
 

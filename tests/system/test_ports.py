@@ -193,6 +193,31 @@ def test_publish_and_unpublish_while_running(outside):
     wait_for(lambda: tcp_try("127.0.0.1", 8090))
 
 
+def test_unpublish_and_unlink_leave_no_process_behind():
+    """unpublish and unlink hand the close of their netfilter sockets (the kernel's wait for
+    what the deletion freed) to a child: the command still ends with its own status and
+    message, the port is closed when it returns, and the child goes."""
+    server_container("web", 80)
+    ctl("run", "-d", "--name", "db", "--expose", "5432", "sleep", "1000")
+    ctl("publish", "web", "8080:80")
+    ctl("link", "web", "db:pg")
+
+    def mine():
+        return [l for l in sh("ps -eo pid,args").splitlines()
+                if f"{CTRLINK} unpublish" in l or f"{CTRLINK} unlink" in l]
+    # the pipes of the command close when it exits (the child's stdio is /dev/null)
+    p = subprocess.run([CTRLINK, "unpublish", "web", "8080:80"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout == "" and p.stderr == ""
+    assert tcp_try("127.0.0.1", 8080) is None
+    r = ctl("unpublish", "web", "8080:80", check=False)
+    assert r.rc == 1 and "no published port matches" in r.err
+    ctl("unlink", "web", "pg")
+    r = ctl("unlink", "web", "pg", check=False)
+    assert r.rc == 1 and r.err
+    wait_for(lambda: not mine())
+
+
 def test_rules_gone_after_stop_and_rm_ports_reallocated_on_start():
     cid = ctl("run", "-d", "--name", "web", "-p", "8080:80", "-P", "--expose", "90",
               "sleep", "1000").out.strip()
