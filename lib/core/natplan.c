@@ -344,20 +344,14 @@ static void groups_hold(struct near *g, size_t ng, const uint8_t *cip6,
 	struct host_memo h = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		const struct ctr_mapping *x = &m[i];
-		struct dm d = { 0 };
 		if (host_of(&h, cip6, x->host_ip)) {
 			for (unsigned p = 0; p < CTR_NPROTO; p++) {
-				d = (struct dm){ .family = h.family, .proto = (uint8_t)p };
+				struct dm d = { .family = h.family, .proto = (uint8_t)p };
 				memcpy(d.hip, h.hip, sizeof d.hip);
 				gp[p] = group_of(g, ng, &d);
 			}
 		}
-		if (x->cport.proto < CTR_NPROTO) {
-			gi[i] = (uint32_t)gp[x->cport.proto];
-		} else { /* not a protocol we know: the long way */
-			dm_of(&h, cip6, x, &d);
-			gi[i] = (uint32_t)group_of(g, ng, &d);
-		}
+		gi[i] = (uint32_t)gp[x->cport.proto]; /* < CTR_NPROTO: proto_parse() made it */
 		if (gi[i] < ng)
 			bit_put(g[gi[i]].has, x->hport, true);
 	}

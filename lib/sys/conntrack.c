@@ -371,12 +371,10 @@ int conntrack_open(struct conntrack **out)
 	struct conntrack *ct = calloc(1, sizeof *ct);
 	if (!ct)
 		return ctr_err(-ENOMEM, "out of memory");
-	int r = nl_open(&ct->s, NETLINK_NETFILTER, NL_RECV_SIZE, "netlink", NULL);
+	int r = nl_open_named(&ct->s, NETLINK_NETFILTER, "netfilter netlink");
 	if (r < 0) {
 		free(ct);
-		if (r == -ENOMEM)
-			return ctr_err(r, "out of memory");
-		return ctr_err_sys(r, "cannot open a netfilter netlink socket");
+		return r;
 	}
 	*out = ct;
 	return 0;

@@ -56,18 +56,26 @@ int nl_open(struct nlsock *s, int bus, size_t rsize, const char *who, bool *bind
 	return 0;
 }
 
+int nl_open_named(struct nlsock *s, int bus, const char *what)
+{
+	int r = nl_open(s, bus, NL_RECV_SIZE, "netlink", NULL);
+	if (r == -ENOMEM)
+		return ctr_err(r, "out of memory");
+	if (r < 0)
+		return ctr_err_sys(r, "cannot open a %s socket", what);
+	return 0;
+}
+
 int nl_new(struct nlsock **out, int bus, const char *what)
 {
 	*out = NULL;
 	struct nlsock *s = calloc(1, sizeof *s);
 	if (!s)
 		return ctr_err(-ENOMEM, "out of memory");
-	int r = nl_open(s, bus, NL_RECV_SIZE, "netlink", NULL);
+	int r = nl_open_named(s, bus, what);
 	if (r < 0) {
 		free(s);
-		if (r == -ENOMEM)
-			return ctr_err(r, "out of memory");
-		return ctr_err_sys(r, "cannot open a %s socket", what);
+		return r;
 	}
 	*out = s;
 	return 0;

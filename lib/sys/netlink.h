@@ -52,9 +52,11 @@ typedef int (*nl_data_cb)(const struct nlmsghdr *nlh, void *data);
 int nl_open(struct nlsock *s, int bus, size_t rsize, const char *who, bool *bind_failed);
 void nl_close(struct nlsock *s); /* a closed or zeroed one too */
 
-/* The same (NL_RECV_SIZE, "netlink") in an allocation of its own (a struct rtnl or a struct
- * conntrack is one); `what`
- * names the socket in the message ("cannot open a <what> socket"). */
+/* nl_open(s, bus, NL_RECV_SIZE, "netlink", NULL) with the message set on failure: `what`
+ * names the socket ("cannot open a <what> socket"). */
+int nl_open_named(struct nlsock *s, int bus, const char *what);
+
+/* The same in an allocation of its own (a struct rtnl is one). */
 int nl_new(struct nlsock **out, int bus, const char *what);
 void nl_free(struct nlsock *s);
 
