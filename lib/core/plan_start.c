@@ -31,6 +31,7 @@ void plan_start_begin(struct ctr_rec *rec)
 void plan_start_running(struct ctr_rec *rec, int64_t now)
 {
 	rec->status = ST_RUNNING;
+	rec->restarting = false; /* a policy's restart is made */
 	rec->started = now;
 	rec->finished = 0;
 	rec->exit_code = 0;

@@ -220,7 +220,8 @@ int run_finish(struct op *op, const char *id, uint64_t generation, int exit_code
 int run_exit(struct op *op, const char *id, uint64_t generation, int exit_code,
 	     unsigned *restart_ms);
 /* Start the run after `generation` by the policy (its own locked operation), unless the
- * container was started, stopped or removed meanwhile. */
+ * container was started, stopped or removed meanwhile.  The record stays "restarting" until
+ * that start has run the command (plan_start_running) or failed. */
 int run_policy_restart(ctr_ctx *ctx, const char *id, uint64_t generation);
 
 /* Remove a stopped container's state and indexes.  Under the state lock. */

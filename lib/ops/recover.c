@@ -101,8 +101,9 @@ int recover_pending(struct op *op, const char *id)
 				rec->exit_code = 137;
 				rec->finished = now_ns();
 			}
-			rec->pid = rec->mon_pid = 0;
-			rec->pid_start = rec->mon_start = 0;
+			rec->pid = 0;
+			rec->pid_start = 0;
+			rec_restart_off(rec); /* a policy's restart ends with its start */
 			e = store_rec_save(op->st, rec);
 			if (!e && finish && rec_end_removes(rec))
 				e = run_remove_locked(op, rec);
@@ -184,7 +185,7 @@ int heal_if_dead(ctr_ctx *ctx, struct ctr_rec **recp)
 		return e;
 	struct ctr_rec *cur = NULL;
 	if ((e = store_rec_load(op.st, id, &cur)) == 0 && monitor_lost(cur)) {
-		if (cur->restarting) {
+		if (cur->restarting && cur->status == ST_EXITED) {
 			/* nobody will make the restart: the container stays exited */
 			rec_restart_off(cur);
 			e = store_rec_save(op.st, cur);

@@ -683,6 +683,7 @@ static void start_undo(struct op *op, struct ctr_rec *rec, int exit_code, const 
 {
 	net_detach(op, rec);
 	rec->status = ST_CREATED;
+	rec->restarting = false;
 	rec->pid = rec->mon_pid = 0;
 	rec->pid_start = rec->mon_start = 0;
 	rec->exit_code = exit_code;
@@ -1039,8 +1040,7 @@ int run_exit(struct op *op, const char *id, uint64_t generation, int exit_code,
 			rec->restarting = true;
 			*restart_ms = rec->restart_delay;
 		} else {
-			rec->mon_pid = 0;
-			rec->mon_start = 0;
+			rec_restart_off(rec);
 		}
 		e = store_rec_save(op->st, rec);
 		if (!e && rec_end_removes(rec))
@@ -1066,17 +1066,16 @@ int run_policy_restart(ctr_ctx *ctx, const char *id, uint64_t generation)
 		ctr_err_clear();
 		return op_end(&op, 0); /* removed meanwhile */
 	}
-	/* still ours to restart: not started, stopped or removed by anyone meanwhile */
+	/* still ours to restart: not started, stopped or removed by anyone meanwhile.  The
+	 * record says "restarting" until the start has run the command or failed (as Docker's
+	 * State.Restarting), so that no reader sees the container as ended for good meanwhile */
 	if (rec->restarting && rec->generation == generation && rec->status == ST_EXITED &&
-	    !rec->manual_stop) {
+	    !rec->manual_stop && (e = do_start(&op, rec, NULL)) < 0 && rec->status == ST_EXITED) {
+		/* refused before it began (a link's target is not running): say why */
 		rec_restart_off(rec);
-		if ((e = store_rec_save(op.st, rec)) == 0 && (e = do_start(&op, rec, NULL)) < 0 &&
-		    rec->status == ST_EXITED) {
-			/* refused before it began (a link's target is not running): say why */
-			free(rec->error);
-			rec->error = xstrdup(ctr_err_msg());
-			store_rec_save(op.st, rec);
-		}
+		free(rec->error);
+		rec->error = xstrdup(ctr_err_msg());
+		store_rec_save(op.st, rec);
 	}
 	rec_free(rec);
 	return op_end(&op, e);

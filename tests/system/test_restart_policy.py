@@ -49,6 +49,22 @@ def test_on_failure_restarts_up_to_its_limit():
     assert i["HostConfig"]["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
 
 
+def test_a_restart_says_restarting_until_its_run_has_begun():
+    """Between a run's end and the next run's start the state is "restarting" (as Docker's
+    State.Restarting): no reader sees the container ended for good before its last run."""
+    ctl("run", "-d", "--restart", "on-failure:3", "--name", "rr", "sh", "-c",
+        "echo run; exit 3")
+    deadline = time.monotonic() + 60
+    while True:
+        st, n = state("rr")
+        if not st["Running"] and not st["Restarting"]:
+            break  # ended for good, as far as the state says: it must be the last run's end
+        assert st["Status"] in ("running", "restarting"), st
+        assert time.monotonic() < deadline, "rr did not end after 3 restarts"
+    assert n == 3 and st["Status"] == "exited" and st["ExitCode"] == 3
+    assert ctl("logs", "rr").out == "run\n" * 4
+
+
 def test_always_restarts_until_stopped_and_a_start_resets_the_count():
     ctl("run", "-d", "--restart", "always", "--name", "ra", *ENDS_AT_USR1)
     pid = inspect("ra")["State"]["Pid"]
