@@ -683,9 +683,9 @@ static void start_undo(struct op *op, struct ctr_rec *rec, int exit_code, const 
 {
 	net_detach(op, rec);
 	rec->status = ST_CREATED;
-	rec->restarting = false;
-	rec->pid = rec->mon_pid = 0;
-	rec->pid_start = rec->mon_start = 0;
+	rec->pid = 0;
+	rec->pid_start = 0;
+	rec_restart_off(rec); /* and no monitor: a policy's restart ends with its start */
 	rec->exit_code = exit_code;
 	free(rec->error);
 	rec->error = xstrdup(why);
